@@ -1,0 +1,93 @@
+// The one config used by the CLI, the tests, the browser and the benchmarks.
+// JSON in, validated struct out; every refusal names the field, the value and what is allowed.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "json.h"
+
+namespace resnorm {
+
+enum class ModelKind { Mlp, Gpt };
+enum class Activation { Relu, Tanh, Gelu };
+enum class Residual { None, Identity, ReZero, DeepNorm };
+enum class NormKind { None, LayerNorm, RmsNorm };
+enum class Placement { Pre, Post, Sandwich };
+enum class OptimName { AdamW, Sgd };
+enum class Schedule { Constant, Cosine };
+
+struct ModelConfig {
+  ModelKind kind = ModelKind::Mlp;
+  int depth = 8;             // blocks
+  int width = 64;            // hidden width / d_model
+  int heads = 4;             // gpt only; must divide width
+  int context = 64;          // gpt only; tokens per sequence
+  Activation activation = Activation::Relu;  // mlp branch activation (gpt MLP is always GELU)
+  Residual residual = Residual::Identity;
+  NormKind norm = NormKind::LayerNorm;
+  Placement placement = Placement::Pre;
+  double eps = 1e-5;
+};
+
+struct DataConfig {
+  std::string name = "spiral";  // spiral|circle|xor|gauss|moons|checkerboard|tinyshakespeare
+  double noise = 0.1;
+  int samples = 1000;
+  double test_fraction = 0.2;   // 2-D datasets; the text always splits 90/10
+};
+
+struct OptimConfig {
+  OptimName name = OptimName::AdamW;
+  double lr = 1e-3;
+  double beta1 = 0.9, beta2 = 0.99, eps = 1e-8;
+  double weight_decay = 0.0;
+  double momentum = 0.9;     // sgd
+  int warmup = 100;          // linear warmup steps
+  Schedule schedule = Schedule::Constant;
+  double min_lr = 1e-4;      // cosine floor
+  double clip = 1.0;         // global grad-norm clip; 0 = off
+  int batch = 32;
+  int steps = 2000;          // run length (and the cosine horizon)
+};
+
+struct EvalConfig {
+  int every = 100;   // evaluate every N steps (CLI); 0 = only at the end
+  int batches = 8;   // gpt: validation batches per evaluation
+};
+
+struct Config {
+  ModelConfig model;
+  DataConfig data;
+  OptimConfig optim;
+  EvalConfig eval;
+  uint32_t seed = 1337;
+
+  bool is_gpt() const { return model.kind == ModelKind::Gpt; }
+};
+
+// Hard cap on parameters + optimiser state + activations, checked before any allocation.
+constexpr double kMaxModelBytes = 1024.0 * 1024.0 * 1024.0;  // 1 GiB
+
+// Parse and validate. Missing keys take the defaults above; unknown keys are refused.
+Config config_from_json(const Json& j);
+Config config_from_string(const std::string& text);
+Json config_to_json(const Config& c);
+
+// Built-in presets (cpp/presets/*.json, compiled in).
+std::vector<std::string> preset_names();
+std::string preset_json(const std::string& name);  // throws Error naming the known presets
+Config preset(const std::string& name);
+
+// Estimated bytes needed by a config (params, grads, optimiser state, activations).
+double estimate_bytes(const Config& c, int vocab);
+
+const char* to_string(ModelKind);
+const char* to_string(Activation);
+const char* to_string(Residual);
+const char* to_string(NormKind);
+const char* to_string(Placement);
+const char* to_string(OptimName);
+const char* to_string(Schedule);
+
+}  // namespace resnorm

@@ -1,0 +1,41 @@
+// LayerNorm (Ba, Kiros & Hinton 2016), forward and backward, one row at a time.
+// Variance is the biased (1/C) one, as in PyTorch; eps sits inside the square root.
+#include <cmath>
+
+#include "eigen_maps.h"
+#include "ops.h"
+
+namespace resnorm {
+
+void layernorm_forward(float* out, float* mean, float* rstd, const float* in, const float* w, const float* b, int N,
+                       int C, float eps) {
+  CMapArr wa(w, C), ba(b, C);
+  for (int i = 0; i < N; ++i) {
+    CMapArr x(in + static_cast<size_t>(i) * C, C);
+    const float m = x.mean();
+    const float var = (x - m).square().mean();
+    const float r = 1.0f / std::sqrt(var + eps);
+    MapArr(out + static_cast<size_t>(i) * C, C) = (x - m) * r * wa + ba;
+    mean[i] = m;
+    rstd[i] = r;
+  }
+}
+
+void layernorm_backward(float* din, float* dw, float* db, const float* dout, const float* in, const float* w,
+                        const float* mean, const float* rstd, int N, int C) {
+  CMapArr wa(w, C);
+  MapArr dwa(dw, C), dba(db, C);
+  for (int i = 0; i < N; ++i) {
+    const size_t o = static_cast<size_t>(i) * C;
+    CMapArr x(in + o, C), dy(dout + o, C);
+    const Eigen::ArrayXf xhat = (x - mean[i]) * rstd[i];
+    const Eigen::ArrayXf dxhat = dy * wa;
+    dwa += dy * xhat;
+    dba += dy;
+    const float mean_d = dxhat.mean();
+    const float mean_dx = (dxhat * xhat).mean();
+    MapArr(din + o, C) += rstd[i] * (dxhat - mean_d - xhat * mean_dx);
+  }
+}
+
+}  // namespace resnorm

@@ -1,0 +1,38 @@
+// The residual connection variants, forward and backward.
+//   identity: He et al. 2016.  rezero: Bachlechner et al. 2020 (a learned, starts at 0).
+//   deepnorm: Wang et al. 2022, alpha * x + f (the following norm comes from the placement).
+#include "eigen_maps.h"
+#include "ops.h"
+
+namespace resnorm {
+
+void residual_forward(float* out, const float* x, const float* f, size_t n, Residual kind, float a) {
+  const auto len = static_cast<Eigen::Index>(n);
+  CMapArr xs(x, len), fs(f, len);
+  MapArr y(out, len);
+  switch (kind) {
+    case Residual::None: y = fs; break;
+    case Residual::Identity: y = xs + fs; break;
+    case Residual::ReZero: y = xs + a * fs; break;
+    case Residual::DeepNorm: y = a * xs + fs; break;
+  }
+}
+
+void residual_backward(float* dx, float* df, float* da, const float* dout, const float* f, size_t n, Residual kind,
+                       float a) {
+  const auto len = static_cast<Eigen::Index>(n);
+  CMapArr dy(dout, len);
+  MapArr dxs(dx, len), dfs(df, len);
+  switch (kind) {
+    case Residual::None: dfs += dy; break;
+    case Residual::Identity: dxs += dy; dfs += dy; break;
+    case Residual::ReZero:
+      dxs += dy;
+      dfs += a * dy;
+      if (da) *da += (dy * CMapArr(f, len)).sum();
+      break;
+    case Residual::DeepNorm: dxs += a * dy; dfs += dy; break;
+  }
+}
+
+}  // namespace resnorm

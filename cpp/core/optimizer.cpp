@@ -1,0 +1,66 @@
+// Optimiser updates, vectorised per slice with Eigen arrays.
+#include "optimizer.h"
+
+#include <cmath>
+
+#include "ops/eigen_maps.h"
+
+namespace resnorm {
+
+double learning_rate(const OptimConfig& o, int step) {
+  if (step < o.warmup) return o.lr * (step + 1) / o.warmup;
+  if (o.schedule == Schedule::Constant) return o.lr;
+  const double span = std::max(1, o.steps - o.warmup);
+  const double progress = std::min(1.0, (step - o.warmup) / span);
+  return o.min_lr + 0.5 * (o.lr - o.min_lr) * (1.0 + std::cos(3.141592653589793 * progress));
+}
+
+Optimizer::Optimizer(const OptimConfig& cfg, const std::vector<Slice>& slices, size_t n)
+    : cfg_(cfg), slices_(slices), m_(n, 0.0f), v_(cfg.name == OptimName::AdamW ? n : 0, 0.0f), delta_(n, 0.0f) {}
+
+void Optimizer::reset() {
+  std::fill(m_.begin(), m_.end(), 0.0f);
+  std::fill(v_.begin(), v_.end(), 0.0f);
+  t_ = 0;
+}
+
+void Optimizer::update(float* params, const float* grads, double lr) {
+  ++t_;
+  const float flr = static_cast<float>(lr);
+  if (cfg_.name == OptimName::AdamW) {
+    const float b1 = static_cast<float>(cfg_.beta1), b2 = static_cast<float>(cfg_.beta2);
+    const float eps = static_cast<float>(cfg_.eps);
+    const double bc1 = 1.0 - std::pow(cfg_.beta1, t_);
+    const double bc2 = 1.0 - std::pow(cfg_.beta2, t_);
+    const float step_size = static_cast<float>(lr / bc1);
+    const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+    for (const Slice& s : slices_) {
+      const auto n = static_cast<Eigen::Index>(s.size);
+      MapArr p(params + s.offset, n), m(m_.data() + s.offset, n), v(v_.data() + s.offset, n),
+          d(delta_.data() + s.offset, n);
+      CMapArr g(grads + s.offset, n);
+      d = p;  // old value
+      if (s.decay && cfg_.weight_decay > 0) p *= 1.0f - flr * static_cast<float>(cfg_.weight_decay);
+      m = b1 * m + (1.0f - b1) * g;
+      v = b2 * v + (1.0f - b2) * g.square();
+      p -= step_size * m / (v.sqrt() / bc2_sqrt + eps);
+      d = p - d;
+    }
+  } else {
+    const float mom = static_cast<float>(cfg_.momentum), wd = static_cast<float>(cfg_.weight_decay);
+    for (const Slice& s : slices_) {
+      const auto n = static_cast<Eigen::Index>(s.size);
+      MapArr p(params + s.offset, n), buf(m_.data() + s.offset, n), d(delta_.data() + s.offset, n);
+      CMapArr g(grads + s.offset, n);
+      const float swd = s.decay ? wd : 0.0f;
+      if (t_ == 1 || mom == 0.0f)
+        buf = g + swd * p;
+      else
+        buf = mom * buf + g + swd * p;
+      d = -flr * buf;
+      p += d;
+    }
+  }
+}
+
+}  // namespace resnorm

@@ -1,0 +1,32 @@
+// AdamW (Loshchilov & Hutter 2019) and SGD with momentum over the flat parameter block, with the
+// learning-rate schedule (linear warmup, then constant or cosine decay to min_lr). The update
+// formulas follow PyTorch's torch.optim.AdamW / SGD so the parity test can compare step by step.
+#pragma once
+#include <vector>
+
+#include "config.h"
+#include "model.h"
+
+namespace resnorm {
+
+double learning_rate(const OptimConfig& o, int step);  // step is 0-based
+
+class Optimizer {
+ public:
+  Optimizer(const OptimConfig& cfg, const std::vector<Slice>& slices, size_t n);
+  // One update with learning rate lr. delta() then holds new_param - old_param for every element.
+  void update(float* params, const float* grads, double lr);
+  const float* delta() const { return delta_.data(); }
+  int updates() const { return t_; }
+  void reset();
+  void set_config(const OptimConfig& cfg) { cfg_ = cfg; }
+  size_t bytes() const { return sizeof(float) * (m_.size() + v_.size() + delta_.size()); }
+
+ private:
+  OptimConfig cfg_;
+  std::vector<Slice> slices_;
+  std::vector<float> m_, v_, delta_;  // moments (m_ is SGD's momentum buffer) and the last update
+  int t_ = 0;                         // updates applied so far
+};
+
+}  // namespace resnorm

@@ -1,0 +1,405 @@
+// Trainer: batches, the train step with its diagnostics and divergence guard, evaluation,
+// inference for the playground, and checkpoints.
+#include "trainer.h"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <cmath>
+
+#include "checkpoint.h"
+#include "error.h"
+#include "ops/ops.h"
+
+namespace resnorm {
+
+namespace {
+
+constexpr int kMlpMinRows = 256;  // mlp capacity: enough rows to evaluate and draw grids in chunks
+
+int vocab_for(const Config& cfg, const std::unique_ptr<CharData>& chars) {
+  return cfg.is_gpt() ? chars->vocab_size() : 2;
+}
+
+int rows_for(const Config& cfg) {
+  return cfg.is_gpt() ? cfg.optim.batch * cfg.model.context : std::max(cfg.optim.batch, kMlpMinRows);
+}
+
+std::unique_ptr<CharData> make_chars(const Config& cfg, const std::string& text, const std::string& vocab) {
+  if (!cfg.is_gpt()) return nullptr;
+  if (text.empty() && vocab.empty())
+    throw Error("data: model.kind = \"gpt\" needs the training text (tinyshakespeare) or a checkpoint's vocabulary");
+  auto c = std::make_unique<CharData>(text, vocab);
+  if (c->vocab_size() < 2) throw Error("data: the vocabulary needs at least two characters");
+  return c;
+}
+
+}  // namespace
+
+void configure_eigen() {
+  static bool done = false;
+  if (done) return;
+  done = true;
+  Eigen::setNbThreads(1);
+  Eigen::setCpuCacheSizes(32 * 1024, 512 * 1024, 8 * 1024 * 1024);  // L1d, L2, L3 typical of these CPUs
+}
+
+Trainer::Trainer(const Config& cfg, const std::string& text, const std::string& vocab)
+    : cfg_(cfg),
+      chars_(make_chars(cfg, text, vocab)),
+      data2d_(cfg.is_gpt() ? Dataset2D{} : make_dataset(cfg.data, cfg.seed)),
+      model_((configure_eigen(), cfg.model), vocab_for(cfg, chars_), rows_for(cfg)),
+      opt_(cfg.optim, model_.slices(), model_.num_params()),
+      batch_rng_(cfg.seed, /*stream=*/0xBA7C) {
+  const double need = estimate_bytes(cfg, model_.vocab());
+  if (need > kMaxModelBytes) throw Error("config: model too large for the memory cap");
+  model_.init(cfg.seed);
+  const int rows = model_.max_rows();
+  points_.assign(2 * static_cast<size_t>(rows), 0.0f);
+  tokens_.assign(static_cast<size_t>(rows), 0);
+  targets_.assign(static_cast<size_t>(rows), 0);
+  block_sq_.assign(static_cast<size_t>(cfg.model.depth), 0.0);
+  const auto L = static_cast<size_t>(cfg.model.depth);
+  stats_.block_grad_norm.assign(L, 0.0f);
+  stats_.block_act_rms.assign(L, 0.0f);
+  stats_.update_ratio.assign(L, 0.0f);
+  stats_.attn_entropy.assign(cfg.is_gpt() ? L * static_cast<size_t>(cfg.model.heads) : 0, 0.0f);
+}
+
+void Trainer::set_optim(const OptimConfig& o) {
+  if (o.name != cfg_.optim.name) throw Error("optim.name cannot change during a run (reset instead)");
+  if (o.batch != cfg_.optim.batch) throw Error("optim.batch cannot change during a run (reset instead)");
+  cfg_.optim = o;
+  opt_.set_config(o);
+}
+
+void Trainer::fill_batch() {
+  const int B = cfg_.optim.batch;
+  if (cfg_.is_gpt()) {
+    if (chars_->train_size() == 0) throw Error("data: no training text loaded (inference-only trainer)");
+    chars_->batch(batch_rng_, false, B, cfg_.model.context, tokens_.data(), targets_.data());
+    return;
+  }
+  for (int b = 0; b < B; ++b) {
+    const uint32_t i = batch_rng_.below(static_cast<uint32_t>(data2d_.n_train()));
+    points_[2 * static_cast<size_t>(b)] = data2d_.x_train[2 * static_cast<size_t>(i)];
+    points_[2 * static_cast<size_t>(b) + 1] = data2d_.x_train[2 * static_cast<size_t>(i) + 1];
+    targets_[static_cast<size_t>(b)] = data2d_.y_train[i];
+  }
+}
+
+const StepStats& Trainer::step() {
+  const auto t0 = std::chrono::steady_clock::now();
+  fill_batch();
+  const int B = cfg_.optim.batch, T = cfg_.is_gpt() ? cfg_.model.context : 1;
+  const double loss = model_.forward(points_.data(), tokens_.data(), targets_.data(), B, T);
+  model_.zero_grad();
+  model_.backward();
+
+  // Gradient norms per block and overall, before clipping.
+  const float* g = model_.grads();
+  std::fill(block_sq_.begin(), block_sq_.end(), 0.0);
+  double total = 0.0;
+  for (const Slice& s : model_.slices()) {
+    double sq = 0.0;
+    for (size_t i = 0; i < s.size; ++i) sq += static_cast<double>(g[s.offset + i]) * g[s.offset + i];
+    total += sq;
+    if (s.block >= 0) block_sq_[static_cast<size_t>(s.block)] += sq;
+  }
+  const int L = cfg_.model.depth;
+  for (int b = 0; b < L; ++b) {
+    stats_.block_grad_norm[static_cast<size_t>(b)] = static_cast<float>(std::sqrt(block_sq_[static_cast<size_t>(b)]));
+    stats_.block_act_rms[static_cast<size_t>(b)] = model_.block_rms(b);
+  }
+  if (cfg_.is_gpt())
+    for (int l = 0; l < L; ++l)
+      attention_entropy(stats_.attn_entropy.data() + static_cast<size_t>(l) * cfg_.model.heads, model_.attention(l), B, T,
+                        cfg_.model.heads);
+
+  stats_.step = step_ + 1;
+  stats_.loss = loss;
+  stats_.grad_norm = std::sqrt(total);
+  stats_.lr = learning_rate(cfg_.optim, step_);
+  stats_.diverged = false;
+  stats_.divergence.clear();
+  std::fill(stats_.update_ratio.begin(), stats_.update_ratio.end(), 0.0f);
+
+  if (!std::isfinite(loss)) {
+    stats_.diverged = true;
+    stats_.divergence = "loss is not finite at step " + std::to_string(stats_.step);
+  } else if (!std::isfinite(total)) {
+    stats_.diverged = true;
+    int where = -1;
+    for (int b = 0; b < L && where < 0; ++b)
+      if (!std::isfinite(block_sq_[static_cast<size_t>(b)])) where = b;
+    stats_.divergence = "gradient is not finite" +
+                        (where >= 0 ? " in block " + std::to_string(where) : std::string(" outside the blocks")) +
+                        " at step " + std::to_string(stats_.step);
+  }
+  if (!stats_.diverged) {
+    // Global gradient-norm clipping, as torch.nn.utils.clip_grad_norm_.
+    if (cfg_.optim.clip > 0) {
+      const double coef = cfg_.optim.clip / (stats_.grad_norm + 1e-6);
+      if (coef < 1.0) {
+        float* gm = model_.grads();
+        const auto c = static_cast<float>(coef);
+        for (size_t i = 0; i < model_.num_params(); ++i) gm[i] *= c;
+      }
+    }
+    opt_.update(model_.params(), model_.grads(), stats_.lr);
+    collect_update_ratios();
+  }
+  ++step_;
+  stats_.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return stats_;
+}
+
+// Update-to-weight ratio per block: ||delta|| / ||theta_before||.
+void Trainer::collect_update_ratios() {
+  const float* p = model_.params();
+  const float* d = opt_.delta();
+  const int L = cfg_.model.depth;
+  std::vector<double>& wsq = block_sq_;  // reuse the scratch for the weights' squared norms
+  std::fill(wsq.begin(), wsq.end(), 0.0);
+  std::fill(stats_.update_ratio.begin(), stats_.update_ratio.end(), 0.0f);
+  for (const Slice& s : model_.slices()) {
+    if (s.block < 0) continue;
+    double w2 = 0.0, d2 = 0.0;
+    for (size_t i = 0; i < s.size; ++i) {
+      const double di = d[s.offset + i], wi = static_cast<double>(p[s.offset + i]) - di;
+      w2 += wi * wi;
+      d2 += di * di;
+    }
+    wsq[static_cast<size_t>(s.block)] += w2;
+    stats_.update_ratio[static_cast<size_t>(s.block)] += static_cast<float>(d2);  // holds sum of squares for now
+  }
+  for (int b = 0; b < L; ++b) {
+    const auto i = static_cast<size_t>(b);
+    stats_.update_ratio[i] = static_cast<float>(std::sqrt(stats_.update_ratio[i]) / (std::sqrt(wsq[i]) + 1e-12));
+  }
+}
+
+EvalStats Trainer::evaluate() {
+  EvalStats e;
+  if (cfg_.is_gpt()) {
+    if (chars_->train_size() == 0) throw Error("data: no text loaded (inference-only trainer)");
+    const int B = cfg_.optim.batch, T = cfg_.model.context;
+    for (int split = 0; split < 2; ++split) {
+      Rng rng(cfg_.seed, split ? 0xE7A1 : 0xE7A0);  // the same batches at every evaluation
+      double sum = 0.0;
+      for (int k = 0; k < cfg_.eval.batches; ++k) {
+        chars_->batch(rng, split == 1, B, T, tokens_.data(), targets_.data());
+        sum += model_.forward(nullptr, tokens_.data(), targets_.data(), B, T);
+      }
+      (split ? e.val_loss : e.train_loss) = sum / cfg_.eval.batches;
+    }
+    return e;
+  }
+  const int cap = model_.max_rows();
+  for (int split = 0; split < 2; ++split) {
+    const std::vector<float>& x = split ? data2d_.x_test : data2d_.x_train;
+    const std::vector<int>& y = split ? data2d_.y_test : data2d_.y_train;
+    const int n = static_cast<int>(y.size());
+    double loss = 0.0;
+    int correct = 0;
+    for (int start = 0; start < n; start += cap) {
+      const int m = std::min(cap, n - start);
+      loss += model_.forward(x.data() + 2 * static_cast<size_t>(start), nullptr, y.data() + start, m, 1) * m;
+      const float* pr = model_.probs();
+      for (int i = 0; i < m; ++i) correct += ((pr[2 * i + 1] > pr[2 * i]) ? 1 : 0) == y[static_cast<size_t>(start + i)];
+    }
+    (split ? e.val_loss : e.train_loss) = loss / n;
+    (split ? e.accuracy : e.train_accuracy) = static_cast<double>(correct) / n;
+  }
+  return e;
+}
+
+void Trainer::predict_grid(float* out, int res, float lo, float hi) {
+  if (cfg_.is_gpt()) throw Error("predict_grid: only for model.kind = \"mlp\"");
+  if (res < 1 || res > 1024) throw Error("predict_grid: resolution " + std::to_string(res) + " out of range (1..1024)");
+  if (!(lo < hi) || !std::isfinite(lo) || !std::isfinite(hi)) throw Error("predict_grid: need finite lo < hi");
+  const int cap = model_.max_rows();
+  const int n = res * res;
+  const float step = (hi - lo) / static_cast<float>(res);
+  for (int start = 0; start < n; start += cap) {
+    const int m = std::min(cap, n - start);
+    for (int k = 0; k < m; ++k) {
+      const int idx = start + k, row = idx / res, col = idx % res;
+      points_[2 * static_cast<size_t>(k)] = lo + (static_cast<float>(col) + 0.5f) * step;
+      points_[2 * static_cast<size_t>(k) + 1] = hi - (static_cast<float>(row) + 0.5f) * step;
+    }
+    model_.forward(points_.data(), nullptr, nullptr, m, 1);
+    const float* pr = model_.probs();
+    for (int k = 0; k < m; ++k) out[start + k] = pr[2 * k + 1];
+  }
+}
+
+const std::string& Trainer::vocab() const {
+  static const std::string empty;
+  return chars_ ? chars_->vocab() : empty;
+}
+
+std::vector<int> Trainer::encode(const std::string& text) const {
+  if (!chars_) throw Error("encode: only for model.kind = \"gpt\"");
+  std::vector<int> ids;
+  ids.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const int id = chars_->encode(static_cast<unsigned char>(text[i]));
+    if (id < 0) throw Error("prompt: character " + json_quote(std::string(1, text[i])) + " at position " + std::to_string(i) +
+                            " is not in the vocabulary");
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+namespace {
+void check_tokens(const std::vector<int>& tokens, int context, int vocab) {
+  if (tokens.empty() || static_cast<int>(tokens.size()) > context)
+    throw Error("tokens: need 1.." + std::to_string(context) + " tokens (model.context), got " + std::to_string(tokens.size()));
+  for (int t : tokens)
+    if (t < 0 || t >= vocab) throw Error("tokens: id " + std::to_string(t) + " out of range 0.." + std::to_string(vocab - 1));
+}
+}  // namespace
+
+std::vector<float> Trainer::logits(const std::vector<int>& tokens) {
+  if (!cfg_.is_gpt()) throw Error("logits: only for model.kind = \"gpt\"");
+  check_tokens(tokens, cfg_.model.context, model_.vocab());
+  const int T = static_cast<int>(tokens.size());
+  model_.forward(nullptr, tokens.data(), nullptr, 1, T);
+  return std::vector<float>(model_.logits(), model_.logits() + static_cast<size_t>(T) * model_.vocab());
+}
+
+std::vector<float> Trainer::attention_map(const std::vector<int>& tokens, int layer) {
+  if (!cfg_.is_gpt()) throw Error("attention: only for model.kind = \"gpt\"");
+  check_tokens(tokens, cfg_.model.context, model_.vocab());
+  if (layer < 0 || layer >= cfg_.model.depth)
+    throw Error("attention: layer " + std::to_string(layer) + " out of range 0.." + std::to_string(cfg_.model.depth - 1));
+  const int T = static_cast<int>(tokens.size());
+  model_.forward(nullptr, tokens.data(), nullptr, 1, T);
+  const float* a = model_.attention(layer);
+  return std::vector<float>(a, a + static_cast<size_t>(cfg_.model.heads) * T * T);
+}
+
+std::string Trainer::sample(const std::string& prompt, int tokens, double temperature, int top_k, uint32_t seed) {
+  if (!cfg_.is_gpt()) throw Error("sample: only for model.kind = \"gpt\"");
+  if (tokens < 1 || tokens > 100000) throw Error("sample: tokens = " + std::to_string(tokens) + " out of range (1..100000)");
+  if (!std::isfinite(temperature) || temperature < 0 || temperature > 100)
+    throw Error("sample: temperature must be in 0..100 (0 = greedy)");
+  if (top_k < 0) throw Error("sample: top_k must be >= 0 (0 = off)");
+  std::vector<int> ctx = encode(prompt);
+  if (ctx.empty()) {
+    const int nl = chars_->encode('\n');
+    ctx.push_back(nl >= 0 ? nl : 0);
+  }
+  const int V = model_.vocab(), C = cfg_.model.context;
+  Rng rng(seed, 0x5A3B);
+  std::vector<float> p(static_cast<size_t>(V));
+  std::vector<float> sorted(static_cast<size_t>(V));
+  std::string out;
+  for (int k = 0; k < tokens; ++k) {
+    const int T = std::min(static_cast<int>(ctx.size()), C);
+    model_.forward(nullptr, ctx.data() + ctx.size() - T, nullptr, 1, T);
+    const float* z = model_.logits() + static_cast<size_t>(T - 1) * V;
+    int next = 0;
+    if (temperature == 0) {
+      next = static_cast<int>(std::max_element(z, z + V) - z);
+    } else {
+      float cut = -INFINITY;
+      if (top_k > 0 && top_k < V) {
+        std::copy(z, z + V, sorted.begin());
+        std::nth_element(sorted.begin(), sorted.begin() + (top_k - 1), sorted.end(), std::greater<float>());
+        cut = sorted[static_cast<size_t>(top_k - 1)];
+      }
+      const float m = *std::max_element(z, z + V);
+      double sum = 0.0;
+      for (int i = 0; i < V; ++i) {
+        p[static_cast<size_t>(i)] = z[i] < cut ? 0.0f : static_cast<float>(std::exp((z[i] - m) / temperature));
+        sum += p[static_cast<size_t>(i)];
+      }
+      double r = rng.uniform() * sum;
+      next = V - 1;
+      for (int i = 0; i < V; ++i) {
+        r -= p[static_cast<size_t>(i)];
+        if (r < 0) { next = i; break; }
+      }
+      while (p[static_cast<size_t>(next)] == 0.0f && next > 0) --next;  // rounding at the end of the scan
+    }
+    ctx.push_back(next);
+    out += chars_->decode(next);
+  }
+  return out;
+}
+
+std::vector<uint8_t> Trainer::save() const {
+  std::map<std::string, std::string> meta;
+  meta["format"] = "resnorm-safetensors-1";
+  meta["config"] = config_to_json(cfg_).dump();
+  meta["step"] = std::to_string(step_);
+  if (chars_) {
+    Json v = Json::array();
+    for (unsigned char c : chars_->vocab()) v.push(Json::number(c));
+    meta["vocab"] = v.dump();
+  }
+  return write_safetensors(model_.slices(), model_.params(), meta);
+}
+
+CheckpointInfo read_checkpoint_info(const uint8_t* bytes, size_t n) {
+  const SafetensorsView view = parse_safetensors(bytes, n);
+  auto get = [&](const char* key) -> const std::string& {
+    auto it = view.metadata.find(key);
+    if (it == view.metadata.end()) throw Error(std::string("checkpoint: metadata has no \"") + key + "\" (not saved by resnorm?)");
+    return it->second;
+  };
+  if (get("format") != "resnorm-safetensors-1") throw Error("checkpoint: unknown format \"" + get("format") + "\"");
+  CheckpointInfo info;
+  try {
+    info.config = config_from_string(get("config"));
+  } catch (const Error& e) {
+    throw Error(std::string("checkpoint: its config is invalid: ") + e.what());
+  }
+  const std::string& step = get("step");
+  char* end = nullptr;
+  const long s = std::strtol(step.c_str(), &end, 10);
+  if (step.empty() || *end || s < 0 || s > 1000000000) throw Error("checkpoint: bad step \"" + step + "\"");
+  info.step = static_cast<int>(s);
+  if (info.config.is_gpt()) {
+    Json v;
+    try {
+      v = parse_json(get("vocab"));
+    } catch (const Error&) {
+      throw Error("checkpoint: vocab metadata is not valid JSON");
+    }
+    if (!v.is_array() || v.items().size() < 2 || v.items().size() > 256) throw Error("checkpoint: vocab must be 2..256 byte values");
+    for (const Json& c : v.items()) {
+      if (!c.is_number() || c.as_number() < 0 || c.as_number() > 255 || c.as_number() != std::floor(c.as_number()))
+        throw Error("checkpoint: vocab holds a bad byte value " + c.dump());
+      info.vocab += static_cast<char>(static_cast<int>(c.as_number()));
+    }
+  }
+  return info;
+}
+
+void Trainer::load(const uint8_t* bytes, size_t n) {
+  const CheckpointInfo info = read_checkpoint_info(bytes, n);
+  const Json mine = config_to_json(cfg_), theirs = config_to_json(info.config);
+  const Json* a = mine.find("model");
+  const Json* b = theirs.find("model");
+  for (const auto& kv : a->members()) {
+    const Json* other = b->find(kv.first);
+    if (other->dump() != kv.second.dump())
+      throw Error("checkpoint: it was saved with model." + kv.first + " = " + other->dump() + ", this run has " +
+                  kv.second.dump());
+  }
+  if (cfg_.is_gpt() && info.vocab != chars_->vocab())
+    throw Error("checkpoint: its vocabulary (" + std::to_string(info.vocab.size()) +
+                " characters) differs from this run's text (" + std::to_string(chars_->vocab_size()) + ")");
+  const SafetensorsView view = parse_safetensors(bytes, n);
+  load_tensors(view, model_.slices(), model_.params());
+  step_ = info.step;
+  opt_.reset();
+  model_.zero_grad();
+}
+
+}  // namespace resnorm

@@ -1,0 +1,97 @@
+// The Trainer: one config, its data, model and optimiser, and the per-step diagnostics the
+// playground draws. The CLI, the wasm bindings, the tests and the benchmarks all drive this class.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "data.h"
+#include "model.h"
+#include "optimizer.h"
+#include "rng.h"
+
+namespace resnorm {
+
+struct StepStats {
+  int step = 0;  // 1-based index of the step just taken
+  double loss = 0, lr = 0, grad_norm = 0, ms = 0;
+  bool diverged = false;     // NaN/Inf seen: the update was not applied
+  std::string divergence;    // where, in words
+  std::vector<float> block_grad_norm;  // [depth] L2 norm of the block's parameter gradients
+  std::vector<float> block_act_rms;    // [depth] RMS of the residual stream after the block
+  std::vector<float> update_ratio;     // [depth] ||delta theta|| / ||theta|| of the block
+  std::vector<float> attn_entropy;     // gpt: [depth * heads], nats, mean over batch and positions
+};
+
+struct EvalStats {
+  double train_loss = 0, val_loss = 0;
+  double train_accuracy = -1, accuracy = -1;  // mlp: train and test accuracy; -1 for gpt
+};
+
+class Trainer {
+ public:
+  // text: the corpus for gpt (ignored for mlp). vocab: a fixed vocabulary (from a checkpoint);
+  // with text empty a gpt trainer can only do inference (logits, attention, sampling).
+  explicit Trainer(const Config& cfg, const std::string& text = "", const std::string& vocab = "");
+
+  const StepStats& step();
+  EvalStats evaluate();
+  int steps_done() const { return step_; }
+  const Config& config() const { return cfg_; }
+  const Model& model() const { return model_; }
+  Model& model() { return model_; }
+  const StepStats& last() const { return stats_; }
+
+  // Changes the optimiser's hyperparameters mid-run (lr, betas, weight decay, momentum, warmup,
+  // schedule, min_lr, clip, steps). The optimiser kind and batch size cannot change this way.
+  void set_optim(const OptimConfig& o);
+
+  // mlp: probability of class 1 on a res x res grid over [lo,hi]^2, row 0 at the top (y = hi).
+  void predict_grid(float* out, int res, float lo, float hi);
+  const Dataset2D& dataset() const { return data2d_; }
+
+  // gpt
+  const std::string& vocab() const;
+  std::vector<int> encode(const std::string& text) const;  // throws on a character outside the vocabulary
+  std::vector<float> logits(const std::vector<int>& tokens);                 // [T, vocab]
+  std::vector<float> attention_map(const std::vector<int>& tokens, int layer);  // [heads, T, T]
+  std::string sample(const std::string& prompt, int tokens, double temperature, int top_k, uint32_t seed);
+
+  // Checkpoints (safetensors bytes). Loading restores parameters and the step count and resets
+  // the optimiser's moments; a checkpoint made for another config is refused.
+  std::vector<uint8_t> save() const;
+  void load(const uint8_t* bytes, size_t n);
+
+  size_t bytes() const { return model_.bytes() + opt_.bytes(); }
+
+ private:
+  void fill_batch();
+  void collect_update_ratios();
+
+  Config cfg_;
+  std::unique_ptr<CharData> chars_;
+  Dataset2D data2d_;
+  Model model_;
+  Optimizer opt_;
+  Rng batch_rng_;
+  std::vector<float> points_;         // [rows,2]
+  std::vector<int> tokens_, targets_; // [rows]
+  std::vector<double> block_sq_;      // scratch per block
+  StepStats stats_;
+  int step_ = 0;
+};
+
+// A checkpoint's config and vocabulary, read from its metadata (validated like any config).
+struct CheckpointInfo {
+  Config config;
+  std::string vocab;
+  int step = 0;
+};
+CheckpointInfo read_checkpoint_info(const uint8_t* bytes, size_t n);
+
+// Sets Eigen's cache sizes once: some VMs report a huge L3, which makes Eigen's GEMM blocking poor.
+void configure_eigen();
+
+}  // namespace resnorm

@@ -1,0 +1,306 @@
+// resnorm: the native command line. train / sample / bench / presets, all driven by the same
+// Trainer and config as the browser. Bad arguments print usage and exit 2; bad input files exit 1.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "checkpoint.h"
+#include "config.h"
+#include "error.h"
+#include "trainer.h"
+
+using namespace resnorm;
+
+namespace {
+
+const char* kUsage =
+    "usage:\n"
+    "  resnorm train  [--preset NAME | --config FILE] [--steps N] [--log FILE.jsonl]\n"
+    "                 [--save FILE.safetensors] [--load FILE.safetensors] [--data TEXT_FILE] [--quiet]\n"
+    "  resnorm sample --load FILE.safetensors [--prompt TEXT] [--tokens N] [--temperature T]\n"
+    "                 [--top-k K] [--seed S]\n"
+    "  resnorm bench  [--preset NAME | --config FILE] [--steps N] [--warmup N] [--json] [--data TEXT_FILE]\n"
+    "  resnorm presets            list the built-in presets\n"
+    "  resnorm show --preset NAME print a preset's full config (all defaults filled in)\n"
+    "\n"
+    "The default preset is mlp-spiral. gpt presets read the text from web/public/data/tinyshakespeare.txt\n"
+    "(or --data, or $RESNORM_DATA).\n";
+
+struct UsageError : Error {
+  using Error::Error;
+};
+
+struct Args {
+  std::string cmd;
+  std::map<std::string, std::string> opts;
+  bool has(const std::string& k) const { return opts.count(k) != 0; }
+  std::string get(const std::string& k, const std::string& def = "") const {
+    auto it = opts.find(k);
+    return it == opts.end() ? def : it->second;
+  }
+};
+
+Args parse_args(int argc, char** argv, const std::vector<std::string>& valued, const std::vector<std::string>& flags) {
+  Args a;
+  if (argc < 2) throw UsageError("missing command");
+  a.cmd = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    std::string k = argv[i];
+    if (std::find(flags.begin(), flags.end(), k) != flags.end()) {
+      a.opts[k] = "1";
+    } else if (std::find(valued.begin(), valued.end(), k) != valued.end()) {
+      if (i + 1 >= argc) throw UsageError(k + " needs a value");
+      if (a.has(k)) throw UsageError(k + " given twice");
+      a.opts[k] = argv[++i];
+    } else {
+      throw UsageError("unknown argument \"" + k + "\" for resnorm " + a.cmd);
+    }
+  }
+  return a;
+}
+
+long parse_int(const std::string& flag, const std::string& v, long lo, long hi) {
+  char* end = nullptr;
+  errno = 0;
+  const long x = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end || errno || x < lo || x > hi)
+    throw UsageError(flag + " must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got \"" + v + "\"");
+  return x;
+}
+
+double parse_double(const std::string& flag, const std::string& v, double lo, double hi) {
+  char* end = nullptr;
+  const double x = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end || !std::isfinite(x) || x < lo || x > hi)
+    throw UsageError(flag + " must be a number in " + format_number(lo) + ".." + format_number(hi) + ", got \"" + v + "\"");
+  return x;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw Error("cannot open \"" + path + "\"");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+Config load_config(const Args& a) {
+  if (a.has("--preset") && a.has("--config")) throw UsageError("give --preset or --config, not both");
+  if (a.has("--config")) {
+    const std::string path = a.get("--config");
+    try {
+      return config_from_string(read_text(path));
+    } catch (const Error& e) {
+      throw Error(path + ": " + e.what());
+    }
+  }
+  return preset(a.get("--preset", "mlp-spiral"));
+}
+
+std::string corpus_for(const Config& cfg, const Args& a) {
+  if (!cfg.is_gpt()) return "";
+  std::string path = a.get("--data");
+  if (path.empty() && std::getenv("RESNORM_DATA")) path = std::getenv("RESNORM_DATA");
+  if (path.empty()) path = std::string(RESNORM_DATA_DIR) + "/tinyshakespeare.txt";
+  return read_text(path);
+}
+
+std::string floats(const std::vector<float>& v) {
+  std::string o = "[";
+  for (size_t i = 0; i < v.size(); ++i) o += (i ? "," : "") + format_number(static_cast<double>(v[i]));
+  return o + "]";
+}
+
+double peak_rss_mib() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss / 1024.0;
+}
+
+int cmd_train(const Args& a) {
+  Config cfg = load_config(a);
+  if (a.has("--steps")) cfg.optim.steps = static_cast<int>(parse_int("--steps", a.get("--steps"), 1, 10000000));
+  const bool quiet = a.has("--quiet");
+  Trainer tr(cfg, corpus_for(cfg, a));
+  if (a.has("--load")) {
+    const auto bytes = read_file(a.get("--load"));
+    try {
+      tr.load(bytes.data(), bytes.size());
+    } catch (const Error& e) {
+      throw Error(a.get("--load") + ": " + e.what());
+    }
+  }
+  std::ofstream log;
+  if (a.has("--log")) {
+    log.open(a.get("--log"), std::ios::trunc);
+    if (!log) throw Error("cannot write \"" + a.get("--log") + "\"");
+  }
+  const bool tty = isatty(fileno(stderr));
+  std::fprintf(stderr, "training %s: %s, depth %d, width %d, residual %s, norm %s (%s), %zu parameters, %d steps\n",
+               a.has("--config") ? a.get("--config").c_str() : a.get("--preset", "mlp-spiral").c_str(),
+               to_string(cfg.model.kind), cfg.model.depth, cfg.model.width, to_string(cfg.model.residual),
+               to_string(cfg.model.norm), to_string(cfg.model.placement), tr.model().num_params(), cfg.optim.steps);
+  const auto start = std::chrono::steady_clock::now();
+  auto last_print = start;
+  int diverged_in_a_row = 0;
+  EvalStats ev;
+  while (tr.steps_done() < cfg.optim.steps) {
+    const StepStats& s = tr.step();
+    const bool last = tr.steps_done() == cfg.optim.steps;
+    const bool eval_now = last || (cfg.eval.every > 0 && s.step % cfg.eval.every == 0);
+    if (eval_now) ev = tr.evaluate();
+    if (log) {
+      log << "{\"step\":" << s.step << ",\"loss\":" << format_number(s.loss) << ",\"lr\":" << format_number(s.lr)
+          << ",\"grad_norm\":" << format_number(s.grad_norm) << ",\"block_grad_norm\":" << floats(s.block_grad_norm)
+          << ",\"block_act_rms\":" << floats(s.block_act_rms) << ",\"update_ratio\":" << floats(s.update_ratio);
+      if (cfg.is_gpt()) log << ",\"attn_entropy\":" << floats(s.attn_entropy);
+      log << ",\"ms\":" << format_number(s.ms);
+      if (s.diverged) log << ",\"diverged\":true,\"divergence\":" << json_quote(s.divergence);
+      if (eval_now) {
+        log << ",\"train_loss\":" << format_number(ev.train_loss) << ",\"val_loss\":" << format_number(ev.val_loss);
+        if (!cfg.is_gpt()) log << ",\"accuracy\":" << format_number(ev.accuracy);
+      }
+      log << "}\n";
+    }
+    if (s.diverged) {
+      std::fprintf(stderr, "%sdiverged: %s (update skipped; continuing from the last good parameters)\n", tty ? "\n" : "",
+                   s.divergence.c_str());
+      if (++diverged_in_a_row >= 20) {
+        std::fprintf(stderr, "stopping: 20 diverged steps in a row; try a smaller optim.lr or a warmup\n");
+        return 3;
+      }
+    } else {
+      diverged_in_a_row = 0;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const double since = std::chrono::duration<double>(now - last_print).count();
+    if (!quiet && (eval_now || since > 1.0)) {
+      const double el = std::chrono::duration<double>(now - start).count();
+      const double rate = tr.steps_done() / std::max(el, 1e-9);
+      char line[256];
+      int n = std::snprintf(line, sizeof line, "step %6d/%d  loss %.4f  lr %.2e  |g| %.3f  %.2f ms/step  %.1f steps/s",
+                            s.step, cfg.optim.steps, s.loss, s.lr, s.grad_norm, s.ms, rate);
+      if (eval_now && n > 0 && n < static_cast<int>(sizeof line)) {
+        if (cfg.is_gpt())
+          std::snprintf(line + n, sizeof line - n, "  val_loss %.4f", ev.val_loss);
+        else
+          std::snprintf(line + n, sizeof line - n, "  val_loss %.4f  test_acc %.1f%%", ev.val_loss, 100 * ev.accuracy);
+      }
+      if (tty && !eval_now)
+        std::fprintf(stderr, "\r%s\033[K", line);
+      else
+        std::fprintf(stderr, "%s%s\n", tty ? "\r" : "", line);
+      last_print = now;
+    }
+  }
+  if (cfg.is_gpt())
+    std::printf("{\"steps\":%d,\"train_loss\":%s,\"val_loss\":%s}\n", tr.steps_done(), format_number(ev.train_loss).c_str(),
+                format_number(ev.val_loss).c_str());
+  else
+    std::printf("{\"steps\":%d,\"train_loss\":%s,\"val_loss\":%s,\"train_accuracy\":%s,\"accuracy\":%s}\n", tr.steps_done(),
+                format_number(ev.train_loss).c_str(), format_number(ev.val_loss).c_str(),
+                format_number(ev.train_accuracy).c_str(), format_number(ev.accuracy).c_str());
+  if (a.has("--save")) {
+    write_file_atomic(a.get("--save"), tr.save());
+    std::fprintf(stderr, "saved %s\n", a.get("--save").c_str());
+  }
+  return 0;
+}
+
+int cmd_sample(const Args& a) {
+  if (!a.has("--load")) throw UsageError("resnorm sample needs --load FILE.safetensors");
+  const auto bytes = read_file(a.get("--load"));
+  try {
+    const CheckpointInfo info = read_checkpoint_info(bytes.data(), bytes.size());
+    if (!info.config.is_gpt()) throw Error("this is an mlp checkpoint; sampling needs a gpt one");
+    Trainer tr(info.config, "", info.vocab);
+    tr.load(bytes.data(), bytes.size());
+    const int tokens = static_cast<int>(parse_int("--tokens", a.get("--tokens", "200"), 1, 100000));
+    const double temp = parse_double("--temperature", a.get("--temperature", "1.0"), 0.0, 100.0);
+    const int top_k = static_cast<int>(parse_int("--top-k", a.get("--top-k", "0"), 0, 256));
+    const auto seed = static_cast<uint32_t>(parse_int("--seed", a.get("--seed", "1337"), 0, 4294967295L));
+    const std::string prompt = a.get("--prompt");
+    std::printf("%s%s\n", prompt.c_str(), tr.sample(prompt, tokens, temp, top_k, seed).c_str());
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& e) {
+    throw Error(a.get("--load") + ": " + e.what());
+  }
+  return 0;
+}
+
+int cmd_bench(const Args& a) {
+  Config cfg = load_config(a);
+  const int steps = static_cast<int>(parse_int("--steps", a.get("--steps", "30"), 1, 100000));
+  const int warm = static_cast<int>(parse_int("--warmup", a.get("--warmup", "5"), 0, 100000));
+  cfg.optim.steps = std::max(cfg.optim.steps, steps + warm);
+  Trainer tr(cfg, corpus_for(cfg, a));
+  for (int i = 0; i < warm; ++i) tr.step();
+  std::vector<double> ms;
+  for (int i = 0; i < steps; ++i) ms.push_back(tr.step().ms);
+  std::sort(ms.begin(), ms.end());
+  const double median = ms[ms.size() / 2];
+  const double rows = static_cast<double>(cfg.optim.batch) * (cfg.is_gpt() ? cfg.model.context : 1);
+  const double per_s = rows / (median / 1000.0);
+  const std::string name = a.has("--config") ? a.get("--config") : a.get("--preset", "mlp-spiral");
+  if (a.has("--json")) {
+    std::printf("{\"preset\":%s,\"backend\":\"cpu\",\"steps\":%d,\"median_ms\":%s,\"min_ms\":%s,\"max_ms\":%s,\"%s_per_s\":%s,"
+                "\"params\":%zu,\"peak_rss_mib\":%s}\n",
+                json_quote(name).c_str(), steps, format_number(median).c_str(), format_number(ms.front()).c_str(),
+                format_number(ms.back()).c_str(), cfg.is_gpt() ? "tokens" : "samples", format_number(per_s).c_str(),
+                tr.model().num_params(), format_number(peak_rss_mib()).c_str());
+  } else {
+    std::printf("%s: %d steps after %d warm-up, median %.3f ms/step (min %.3f, max %.3f), %.0f %s/s, %zu params, peak RSS %.1f MiB\n",
+                name.c_str(), steps, warm, median, ms.front(), ms.back(), per_s, cfg.is_gpt() ? "tokens" : "samples",
+                tr.model().num_params(), peak_rss_mib());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const std::string cmd = argc > 1 ? argv[1] : "";
+    if (cmd == "train")
+      return cmd_train(parse_args(argc, argv, {"--preset", "--config", "--steps", "--log", "--save", "--load", "--data"}, {"--quiet"}));
+    if (cmd == "sample")
+      return cmd_sample(parse_args(argc, argv, {"--load", "--prompt", "--tokens", "--temperature", "--top-k", "--seed"}, {}));
+    if (cmd == "bench")
+      return cmd_bench(parse_args(argc, argv, {"--preset", "--config", "--steps", "--warmup", "--data"}, {"--json"}));
+    if (cmd == "presets") {
+      parse_args(argc, argv, {}, {});
+      for (const auto& n : preset_names()) std::printf("%s\n", n.c_str());
+      return 0;
+    }
+    if (cmd == "show") {
+      const Args a = parse_args(argc, argv, {"--preset", "--config"}, {});
+      std::printf("%s\n", config_to_json(load_config(a)).dump().c_str());
+      return 0;
+    }
+    if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    throw UsageError(cmd.empty() ? "missing command" : "unknown command \"" + cmd + "\"");
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "resnorm: %s\n\n%s", e.what(), kUsage);
+    return 2;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "resnorm: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "resnorm: out of memory\n");
+    return 1;
+  }
+}
