@@ -43,6 +43,11 @@ class Trainer {
   const Model& model() const { return model_; }
   Model& model() { return model_; }
   const StepStats& last() const { return stats_; }
+  // The batch used by the last step() (for tests that replay it elsewhere, e.g. in PyTorch):
+  // mlp: points [batch,2] and targets [batch]; gpt: tokens and targets [batch,context].
+  const std::vector<float>& batch_points() const { return points_; }
+  const std::vector<int>& batch_tokens() const { return tokens_; }
+  const std::vector<int>& batch_targets() const { return targets_; }
 
   // Changes the optimiser's hyperparameters mid-run (lr, betas, weight decay, momentum, warmup,
   // schedule, min_lr, clip, steps). The optimiser kind and batch size cannot change this way.
