@@ -1,0 +1,295 @@
+// Parity with PyTorch (issue 2): drives the real resnorm::Trainer, records logits, loss, every gradient
+// and 20 optimiser steps, and has tests/torch_ref/parity.py replay them in PyTorch and compare.
+//
+// Tolerances (float32 on both sides; enforced in parity.py, which prints every measured value):
+//   logits  max|ours - torch| / max|torch|                                  <= 1e-5
+//   loss    |ours - torch| / |torch|                                        <= 1e-5
+//   grads   per tensor max|ours - torch| / max(max|torch|, 1e-3 * max|any grad|)  <= 1e-4
+//           (the floor only matters for exactly-zero gradients: ReZero branches at initialisation)
+//   losses  over 20 AdamW (one case: SGD) steps, max |ours - torch| / |torch| <= 1e-4
+// Python is $RESNORM_PYTHON (ctest sets /usr/bin/python3, the one that sees Debian's torch). A machine
+// without torch FAILS this group with a message saying so; it never passes silently.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "checkpoint.h"
+#include "config.h"
+#include "trainer.h"
+
+using namespace resnorm;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kSteps = 20;
+
+std::string python_exe() {
+  const char* p = std::getenv("RESNORM_PYTHON");
+  return p && *p ? p : "/usr/bin/python3";
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// Runs a shell command with stdout+stderr into log; returns its exit status (-1 if it did not exit).
+int run(const std::string& cmd, const fs::path& log) {
+  const int rc = std::system((cmd + " > " + quote(log.string()) + " 2>&1").c_str());
+  return rc != -1 && WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// A scratch folder, removed when the test passes (unless RESNORM_PARITY_KEEP is set) and kept, and
+// named, when it fails.
+struct Scratch {
+  fs::path dir;
+  explicit Scratch(const std::string& tag) {
+    dir = fs::temp_directory_path() / ("resnorm_pytorch_" + std::to_string(::getpid()) + "_" + tag);
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  void passed() const {
+    if (std::getenv("RESNORM_PARITY_KEEP"))
+      std::cout << "parity inputs kept in " << dir.string() << "\n";
+    else
+      fs::remove_all(dir);
+  }
+};
+
+void require_torch(const Scratch& s) {
+  static int ok = -1;
+  if (ok < 0) ok = run(quote(python_exe()) + " -c 'import torch'", s.dir / "torch_check.log") == 0 ? 1 : 0;
+  if (!ok)
+    FAIL("PyTorch is not importable by " << python_exe() << " (" << slurp(s.dir / "torch_check.log")
+                                         << "). The parity test needs Debian's python3-torch "
+                                            "(apt-get install python3-torch libopenblas0-pthread) and "
+                                            "RESNORM_PYTHON=/usr/bin/python3; it does not pass without it.");
+}
+
+std::string corpus() {
+  const std::string path = std::string(RESNORM_DATA_DIR) + "/tinyshakespeare.txt";
+  std::ifstream f(path, std::ios::binary);
+  REQUIRE(f.good());
+  std::string text(6000, '\0');
+  f.read(&text[0], static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(f.gcount()));
+  REQUIRE(text.size() > 1000);
+  return text;
+}
+
+// Small shapes, a warmup + cosine schedule, weight decay and a clip that bites on some steps, so each
+// part of the optimiser path is exercised.
+Config make_config(const std::string& kind, const std::string& residual, const std::string& norm,
+                   const std::string& placement, const std::string& activation = "relu",
+                   const std::string& optim = "adamw") {
+  std::ostringstream j;
+  if (kind == "mlp")
+    j << R"({"model": {"kind": "mlp", "depth": 3, "width": 16, "activation": ")" << activation << "\",";
+  else
+    j << R"({"model": {"kind": "gpt", "depth": 2, "width": 32, "heads": 4, "context": 16,)";
+  j << R"("residual": ")" << residual << R"(", "norm": ")" << norm << R"(", "placement": ")" << placement
+    << R"(", "eps": 1e-5},)";
+  j << (kind == "mlp" ? R"("data": {"name": "spiral", "samples": 400, "noise": 0.1},)"
+                      : R"("data": {"name": "tinyshakespeare"},)");
+  j << R"("optim": {"name": ")" << optim << R"(", "lr": )" << (kind == "mlp" ? "0.01" : "0.003")
+    << R"(, "beta1": 0.9, "beta2": 0.99, "eps": 1e-8, "weight_decay": 0.1, "momentum": 0.9, "warmup": 5,
+        "schedule": "cosine", "min_lr": 0.0005, "clip": )"
+    << (kind == "mlp" ? "0.5" : "1.0") << R"(, "batch": )" << (kind == "mlp" ? 32 : 4) << R"(, "steps": 20},)"
+    << R"("seed": 4242})";
+  return config_from_string(j.str());
+}
+
+// Extra tensors for ours.safetensors, laid out as Slices so the core's writer serialises them.
+struct Record {
+  std::vector<Slice> slices;
+  std::vector<float> data;
+  void add(const std::string& name, std::vector<int> shape, const float* p) {
+    Slice s;
+    s.name = name;
+    s.offset = data.size();
+    s.size = 1;
+    for (int d : shape) s.size *= static_cast<size_t>(d);
+    s.shape = std::move(shape);
+    data.insert(data.end(), p, p + s.size);
+    slices.push_back(std::move(s));
+  }
+  void add_ints(const std::string& name, std::vector<int> shape, const int* p, size_t n) {
+    std::vector<float> f(p, p + n);  // ids are small: exact in float32
+    add(name, std::move(shape), f.data());
+  }
+  const Slice* find(const std::string& name) const {
+    for (const Slice& s : slices)
+      if (s.name == name) return &s;
+    return nullptr;
+  }
+};
+
+std::string num(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// Trains kSteps with the real Trainer and writes DIR/model.safetensors (before the first step) and
+// DIR/ours.safetensors. tamper: a gradient to perturb on purpose (the negative control).
+void record_case(const Config& cfg, const std::string& text, const fs::path& dir, const std::string& tamper = "") {
+  fs::create_directories(dir);
+  Trainer tr(cfg, text);
+  write_file_atomic((dir / "model.safetensors").string(), tr.save());
+
+  // A second trainer with the same seed holds the same initial parameters; it gives the gradient of
+  // batch 0 before clipping (tr's own gradient buffer is clipped in place by the step).
+  Trainer ref(cfg, text);
+  const Model& m0 = tr.model();
+  REQUIRE(std::memcmp(m0.params(), ref.model().params(), m0.num_params() * sizeof(float)) == 0);
+
+  const bool gpt = cfg.is_gpt();
+  const int B = cfg.optim.batch, T = gpt ? cfg.model.context : 1;
+  const size_t rows = static_cast<size_t>(B) * T;
+  Record rec;
+  std::string losses = "[", loss0;
+  int clipped = 0;
+  for (int k = 0; k < kSteps; ++k) {
+    const StepStats& st = tr.step();
+    REQUIRE_FALSE(st.diverged);
+    clipped += st.grad_norm > cfg.optim.clip;
+    losses += (k ? "," : "") + num(st.loss);
+    const std::string pre = "batch." + std::to_string(k);
+    if (gpt) {
+      rec.add_ints(pre + ".inputs", {B, T}, tr.batch_tokens().data(), rows);
+      rec.add_ints(pre + ".targets", {B, T}, tr.batch_targets().data(), rows);
+    } else {
+      rec.add(pre + ".inputs", {B, 2}, tr.batch_points().data());
+      rec.add_ints(pre + ".targets", {B}, tr.batch_targets().data(), rows);
+    }
+    if (k == 0) {
+      Model& m = ref.model();
+      const double loss = m.forward(tr.batch_points().data(), tr.batch_tokens().data(), tr.batch_targets().data(), B, T);
+      // The trainer's step computed this same loss (bit-identity across instances is the determinism
+      // test's job; here it only guards that ref saw the same batch and parameters).
+      REQUIRE(loss == Approx(st.loss).epsilon(1e-6));
+      m.zero_grad();
+      m.backward();
+      loss0 = num(loss);
+      rec.add("logits", {static_cast<int>(rows), m.vocab()}, m.logits());
+      for (const Slice& s : m.slices()) rec.add("grad." + s.name, s.shape, m.grads() + s.offset);
+    }
+  }
+  std::cout << dir.filename().string() << ": our gradient norm was clipped on " << clipped << " of " << kSteps
+            << " steps\n";
+  std::string decay = "[";
+  for (const Slice& s : tr.model().slices()) {
+    rec.add("final." + s.name, s.shape, tr.model().params() + s.offset);
+    if (s.decay) decay += (decay.size() > 1 ? "," : "") + std::string("\"") + s.name + "\"";
+  }
+  if (!tamper.empty()) {  // one element off by 1e-3 of the tensor's largest gradient: 10x the tolerance
+    const Slice* g = rec.find("grad." + tamper);
+    REQUIRE(g != nullptr);
+    float* p = rec.data.data() + g->offset;
+    float big = 0.0f;
+    for (size_t i = 0; i < g->size; ++i) big = std::max(big, std::fabs(p[i]));
+    p[g->size / 2] += 1e-3f * big;
+  }
+  const std::map<std::string, std::string> meta = {
+      {"loss", loss0}, {"losses", losses + "]"}, {"decay", decay + "]"}, {"steps", std::to_string(kSteps)}};
+  write_file_atomic((dir / "ours.safetensors").string(), write_safetensors(rec.slices, rec.data.data(), meta));
+}
+
+// Runs parity.py over the case folders; returns its exit status and puts its output in log_text.
+int run_parity(const Scratch& s, const std::vector<fs::path>& dirs, const std::string& tag, std::string& log_text) {
+  std::string cmd = "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 " + quote(python_exe()) + " " +
+                    quote(std::string(RESNORM_SOURCE_DIR) + "/tests/torch_ref/parity.py");
+  for (const auto& d : dirs) cmd += " " + quote(d.string());
+  const fs::path log = s.dir / (tag + ".log");
+  const int rc = run(cmd, log);
+  log_text = slurp(log);
+  return rc;
+}
+
+struct Case {
+  std::string name, residual, norm, placement, activation, optim;
+};
+
+void check_cases(const std::string& kind, const std::vector<Case>& cases) {
+  Scratch s(kind);
+  require_torch(s);
+  const std::string text = kind == "gpt" ? corpus() : "";
+  std::vector<fs::path> dirs;
+  for (const Case& c : cases) {
+    INFO("case " << kind << "-" << c.name);
+    const fs::path d = s.dir / (kind + "-" + c.name);
+    record_case(make_config(kind, c.residual, c.norm, c.placement, c.activation, c.optim), text, d);
+    dirs.push_back(d);
+  }
+  std::string log;
+  const int rc = run_parity(s, dirs, kind, log);
+  std::cout << log;
+  INFO(log << "\n(inputs kept in " << s.dir.string() << "; rerun: " << python_exe()
+           << " tests/torch_ref/parity.py DIR)");
+  REQUIRE(rc == 0);
+  s.passed();
+}
+
+// The 12 placement x norm cases, plus the other residual kinds.
+std::vector<Case> cases_for(const std::string& kind) {
+  std::vector<Case> cs;
+  const char* acts[] = {"relu", "tanh", "gelu"};  // mlp branch activation, varied across placements
+  int i = 0;
+  for (const char* placement : {"pre", "post", "sandwich"}) {
+    for (const char* norm : {"layernorm", "rmsnorm"})
+      cs.push_back({std::string(placement) + "-" + norm, "identity", norm, placement, acts[i], "adamw"});
+    ++i;
+  }
+  cs.push_back({"rezero-pre-layernorm", "rezero", "layernorm", "pre", "relu", "adamw"});
+  cs.push_back({"rezero-none", "rezero", "none", "pre", "gelu", "adamw"});
+  cs.push_back({"deepnorm-post-layernorm", "deepnorm", "layernorm", "post", "relu", "adamw"});
+  cs.push_back({"deepnorm-post-rmsnorm", "deepnorm", "rmsnorm", "post", "tanh", "adamw"});
+  cs.push_back({"plain-none", "none", "none", "pre", "tanh", "adamw"});
+  if (kind == "mlp") cs.push_back({"sgd-pre-layernorm", "identity", "layernorm", "pre", "relu", "sgd"});
+  return cs;
+}
+
+}  // namespace
+
+TEST_CASE("mlp matches PyTorch: logits, loss, gradients, 20 optimiser steps", "[pytorch]") {
+  check_cases("mlp", cases_for("mlp"));
+}
+
+TEST_CASE("gpt matches PyTorch: logits, loss, gradients, 20 AdamW steps", "[pytorch]") {
+  check_cases("gpt", cases_for("gpt"));
+}
+
+TEST_CASE("the parity check fails on a perturbed gradient and names the tensor", "[pytorch]") {
+  Scratch s("tampered");
+  require_torch(s);
+  const fs::path d = s.dir / "tampered";
+  record_case(make_config("gpt", "identity", "layernorm", "pre"), corpus(), d, "blocks.1.mlp.fc.weight");
+  std::string log;
+  const int rc = run_parity(s, {d}, "tampered", log);
+  INFO(log);
+  REQUIRE(rc == 1);
+  REQUIRE(log.find("grad blocks.1.mlp.fc.weight") != std::string::npos);
+  s.passed();
+}

@@ -1,0 +1,265 @@
+# PyTorch reference of the C++ core's models (mlp and char-level gpt with residual x norm x placement
+# blocks), built from our config JSON with the same parameter names, plus a reader for our safetensors.
+"""Reference model for ResNorm Playground, written against cpp/core/model.cpp's stated semantics.
+
+Every sublayer (the mlp block's Linear + activation, the transformer's attention and MLP) is
+wrapped by one routine:
+    pre:      y = R(x, F(Norm(x)))        Xiong et al. 2020, "On Layer Normalization in the
+                                          Transformer Architecture" (final norm before the head)
+    post:     y = Norm(R(x, F(x)))        Vaswani et al. 2017
+    sandwich: y = R(x, Norm(F(Norm(x))))  Ding et al. 2021, CogView
+with R(x, f) = f | x + f | x + a*f (ReZero, Bachlechner et al. 2020, a learned, starts at 0)
+| alpha*x + f (DeepNorm, Wang et al. 2022, alpha = (2N)^(1/4), N = depth).
+
+Norms: LayerNorm (Ba et al. 2016) through F.layer_norm (biased variance, eps inside the sqrt);
+RMSNorm (Zhang & Sennrich 2019) as x * rsqrt(mean(x^2) + eps) * w. GELU is PyTorch's tanh
+approximation. Attention is causal multi-head self-attention over a packed qkv Linear whose
+output per token is [q | k | v], head h owning columns h*hd:(h+1)*hd of each part.
+
+Safetensors (huggingface.co/docs/safetensors): 8-byte little-endian header length, a JSON header
+(dtype, shape, data_offsets per tensor; "__metadata__" holds string pairs), then raw bytes. There is
+no safetensors package on this machine, so the format is read here directly.
+
+Run as a script it is the "load our checkpoint into PyTorch" example:
+    /usr/bin/python3 tests/torch_ref/model.py run.safetensors [--prompt TEXT] [--tokens N]
+"""
+import argparse
+import json
+import math
+import struct
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+_DTYPES = {"F32": torch.float32, "F64": torch.float64, "I32": torch.int32, "I64": torch.int64}
+
+
+def load_safetensors(path):
+    """Reads a safetensors file. Returns (state_dict: name -> tensor, metadata: dict of str)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 8:
+        raise ValueError(f"{path}: {len(raw)} bytes, too short for a safetensors header")
+    (n,) = struct.unpack("<Q", raw[:8])
+    if n > len(raw) - 8:
+        raise ValueError(f"{path}: header length {n} exceeds the file ({len(raw)} bytes)")
+    header = json.loads(raw[8:8 + n].decode("utf-8"))
+    data = raw[8 + n:]
+    metadata = header.pop("__metadata__", {}) or {}
+    tensors = {}
+    for name, entry in header.items():
+        dtype = _DTYPES.get(entry["dtype"])
+        if dtype is None:
+            raise ValueError(f"{path}: tensor {name!r} has unsupported dtype {entry['dtype']}")
+        begin, end = entry["data_offsets"]
+        if not 0 <= begin <= end <= len(data):
+            raise ValueError(f"{path}: tensor {name!r} byte range {begin}..{end} outside the data section")
+        buf = bytearray(data[begin:end])  # a writable copy, so frombuffer does not warn
+        t = torch.frombuffer(buf, dtype=dtype) if buf else torch.empty(0, dtype=dtype)
+        tensors[name] = t.reshape(entry["shape"]).clone()
+    return tensors, metadata
+
+
+class Norm(nn.Module):
+    """LayerNorm (weight, bias) or RMSNorm (weight only) over the last dimension."""
+
+    def __init__(self, kind, width, eps):
+        super().__init__()
+        self.kind, self.width, self.eps = kind, width, eps
+        self.weight = nn.Parameter(torch.ones(width))
+        if kind == "layernorm":
+            self.bias = nn.Parameter(torch.zeros(width))
+
+    def forward(self, x):
+        if self.kind == "layernorm":
+            return F.layer_norm(x, (self.width,), self.weight, self.bias, self.eps)
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+class Sublayer(nn.Module):
+    """One branch F wrapped by the residual/norm/placement settings. branch: act | attn | ffn."""
+
+    def __init__(self, m, branch):
+        super().__init__()
+        C = m["width"]
+        self.branch, self.m = branch, m
+        has_norm = m["norm"] != "none"
+        self.placement, self.residual = m["placement"], m["residual"]
+        if has_norm and self.placement != "post":
+            self.norm_in = Norm(m["norm"], C, m["eps"])
+        if branch == "act":
+            self.fc = nn.Linear(C, C)
+        elif branch == "attn":
+            self.heads = m["heads"]
+            self.qkv = nn.Linear(C, 3 * C)
+            self.proj = nn.Linear(C, C)
+            T = m["context"]
+            self.register_buffer("mask", torch.tril(torch.ones(T, T, dtype=torch.bool)), persistent=False)
+        else:  # ffn
+            self.fc = nn.Linear(C, 4 * C)
+            self.proj = nn.Linear(4 * C, C)
+        if has_norm and self.placement != "pre":
+            self.norm_out = Norm(m["norm"], C, m["eps"])
+        if self.residual == "rezero":
+            self.rezero = nn.Parameter(torch.zeros(1))
+        self.alpha = (2.0 * m["depth"]) ** 0.25  # DeepNorm, decoder-only (Wang et al. 2022)
+
+    def attention(self, h):
+        B, T, C = h.shape
+        H = self.heads
+        hd = C // H
+        q, k, v = self.qkv(h).split(C, dim=2)
+        q, k, v = (t.view(B, T, H, hd).transpose(1, 2) for t in (q, k, v))  # [B,H,T,hd]
+        s = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hd))
+        s = s.masked_fill(~self.mask[:T, :T], float("-inf"))
+        y = F.softmax(s, dim=-1) @ v  # [B,H,T,hd]
+        return self.proj(y.transpose(1, 2).reshape(B, T, C))
+
+    def f(self, h):
+        if self.branch == "act":
+            u = self.fc(h)
+            act = self.m["activation"]
+            if act == "relu":
+                return F.relu(u)
+            if act == "tanh":
+                return torch.tanh(u)
+            return F.gelu(u, approximate="tanh")
+        if self.branch == "attn":
+            return self.attention(h)
+        return self.proj(F.gelu(self.fc(h), approximate="tanh"))
+
+    def forward(self, x):
+        h = self.norm_in(x) if hasattr(self, "norm_in") else x
+        f = self.f(h)
+        if self.placement == "sandwich" and hasattr(self, "norm_out"):
+            f = self.norm_out(f)
+        if self.residual == "none":
+            y = f
+        elif self.residual == "identity":
+            y = x + f
+        elif self.residual == "rezero":
+            y = x + self.rezero * f
+        else:  # deepnorm
+            y = self.alpha * x + f
+        if self.placement == "post" and hasattr(self, "norm_out"):
+            y = self.norm_out(y)
+        return y
+
+
+class Block(nn.Module):
+    def __init__(self, m):
+        super().__init__()
+        if m["kind"] == "gpt":
+            self.attn = Sublayer(m, "attn")
+            self.mlp = Sublayer(m, "ffn")
+        else:
+            self.mlp = Sublayer(m, "act")
+
+    def forward(self, x):
+        if hasattr(self, "attn"):
+            x = self.attn(x)
+        return self.mlp(x)
+
+
+class ResNormModel(nn.Module):
+    """mlp: points [B,2] -> logits [B,classes]. gpt: tokens [B,T] -> logits [B,T,vocab].
+
+    Initial values are placeholders: the parameters are meant to be loaded from our checkpoint.
+    """
+
+    def __init__(self, model_cfg, vocab):
+        super().__init__()
+        m = dict(model_cfg)
+        self.cfg, self.vocab = m, vocab
+        C = m["width"]
+        if m["kind"] == "gpt":
+            self.wte = nn.Embedding(vocab, C)
+            self.wpe = nn.Embedding(m["context"], C)
+        else:
+            self.stem = nn.Linear(2, C)
+        self.blocks = nn.ModuleList(Block(m) for _ in range(m["depth"]))
+        if m["norm"] != "none" and m["placement"] != "post":
+            self.norm_f = Norm(m["norm"], C, m["eps"])
+        if m["kind"] == "gpt":
+            self.lm_head = nn.Linear(C, vocab, bias=False)
+        else:
+            self.head = nn.Linear(C, vocab)
+
+    def forward(self, inputs, targets=None):
+        if self.cfg["kind"] == "gpt":
+            T = inputs.shape[1]
+            x = self.wte(inputs) + self.wpe(torch.arange(T))
+        else:
+            x = self.stem(inputs)
+        for b in self.blocks:
+            x = b(x)
+        if hasattr(self, "norm_f"):
+            x = self.norm_f(x)
+        logits = self.lm_head(x) if self.cfg["kind"] == "gpt" else self.head(x)
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+        return logits, loss
+
+
+def from_checkpoint(path):
+    """Builds the model described by a resnorm checkpoint and loads its tensors (strictly).
+
+    Returns (model, config dict, vocab string or None).
+    """
+    tensors, meta = load_safetensors(path)
+    if "config" not in meta:
+        raise ValueError(f"{path}: no config in __metadata__ (not saved by resnorm?)")
+    cfg = json.loads(meta["config"])
+    vocab = None
+    if cfg["model"]["kind"] == "gpt":
+        vocab = bytes(json.loads(meta["vocab"])).decode("latin-1")
+        classes = len(vocab)
+    else:
+        classes = tensors["head.weight"].shape[0]
+    model = ResNormModel(cfg["model"], classes)
+    model.load_state_dict(tensors, strict=True)  # names and shapes must match exactly
+    return model, cfg, vocab
+
+
+def _main():
+    ap = argparse.ArgumentParser(description="Load a resnorm checkpoint into PyTorch and use it.")
+    ap.add_argument("checkpoint")
+    ap.add_argument("--prompt", default="\n", help="gpt: text to continue")
+    ap.add_argument("--tokens", type=int, default=200, help="gpt: characters to sample")
+    ap.add_argument("--temperature", type=float, default=0.8)
+    ap.add_argument("--seed", type=int, default=1337)
+    args = ap.parse_args()
+    model, cfg, vocab = from_checkpoint(args.checkpoint)
+    model.eval()
+    n = sum(p.numel() for p in model.parameters())
+    m = cfg["model"]
+    print(f"{m['kind']}: depth {m['depth']}, width {m['width']}, residual {m['residual']}, norm {m['norm']}, "
+          f"placement {m['placement']}; {n} parameters loaded")
+    torch.manual_seed(args.seed)
+    with torch.no_grad():
+        if m["kind"] == "gpt":
+            index = {c: i for i, c in enumerate(vocab)}
+            bad = [c for c in args.prompt if c not in index]
+            if bad:
+                sys.exit(f"prompt character {bad[0]!r} is not in the checkpoint's vocabulary")
+            ids = [index[c] for c in args.prompt]
+            out = []
+            for _ in range(args.tokens):
+                ctx = torch.tensor([ids[-m["context"]:]])
+                logits, _ = model(ctx)
+                p = F.softmax(logits[0, -1] / max(args.temperature, 1e-6), dim=-1)
+                ids.append(int(torch.multinomial(p, 1)))
+                out.append(vocab[ids[-1]])
+            print(args.prompt + "".join(out))
+        else:
+            pts = torch.tensor([[0.0, 0.0], [0.5, 0.5], [-0.5, 0.5], [1.0, -1.0]])
+            logits, _ = model(pts)
+            for p, pr in zip(pts.tolist(), F.softmax(logits, -1)[:, 1].tolist()):
+                print(f"P(class 1 | x={p[0]:+.2f}, y={p[1]:+.2f}) = {pr:.4f}")
+
+
+if __name__ == "__main__":
+    _main()
