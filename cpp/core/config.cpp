@@ -2,6 +2,7 @@
 // and the tests all see exactly these messages.
 #include "config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -134,19 +135,21 @@ const char* to_string(OptimName v) { return enum_name(kOptims, v); }
 const char* to_string(Schedule v) { return enum_name(kSchedules, v); }
 
 double estimate_bytes(const Config& c, int vocab) {
-  const double C = c.model.width, L = c.model.depth, B = c.optim.batch;
-  double params, acts;
+  // Mirrors Model::build(): parameters (+ gradients, two moments, the update) and activations
+  // (+ their gradients), plus the attention probabilities.
+  const double C = c.model.width, L = c.model.depth;
+  double params, acts, extra = 0;
   if (c.is_gpt()) {
-    const double T = c.model.context, H = c.model.heads;
-    params = vocab * C * 2 + T * C + L * (12 * C * C + 16 * C) + 2 * C;
-    // per layer: ~24 C-wide buffers per token plus the attention probabilities
-    acts = L * (B * T * C * 24 + B * H * T * T) + B * T * vocab * 2 + B * T * C * 4;
+    const double N = static_cast<double>(c.optim.batch) * c.model.context, T = c.model.context, H = c.model.heads;
+    params = vocab * C * 2 + T * C + L * (12 * C * C + 17 * C) + 2 * C;
+    acts = L * N * (18 * C + 12) + N * (2 * C + 2 * vocab + 2);
+    extra = L * N * H * T;
   } else {
-    params = 2 * C + C + L * (C * C + 4 * C) + C * 8;
-    acts = L * B * C * 10 + B * C * 4;
+    const double N = std::max(c.optim.batch, 256);
+    params = 3 * C + L * (C * C + 6 * C) + 3 * C + 2;
+    acts = L * N * (6 * C + 6) + N * (2 * C + 6);
   }
-  // params + grads + two optimiser moments + update scratch; activations + their gradients
-  return 4.0 * (params * 5 + acts * 2);
+  return 4.0 * (params * 5 + acts * 2 + extra);
 }
 
 Config config_from_json(const Json& j) {

@@ -66,8 +66,13 @@ struct Config {
   bool is_gpt() const { return model.kind == ModelKind::Gpt; }
 };
 
-// Hard cap on parameters + optimiser state + activations, checked before any allocation.
-constexpr double kMaxModelBytes = 1024.0 * 1024.0 * 1024.0;  // 1 GiB
+// Hard cap on parameters + optimiser state + activations, checked before any allocation:
+// 2 GiB in WebAssembly (a wasm32 page cannot grow much further), 8 GiB natively.
+#ifdef __EMSCRIPTEN__
+constexpr double kMaxModelBytes = 2048.0 * 1024.0 * 1024.0;
+#else
+constexpr double kMaxModelBytes = 8192.0 * 1024.0 * 1024.0;
+#endif
 
 // Parse and validate. Missing keys take the defaults above; unknown keys are refused.
 Config config_from_json(const Json& j);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "aligned.h"
 #include "config.h"
 
 namespace resnorm {
@@ -101,7 +102,7 @@ class Model {
          head_b_ = npos;
   size_t x0_ = 0, hf_ = 0, hf_m_ = 0, hf_r_ = 0, logits_ = 0, probs_ = 0;
 
-  std::vector<float> params_, grads_, acts_, dacts_, att_, scratch_;
+  FloatBuffer params_, grads_, acts_, dacts_, att_, scratch_;
 };
 
 }  // namespace resnorm

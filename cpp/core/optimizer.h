@@ -4,6 +4,7 @@
 #pragma once
 #include <vector>
 
+#include "aligned.h"
 #include "config.h"
 #include "model.h"
 
@@ -25,7 +26,7 @@ class Optimizer {
  private:
   OptimConfig cfg_;
   std::vector<Slice> slices_;
-  std::vector<float> m_, v_, delta_;  // moments (m_ is SGD's momentum buffer) and the last update
+  FloatBuffer m_, v_, delta_;  // moments (m_ is SGD's momentum buffer) and the last update
   int t_ = 0;                         // updates applied so far
 };
 

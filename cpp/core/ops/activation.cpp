@@ -1,5 +1,7 @@
 // Pointwise activations, forward and backward. GELU is the tanh approximation
 // (Hendrycks & Gimpel 2016), the one PyTorch computes with approximate='tanh'.
+#include <algorithm>
+
 #include "eigen_maps.h"
 #include "ops.h"
 
@@ -28,8 +30,17 @@ void activation_backward(float* din, const float* dout, const float* in, size_t 
     case Activation::Relu: dx += (x > 0.0f).select(dy, 0.0f); break;
     case Activation::Tanh: dx += dy * (1.0f - x.tanh().square()); break;
     case Activation::Gelu: {
-      const Eigen::ArrayXf t = (kSqrt2OverPi * (x + kGeluC * x.cube())).tanh();
-      dx += dy * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t.square()) * kSqrt2OverPi * (1.0f + 3.0f * kGeluC * x.square()));
+      // tanh is computed once per element into a stack chunk (no heap allocation in a train step).
+      constexpr Eigen::Index kChunk = 256;
+      Eigen::Array<float, kChunk, 1> tbuf;
+      for (Eigen::Index i = 0; i < len; i += kChunk) {
+        const Eigen::Index m = std::min(kChunk, len - i);
+        auto xs = x.segment(i, m);
+        auto t = tbuf.head(m);
+        t = (kSqrt2OverPi * (xs + kGeluC * xs.cube())).tanh();
+        dx.segment(i, m) += dy.segment(i, m) *
+                            (0.5f * (1.0f + t) + 0.5f * xs * (1.0f - t.square()) * kSqrt2OverPi * (1.0f + 3.0f * kGeluC * xs.square()));
+      }
       break;
     }
   }

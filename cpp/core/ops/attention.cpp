@@ -18,7 +18,7 @@ void attention_forward(float* out, float* att, const float* qkv, int B, int T, i
     for (int h = 0; h < H; ++h) {
       CMapStrided q(base + h * hd, T, hd, s3), k(base + C + h * hd, T, hd, s3), v(base + 2 * C + h * hd, T, hd, s3);
       MapMat p(att + (static_cast<size_t>(b) * H + h) * T * T, T, T);
-      p.noalias() = (q * k.transpose()) * scale;
+      p.noalias() = (scale * q) * k.transpose();  // the scale folds into the GEMM: no temporary
       for (int t = 0; t < T; ++t) {
         auto row = p.row(t).head(t + 1).array();
         const float m = row.maxCoeff();

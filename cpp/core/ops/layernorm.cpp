@@ -28,13 +28,13 @@ void layernorm_backward(float* din, float* dw, float* db, const float* dout, con
   for (int i = 0; i < N; ++i) {
     const size_t o = static_cast<size_t>(i) * C;
     CMapArr x(in + o, C), dy(dout + o, C);
-    const Eigen::ArrayXf xhat = (x - mean[i]) * rstd[i];
-    const Eigen::ArrayXf dxhat = dy * wa;
-    dwa += dy * xhat;
+    const float m = mean[i], r = rstd[i];
+    // xhat = (x - m) * r and dxhat = dy * w stay expressions: no temporaries, no allocation.
+    const float mean_d = (dy * wa).mean();
+    const float mean_dx = (dy * wa * (x - m)).mean() * r;
+    dwa += dy * (x - m) * r;
     dba += dy;
-    const float mean_d = dxhat.mean();
-    const float mean_dx = (dxhat * xhat).mean();
-    MapArr(din + o, C) += rstd[i] * (dxhat - mean_d - xhat * mean_dx);
+    MapArr(din + o, C) += r * (dy * wa - mean_d - (x - m) * (r * mean_dx));
   }
 }
 

@@ -23,10 +23,10 @@ void rmsnorm_backward(float* din, float* dw, const float* dout, const float* in,
   for (int i = 0; i < N; ++i) {
     const size_t o = static_cast<size_t>(i) * C;
     CMapArr x(in + o, C), dy(dout + o, C);
-    const Eigen::ArrayXf xhat = x * rstd[i];
-    const Eigen::ArrayXf dxhat = dy * wa;
-    dwa += dy * xhat;
-    MapArr(din + o, C) += rstd[i] * (dxhat - xhat * (dxhat * xhat).mean());
+    const float r = rstd[i];
+    const float mean_dx = (dy * wa * x).mean() * r;
+    dwa += dy * x * r;
+    MapArr(din + o, C) += r * (dy * wa - x * (r * mean_dx));
   }
 }
 

@@ -1,0 +1,185 @@
+// Every op's backward against central finite differences of its forward, plus a few known values.
+#include <catch2/catch.hpp>
+
+#include "ops/ops.h"
+#include "testing.h"
+
+using namespace resnorm;
+using namespace resnorm_test;
+
+namespace {
+constexpr double kTol = 2e-2;  // float32 forward, h = 1e-2 central differences
+}
+
+TEST_CASE("linear backward matches finite differences", "[ops]") {
+  const int N = 3, IC = 5, OC = 4;
+  auto x = random_vec(N * IC, 1), w = random_vec(OC * IC, 2), b = random_vec(OC, 3), r = random_vec(N * OC, 4);
+  std::vector<float> out(N * OC), dx(N * IC, 0.f), dw(OC * IC, 0.f), db(OC, 0.f);
+  auto f = [&] { linear_forward(out.data(), x.data(), w.data(), b.data(), N, IC, OC); return dot(out.data(), r); };
+  f();
+  linear_backward(dx.data(), dw.data(), db.data(), r.data(), x.data(), w.data(), N, IC, OC);
+  CHECK(grad_error(x, dx, f) < kTol);
+  CHECK(grad_error(w, dw, f) < kTol);
+  CHECK(grad_error(b, db, f) < kTol);
+  // Known value: out[0,0] = sum_k x[0,k] w[0,k] + b[0]
+  double ref = b[0];
+  for (int k = 0; k < IC; ++k) ref += static_cast<double>(x[k]) * w[k];
+  linear_forward(out.data(), x.data(), w.data(), b.data(), N, IC, OC);
+  CHECK(out[0] == Approx(ref).epsilon(1e-5));
+}
+
+TEST_CASE("backward accumulates into gradients", "[ops]") {
+  const int N = 2, IC = 3, OC = 2;
+  auto x = random_vec(N * IC, 5), w = random_vec(OC * IC, 6), r = random_vec(N * OC, 7);
+  std::vector<float> dw1(OC * IC, 0.f), dw2(OC * IC, 0.f);
+  linear_backward(nullptr, dw1.data(), nullptr, r.data(), x.data(), w.data(), N, IC, OC);
+  linear_backward(nullptr, dw2.data(), nullptr, r.data(), x.data(), w.data(), N, IC, OC);
+  linear_backward(nullptr, dw2.data(), nullptr, r.data(), x.data(), w.data(), N, IC, OC);
+  for (int i = 0; i < OC * IC; ++i) CHECK(dw2[i] == Approx(2 * dw1[i]));
+}
+
+TEST_CASE("embedding backward matches finite differences", "[ops]") {
+  const int B = 2, T = 3, C = 4, V = 5;
+  const std::vector<int> tok = {0, 3, 3, 1, 4, 0};
+  auto wte = random_vec(V * C, 8), wpe = random_vec(T * C, 9), r = random_vec(B * T * C, 10);
+  std::vector<float> out(B * T * C), dwte(V * C, 0.f), dwpe(T * C, 0.f);
+  auto f = [&] { embedding_forward(out.data(), tok.data(), wte.data(), wpe.data(), B, T, C); return dot(out.data(), r); };
+  f();
+  embedding_backward(dwte.data(), dwpe.data(), r.data(), tok.data(), B, T, C);
+  CHECK(grad_error(wte, dwte, f) < kTol);
+  CHECK(grad_error(wpe, dwpe, f) < kTol);
+}
+
+TEST_CASE("layernorm forward normalises and backward matches finite differences", "[ops]") {
+  const int N = 4, C = 8;
+  auto x = random_vec(N * C, 11, 3.0f), w = random_vec(C, 12), b = random_vec(C, 13), r = random_vec(N * C, 14);
+  std::vector<float> out(N * C), mean(N), rstd(N), dx(N * C, 0.f), dw(C, 0.f), db(C, 0.f);
+  std::vector<float> ones(C, 1.0f), zeros(C, 0.0f);
+  layernorm_forward(out.data(), mean.data(), rstd.data(), x.data(), ones.data(), zeros.data(), N, C, 1e-5f);
+  for (int i = 0; i < N; ++i) {
+    double m = 0, v = 0;
+    for (int c = 0; c < C; ++c) m += out[i * C + c];
+    m /= C;
+    for (int c = 0; c < C; ++c) v += (out[i * C + c] - m) * (out[i * C + c] - m);
+    CHECK(m == Approx(0).margin(1e-5));
+    CHECK(v / C == Approx(1).epsilon(1e-3));
+  }
+  auto f = [&] {
+    layernorm_forward(out.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), N, C, 1e-5f);
+    return dot(out.data(), r);
+  };
+  f();
+  layernorm_backward(dx.data(), dw.data(), db.data(), r.data(), x.data(), w.data(), mean.data(), rstd.data(), N, C);
+  CHECK(grad_error(x, dx, f) < kTol);
+  CHECK(grad_error(w, dw, f) < kTol);
+  CHECK(grad_error(b, db, f) < kTol);
+}
+
+TEST_CASE("layernorm eps keeps a constant row finite", "[ops]") {
+  const int C = 6;
+  std::vector<float> x(C, 2.5f), w(C, 1.f), b(C, 0.f), out(C), mean(1), rstd(1);
+  layernorm_forward(out.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), 1, C, 1e-5f);
+  for (float v : out) CHECK(v == 0.0f);
+  CHECK(rstd[0] == Approx(1.0 / std::sqrt(1e-5)).epsilon(1e-4));
+}
+
+TEST_CASE("rmsnorm forward and backward", "[ops]") {
+  const int N = 3, C = 8;
+  auto x = random_vec(N * C, 15, 2.0f), w = random_vec(C, 16), r = random_vec(N * C, 17);
+  std::vector<float> out(N * C), rstd(N), dx(N * C, 0.f), dw(C, 0.f);
+  auto f = [&] { rmsnorm_forward(out.data(), rstd.data(), x.data(), w.data(), N, C, 1e-5f); return dot(out.data(), r); };
+  f();
+  double ms = 0;
+  for (int c = 0; c < C; ++c) ms += static_cast<double>(x[c]) * x[c];
+  CHECK(rstd[0] == Approx(1.0 / std::sqrt(ms / C + 1e-5)).epsilon(1e-5));
+  rmsnorm_backward(dx.data(), dw.data(), r.data(), x.data(), w.data(), rstd.data(), N, C);
+  CHECK(grad_error(x, dx, f) < kTol);
+  CHECK(grad_error(w, dw, f) < kTol);
+}
+
+TEST_CASE("activations forward and backward", "[ops]") {
+  const size_t n = 40;
+  for (Activation act : {Activation::Relu, Activation::Tanh, Activation::Gelu}) {
+    INFO("activation " << to_string(act));
+    auto x = random_vec(n, 18, 2.0f), r = random_vec(n, 19);
+    for (auto& v : x)
+      if (std::fabs(v) < 0.05f) v = 0.3f;  // keep ReLU's kink out of the finite-difference stencil
+    std::vector<float> out(n), dx(n, 0.f);
+    auto f = [&] { activation_forward(out.data(), x.data(), n, act); return dot(out.data(), r); };
+    f();
+    activation_backward(dx.data(), r.data(), x.data(), n, act);
+    CHECK(grad_error(x, dx, f, 1e-2f) < kTol);
+  }
+  // GELU (tanh approximation) at x = 1: 0.5 * (1 + tanh(sqrt(2/pi) * 1.044715)) = 0.841192
+  float one = 1.0f, out = 0.0f;
+  activation_forward(&out, &one, 1, Activation::Gelu);
+  CHECK(out == Approx(0.8411920).epsilon(1e-5));
+}
+
+TEST_CASE("causal attention: backward, masking and a known value", "[ops]") {
+  const int B = 2, T = 5, C = 8, H = 2;
+  auto qkv = random_vec(B * T * 3 * C, 20), r = random_vec(B * T * C, 21);
+  std::vector<float> out(B * T * C), att(B * H * T * T), dqkv(B * T * 3 * C, 0.f), scratch(T * T);
+  auto f = [&] { attention_forward(out.data(), att.data(), qkv.data(), B, T, C, H); return dot(out.data(), r); };
+  f();
+  attention_backward(dqkv.data(), scratch.data(), r.data(), qkv.data(), att.data(), B, T, C, H);
+  CHECK(grad_error(qkv, dqkv, f, 1e-2f, 1e-2, 400) < kTol);
+  // Rows sum to one; the future gets zero weight.
+  for (int bh = 0; bh < B * H; ++bh)
+    for (int t = 0; t < T; ++t) {
+      double s = 0;
+      for (int j = 0; j < T; ++j) {
+        const float p = att[(bh * T + t) * T + j];
+        if (j > t) CHECK(p == 0.0f);
+        s += p;
+      }
+      CHECK(s == Approx(1.0).epsilon(1e-5));
+    }
+  // The first position can only attend to itself: its output is its own value vector.
+  for (int c = 0; c < C; ++c) CHECK(out[c] == Approx(qkv[2 * C + c]).epsilon(1e-5));
+  // Entropy of the first row is 0; of a uniform row over t+1 keys it is log(t+1).
+  std::vector<float> ent(H);
+  std::vector<float> uniform(static_cast<size_t>(1 * H * T * T), 0.f);
+  for (int h = 0; h < H; ++h)
+    for (int t = 0; t < T; ++t)
+      for (int j = 0; j <= t; ++j) uniform[(h * T + t) * T + j] = 1.0f / (t + 1);
+  attention_entropy(ent.data(), uniform.data(), 1, T, H);
+  double expect = 0;
+  for (int t = 0; t < T; ++t) expect += std::log(t + 1.0);
+  CHECK(ent[0] == Approx(expect / T).epsilon(1e-5));
+}
+
+TEST_CASE("cross-entropy forward and backward", "[ops]") {
+  const int N = 4, V = 6;
+  auto z = random_vec(N * V, 22, 2.0f);
+  const std::vector<int> y = {0, 5, 2, 2};
+  std::vector<float> probs(N * V), dz(N * V, 0.f);
+  auto f = [&] { return cross_entropy_forward(probs.data(), z.data(), y.data(), N, V); };
+  f();
+  cross_entropy_backward(dz.data(), probs.data(), y.data(), N, V);
+  CHECK(grad_error(z, dz, f) < kTol);
+  // Uniform logits: loss = log(V).
+  std::vector<float> flat(N * V, 3.0f);
+  CHECK(cross_entropy_forward(probs.data(), flat.data(), y.data(), N, V) == Approx(std::log(6.0)).epsilon(1e-6));
+  // Large logits do not overflow.
+  flat[0] = 1e30f;
+  CHECK(std::isfinite(cross_entropy_forward(probs.data(), flat.data(), y.data(), N, V)));
+}
+
+TEST_CASE("residual variants forward and backward", "[ops]") {
+  const size_t n = 12;
+  for (Residual kind : {Residual::None, Residual::Identity, Residual::ReZero, Residual::DeepNorm}) {
+    INFO("residual " << to_string(kind));
+    auto x = random_vec(n, 23), fv = random_vec(n, 24), r = random_vec(n, 25);
+    std::vector<float> a = {0.7f};
+    std::vector<float> out(n), dx(n, 0.f), df(n, 0.f), da(1, 0.f);
+    auto f = [&] { residual_forward(out.data(), x.data(), fv.data(), n, kind, a[0]); return dot(out.data(), r); };
+    f();
+    residual_backward(dx.data(), df.data(), da.data(), r.data(), fv.data(), n, kind, a[0]);
+    CHECK(grad_error(x, dx, f) < kTol);
+    CHECK(grad_error(fv, df, f) < kTol);
+    if (kind == Residual::ReZero) CHECK(grad_error(a, da, f) < kTol);
+    // identity: out = x + f exactly
+    if (kind == Residual::Identity) CHECK(out[3] == x[3] + fv[3]);
+  }
+}
