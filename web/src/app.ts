@@ -1,0 +1,1038 @@
+// The one glue file: builds the playground inside a root element and wires controls -> state ->
+// engines (Session) -> charts. The main page, embed.html and the <resnorm-playground> element all
+// mount this with different options.
+import {
+  FIELDS, FIELD_BY_KEY, MAX_DEPTH, checkValue, crossProblems, mergeConfig, parseNumber, type Field, type FlatConfig, type NumField,
+} from './config/fields';
+import { PRESET_NAMES, presetConfig } from './config/presets';
+import { addRun, removeRun, runLabel, setRunField } from './compare';
+import { EXPERIMENTS, experimentState } from './experiments';
+import { canvasesToPng, download, metricsCsv, metricsJson, readCheckpointHeader, type ExportRun } from './export';
+import { fmtInt, hasKey, translate, type MessageKey } from './i18n';
+import {
+  LANGS, MAX_RUNS, PANELS, RUN_LETTERS, cloneState, runConfigs, serialize, type AppState, type Notice, type PanelId,
+} from './state';
+import { GRID_RES, Session, type EngineFactory, type Run } from './session';
+import { RunMetrics } from './metrics';
+import { h, clear } from './dom';
+import { LineChart, type SeriesSpec } from './charts/lineChart';
+import { Heatmap, logRange } from './charts/heatmap';
+import { Boundary } from './charts/boundary';
+import { AttentionView } from './charts/attention';
+import { RUN_COLORS, logSafe } from './charts/colors';
+
+export interface EmbedOptions {
+  /** Field keys whose controls are shown (null: all). */
+  controls: string[] | null;
+  /** Total height in CSS px (0: natural height). */
+  height: number;
+  /** Link to the full playground with this state. */
+  fullUrl?: (hash: string) => string;
+}
+
+export interface AppOptions {
+  root: HTMLElement;
+  state: AppState;
+  notices: Notice[];
+  factory: EngineFactory;
+  /** Compact widget for blog posts and iframes (no header menus, chosen controls only). */
+  embed?: EmbedOptions;
+  /** Called after every state change with the serialized state (the main page writes the hash). */
+  onState?: (hash: string) => void;
+  /** Where keyboard shortcuts listen (the document for the main page, the widget for embeds). */
+  keyTarget: HTMLElement | Document;
+  /** Start training as soon as the engines are ready. */
+  autoplay?: boolean;
+}
+
+/** Fields tucked under "More settings" (all still editable). */
+const ADVANCED = new Set(['beta1', 'beta2', 'opt_eps', 'momentum', 'min_lr', 'eval_batches', 'samples', 'test', 'eval']);
+const SPEEDS = [0, 2000, 500, 100, 20];
+const DRAW_INTERVAL_MS = 50;
+
+interface PanelParts {
+  loss?: LineChart;
+  heat: Heatmap[];
+  profile?: LineChart;
+  rms?: LineChart;
+  update?: LineChart;
+  boundary: Boundary[];
+  samples?: HTMLElement;
+  attention?: AttentionView;
+  attnRunSel?: HTMLSelectElement;
+}
+
+export class App {
+  state: AppState;
+  readonly session: Session;
+  private root: HTMLElement;
+  private urlNotices: Notice[];
+  private messages: { kind: 'error' | 'warn' | 'info'; text: string; action?: { label: string; run: () => void } }[] = [];
+  private selected = 0;            // the run whose settings the controls edit (compare mode)
+  private parts: PanelParts = { heat: [], boundary: [] };
+  private dirty = true;
+  private lastDraw = 0;
+  private raf = 0;
+  private rebuildTimer = 0;
+  private hashTimer = 0;
+  private showExps: boolean;
+  private showKeys = false;
+  private menu: 'export' | 'panels' | null = null;
+  private els: Record<string, HTMLElement> = {};
+  private ctrlInputs = new Map<string, { row: HTMLElement; inputs: (HTMLInputElement | HTMLSelectElement)[]; msg: HTMLElement }>();
+  private destroyed = false;
+  private builtConfigs = '';
+  private keyHandler: (e: Event) => void;
+  private wasPlaying = false;
+  private offscreen = false;
+  private startStep: number[] = [];
+
+  constructor(private opts: AppOptions) {
+    this.root = opts.root;
+    this.state = cloneState(opts.state);
+    this.urlNotices = opts.notices;
+    this.showExps = !opts.embed && !this.state.exp;
+    this.session = new Session(opts.factory);
+    this.session.speed = opts.embed ? 500 : 500;
+    this.session.on('update', () => this.invalidate());
+    this.session.on('playing', () => this.syncToolbar());
+    this.session.on('stopped', (run, reason) => this.onStopped(run, reason));
+    this.session.on('built', (ok) => this.onBuilt(ok));
+    this.keyHandler = (e) => this.onKey(e as KeyboardEvent);
+    opts.keyTarget.addEventListener('keydown', this.keyHandler);
+    this.root.classList.add('rp-app');
+    if (opts.embed) this.root.classList.add('rp-embed');
+    this.render();
+    void this.rebuild();
+  }
+
+  private t(key: MessageKey, vars?: Record<string, string | number>): string {
+    return translate(this.state.lang, key, vars);
+  }
+  private optLabel(v: string): string {
+    const k = `opt.${v}`;
+    return hasKey(k) ? this.t(k) : v;
+  }
+
+  // ------------------------------------------------------------------ state changes
+
+  /** Applies a new state: what needs rebuilding is worked out from what changed. */
+  setState(next: AppState, how: { rebuild?: 'now' | 'soon' | 'no'; render?: boolean } = {}): void {
+    const prev = this.state;
+    this.state = next;
+    const structural = prev.lang !== next.lang || prev.mode !== next.mode || prev.runs.length !== next.runs.length ||
+      prev.config.kind !== next.config.kind || prev.panels.join() !== next.panels.join() || prev.exp !== next.exp;
+    if (this.selected > next.runs.length || next.mode === 'single') this.selected = 0;
+    const configsChanged = JSON.stringify(runConfigs(next)) !== this.builtConfigs;
+    if (how.render || structural) this.render();
+    else this.sync();
+    if (configsChanged && how.rebuild !== 'no') {
+      if (how.rebuild === 'soon') {
+        clearTimeout(this.rebuildTimer);
+        this.rebuildTimer = window.setTimeout(() => void this.rebuild(), 300);
+      } else void this.rebuild();
+    }
+    this.session.wants.layer = next.layer;
+    this.writeHash();
+    this.invalidate();
+  }
+
+  private writeHash(): void {
+    if (!this.opts.onState) return;
+    clearTimeout(this.hashTimer);
+    this.hashTimer = window.setTimeout(() => this.opts.onState?.(serialize(this.state)), 100);
+  }
+
+  /** Replaces the whole state (a pasted link, an experiment). */
+  load(state: AppState, notices: Notice[] = []): void {
+    this.urlNotices = notices;
+    this.setState(cloneState(state), { render: true });
+  }
+
+  async rebuild(): Promise<void> {
+    clearTimeout(this.rebuildTimer);
+    const configs = runConfigs(this.state);
+    this.builtConfigs = JSON.stringify(configs);
+    this.messages = this.messages.filter((m) => m.kind === 'info');
+    this.startStep = [];
+    this.renderMessages();
+    const problems = configs.flatMap((c, i) => crossProblems(c).map((p) => `${RUN_LETTERS[i].toUpperCase()}: ${p.key} ${p.reason}`));
+    if (problems.length) {
+      this.session.dispose();
+      this.messages.push({ kind: 'error', text: problems.join('; ') });
+      this.renderMessages();
+      return;
+    }
+    this.syncToolbar();
+    await this.session.build(configs);
+  }
+
+  private onBuilt(ok: boolean): void {
+    if (this.destroyed) return;
+    if (!ok) {
+      for (const r of this.session.runs) {
+        if (r.status === 'error') this.messages.push({ kind: 'error', text: this.t('notice.build_failed', { run: RUN_LETTERS[r.index].toUpperCase(), msg: r.message }) });
+      }
+    }
+    this.resetCharts();
+    this.renderMessages();
+    this.syncToolbar();
+    if (ok && this.opts.autoplay && !this.offscreen) this.session.play();
+  }
+
+  private onStopped(run: Run, reason: string): void {
+    const letter = RUN_LETTERS[run.index].toUpperCase();
+    if (reason === 'diverged') {
+      const d = run.metrics?.diverged;
+      this.messages.push({ kind: 'error', text: this.t('notice.diverged', { run: letter, step: d?.step ?? '?', where: d?.message || run.message }) });
+      if (this.state.mode === 'single') this.session.pause();
+    } else if (reason === 'crashed') {
+      this.messages.push({ kind: 'error', text: this.t('notice.crashed', { run: letter, msg: run.message }),
+        action: { label: this.t('notice.restart'), run: () => void this.rebuild() } });
+    } else if (reason === 'done' && this.session.runs.every((r) => r.status !== 'ready')) {
+      if (!this.messages.some((m) => m.text === this.t('notice.done'))) this.messages.push({ kind: 'info', text: this.t('notice.done') });
+    }
+    this.renderMessages();
+    this.syncToolbar();
+    this.invalidate();
+  }
+
+  // ------------------------------------------------------------------ actions
+
+  play(): void { this.session.play(); }
+  pause(): void { this.session.pause(); }
+  toggle(): void {
+    if (this.session.playing) this.session.pause();
+    else if (this.session.live.length) this.session.play();
+    else if (this.session.runs.length && this.session.runs.every((r) => r.status === 'done' || r.status === 'diverged')) void this.rebuild().then(() => this.session.play());
+  }
+  step(): void { void this.session.stepOnce(); }
+  reset(): void {
+    this.messages = [];
+    void this.rebuild();
+  }
+
+  /** The widget scrolled out of view: pause, and resume when it comes back if it was playing. */
+  setOffscreen(off: boolean): void {
+    if (off === this.offscreen) return;
+    this.offscreen = off;
+    if (off) {
+      this.wasPlaying = this.session.playing;
+      this.session.pause();
+    } else if (this.wasPlaying) {
+      this.session.play();
+    }
+    this.root.classList.toggle('rp-offscreen', off);
+  }
+
+  setField(key: string, value: string | number): void {
+    let next: AppState;
+    if (key === 'kind' && value !== this.state.config.kind) {
+      // A different kind of model: start from its default preset (hyperparameters differ a lot), keep the seed.
+      next = cloneState(this.state);
+      const seed = next.config.seed;
+      next.config = { ...presetConfig(value === 'gpt' ? 'gpt-tiny' : 'mlp-spiral'), seed };
+      next.runs = next.runs.map(() => ({}));
+      next.layer = 0;
+      next.head = 0;
+    } else {
+      next = setRunField(this.state, this.selected, key, value);
+    }
+    this.setState(next, { rebuild: 'soon' });
+  }
+
+  openExperiment(id: string): void {
+    const next = { ...cloneState(this.state), ...experimentState(id, this.state) };
+    this.selected = 0;
+    this.showExps = false;
+    this.messages = [];
+    this.setState(next, { render: true, rebuild: 'now' });
+    if (!this.opts.embed) this.root.querySelector('.rp-explain')?.scrollIntoView({ block: 'nearest' });
+  }
+
+  private setMode(mode: 'single' | 'compare'): void {
+    const next = cloneState(this.state);
+    next.mode = mode;
+    if (mode === 'compare' && next.runs.length === 0) next.runs.push({});
+    if (mode === 'single') next.exp = '';
+    this.setState(next, { rebuild: 'now' });
+  }
+
+  private exportRuns(): ExportRun[] {
+    return this.session.runs.filter((r) => r.metrics).map((r) => ({
+      name: RUN_LETTERS[r.index].toUpperCase(), label: runLabel(this.state, r.index), config: r.config, metrics: r.metrics!,
+    }));
+  }
+
+  private baseName(): string {
+    const c = this.state.config;
+    return `resnorm-${this.state.exp || `${c.kind}-${c.residual}-${c.norm}-${c.placement}`}`;
+  }
+
+  private exportCsv(): void { download(`${this.baseName()}-metrics.csv`, metricsCsv(this.exportRuns()), 'text/csv'); }
+  private exportJson(): void { download(`${this.baseName()}-metrics.json`, metricsJson(this.exportRuns()), 'application/json'); }
+
+  private async saveModel(): Promise<void> {
+    const run = this.session.runs[this.selected];
+    if (!run?.engine) return;
+    try {
+      const bytes = await run.engine.save();
+      download(`${this.baseName()}-${RUN_LETTERS[run.index]}-step${run.metrics?.steps ?? 0}.safetensors`, bytes, 'application/octet-stream');
+    } catch (e) {
+      this.messages.push({ kind: 'error', text: String(e instanceof Error ? e.message : e) });
+      this.renderMessages();
+    }
+  }
+
+  /** Loads a checkpoint; any failure leaves the runs, settings and charts as they were. */
+  async loadModel(file: File): Promise<void> {
+    const fail = (msg: string) => {
+      this.messages.push({ kind: 'error', text: this.t('ex.load_failed', { file: file.name, msg }) });
+      this.renderMessages();
+    };
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await file.arrayBuffer());
+    } catch (e) {
+      return fail(String(e));
+    }
+    let header;
+    try {
+      header = readCheckpointHeader(bytes);
+    } catch (e) {
+      return fail(e instanceof Error ? e.message : String(e));
+    }
+    const wasPlaying = this.session.playing;
+    this.session.pause();
+    if (this.state.mode === 'single') {
+      // A scratch engine with the checkpoint's own config: only when it loads does it replace the run.
+      let engine;
+      try {
+        const { toEngineConfig } = await import('./config/fields');
+        engine = await this.opts.factory(toEngineConfig(header.config));
+        await engine.load(bytes);
+      } catch (e) {
+        engine?.terminate();
+        if (wasPlaying) this.session.play();
+        return fail(e instanceof Error ? e.message : String(e));
+      }
+      const next = cloneState(this.state);
+      next.config = header.config;
+      next.exp = '';
+      this.builtConfigs = JSON.stringify(runConfigs(next));
+      this.session.adopt([engine], [header.config], [header.step]);
+      this.startStep = [header.step];
+      this.setState(next, { rebuild: 'no', render: true });
+    } else {
+      const run = this.session.runs[this.selected];
+      if (!run?.engine) return fail('the run is not ready');
+      try {
+        await run.engine.load(bytes);
+      } catch (e) {
+        if (wasPlaying) this.session.play();
+        return fail(e instanceof Error ? e.message : String(e));
+      }
+      run.metrics = new RunMetrics(run.engine.info.depth, run.engine.info.kind === 'gpt' ? run.engine.info.heads : 0);
+      run.metrics.offset = header.step;
+      run.status = 'ready';
+      this.resetCharts();
+    }
+    this.messages.push({ kind: 'info', text: this.t('ex.loaded', { file: file.name, kind: String(header.config.kind), step: header.step }) });
+    this.renderMessages();
+    this.invalidate();
+  }
+
+  private async copyLink(btn: HTMLElement): Promise<void> {
+    const url = location.href.split('#')[0] + '#' + serialize(this.state);
+    try {
+      await navigator.clipboard.writeText(url);
+      btn.textContent = this.t('tb.shared');
+    } catch {
+      btn.textContent = this.t('tb.share_failed');
+    }
+    setTimeout(() => { btn.textContent = this.t('tb.share'); }, 2000);
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const path = e.composedPath();
+    const target = path[0] as HTMLElement | undefined;
+    const tag = target?.tagName;
+    if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA' || target?.isContentEditable) return;
+    const inButton = tag === 'BUTTON' || tag === 'SUMMARY' || tag === 'A';
+    switch (e.key) {
+      case ' ':
+        if (inButton) return;  // space on a button presses that button
+        this.toggle();
+        break;
+      case 'n': case 'N': case 'ArrowRight':
+        if (inButton && e.key === 'ArrowRight') return;
+        this.step();
+        break;
+      case 'r': case 'R': this.reset(); break;
+      case 'c': case 'C': if (!this.opts.embed) this.setMode(this.state.mode === 'single' ? 'compare' : 'single'); break;
+      case 'l': case 'L': { const n = cloneState(this.state); n.logScale = !n.logScale; this.setState(n, { rebuild: 'no' }); break; }
+      case 'e': case 'E': if (!this.opts.embed) { this.showExps = !this.showExps; this.render(); } break;
+      case '?': this.showKeys = !this.showKeys; this.render(); break;
+      case 'Escape': if (this.showKeys || this.menu) { this.showKeys = false; this.menu = null; this.render(); } break;
+      default: return;
+    }
+    e.preventDefault();
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    cancelAnimationFrame(this.raf);
+    clearTimeout(this.rebuildTimer);
+    clearTimeout(this.hashTimer);
+    this.opts.keyTarget.removeEventListener('keydown', this.keyHandler);
+    this.destroyCharts();
+    this.session.dispose();
+    clear(this.root);
+  }
+
+  // ------------------------------------------------------------------ rendering
+
+  /** Builds the whole DOM from the state (language, mode, panels...). Engines are untouched. */
+  render(): void {
+    if (this.destroyed) return;
+    this.destroyCharts();
+    clear(this.root);
+    this.ctrlInputs.clear();
+    this.root.lang = this.state.lang === 'zh' ? 'zh-CN' : 'en';
+    this.root.dataset.mode = this.state.mode;
+    this.root.dataset.kind = String(this.state.config.kind);
+    const embed = this.opts.embed;
+    if (embed?.height) this.root.style.height = `${embed.height}px`;
+    if (!embed) this.root.append(this.renderHeader());
+    else this.root.append(this.renderEmbedHeader());
+    this.root.append(this.renderToolbar());
+    this.els.messages = h('div', { class: 'rp-messages', role: 'status', 'aria-live': 'polite' });
+    this.root.append(this.els.messages);
+    if (!embed && this.showExps) this.root.append(this.renderExperiments());
+    if (!embed && this.state.exp) this.root.append(this.renderExplanation());
+    if (this.state.mode === 'compare') this.root.append(this.renderRuns());
+    const body = h('div', { class: 'rp-body' });
+    const controls = this.renderControls();
+    if (controls) body.append(controls);
+    this.els.panels = h('main', { class: 'rp-panels' });
+    body.append(this.els.panels);
+    this.root.append(body);
+    if (this.showKeys) this.root.append(this.renderKeys());
+    this.renderPanels();
+    this.renderMessages();
+    this.sync();
+    this.resetCharts();
+  }
+
+  private renderHeader(): HTMLElement {
+    const s = this.state;
+    const langSel = h('select', { class: 'rp-lang', 'aria-label': this.t('tb.language'), onchange: (e: Event) => {
+      const n = cloneState(this.state); n.lang = (e.target as HTMLSelectElement).value as AppState['lang']; this.setState(n, { rebuild: 'no' });
+    } }, ...LANGS.map((l) => h('option', { value: l, selected: l === s.lang }, translate(l, 'lang.name'))));
+    const seg = h('div', { class: 'rp-seg', role: 'group', 'aria-label': this.t('tb.mode') },
+      ...(['single', 'compare'] as const).map((m) => h('button', {
+        type: 'button', class: s.mode === m ? 'on' : '', 'aria-pressed': String(s.mode === m), 'data-mode': m,
+        onclick: () => this.setMode(m),
+      }, this.t(`mode.${m}` as MessageKey))));
+    const share = h('button', { type: 'button', class: 'rp-btn', onclick: (e: Event) => void this.copyLink(e.currentTarget as HTMLElement) }, this.t('tb.share'));
+    const exps = h('button', { type: 'button', class: `rp-btn${this.showExps ? ' on' : ''}`, 'aria-expanded': String(this.showExps), 'data-action': 'experiments',
+      onclick: () => { this.showExps = !this.showExps; this.render(); } }, this.t('tb.experiments'));
+    return h('header', { class: 'rp-header' },
+      h('div', { class: 'rp-brand' }, h('h1', {}, this.t('app.title')), h('p', { class: 'rp-tagline' }, this.t('app.tagline'))),
+      h('nav', { class: 'rp-nav' }, exps, seg, share, this.renderExportMenu(), this.renderPanelsMenu(),
+        h('button', { type: 'button', class: 'rp-btn rp-icon', title: this.t('tb.keys'), 'aria-label': this.t('tb.keys'), onclick: () => { this.showKeys = !this.showKeys; this.render(); } }, '?'),
+        langSel));
+  }
+
+  private renderEmbedHeader(): HTMLElement {
+    const s = this.state;
+    const title = s.exp ? this.t(`exp.${s.exp}.title` as MessageKey) : this.t('app.title');
+    const full = this.opts.embed?.fullUrl?.(serialize(s));
+    return h('header', { class: 'rp-eheader' },
+      h('strong', {}, title),
+      h('span', { class: 'rp-spacer' }),
+      this.renderExportMenu(),
+      h('button', { type: 'button', class: 'rp-btn rp-small', 'data-action': 'lang', onclick: () => {
+        const n = cloneState(this.state); n.lang = n.lang === 'en' ? 'zh' : 'en'; this.setState(n, { rebuild: 'no' });
+      } }, translate(s.lang === 'en' ? 'zh' : 'en', 'lang.name')),
+      full ? h('a', { class: 'rp-full', href: full, target: '_blank', rel: 'noopener' }, this.t('tb.open_full')) : null);
+  }
+
+  private renderExportMenu(): HTMLElement {
+    const open = this.menu === 'export';
+    const file = h('input', { type: 'file', accept: '.safetensors,application/octet-stream', class: 'rp-hidden', 'data-action': 'upload',
+      onchange: (e: Event) => {
+        const f = (e.target as HTMLInputElement).files?.[0];
+        if (f) void this.loadModel(f);
+        (e.target as HTMLInputElement).value = '';
+      } });
+    const item = (label: string, fn: () => void, action: string) => h('button', { type: 'button', role: 'menuitem', 'data-action': action, onclick: () => { this.menu = null; this.render(); fn(); } }, label);
+    return h('div', { class: 'rp-menu' },
+      h('button', { type: 'button', class: `rp-btn${this.opts.embed ? ' rp-small' : ''}`, 'aria-haspopup': 'menu', 'aria-expanded': String(open), 'data-action': 'export-menu',
+        onclick: () => { this.menu = open ? null : 'export'; this.render(); } }, this.t('tb.export'), ' ▾'),
+      open ? h('div', { class: 'rp-menu-list', role: 'menu' },
+        item(this.t('ex.csv'), () => this.exportCsv(), 'csv'),
+        item(this.t('ex.json'), () => this.exportJson(), 'json'),
+        item(this.t('ex.save'), () => void this.saveModel(), 'save'),
+        h('label', { class: 'rp-menu-file', role: 'menuitem' }, this.t('ex.load'), file),
+        this.state.mode === 'compare' ? h('small', {}, this.t('ex.load_compare', { run: RUN_LETTERS[this.selected].toUpperCase() })) : null) : file);
+  }
+
+  private renderPanelsMenu(): HTMLElement {
+    const open = this.menu === 'panels';
+    const kind = this.state.config.kind;
+    return h('div', { class: 'rp-menu' },
+      h('button', { type: 'button', class: 'rp-btn', 'aria-haspopup': 'menu', 'aria-expanded': String(open), onclick: () => { this.menu = open ? null : 'panels'; this.render(); } }, this.t('tb.panels'), ' ▾'),
+      open ? h('div', { class: 'rp-menu-list', role: 'menu' }, ...PANELS.filter((p) => panelFits(p, kind)).map((p) => h('label', { class: 'rp-check' },
+        h('input', { type: 'checkbox', checked: this.state.panels.includes(p), onchange: (e: Event) => {
+          const n = cloneState(this.state);
+          const on = (e.target as HTMLInputElement).checked;
+          n.panels = PANELS.filter((q) => (q === p ? on : n.panels.includes(q)));
+          if (!n.panels.length) n.panels = ['loss'];
+          this.menu = 'panels';
+          this.setState(n, { rebuild: 'no' });
+        } }), this.t(`p.${p}` as MessageKey)))) : null);
+  }
+
+  private renderToolbar(): HTMLElement {
+    const btn = (cls: string, label: string, icon: string, fn: () => void, key: string) =>
+      h('button', { type: 'button', class: `rp-tool ${cls}`, title: `${label} (${key})`, 'aria-label': label, onclick: fn }, h('span', { 'aria-hidden': 'true' }, icon));
+    this.els.play = btn('rp-play', this.t('tb.play'), '▶', () => this.toggle(), 'space');
+    const speed = h('select', { class: 'rp-speed', 'aria-label': this.t('tb.speed'), onchange: (e: Event) => { this.session.speed = Number((e.target as HTMLSelectElement).value); } },
+      ...SPEEDS.map((v) => h('option', { value: v, selected: v === this.session.speed }, v === 0 ? this.t('tb.speed_max') : this.t('tb.speed_n', { n: v }))));
+    this.els.stepCount = h('span', { class: 'rp-num', 'data-stat': 'step' }, '0');
+    this.els.rate = h('span', { class: 'rp-num', 'data-stat': 'rate' }, '–');
+    this.els.ms = h('span', { class: 'rp-num', 'data-stat': 'ms' }, '–');
+    this.els.status = h('span', { class: 'rp-status', 'data-stat': 'status' }, '');
+    this.els.params = h('span', { class: 'rp-params' }, '');
+    return h('div', { class: 'rp-toolbar' },
+      h('div', { class: 'rp-tools' },
+        btn('rp-reset', this.t('tb.reset'), '↺', () => this.reset(), 'r'),
+        this.els.play,
+        btn('rp-stepbtn', this.t('tb.step'), '⏭', () => this.step(), 'n')),
+      h('div', { class: 'rp-stats' },
+        h('div', { class: 'rp-stat rp-stat-big' }, h('label', {}, this.t('tb.step_count')), this.els.stepCount),
+        h('div', { class: 'rp-stat' }, h('label', {}, this.t('tb.rate')), this.els.rate),
+        h('div', { class: 'rp-stat' }, h('label', {}, this.t('tb.ms')), this.els.ms),
+        h('div', { class: 'rp-stat' }, h('label', {}, this.t('tb.speed')), speed)),
+      h('div', { class: 'rp-statusbox' }, this.els.status, this.els.params));
+  }
+
+  private renderExperiments(): HTMLElement {
+    return h('section', { class: 'rp-exps', 'aria-label': this.t('tb.experiments') },
+      h('p', { class: 'rp-exps-intro' }, this.t('exp.intro')),
+      h('div', { class: 'rp-exp-cards' }, ...EXPERIMENTS.map((e) => h('article', { class: `rp-exp-card${this.state.exp === e.id ? ' on' : ''}` },
+        h('h3', {}, this.t(`exp.${e.id}.title` as MessageKey)),
+        h('p', {}, this.t(`exp.${e.id}.short` as MessageKey)),
+        h('button', { type: 'button', class: 'rp-btn rp-primary', 'data-exp': e.id, onclick: () => this.openExperiment(e.id) }, this.t('exp.run'))))));
+  }
+
+  private renderExplanation(): HTMLElement {
+    const e = EXPERIMENTS.find((x) => x.id === this.state.exp)!;
+    return h('section', { class: 'rp-explain' },
+      h('button', { type: 'button', class: 'rp-close', 'aria-label': this.t('exp.close'), onclick: () => { const n = cloneState(this.state); n.exp = ''; this.setState(n, { rebuild: 'no' }); } }, '×'),
+      h('h2', {}, this.t(`exp.${e.id}.title` as MessageKey)),
+      h('p', {}, this.t(`exp.${e.id}.body` as MessageKey)),
+      h('p', { class: 'rp-look' }, h('strong', {}, this.t('exp.look'), ': '), this.t(`exp.${e.id}.look` as MessageKey)),
+      h('p', { class: 'rp-cite' }, e.cite));
+  }
+
+  private renderRuns(): HTMLElement {
+    const s = this.state;
+    const chips: HTMLElement[] = [];
+    for (let i = 0; i <= s.runs.length; i++) {
+      const chip = h('div', { class: `rp-run${i === this.selected ? ' on' : ''}`, style: `--run:${RUN_COLORS[i]}`, 'data-run': RUN_LETTERS[i] },
+        h('button', { type: 'button', class: 'rp-run-pick', 'aria-pressed': String(i === this.selected), onclick: () => { this.selected = i; this.render(); } },
+          h('span', { class: 'rp-swatch' }), h('span', { class: 'rp-run-label' }, runLabel(s, i).replace('same as A', this.t('cmp.same')))),
+        h('span', { class: 'rp-run-stat' }, ''),
+        s.runs.length > 0 ? h('button', { type: 'button', class: 'rp-run-x', 'aria-label': this.t('cmp.remove', { run: RUN_LETTERS[i].toUpperCase() }), title: this.t('cmp.remove', { run: RUN_LETTERS[i].toUpperCase() }),
+          onclick: () => { this.selected = 0; this.setState(removeRun(this.state, i), { rebuild: 'now' }); } }, '×') : null);
+      chips.push(chip);
+    }
+    this.els.runs = h('div', { class: 'rp-runs-list' }, ...chips,
+      s.runs.length + 1 < MAX_RUNS ? h('button', { type: 'button', class: 'rp-btn rp-add-run', onclick: () => {
+        const n = addRun(this.state, this.selected);
+        this.selected = n.runs.length;
+        this.setState(n, { rebuild: 'now', render: true });
+      } }, this.t('cmp.add')) : null);
+    return h('section', { class: 'rp-runs' },
+      this.els.runs,
+      h('p', { class: 'rp-hint' }, this.opts.embed ? '' : (this.selected === 0 ? this.t('cmp.hint') : this.t('cmp.editing', { run: RUN_LETTERS[this.selected].toUpperCase() }))));
+  }
+
+  private renderControls(): HTMLElement | null {
+    const embed = this.opts.embed;
+    const allowed = embed?.controls;
+    if (allowed && allowed.length === 0) return null;
+    const kind = this.state.config.kind as 'mlp' | 'gpt';
+    const show = (f: Field) => (!allowed || allowed.includes(f.key)) && (!f.only || f.only === kind);
+    const aside = h('aside', { class: 'rp-controls', 'aria-label': 'settings' });
+    if (!allowed) {
+      const sel = h('select', { 'aria-label': this.t('group.preset'), onchange: (e: Event) => {
+        const name = (e.target as HTMLSelectElement).value;
+        if (!name) return;
+        const n = cloneState(this.state);
+        n.config = presetConfig(name);
+        n.exp = '';
+        if (n.mode === 'compare') n.runs = n.runs.map(() => ({}));
+        this.setState(n, { rebuild: 'now' });
+      } }, h('option', { value: '' }, this.t('preset.choose')), ...PRESET_NAMES.map((p) => h('option', { value: p }, p)));
+      aside.append(h('div', { class: 'rp-group rp-preset' }, h('h3', {}, this.t('group.preset')), sel));
+    }
+    const groups: [string, Field[]][] = [];
+    for (const f of FIELDS) {
+      if (!show(f)) continue;
+      const g = allowed ? 'all' : f.group;
+      let entry = groups.find((x) => x[0] === g);
+      if (!entry) groups.push((entry = [g, []]));
+      entry[1].push(f);
+    }
+    const more = h('details', { class: 'rp-more' }, h('summary', {}, this.t('group.more')));
+    for (const [g, fields] of groups) {
+      const box = h('div', { class: `rp-group rp-group-${g}` });
+      if (g !== 'all') box.append(h('h3', {}, this.t(`group.${g}` as MessageKey)));
+      for (const f of fields) {
+        const row = this.renderField(f);
+        if (!allowed && ADVANCED.has(f.key)) more.append(row);
+        else box.append(row);
+      }
+      aside.append(box);
+    }
+    if (!allowed) aside.append(more);
+    return aside;
+  }
+
+  private renderField(f: Field): HTMLElement {
+    const label = hasKey(`f.${f.key}`) ? this.t(`f.${f.key}` as MessageKey) : f.key;
+    const help = hasKey(`h.${f.key}`) ? this.t(`h.${f.key}` as MessageKey) : '';
+    const id = `rp-${f.key}-${Math.random().toString(36).slice(2, 7)}`;
+    const msg = h('div', { class: 'rp-field-msg', 'aria-live': 'polite' });
+    const inputs: (HTMLInputElement | HTMLSelectElement)[] = [];
+    const row = h('div', { class: 'rp-field', 'data-field': f.key });
+    row.append(h('label', { for: id, title: help }, label, h('span', { class: 'rp-dot', 'aria-hidden': 'true' })));
+    if (f.type === 'enum') {
+      const sel = h('select', { id, 'data-key': f.key, title: help, onchange: (e: Event) => this.setField(f.key, (e.target as HTMLSelectElement).value) },
+        ...f.options.map((o) => h('option', { value: o }, this.optLabel(o))));
+      inputs.push(sel);
+      row.append(sel);
+    } else {
+      const nf = f as NumField;
+      const box = h('input', { id, type: 'number', inputmode: nf.type === 'int' ? 'numeric' : 'decimal', 'data-key': f.key, title: help,
+        min: nf.minOpen ? undefined : nf.min, max: nf.max, step: nf.type === 'int' ? 1 : 'any',
+        onchange: (e: Event) => this.onNumber(nf, (e.target as HTMLInputElement).value, msg) });
+      const wrap = h('div', { class: 'rp-numrow' });
+      if (nf.ui) {
+        const slider = h('input', { type: 'range', 'aria-label': label, 'data-slider': f.key,
+          min: nf.ui.log ? Math.log10(Math.max(nf.ui.min, 1e-12)) : nf.ui.min, max: nf.ui.log ? Math.log10(nf.ui.max) : nf.ui.max,
+          step: nf.ui.log ? 0.01 : nf.type === 'int' ? 1 : (nf.step ?? (nf.ui.max - nf.ui.min) / 100),
+          oninput: (e: Event) => {
+            const raw = Number((e.target as HTMLInputElement).value);
+            let v = nf.ui!.log ? Math.pow(10, raw) : raw;
+            v = nf.type === 'int' ? Math.round(v) : Number(v.toPrecision(2));
+            box.value = String(v);
+            this.onNumber(nf, String(v), msg, true);
+          } });
+        inputs.push(slider);
+        wrap.append(slider);
+      }
+      inputs.push(box);
+      wrap.append(box);
+      row.append(wrap);
+    }
+    if (help) row.append(h('p', { class: 'rp-help' }, help));
+    row.append(msg);
+    this.ctrlInputs.set(f.key, { row, inputs, msg });
+    return row;
+  }
+
+  private onNumber(f: NumField, raw: string, msg: HTMLElement, soon = false): void {
+    const n = parseNumber(raw.trim());
+    const maxDepth = this.state.config.kind === 'gpt' ? MAX_DEPTH.gpt : MAX_DEPTH.mlp;
+    let err = n === null ? 'not a number' : checkValue(f, n);
+    if (!err && f.key === 'depth' && n! > maxDepth) err = `at most ${maxDepth} for ${this.state.config.kind}`;
+    const row = this.ctrlInputs.get(f.key)?.row;
+    if (err) {
+      msg.textContent = this.t('h.invalid', { range: rangeText(f, maxDepth) });
+      row?.classList.add('bad');
+      return;
+    }
+    msg.textContent = '';
+    row?.classList.remove('bad');
+    this.setState(setRunField(this.state, this.selected, f.key, n!), { rebuild: soon ? 'soon' : 'now' });
+  }
+
+  private renderKeys(): HTMLElement {
+    const rows: [string, MessageKey][] = [['Space', 'keys.space'], ['N / →', 'keys.n'], ['R', 'keys.r'], ['C', 'keys.c'], ['L', 'keys.l'], ['E', 'keys.e'], ['?', 'keys.help']];
+    return h('div', { class: 'rp-keys', role: 'dialog', 'aria-label': this.t('keys.title') },
+      h('h3', {}, this.t('keys.title')),
+      h('dl', {}, ...rows.flatMap(([k, m]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, this.t(m))])),
+      h('button', { type: 'button', class: 'rp-btn', onclick: () => { this.showKeys = false; this.render(); } }, this.t('notice.dismiss')));
+  }
+
+  private renderMessages(): void {
+    const box = this.els.messages;
+    if (!box) return;
+    clear(box);
+    if (this.urlNotices.length) {
+      box.append(h('div', { class: 'rp-msg warn', 'data-notice': 'url' },
+        h('span', {}, this.t('notice.url'), ' ', this.urlNotices.map((n) => `${n.key}=${JSON.stringify(n.value)} (${n.reason})`).join('; ')),
+        h('button', { type: 'button', class: 'rp-btn rp-small', onclick: () => { this.urlNotices = []; this.renderMessages(); } }, this.t('notice.dismiss'))));
+    }
+    for (const m of this.messages) {
+      box.append(h('div', { class: `rp-msg ${m.kind}` }, h('span', {}, m.text),
+        m.action ? h('button', { type: 'button', class: 'rp-btn rp-small', onclick: m.action.run }, m.action.label) : null,
+        h('button', { type: 'button', class: 'rp-btn rp-small', onclick: () => { this.messages = this.messages.filter((x) => x !== m); this.renderMessages(); } }, this.t('notice.dismiss'))));
+    }
+  }
+
+  // ------------------------------------------------------------------ panels
+
+  private visiblePanels(): PanelId[] {
+    const kind = this.state.config.kind;
+    return this.state.panels.filter((p) => panelFits(p, kind));
+  }
+
+  private chartHeight(): number {
+    const H = this.opts.embed?.height;
+    if (!H) return 200;
+    const n = this.visiblePanels().length;
+    const rows = Math.ceil(n / 2);
+    return Math.max(110, Math.min(200, Math.floor((H - 170) / Math.max(1, rows)) - 50));
+  }
+
+  private renderPanels(): void {
+    const main = this.els.panels;
+    clear(main);
+    const s = this.state;
+    const nRuns = s.mode === 'compare' ? s.runs.length + 1 : 1;
+    const exp = EXPERIMENTS.find((e) => e.id === s.exp);
+    const ch = this.chartHeight();
+    const parts: PanelParts = { heat: [], boundary: [] };
+    const lbl = (i: number) => (nRuns > 1 ? RUN_LETTERS[i].toUpperCase() : '');
+    for (const p of this.visiblePanels()) {
+      const body = h('div', { class: 'rp-panel-body' });
+      const extra: HTMLElement[] = [];
+      const png = h('button', { type: 'button', class: 'rp-btn rp-small rp-png', title: this.t('ex.png_title'), 'data-png': p }, this.t('ex.png'));
+      const panel = h('section', { class: `rp-panel rp-panel-${p}${exp?.focus.includes(p) ? ' focus' : ''}`, 'data-panel': p },
+        h('header', {}, h('h3', {}, this.t(`p.${p}` as MessageKey)), h('span', { class: 'rp-spacer' }), ...extra, png),
+        h('p', { class: 'rp-help' }, this.t(`p.${p}.help` as MessageKey)),
+        body);
+      const header = panel.querySelector('header')!;
+      switch (p) {
+        case 'loss': {
+          const log = h('label', { class: 'rp-check' }, h('input', { type: 'checkbox', checked: s.logScale, 'data-action': 'log', onchange: (e: Event) => {
+            const n = cloneState(this.state); n.logScale = (e.target as HTMLInputElement).checked; this.setState(n, { rebuild: 'no' });
+          } }), this.t('p.loss.log'));
+          header.insertBefore(log, png);
+          parts.loss = new LineChart(body, { height: ch + 40, xLabel: this.t('ax.step'), yLabel: this.t('ax.loss'), log: s.logScale });
+          break;
+        }
+        case 'heatmap': {
+          body.classList.add(nRuns > 1 ? 'rp-multi' : 'rp-single');
+          for (let i = 0; i < nRuns; i++) {
+            const cell = h('div', { class: 'rp-heat-cell', style: `--run:${RUN_COLORS[i]}` });
+            body.append(cell);
+            parts.heat.push(new Heatmap(cell, nRuns > 2 ? Math.max(110, ch - 30) : ch, this.heatLabels(), lbl(i)));
+          }
+          break;
+        }
+        case 'profile':
+          parts.profile = new LineChart(body, { height: ch, xLabel: this.t('ax.block'), yLabel: this.t('ax.grad'), log: true, discreteX: true });
+          break;
+        case 'rms':
+          parts.rms = new LineChart(body, { height: ch, xLabel: this.t('ax.block'), yLabel: this.t('ax.rms'), log: true, discreteX: true });
+          break;
+        case 'update':
+          parts.update = new LineChart(body, { height: ch, xLabel: this.t('ax.block'), yLabel: this.t('ax.ratio'), log: true, discreteX: true });
+          break;
+        case 'boundary': {
+          const test = h('label', { class: 'rp-check' }, h('input', { type: 'checkbox', checked: true, onchange: (e: Event) => {
+            for (const b of this.parts.boundary) { b.showTest = (e.target as HTMLInputElement).checked; b.draw(); }
+          } }), this.t('p.boundary.test'));
+          header.insertBefore(test, png);
+          body.classList.add('rp-boundaries');
+          const size = nRuns === 1 ? Math.min(ch + 100, 300) : nRuns === 2 ? Math.min(ch + 40, 200) : Math.min(ch, 150);
+          for (let i = 0; i < nRuns; i++) {
+            const cell = h('div', { class: 'rp-bcell', style: `--run:${RUN_COLORS[i]}` });
+            body.append(cell);
+            parts.boundary.push(new Boundary(cell, size, 1.5, lbl(i)));
+          }
+          break;
+        }
+        case 'samples':
+          parts.samples = body;
+          body.classList.add('rp-samples');
+          break;
+        case 'attention': {
+          const layerSel = h('select', { 'aria-label': this.t('p.attention.layer'), onchange: (e: Event) => {
+            const n = cloneState(this.state); n.layer = Number((e.target as HTMLSelectElement).value); this.setState(n, { rebuild: 'no' });
+            void this.session.refreshPictures(false).then(() => this.invalidate());
+          } }, ...Array.from({ length: Number(s.config.depth) }, (_, i) => h('option', { value: i, selected: i === s.layer }, `${this.t('p.attention.layer')} ${i + 1}`)));
+          header.insertBefore(layerSel, png);
+          if (nRuns > 1) {
+            parts.attnRunSel = h('select', { 'aria-label': 'run', onchange: () => this.invalidate() },
+              ...Array.from({ length: nRuns }, (_, i) => h('option', { value: i }, RUN_LETTERS[i].toUpperCase())));
+            header.insertBefore(parts.attnRunSel, layerSel);
+          }
+          parts.attention = new AttentionView(body, 420, (hd) => {
+            const n = cloneState(this.state); n.head = hd; this.setState(n, { rebuild: 'no' });
+          });
+          break;
+        }
+      }
+      png.addEventListener('click', () => void this.exportPng(p, panel));
+      main.append(panel);
+    }
+    this.parts = parts;
+  }
+
+  private heatLabels() {
+    return { block: this.t('ax.block'), step: this.t('ax.step'), first: '1', last: String(this.state.config.depth) };
+  }
+
+  private async exportPng(p: PanelId, panel: HTMLElement): Promise<void> {
+    const canvases = Array.from(panel.querySelectorAll('canvas')).filter((c) => c.width > 0 && !c.classList.contains('u-cursor'));
+    const legend = this.session.runs.map((r) => runLabel(this.state, r.index)).join('   ');
+    const blob = await canvasesToPng(`${this.t(`p.${p}` as MessageKey)} — ${legend}`, canvases);
+    download(`${this.baseName()}-${p}.png`, blob, 'image/png');
+  }
+
+  private destroyCharts(): void {
+    const p = this.parts;
+    p.loss?.destroy(); p.profile?.destroy(); p.rms?.destroy(); p.update?.destroy();
+    p.heat.forEach((x) => x.destroy()); p.boundary.forEach((x) => x.destroy()); p.attention?.destroy();
+    this.parts = { heat: [], boundary: [] };
+  }
+
+  /** New runs (or a new page layout): series specs, data points, labels. */
+  private resetCharts(): void {
+    const runs = this.session.runs;
+    const p = this.parts;
+    const multi = runs.length > 1;
+    const name = (i: number) => (multi ? RUN_LETTERS[i].toUpperCase() : '');
+    const specs: SeriesSpec[] = [];
+    runs.forEach((r) => {
+      specs.push({ label: `${name(r.index)} ${this.t('p.loss.train')}`.trim(), color: RUN_COLORS[r.index], width: 1.25 });
+      specs.push({ label: `${name(r.index)} ${this.t('p.loss.val')}`.trim(), color: RUN_COLORS[r.index], dash: [5, 4], width: 2, points: true });
+    });
+    p.loss?.reset(specs);
+    const blockSpecs = runs.map((r) => ({ label: runLabel(this.state, r.index), color: RUN_COLORS[r.index], width: 2, points: true }));
+    p.profile?.reset(blockSpecs);
+    p.rms?.reset(blockSpecs);
+    p.update?.reset(blockSpecs);
+    p.boundary.forEach((b, i) => {
+      const info = runs[i]?.engine?.info;
+      b.reset(info?.points ?? null);
+    });
+    this.session.wants = {
+      grid: this.visiblePanels().includes('boundary'),
+      samples: this.visiblePanels().includes('samples'),
+      attention: this.visiblePanels().includes('attention'),
+      layer: this.state.layer,
+    };
+    this.invalidate();
+  }
+
+  private invalidate(): void {
+    this.dirty = true;
+    if (this.raf || this.destroyed) return;
+    this.raf = requestAnimationFrame(() => this.frame());
+  }
+
+  private frame(): void {
+    this.raf = 0;
+    if (!this.dirty || this.destroyed) return;
+    const now = performance.now();
+    if (now - this.lastDraw < DRAW_INTERVAL_MS) {
+      this.raf = requestAnimationFrame(() => this.frame());
+      return;
+    }
+    this.lastDraw = now;
+    this.dirty = false;
+    this.draw();
+    this.drawCount++;
+  }
+
+  /** How many times the charts were redrawn (the benchmark reads it). */
+  drawCount = 0;
+
+  private draw(): void {
+    const runs = this.session.runs;
+    const p = this.parts;
+    this.syncToolbar();
+    // loss: x = the longest run's steps, decimated to at most ~1000 points (bucket means)
+    if (p.loss) {
+      const longest = runs.reduce<RunMetrics | null>((a, r) => (r.metrics && (!a || r.metrics.step.length > a.step.length) ? r.metrics : a), null);
+      const n = longest?.step.length ?? 0;
+      const stride = Math.max(1, Math.ceil(n / 1000));
+      const nb = Math.ceil(n / stride);
+      const x = new Float64Array(nb);
+      for (let j = 0; j < nb; j++) x[j] = longest!.step.data[Math.min(n - 1, (j + 1) * stride - 1)];
+      const x0 = n ? longest!.step.data[0] : 0;
+      const ys: (number | null)[][] = [];
+      const log = this.state.logScale;
+      const clean = (v: number) => (log ? logSafe(v) : Number.isFinite(v) ? v : null);
+      for (const r of runs) {
+        const m = r.metrics;
+        const train: (number | null)[] = new Array(nb).fill(null);
+        const val: (number | null)[] = new Array(nb).fill(null);
+        if (m && m.step.length) {
+          const off = Math.round(m.step.data[0] - x0);
+          for (let j = 0; j < nb; j++) {
+            let sum = 0, cnt = 0;
+            for (let i = j * stride - off; i < (j + 1) * stride - off; i++) {
+              if (i < 0 || i >= m.loss.length) continue;
+              const v = m.loss.data[i];
+              if (Number.isFinite(v)) { sum += v; cnt++; }
+            }
+            train[j] = cnt ? clean(sum / cnt) : null;
+          }
+          for (const e of m.evals) {
+            const j = Math.min(nb - 1, Math.max(0, Math.floor((e.step - x0) / stride)));
+            if (nb) val[j] = clean(e.valLoss);
+          }
+        }
+        ys.push(train, val);
+      }
+      p.loss.setData(x, ys);
+    }
+    const maxDepth = Math.max(1, ...runs.map((r) => r.metrics?.depth ?? 0));
+    const bx = Float64Array.from({ length: maxDepth }, (_, i) => i + 1);
+    const profileOf = (pick: (m: RunMetrics) => Float32Array) =>
+      runs.map((r) => Array.from({ length: maxDepth }, (_, b) => (r.metrics && b < r.metrics.depth && r.metrics.step.length ? logSafe(pick(r.metrics)[b]) : null)));
+    p.profile?.setData(bx, profileOf((m) => m.gradBlocks.latest));
+    p.rms?.setData(bx, profileOf((m) => m.rmsBlocks.latest));
+    p.update?.setData(bx, profileOf((m) => m.updBlocks.latest));
+    if (p.heat.length) {
+      const series = runs.map((r) => r.metrics?.gradBlocks).filter((x): x is NonNullable<typeof x> => !!x);
+      const range = logRange(series);
+      const horizon = Math.max(1, ...runs.map((r) => {
+        const total = Number(r.config.steps);
+        const done = r.metrics?.steps ?? 0;
+        return total <= 20000 ? total : Math.max(done, 1);
+      }));
+      p.heat.forEach((hm, i) => {
+        const r = runs[i];
+        hm.draw(r?.metrics?.gradBlocks ?? null, range, horizon, r?.metrics?.diverged?.step ?? null);
+      });
+    }
+    p.boundary.forEach((b, i) => {
+      const r = runs[i];
+      if (r?.grid) b.setGrid(r.grid, GRID_RES);
+    });
+    if (p.samples) {
+      clear(p.samples);
+      for (const r of runs) {
+        const col = h('div', { class: 'rp-sample-col', style: `--run:${RUN_COLORS[r.index]}` });
+        if (runs.length > 1) col.append(h('h4', {}, runLabel(this.state, r.index)));
+        if (!r.samples.length) col.append(h('p', { class: 'rp-muted' }, this.t('p.none_yet')));
+        for (const smp of r.samples.slice(0, 3)) col.append(h('div', { class: 'rp-sample' }, h('span', { class: 'rp-sample-step' }, `${this.t('ax.step')} ${smp.step}`), h('pre', {}, smp.text)));
+        p.samples.append(col);
+      }
+    }
+    if (p.attention) {
+      const i = p.attnRunSel ? Number(p.attnRunSel.value) : 0;
+      const a = runs[i]?.attention ?? null;
+      p.attention.set(a, this.state.head, a ? `${this.t('p.attention.layer')} ${a.layer + 1} · ${this.t('p.attention.head')} ${Math.min(this.state.head, a.heads - 1) + 1}` : '');
+    }
+    this.syncRunStats();
+  }
+
+  // ------------------------------------------------------------------ sync (values, not structure)
+
+  sync(): void {
+    const s = this.state;
+    const sel = this.selected;
+    const cfg: FlatConfig = sel === 0 ? s.config : mergeConfig(s.config, s.runs[sel - 1]);
+    for (const [key, c] of this.ctrlInputs) {
+      const f = FIELD_BY_KEY.get(key)!;
+      const v = cfg[key];
+      for (const inp of c.inputs) {
+        if (inp instanceof HTMLInputElement && inp.type === 'range') {
+          const nf = f as NumField;
+          inp.value = String(nf.ui?.log ? Math.log10(Math.max(Number(v), 1e-12)) : v);
+        } else if (document.activeElement !== inp && (inp.getRootNode() as Document | ShadowRoot).activeElement !== inp) {
+          inp.value = String(v);
+        }
+        inp.disabled = s.mode === 'compare' && sel > 0 && !!f.shared;
+      }
+      const differs = s.mode === 'compare' && sel > 0 && s.runs[sel - 1][key] !== undefined;
+      c.row.classList.toggle('differs', differs);
+      c.row.classList.toggle('shared', s.mode === 'compare' && !!f.shared);
+      c.row.title = differs ? this.t('h.differs') : s.mode === 'compare' && f.shared ? this.t('h.shared') : '';
+      c.row.style.setProperty('--run', RUN_COLORS[sel]);
+      // Show only the fields that matter for the current choices (all stay in the URL and the config).
+      const hidden = (key === 'momentum' && cfg.optim !== 'sgd') || ((key === 'beta1' || key === 'beta2' || key === 'opt_eps') && cfg.optim !== 'adamw') ||
+        (key === 'min_lr' && cfg.schedule !== 'cosine') || (key === 'act' && cfg.kind !== 'mlp');
+      c.row.hidden = hidden;
+      if (key === 'data') {
+        for (const o of (c.inputs[0] as HTMLSelectElement).options) o.disabled = (cfg.kind === 'gpt') !== (o.value === 'tinyshakespeare');
+      }
+      if (key === 'depth') {
+        const box = c.inputs[c.inputs.length - 1] as HTMLInputElement;
+        box.max = String(cfg.kind === 'gpt' ? MAX_DEPTH.gpt : MAX_DEPTH.mlp);
+      }
+    }
+    this.syncToolbar();
+  }
+
+  private syncToolbar(): void {
+    const e = this.els;
+    if (!e.play) return;
+    const playing = this.session.playing;
+    e.play.classList.toggle('on', playing);
+    e.play.setAttribute('aria-label', playing ? this.t('tb.pause') : this.t('tb.play'));
+    e.play.title = `${playing ? this.t('tb.pause') : this.t('tb.play')} (space)`;
+    e.play.firstElementChild!.textContent = playing ? '❚❚' : '▶';
+    const runs = this.session.runs;
+    e.stepCount.textContent = fmtInt(this.state.lang, this.session.steps);
+    e.rate.textContent = playing || this.session.rate ? fmtInt(this.state.lang, this.session.rate) : '–';
+    const ms = runs.map((r) => r.metrics?.recentMs(50) ?? NaN).filter(Number.isFinite);
+    e.ms.textContent = ms.length ? (ms.reduce((a, b) => a + b, 0) / ms.length).toPrecision(3) : '–';
+    let status: string;
+    const st = runs.map((r) => r.status);
+    if (!runs.length) status = '';
+    else if (st.includes('building')) status = this.t('status.building');
+    else if (st.includes('error')) status = this.t('status.error');
+    else if (playing) status = this.t('status.running');
+    else if (st.every((x) => x === 'done')) status = this.t('status.done', { n: fmtInt(this.state.lang, this.session.steps) });
+    else if (st.includes('diverged')) status = this.t('status.diverged');
+    else if (st.includes('crashed')) status = this.t('status.crashed');
+    else status = this.session.steps ? this.t('status.paused') : this.t('status.ready');
+    e.status.textContent = status;
+    e.status.dataset.state = playing ? 'running' : st.includes('diverged') || st.includes('error') || st.includes('crashed') ? 'bad' : 'idle';
+    const info = runs[0]?.engine?.info;
+    e.params.textContent = info ? this.t('tb.params', { n: fmtInt(this.state.lang, info.params) }) : '';
+    this.root.dataset.steps = String(this.session.steps);
+    this.root.dataset.playing = String(playing);
+  }
+
+  private syncRunStats(): void {
+    const box = this.els.runs;
+    if (!box || this.state.mode !== 'compare') return;
+    for (const r of this.session.runs) {
+      const el = box.querySelector(`[data-run="${RUN_LETTERS[r.index]}"] .rp-run-stat`);
+      if (!el) continue;
+      const m = r.metrics;
+      const last = m?.evals[m.evals.length - 1];
+      const bits: string[] = [];
+      if (m && Number.isFinite(m.recentMs())) bits.push(`${m.recentMs().toPrecision(3)} ${this.t('tb.ms')}`);
+      if (last) bits.push(last.accuracy >= 0 ? this.t('eval.acc', { acc: `${(last.accuracy * 100).toFixed(1)}%` }) : this.t('eval.val', { v: last.valLoss.toFixed(3) }));
+      if (r.status !== 'ready') bits.push(this.t(`status.${r.status}` as MessageKey, { n: m?.steps ?? 0 }));
+      el.textContent = bits.join(' · ');
+      el.parentElement!.classList.toggle('bad', r.status === 'diverged' || r.status === 'crashed' || r.status === 'error');
+    }
+  }
+}
+
+export function panelFits(p: PanelId, kind: string | number): boolean {
+  if (p === 'boundary') return kind === 'mlp';
+  if (p === 'samples' || p === 'attention') return kind === 'gpt';
+  return true;
+}
+
+function rangeText(f: NumField, maxDepth: number): string {
+  const max = f.key === 'depth' ? maxDepth : f.max;
+  return f.minOpen ? `> ${f.min} … ${max}` : `${f.min} … ${max}${f.type === 'int' ? ' (integer)' : ''}`;
+}

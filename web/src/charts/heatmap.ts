@@ -1,0 +1,156 @@
+// Blocks x time heatmap on a canvas: one row per residual block (block 1 at the top), one column per
+// recorded step, colour = log10 of the value. Vanishing gradients show as rows fading to dark.
+import type { BlockSeries } from '../metrics';
+import { VIRIDIS_LUT, lutCss } from './colors';
+
+const M = { left: 46, right: 62, top: 8, bottom: 24 };
+
+export interface HeatmapLabels { block: string; step: string; first: string; last: string }
+
+/** log10 range over several series (so side-by-side maps share one colour scale). */
+export function logRange(series: readonly BlockSeries[], maxDecades = 14): { lo: number; hi: number } {
+  let lo = Infinity, hi = -Infinity;
+  for (const s of series) {
+    const n = s.columns * s.depth;
+    for (let i = 0; i < n; i++) {
+      const v = s.data[i];
+      if (v > 0 && Number.isFinite(v)) {
+        const l = Math.log10(v);
+        if (l < lo) lo = l;
+        if (l > hi) hi = l;
+      }
+    }
+  }
+  if (!Number.isFinite(lo)) return { lo: -3, hi: 0 };
+  if (hi - lo < 0.5) { const m = (hi + lo) / 2; lo = m - 0.25; hi = m + 0.25; }
+  if (hi - lo > maxDecades) lo = hi - maxDecades;
+  return { lo, hi };
+}
+
+export class Heatmap {
+  readonly canvas: HTMLCanvasElement;
+  private off = document.createElement('canvas');
+  private ro: ResizeObserver;
+  private cssW = 300;
+  private dirty = true;
+  private last: { s: BlockSeries | null; range: { lo: number; hi: number }; horizon: number; mark: number | null } =
+    { s: null, range: { lo: -3, hi: 0 }, horizon: 1, mark: null };
+
+  constructor(private el: HTMLElement, private height: number, private labels: HeatmapLabels, private title = '') {
+    this.canvas = document.createElement('canvas');
+    this.canvas.className = 'heatmap';
+    this.canvas.style.height = `${height}px`;
+    el.appendChild(this.canvas);
+    this.ro = new ResizeObserver(() => { this.dirty = true; this.redraw(); });
+    this.ro.observe(el);
+  }
+
+  setLabels(l: HeatmapLabels, title = this.title): void { this.labels = l; this.title = title; this.redraw(); }
+
+  /** Draws `s` with step 0..horizon across the width and the colour scale `range` (log10). */
+  draw(s: BlockSeries | null, range: { lo: number; hi: number }, horizon: number, divergedAt: number | null = null): void {
+    this.last = { s, range, horizon, mark: divergedAt };
+    this.redraw();
+  }
+
+  destroy(): void { this.ro.disconnect(); this.canvas.remove(); }
+
+  private redraw(): void {
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.max(160, this.el.clientWidth || 300);
+    if (w !== this.cssW || this.dirty) {
+      this.cssW = w;
+      this.canvas.width = Math.round(w * dpr);
+      this.canvas.height = Math.round(this.height * dpr);
+      this.canvas.style.width = `${w}px`;
+      this.dirty = false;
+    }
+    const ctx = this.canvas.getContext('2d')!;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, this.height);
+    const pw = w - M.left - M.right, ph = this.height - M.top - M.bottom;
+    const { s, range, horizon, mark } = this.last;
+    ctx.fillStyle = '#f3f4f6';
+    ctx.fillRect(M.left, M.top, pw, ph);
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.fillStyle = '#444';
+    if (this.title) { ctx.textAlign = 'left'; ctx.fillText(this.title, M.left + 4, M.top + 12); }
+    if (s && s.columns > 0) {
+      const cols = s.columns, d = s.depth;
+      const lastStep = s.endStep[cols - 1];
+      const fracW = Math.min(1, lastStep / Math.max(1, horizon));
+      const outCols = Math.max(1, Math.min(cols, Math.round(pw * dpr * fracW)));
+      if (this.off.width !== outCols || this.off.height !== d) { this.off.width = outCols; this.off.height = d; }
+      const octx = this.off.getContext('2d')!;
+      const img = octx.createImageData(outCols, d);
+      const span = range.hi - range.lo || 1;
+      for (let j = 0; j < outCols; j++) {
+        const c = Math.min(cols - 1, Math.floor(((j + 0.5) * cols) / outCols));
+        const col = s.column(c);
+        for (let b = 0; b < d; b++) {
+          const v = col[b];
+          const o = (b * outCols + j) * 4;
+          if (!(v > 0) || !Number.isFinite(v)) {
+            // zero, NaN or Inf: red marks a non-finite value, light grey a zero
+            if (Number.isFinite(v)) img.data.set([220, 220, 220, 255], o);
+            else img.data.set([230, 30, 30, 255], o);
+            continue;
+          }
+          const t = (Math.log10(v) - range.lo) / span;
+          const k = Math.round(Math.min(1, Math.max(0, t)) * 255) * 4;
+          img.data[o] = VIRIDIS_LUT[k]; img.data[o + 1] = VIRIDIS_LUT[k + 1]; img.data[o + 2] = VIRIDIS_LUT[k + 2]; img.data[o + 3] = 255;
+        }
+      }
+      octx.putImageData(img, 0, 0);
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(this.off, M.left, M.top, pw * fracW, ph);
+    }
+    if (mark !== null && horizon > 0) {
+      const x = M.left + (pw * mark) / horizon;
+      ctx.strokeStyle = '#e11d48';
+      ctx.lineWidth = 2;
+      ctx.beginPath(); ctx.moveTo(x, M.top); ctx.lineTo(x, M.top + ph); ctx.stroke();
+    }
+    // axes
+    ctx.fillStyle = '#444';
+    ctx.textAlign = 'right';
+    ctx.fillText(this.labels.first, M.left - 4, M.top + 10);
+    ctx.fillText(this.labels.last, M.left - 4, M.top + ph);
+    ctx.save();
+    ctx.translate(12, M.top + ph / 2);
+    ctx.rotate(-Math.PI / 2);
+    ctx.textAlign = 'center';
+    ctx.fillText(this.labels.block, 0, 0);
+    ctx.restore();
+    ctx.textAlign = 'center';
+    const ticks = niceTicks(0, horizon, Math.max(2, Math.floor(pw / 70)));
+    for (const t of ticks) {
+      const x = M.left + (pw * t) / Math.max(1, horizon);
+      ctx.fillRect(x, M.top + ph, 1, 3);
+      ctx.fillText(String(t), x, M.top + ph + 14);
+    }
+    ctx.textAlign = 'right';
+    ctx.fillText(this.labels.step, M.left + pw, this.height - 1);
+    // colour bar
+    const bx = M.left + pw + 10, bw = 10;
+    for (let i = 0; i < ph; i++) {
+      ctx.fillStyle = lutCss(VIRIDIS_LUT, 1 - i / ph);
+      ctx.fillRect(bx, M.top + i, bw, 1.5);
+    }
+    ctx.fillStyle = '#444';
+    ctx.textAlign = 'left';
+    ctx.fillText(`1e${range.hi.toFixed(1)}`, bx + bw + 3, M.top + 9);
+    ctx.fillText(`1e${range.lo.toFixed(1)}`, bx + bw + 3, M.top + ph);
+  }
+}
+
+export function niceTicks(lo: number, hi: number, n: number): number[] {
+  const span = hi - lo;
+  if (!(span > 0)) return [lo];
+  const raw = span / n;
+  const p = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map((m) => m * p).find((x) => x >= raw) ?? 10 * p;
+  const out: number[] = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi + 1e-9; t += step) out.push(Math.round(t));
+  return out;
+}

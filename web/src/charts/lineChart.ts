@@ -1,0 +1,115 @@
+// A small uPlot wrapper for every line chart on the page (loss over steps, values per block):
+// `reset` with the series to draw, `setData` with aligned columns, linear or log y axis.
+import uPlot from 'uplot';
+
+export interface SeriesSpec { label: string; color: string; dash?: number[]; width?: number; points?: boolean }
+
+export interface LineChartOptions {
+  height: number;
+  xLabel: string;
+  yLabel: string;
+  log?: boolean;
+  /** x values are integers (block index): draw steps as bars/points rather than time. */
+  discreteX?: boolean;
+  xFormat?: (v: number) => string;
+}
+
+export class LineChart {
+  private plot: uPlot | null = null;
+  private specs: SeriesSpec[] = [];
+  private data: uPlot.AlignedData = [[]];
+  private ro: ResizeObserver;
+  private width = 300;
+
+  constructor(private el: HTMLElement, private opts: LineChartOptions) {
+    this.ro = new ResizeObserver(() => this.resize());
+    this.ro.observe(el);
+  }
+
+  private resize(): void {
+    const w = Math.max(160, Math.floor(this.el.clientWidth));
+    if (w === this.width && this.plot) return;
+    this.width = w;
+    this.plot?.setSize({ width: w, height: this.opts.height });
+  }
+
+  setLabels(xLabel: string, yLabel: string): void {
+    if (xLabel === this.opts.xLabel && yLabel === this.opts.yLabel) return;
+    this.opts.xLabel = xLabel;
+    this.opts.yLabel = yLabel;
+    this.build();
+  }
+
+  setLog(on: boolean): void {
+    if (!!this.opts.log === on) return;
+    this.opts.log = on;
+    this.build();
+  }
+
+  /** Replaces the series (and clears the data). */
+  reset(specs: SeriesSpec[]): void {
+    this.specs = specs;
+    this.data = [[], ...specs.map(() => [])] as unknown as uPlot.AlignedData;
+    this.build();
+  }
+
+  setData(x: ArrayLike<number>, ys: (number | null)[][]): void {
+    this.data = [x as number[], ...ys] as unknown as uPlot.AlignedData;
+    if (this.plot) this.plot.setData(this.data);
+  }
+
+  canvas(): HTMLCanvasElement | null { return this.plot ? this.plot.ctx.canvas : null; }
+  legend(): SeriesSpec[] { return this.specs; }
+
+  destroy(): void {
+    this.ro.disconnect();
+    this.plot?.destroy();
+    this.plot = null;
+  }
+
+  private build(): void {
+    this.plot?.destroy();
+    this.width = Math.max(160, Math.floor(this.el.clientWidth || 300));
+    const o = this.opts;
+    const axisStroke = '#555';
+    const grid = { stroke: '#e6e6e6', width: 1 };
+    const opts: uPlot.Options = {
+      width: this.width,
+      height: o.height,
+      legend: { show: true, live: false },
+      cursor: { drag: { x: false, y: false }, points: { size: 5 } },
+      scales: {
+        x: { time: false },
+        y: o.log ? { distr: 3, log: 10 } : { auto: true },
+      },
+      axes: [
+        { stroke: axisStroke, grid, ticks: grid, label: o.xLabel, labelSize: 18, size: 36, font: '11px system-ui, sans-serif', labelFont: '11px system-ui, sans-serif',
+          values: o.xFormat ? (_u, vals) => vals.map((v) => o.xFormat!(v)) : undefined,
+          incrs: o.discreteX ? [1, 2, 4, 8, 16, 32, 64, 128] : undefined },
+        { stroke: axisStroke, grid, ticks: grid, label: o.yLabel, labelSize: 18, size: 50, font: '11px system-ui, sans-serif', labelFont: '11px system-ui, sans-serif',
+          values: (_u, vals) => vals.map(fmtTick) },
+      ],
+      series: [
+        { label: o.xLabel },
+        ...this.specs.map((s) => ({
+          label: s.label,
+          stroke: s.color,
+          width: s.width ?? 1.5,
+          dash: s.dash,
+          spanGaps: !!s.points,
+          points: s.points ? { show: true, size: 5, fill: s.color, stroke: s.color } : { show: false },
+        })),
+      ],
+    };
+    this.plot = new uPlot(opts, this.data, this.el);
+  }
+}
+
+export function fmtTick(v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return '';
+  const a = Math.abs(v);
+  if (a === 0) return '0';
+  if (a >= 1e5 || a < 1e-3) return v.toExponential(0).replace('e+', 'e');
+  if (a >= 100) return String(Math.round(v));
+  return String(Number(v.toPrecision(3)));
+}

@@ -1,0 +1,23 @@
+// The named presets, read from cpp/presets/*.json at build time: the browser trains exactly what
+// the CLI's `--preset NAME` trains, with no second copy of the numbers.
+import { coreDefaults, fromEngineConfig, type FlatConfig } from './fields';
+
+const files = import.meta.glob('../../../cpp/presets/*.json', { eager: true, import: 'default' }) as Record<string, unknown>;
+
+export const PRESET_JSON: Readonly<Record<string, unknown>> = Object.fromEntries(
+  Object.entries(files).map(([path, json]) => [path.replace(/^.*\/([^/]+)\.json$/, '$1'), json]),
+);
+
+export const PRESET_NAMES: readonly string[] = Object.keys(PRESET_JSON).sort();
+
+/** The preset as a complete flat config (core defaults filled in). Throws on an unknown name. */
+export function presetConfig(name: string): FlatConfig {
+  const json = PRESET_JSON[name];
+  if (json === undefined) throw new Error(`unknown preset "${name}" (known: ${PRESET_NAMES.join(', ')})`);
+  const { config, problems } = fromEngineConfig(json, coreDefaults());
+  if (problems.length) throw new Error(`preset ${name}: ${problems.join('; ')}`);
+  return config;
+}
+
+/** What the page opens with when nothing else is asked for. */
+export const DEFAULT_PRESET = 'mlp-spiral';

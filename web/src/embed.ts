@@ -1,0 +1,26 @@
+// Entry of embed.html, the page for iframes: the same parameters as the main page's hash (in the
+// query string or the hash), plus `controls=lr,warmup`, `height=420` and `autoplay=1`.
+import 'uplot/dist/uPlot.min.css';
+import './style.css';
+import { App } from './app';
+import { createEngine } from './engineFactory';
+import { parse } from './state';
+import { embedOptions } from './embedParams';
+import { siteUrl } from './site';
+
+const text = [location.search.replace(/^\?/, ''), location.hash.replace(/^#/, '')].filter(Boolean).join('&');
+const { state, notices } = parse(text);
+const { controls, height, autoplay } = embedOptions(text);
+const root = document.getElementById('app')!;
+const app = new App({
+  root,
+  state,
+  notices,
+  factory: createEngine,
+  keyTarget: document,
+  autoplay,
+  embed: { controls, height, fullUrl: (hash) => `${siteUrl('index.html')}#${hash}` },
+});
+// An iframe scrolled out of its parent's view pauses too.
+new IntersectionObserver((es) => app.setOffscreen(!es[es.length - 1].isIntersecting)).observe(root);
+(window as unknown as { __resnorm: { apps: App[] } }).__resnorm = { apps: [app] };

@@ -1,0 +1,66 @@
+// The one-click experiments: each is a comparison built from the shared presets (cpp/presets),
+// the panel that tells its story, and text keys for its plain-language explanation (i18n/*.ts).
+import type { FlatConfig } from './config/fields';
+import { presetConfig } from './config/presets';
+import { fromConfigs } from './compare';
+import type { AppState, PanelId } from './state';
+
+export interface Experiment {
+  id: string;
+  /** Each run: a preset, optionally with fields changed. Run A first. */
+  runs: { preset: string; set?: Partial<FlatConfig> }[];
+  /** The figure to look at first (highlighted on the page). */
+  focus: PanelId[];
+  /** The paper it follows (shown as a citation). */
+  cite: string;
+}
+
+export const EXPERIMENTS: readonly Experiment[] = [
+  {
+    id: 'plain-vs-residual',
+    runs: [{ preset: 'mlp-plain-deep' }, { preset: 'mlp-residual-deep' }],
+    focus: ['heatmap', 'loss'],
+    cite: 'He, Zhang, Ren, Sun 2016, Deep Residual Learning for Image Recognition (CVPR)',
+  },
+  {
+    id: 'postln-vs-preln',
+    runs: [{ preset: 'gpt-postln-nowarmup' }, { preset: 'gpt-preln-nowarmup' }],
+    focus: ['loss', 'heatmap'],
+    cite: 'Xiong et al. 2020, On Layer Normalization in the Transformer Architecture (ICML)',
+  },
+  {
+    id: 'rezero',
+    runs: [
+      { preset: 'mlp-rezero-deep' },
+      { preset: 'mlp-rezero-deep', set: { residual: 'identity' } },
+      { preset: 'mlp-plain-deep' },
+    ],
+    focus: ['rms', 'loss'],
+    cite: 'Bachlechner et al. 2020, ReZero is All You Need: Fast Convergence at Large Depth (UAI 2021)',
+  },
+  {
+    id: 'deepnorm',
+    runs: [{ preset: 'mlp-deepnorm-deep' }, { preset: 'mlp-deepnorm-deep', set: { residual: 'identity' } }],
+    focus: ['heatmap', 'loss'],
+    cite: 'Wang et al. 2022, DeepNet: Scaling Transformers to 1,000 Layers',
+  },
+  {
+    id: 'rmsnorm',
+    runs: [{ preset: 'mlp-residual-deep' }, { preset: 'mlp-residual-deep', set: { norm: 'rmsnorm' } }],
+    focus: ['loss'],
+    cite: 'Zhang & Sennrich 2019, Root Mean Square Layer Normalization (NeurIPS)',
+  },
+];
+
+/** The full configs of an experiment's runs. */
+export function experimentConfigs(id: string): FlatConfig[] {
+  const e = EXPERIMENTS.find((x) => x.id === id);
+  if (!e) throw new Error(`unknown experiment "${id}"`);
+  return e.runs.map((r) => ({ ...presetConfig(r.preset), ...(r.set ?? {}) }) as FlatConfig);
+}
+
+/** The state changes that open an experiment (compare mode, its runs; panels and language kept). */
+export function experimentState(id: string, s: AppState): Partial<AppState> {
+  const { base, runs } = fromConfigs(experimentConfigs(id));
+  return { mode: 'compare', config: base, runs, exp: id, layer: 0, head: 0, panels: s.panels };
+}

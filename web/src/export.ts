@@ -1,0 +1,164 @@
+// Export formats (metrics as CSV and JSON, charts as PNG) and the reading of a safetensors
+// checkpoint's header before it is handed to the engine, so a bad file is refused up front.
+import { toEngineConfig, fromEngineConfig, type FlatConfig } from './config/fields';
+import type { RunMetrics } from './metrics';
+
+export interface ExportRun { name: string; label: string; config: FlatConfig; metrics: RunMetrics }
+
+/** float32 values printed with the digits they actually have. */
+const f32 = (x: number) => (Number.isFinite(x) ? String(Number(x.toPrecision(7))) : num(x));
+const num = (x: number) => (Number.isFinite(x) ? String(x) : Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf');
+const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+/**
+ * One row per run and step. Evaluation columns are filled on the steps where an evaluation ran.
+ * Block columns (b0..b{depth-1} for each of grad_norm, act_rms, update_ratio) hold the mean over
+ * the `block_span` steps ending at that row, and are filled on those rows only (every row until
+ * a run is longer than the 4096 columns the page keeps).
+ */
+export function metricsCsv(runs: readonly ExportRun[]): string {
+  const maxDepth = Math.max(0, ...runs.map((r) => r.metrics.depth));
+  const blockCols: string[] = [];
+  for (const name of ['grad_norm', 'act_rms', 'update_ratio']) for (let b = 0; b < maxDepth; b++) blockCols.push(`${name}_b${b}`);
+  const header = ['run', 'label', 'step', 'loss', 'lr', 'grad_norm', 'ms', 'eval_train_loss', 'eval_val_loss', 'eval_train_accuracy', 'eval_accuracy', 'block_span', ...blockCols];
+  const lines = [header.join(',')];
+  for (const r of runs) {
+    const m = r.metrics;
+    const evalAt = new Map(m.evals.map((e) => [e.step, e]));
+    const blockAt = new Map<number, number>();
+    m.gradBlocks.endStep.forEach((s, c) => blockAt.set(s, c));
+    for (let i = 0; i < m.step.length; i++) {
+      const step = m.step.data[i];
+      const e = evalAt.get(step);
+      const c = blockAt.get(step);
+      const row = [csvCell(r.name), csvCell(r.label), String(step), num(m.loss.data[i]), num(m.lr.data[i]), num(m.gradNorm.data[i]), num(m.ms.data[i])];
+      row.push(e ? num(e.trainLoss) : '', e ? num(e.valLoss) : '', e && e.trainAccuracy >= 0 ? num(e.trainAccuracy) : '', e && e.accuracy >= 0 ? num(e.accuracy) : '');
+      row.push(c !== undefined ? String(m.gradBlocks.span[c]) : '');
+      for (const bs of [m.gradBlocks, m.rmsBlocks, m.updBlocks]) {
+        const col = c !== undefined ? bs.column(c) : null;
+        for (let b = 0; b < maxDepth; b++) row.push(col && b < m.depth ? f32(col[b]) : '');
+      }
+      lines.push(row.join(','));
+    }
+    // Evaluations not on a recorded step (e.g. after loading a checkpoint) still get a row.
+    for (const e of m.evals) {
+      if (m.step.length && m.step.view().includes(e.step)) continue;
+      lines.push([csvCell(r.name), csvCell(r.label), String(e.step), '', '', '', '', num(e.trainLoss), num(e.valLoss),
+        e.trainAccuracy >= 0 ? num(e.trainAccuracy) : '', e.accuracy >= 0 ? num(e.accuracy) : '', '', ...blockCols.map(() => '')].join(','));
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+const jsonNum = (x: number) => (Number.isFinite(x) ? x : null);  // JSON has no NaN/Inf: null marks them
+
+/** Everything the page knows about the runs, as one JSON document (format "resnorm-metrics-1"). */
+export function metricsJson(runs: readonly ExportRun[], when = new Date()): string {
+  const doc = {
+    format: 'resnorm-metrics-1',
+    exported: when.toISOString(),
+    runs: runs.map((r) => {
+      const m = r.metrics;
+      const cols = (bs: typeof m.gradBlocks) => Array.from({ length: bs.columns }, (_, c) => Array.from(bs.column(c), (v) => jsonNum(Number(v.toPrecision(7)))));
+      return {
+        run: r.name,
+        label: r.label,
+        config: toEngineConfig(r.config),
+        steps: {
+          step: Array.from(m.step.view()),
+          loss: Array.from(m.loss.view(), jsonNum),
+          lr: Array.from(m.lr.view(), jsonNum),
+          grad_norm: Array.from(m.gradNorm.view(), jsonNum),
+          ms: Array.from(m.ms.view(), jsonNum),
+        },
+        evals: m.evals.map((e) => ({
+          step: e.step, train_loss: jsonNum(e.trainLoss), val_loss: jsonNum(e.valLoss),
+          train_accuracy: e.trainAccuracy >= 0 ? e.trainAccuracy : null, accuracy: e.accuracy >= 0 ? e.accuracy : null,
+        })),
+        blocks: {
+          end_step: [...m.gradBlocks.endStep],
+          span: [...m.gradBlocks.span],
+          grad_norm: cols(m.gradBlocks),
+          act_rms: cols(m.rmsBlocks),
+          update_ratio: cols(m.updBlocks),
+        },
+        diverged: m.diverged,
+      };
+    }),
+  };
+  return JSON.stringify(doc);
+}
+
+// ---------------------------------------------------------------- checkpoints
+
+export interface CheckpointHeader { config: FlatConfig; step: number; tensors: number }
+
+/**
+ * Reads a resnorm safetensors file's header: 8-byte little-endian length, JSON, and in its
+ * __metadata__ the format tag, config and step. Throws an Error with a plain message when the
+ * bytes are not such a file; the engine then checks the tensors themselves.
+ */
+export function readCheckpointHeader(bytes: Uint8Array): CheckpointHeader {
+  if (bytes.length < 8) throw new Error(`the file is ${bytes.length} bytes, too short to be a safetensors checkpoint`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lo = dv.getUint32(0, true), hi = dv.getUint32(4, true);
+  if (hi !== 0 || lo > bytes.length - 8) throw new Error('not a safetensors file (its header length does not fit the file)');
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + lo)));
+  } catch {
+    throw new Error('not a safetensors file (its header is not JSON)');
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error('not a safetensors file (its header is not a JSON object)');
+  const meta = header.__metadata__ as Record<string, unknown> | undefined;
+  if (!meta || meta.format !== 'resnorm-safetensors-1') throw new Error('this safetensors file was not saved by ResNorm Playground (no resnorm metadata)');
+  let cfgJson: unknown;
+  try {
+    cfgJson = JSON.parse(String(meta.config));
+  } catch {
+    throw new Error('the checkpoint\'s config is not valid JSON');
+  }
+  const { config, problems } = fromEngineConfig(cfgJson);
+  if (problems.length) throw new Error(`the checkpoint's config is invalid: ${problems.join('; ')}`);
+  const step = Number(meta.step);
+  if (!Number.isInteger(step) || step < 0) throw new Error(`the checkpoint's step "${String(meta.step)}" is not a count`);
+  return { config, step, tensors: Object.keys(header).filter((k) => k !== '__metadata__').length };
+}
+
+// ---------------------------------------------------------------- files
+
+export function download(name: string, data: Blob | string | Uint8Array, type: string): void {
+  const part: BlobPart = data instanceof Uint8Array ? new Uint8Array(data) : data;
+  const url = URL.createObjectURL(new Blob([part], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.rel = 'noopener';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** A chart's canvases drawn onto one white PNG with a title line. */
+export async function canvasesToPng(title: string, canvases: HTMLCanvasElement[], gap = 8): Promise<Blob> {
+  const scale = Math.max(1, ...canvases.map((c) => c.width / Math.max(1, c.getBoundingClientRect().width || c.width)));
+  const titleH = Math.round(28 * scale);
+  const w = Math.max(1, ...canvases.map((c) => c.width)) ;
+  const h = titleH + canvases.reduce((s, c) => s + c.height + gap * scale, 0);
+  const out = document.createElement('canvas');
+  out.width = w;
+  out.height = Math.ceil(h);
+  const ctx = out.getContext('2d')!;
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.fillStyle = '#222';
+  ctx.font = `${Math.round(15 * scale)}px system-ui, sans-serif`;
+  ctx.fillText(title, 8 * scale, 19 * scale);
+  let y = titleH;
+  for (const c of canvases) {
+    ctx.drawImage(c, 0, y);
+    y += c.height + gap * scale;
+  }
+  return new Promise((res, rej) => out.toBlob((b) => (b ? res(b) : rej(new Error('PNG encoding failed'))), 'image/png'));
+}

@@ -1,0 +1,38 @@
+// Entry of the main page (index.html): the full playground, its state kept in the URL hash so a
+// copied link reproduces the run, and a pasted link (hashchange) loads it.
+import 'uplot/dist/uPlot.min.css';
+import './style.css';
+import { App } from './app';
+import { createEngine } from './engineFactory';
+import { parse } from './state';
+
+const root = document.getElementById('app')!;
+const initial = parse(location.hash);
+if (!location.hash && navigator.language?.toLowerCase().startsWith('zh')) initial.state.lang = 'zh';
+let written = location.hash.replace(/^#/, '');
+
+const app = new App({
+  root,
+  state: initial.state,
+  notices: initial.notices,
+  factory: createEngine,
+  keyTarget: document,
+  onState: (hash) => {
+    written = hash;
+    history.replaceState(null, '', `#${hash}`);
+    document.documentElement.lang = app.state.lang === 'zh' ? 'zh-CN' : 'en';
+  },
+});
+document.documentElement.lang = app.state.lang === 'zh' ? 'zh-CN' : 'en';
+
+window.addEventListener('hashchange', () => {
+  const h = location.hash.replace(/^#/, '');
+  if (h === written) return;
+  written = h;
+  const { state, notices } = parse(h);
+  app.load(state, notices);
+  void app.rebuild();
+});
+
+// For the end-to-end tests and benchmarks (read-only use).
+(window as unknown as { __resnorm: { apps: App[] } }).__resnorm = { apps: [app] };

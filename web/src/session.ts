@@ -1,0 +1,325 @@
+// Drives 1-4 engines (one Web Worker each) in lockstep: every round each live run takes the same
+// number of steps, so all curves stay at the same step; evaluations, decision-boundary grids,
+// samples and attention maps are requested between rounds. No DOM here; the page listens.
+import type { EngineEvents, EvalStats, ModelInfo, ResnormConfig, StepStats } from './engine/types';
+import { toEngineConfig, type FlatConfig } from './config/fields';
+import { roundSteps } from './compare';
+import { RunMetrics } from './metrics';
+
+/** The part of EngineClient the session uses (tests pass a fake). */
+export interface EngineLike {
+  readonly info: ModelInfo;
+  on<K extends keyof EngineEvents>(ev: K, cb: EngineEvents[K]): () => void;
+  step(n: number): Promise<StepStats[]>;
+  evaluate(): Promise<EvalStats>;
+  grid(res: number, lo: number, hi: number): Promise<Float32Array>;
+  sample(prompt: string, tokens: number, temperature: number, topK: number, seed: number): Promise<string>;
+  attention(text: string, layer: number): Promise<{ heads: number; T: number; data: Float32Array }>;
+  save(): Promise<Uint8Array>;
+  load(bytes: Uint8Array): Promise<void>;
+  terminate(): void;
+}
+export type EngineFactory = (config: ResnormConfig) => Promise<EngineLike>;
+
+export type RunStatus = 'building' | 'ready' | 'done' | 'diverged' | 'crashed' | 'error';
+
+export interface Run {
+  index: number;
+  config: FlatConfig;
+  engine: EngineLike | null;
+  metrics: RunMetrics | null;
+  status: RunStatus;
+  message: string;            // why it stopped / failed
+  grid: Float32Array | null;  // mlp: P(class 1), gridRes x gridRes
+  samples: { step: number; text: string }[];
+  attention: { layer: number; heads: number; T: number; data: Float32Array; text: string } | null;
+  unsubs: (() => void)[];
+}
+
+export interface SessionEvents {
+  /** Runs were (re)built; ok=false when at least one failed (its run.message says why). */
+  built(ok: boolean): void;
+  /** New steps, evaluations or pictures arrived; redraw when convenient. */
+  update(): void;
+  /** Playing state changed (play, pause, all runs finished). */
+  playing(on: boolean): void;
+  /** A run diverged, crashed or finished: reason for a banner. */
+  stopped(run: Run, reason: RunStatus): void;
+}
+
+export interface Wants { grid: boolean; samples: boolean; attention: boolean; layer: number }
+
+export const GRID_RES = 50;
+export const DATA_EXTENT = 1.5;
+const ATTN_TEXT = 'ROMEO:\nBut soft, what light through yonder window breaks?\nIt is the east, and Juliet is the sun.\n';
+
+export class Session {
+  runs: Run[] = [];
+  playing = false;
+  /** Steps per second cap (0 = as fast as the engines go). */
+  speed = 0;
+  /** Target wall time of one lockstep round, ms. */
+  roundMs = 60;
+  wants: Wants = { grid: true, samples: true, attention: true, layer: 0 };
+  /** Steps per second actually reached (sliding window), and the time of the last round. */
+  rate = 0;
+  private gen = 0;
+  private loopGen = -1;
+  private listeners: Partial<{ [K in keyof SessionEvents]: SessionEvents[K][] }> = {};
+  private rateWin: { t: number; steps: number }[] = [];
+  private lastGrid = 0;
+  private lastSample = 0;
+  private lastAttn = -1e9;
+  private attnLayerShown = -1;
+
+  constructor(private factory: EngineFactory, private now: () => number = () => performance.now()) {}
+
+  on<K extends keyof SessionEvents>(ev: K, cb: SessionEvents[K]): void {
+    ((this.listeners[ev] ??= []) as SessionEvents[K][]).push(cb);
+  }
+  private emit<K extends keyof SessionEvents>(ev: K, ...args: Parameters<SessionEvents[K]>): void {
+    for (const cb of (this.listeners[ev] ?? []) as ((...a: unknown[]) => void)[]) cb(...args);
+  }
+
+  get steps(): number { return Math.max(0, ...this.runs.map((r) => r.metrics?.steps ?? 0)); }
+  get live(): Run[] { return this.runs.filter((r) => r.status === 'ready'); }
+
+  /** Throws away the current engines and builds one per config (in parallel). */
+  async build(configs: FlatConfig[], restore?: (i: number) => Uint8Array | null): Promise<boolean> {
+    const gen = ++this.gen;
+    this.setPlaying(false);
+    this.disposeRuns();
+    this.rate = 0;
+    this.rateWin = [];
+    this.lastGrid = this.lastSample = 0;
+    this.lastAttn = -1e9;
+    this.runs = configs.map((config, index) => ({
+      index, config, engine: null, metrics: null, status: 'building', message: '', grid: null, samples: [], attention: null, unsubs: [],
+    }));
+    this.emit('update');
+    await Promise.all(this.runs.map(async (run) => {
+      try {
+        const engine = await this.factory(toEngineConfig(run.config));
+        if (gen !== this.gen) { engine.terminate(); return; }
+        const bytes = restore?.(run.index);
+        if (bytes) await engine.load(bytes);
+        run.engine = engine;
+        const info = engine.info;
+        run.metrics = new RunMetrics(info.depth, info.kind === 'gpt' ? info.heads : 0);
+        run.status = 'ready';
+        run.unsubs.push(engine.on('crashed', (msg) => this.fail(run, 'crashed', msg)));
+      } catch (e) {
+        if (gen !== this.gen) return;
+        run.status = 'error';
+        run.message = e instanceof Error ? e.message : String(e);
+      }
+    }));
+    if (gen !== this.gen) return false;
+    const ok = this.runs.every((r) => r.status === 'ready');
+    if (ok) await this.refreshPictures(true);
+    this.emit('built', ok);
+    this.emit('update');
+    return ok;
+  }
+
+  /** Takes over engines that already exist (e.g. one that just loaded a checkpoint). */
+  adopt(engines: EngineLike[], configs: FlatConfig[], startSteps: number[] = []): void {
+    ++this.gen;
+    this.setPlaying(false);
+    this.disposeRuns();
+    this.rate = 0;
+    this.rateWin = [];
+    this.runs = engines.map((engine, index) => {
+      const info = engine.info;
+      const metrics = new RunMetrics(info.depth, info.kind === 'gpt' ? info.heads : 0);
+      metrics.offset = startSteps[index] ?? 0;
+      const run: Run = { index, config: configs[index], engine, metrics, status: 'ready', message: '', grid: null, samples: [], attention: null, unsubs: [] };
+      run.unsubs.push(engine.on('crashed', (msg) => this.fail(run, 'crashed', msg)));
+      return run;
+    });
+    void this.refreshPictures(true).then(() => this.emit('update'));
+    this.emit('built', true);
+  }
+
+  private disposeRuns(): void {
+    for (const r of this.runs) {
+      r.unsubs.forEach((u) => u());
+      r.engine?.terminate();
+      r.engine = null;
+    }
+  }
+
+  dispose(): void {
+    this.gen++;
+    this.setPlaying(false);
+    this.disposeRuns();
+    this.runs = [];
+  }
+
+  private fail(run: Run, status: RunStatus, message: string): void {
+    if (run.status !== 'ready') return;
+    run.status = status;
+    run.message = message;
+    this.emit('stopped', run, status);
+    if (!this.live.length) this.setPlaying(false);
+    this.emit('update');
+  }
+
+  private setPlaying(on: boolean): void {
+    if (this.playing === on) return;
+    this.playing = on;
+    this.emit('playing', on);
+  }
+
+  play(): void {
+    if (this.playing || !this.live.length) return;
+    this.setPlaying(true);
+    void this.loop();
+  }
+  pause(): void { this.setPlaying(false); }
+  toggle(): void { if (this.playing) this.pause(); else this.play(); }
+
+  /** One step of every live run (while paused). */
+  async stepOnce(): Promise<void> {
+    if (this.playing || this.busy) return;
+    await this.round(1, this.gen);
+  }
+
+  busy = false;
+
+  private async loop(): Promise<void> {
+    const gen = this.gen;
+    if (this.loopGen === gen && this.busy) return;  // a loop of this build is already running
+    this.loopGen = gen;
+    while (this.playing && gen === this.gen) {
+      const live = this.live;
+      if (!live.length) break;
+      const ms = live.map((r) => r.metrics!.recentMs(20));
+      let target = this.roundMs;
+      const msKnown = ms.every((x) => Number.isFinite(x));
+      let k = Math.min(...live.map((r) => roundSteps(msKnown ? ms : [5], target, r.metrics!.steps,
+        r.config.steps as number, r.config.eval as number)));
+      if (this.speed > 0) k = Math.max(1, Math.min(k, Math.round((this.speed * target) / 1000)));
+      const t0 = this.now();
+      await this.round(k, gen);
+      if (this.speed > 0) {
+        // Hold the requested pace: a round of k steps takes at least k/speed seconds.
+        const wait = (k * 1000) / this.speed - (this.now() - t0);
+        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      } else await new Promise((r) => setTimeout(r, 0));  // let input and paint in between rounds
+    }
+    if (gen === this.gen && !this.live.length) this.setPlaying(false);
+  }
+
+  /** One lockstep round: k steps on every live run, then evaluations and pictures when due. */
+  private async round(k: number, gen: number): Promise<void> {
+    const live = this.live;
+    if (!live.length) return;
+    this.busy = true;
+    try {
+      await Promise.all(live.map(async (run) => {
+        const total = run.config.steps as number;
+        const n = Math.min(k, total - run.metrics!.steps);
+        if (n <= 0) return;
+        let stats: StepStats[];
+        try {
+          stats = await run.engine!.step(n);
+        } catch (e) {
+          if (gen === this.gen) this.fail(run, 'crashed', e instanceof Error ? e.message : String(e));
+          return;
+        }
+        if (gen !== this.gen) return;
+        run.metrics!.add(stats);
+        const d = run.metrics!.diverged;
+        if (d) this.fail(run, 'diverged', d.message);
+      }));
+      if (gen !== this.gen) return;
+      this.noteRate();
+      await this.evaluateDue(gen);
+      if (gen !== this.gen) return;
+      for (const run of this.live) {
+        if (run.metrics!.steps >= (run.config.steps as number)) {
+          run.status = 'done';
+          run.message = '';
+          this.emit('stopped', run, 'done');
+        }
+      }
+      await this.refreshPictures(false);
+      if (gen !== this.gen) return;
+      this.emit('update');
+    } finally {
+      if (gen === this.gen) this.busy = false;
+    }
+  }
+
+  private noteRate(): void {
+    const t = this.now();
+    this.rateWin.push({ t, steps: this.steps });
+    while (this.rateWin.length > 2 && t - this.rateWin[0].t > 1500) this.rateWin.shift();
+    const a = this.rateWin[0], b = this.rateWin[this.rateWin.length - 1];
+    this.rate = b.t > a.t ? ((b.steps - a.steps) * 1000) / (b.t - a.t) : 0;
+  }
+
+  /** Evaluates each live run at multiples of eval.every, and once more when it reaches the end. */
+  private async evaluateDue(gen: number): Promise<void> {
+    await Promise.all(this.live.map(async (run) => {
+      const m = run.metrics!;
+      const every = run.config.eval as number;
+      const s = m.steps;
+      const end = s >= (run.config.steps as number);
+      const due = (every > 0 && s > 0 && s % every === 0) || end;
+      if (!due || m.evals.some((e) => e.step === s)) return;
+      try {
+        const e = await run.engine!.evaluate();
+        if (gen === this.gen) m.addEval({ ...e, step: e.step ?? s });
+      } catch (e) {
+        if (gen === this.gen) this.fail(run, 'crashed', e instanceof Error ? e.message : String(e));
+      }
+    }));
+  }
+
+  /** Decision boundaries (mlp), samples and attention maps (gpt), at a bounded rate. */
+  async refreshPictures(force: boolean): Promise<void> {
+    const gen = this.gen;
+    const t = this.now();
+    const runs = this.runs.filter((r) => r.engine && (r.status === 'ready' || r.status === 'done' || r.status === 'diverged'));
+    const jobs: Promise<void>[] = [];
+    for (const run of runs) {
+      const kind = run.engine!.info.kind;
+      if (kind === 'mlp' && this.wants.grid && (force || t - this.lastGrid > 200)) {
+        jobs.push(run.engine!.grid(GRID_RES, -DATA_EXTENT, DATA_EXTENT).then((g) => { if (gen === this.gen) run.grid = g; }, () => {}));
+      }
+      if (kind === 'gpt' && this.wants.samples && run.metrics && (force || t - this.lastSample > 4000)) {
+        const step = run.metrics.steps;
+        if (!run.samples.length || run.samples[0].step !== step) {
+          jobs.push(run.engine!.sample('\n', 160, 0.8, 0, 1234).then((text) => {
+            if (gen !== this.gen) return;
+            run.samples.unshift({ step, text });
+            run.samples.length = Math.min(run.samples.length, 6);
+          }, () => {}));
+        }
+      }
+      if (kind === 'gpt' && this.wants.attention && (force || t - this.lastAttn > 2500 || this.attnLayerShown !== this.wants.layer)) {
+        const info = run.engine!.info;
+        const layer = Math.min(this.wants.layer, info.depth - 1);
+        const text = [...ATTN_TEXT].filter((c) => info.vocab.includes(c)).join('').slice(0, Math.min(48, info.context));
+        if (text.length > 1) {
+          jobs.push(run.engine!.attention(text, layer).then((a) => {
+            if (gen === this.gen) run.attention = { layer, text, ...a };
+          }, () => {}));
+        }
+      }
+    }
+    if (!jobs.length) return;
+    const kinds = new Set(runs.map((r) => r.engine!.info.kind));
+    if (kinds.has('mlp') && this.wants.grid && (force || t - this.lastGrid > 200)) this.lastGrid = t;
+    if (kinds.has('gpt')) {
+      if (this.wants.samples && (force || t - this.lastSample > 4000)) this.lastSample = t;
+      if (this.wants.attention && (force || t - this.lastAttn > 2500 || this.attnLayerShown !== this.wants.layer)) {
+        this.lastAttn = t;
+        this.attnLayerShown = this.wants.layer;
+      }
+    }
+    await Promise.all(jobs);
+  }
+}

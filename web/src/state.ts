@@ -1,0 +1,234 @@
+// All of the page's state in one object, and its round trip through the URL hash (or an embed's
+// query string): every config field, the mode and its runs, the seed, the visible panels, the language.
+import {
+  FIELDS, FIELD_BY_KEY, coreDefaults, crossProblems, fixCross, mergeConfig, parseFieldValue, parseNumber, type FlatConfig,
+} from './config/fields';
+import { DEFAULT_PRESET, PRESET_JSON, presetConfig } from './config/presets';
+import { EXPERIMENTS, experimentState } from './experiments';
+
+export type Mode = 'single' | 'compare';
+export type Lang = 'en' | 'zh';
+export const LANGS: readonly Lang[] = ['en', 'zh'];
+export const PANELS = ['loss', 'heatmap', 'profile', 'rms', 'update', 'boundary', 'samples', 'attention'] as const;
+export type PanelId = (typeof PANELS)[number];
+export const MAX_RUNS = 4;
+export const RUN_LETTERS = ['a', 'b', 'c', 'd'] as const;
+
+export interface AppState {
+  config: FlatConfig;                 // run A, and the base every other run starts from
+  mode: Mode;
+  runs: Partial<FlatConfig>[];        // overrides of runs B, C, D over run A (compare mode)
+  panels: PanelId[];
+  lang: Lang;
+  logScale: boolean;                  // loss chart's y axis
+  exp: string;                        // the experiment whose explanation is shown ('' none)
+  layer: number;                      // attention view (gpt)
+  head: number;
+}
+
+/** One thing from the URL that could not be used, and what was used instead. */
+export interface Notice { key: string; value: string; reason: string }
+
+export function defaultState(): AppState {
+  return {
+    config: presetConfig(DEFAULT_PRESET),
+    mode: 'single',
+    runs: [],
+    panels: [...PANELS],
+    lang: 'en',
+    logScale: false,
+    exp: '',
+    layer: 0,
+    head: 0,
+  };
+}
+
+export function cloneState(s: AppState): AppState {
+  return { ...s, config: { ...s.config }, runs: s.runs.map((r) => ({ ...r })), panels: [...s.panels] };
+}
+
+/** The full config of every run that trains (one in single mode, up to four in compare mode). */
+export function runConfigs(s: AppState): FlatConfig[] {
+  if (s.mode === 'single') return [{ ...s.config }];
+  return [{ ...s.config }, ...s.runs.map((o) => fixCross(mergeConfig(s.config, o)))];
+}
+
+// ---------------------------------------------------------------- to the hash
+
+const fmt = (v: string | number) => encodeURIComponent(String(v));
+
+/** The state as `key=value&...` (no leading '#'). Config fields are always all written. */
+export function serialize(s: AppState): string {
+  const parts: string[] = [];
+  parts.push(`mode=${s.mode}`);
+  if (s.exp) parts.push(`exp=${fmt(s.exp)}`);
+  for (const f of FIELDS) parts.push(`${f.key}=${fmt(s.config[f.key])}`);
+  if (s.mode === 'compare' || s.runs.length) {
+    parts.push(`runs=${s.runs.length + 1}`);
+    s.runs.forEach((o, i) => {
+      for (const f of FIELDS) if (o[f.key] !== undefined) parts.push(`${RUN_LETTERS[i + 1]}.${f.key}=${fmt(o[f.key]!)}`);
+    });
+  }
+  parts.push(`panels=${s.panels.join(',')}`);
+  parts.push(`log=${s.logScale ? 1 : 0}`);
+  parts.push(`lang=${s.lang}`);
+  if (s.config.kind === 'gpt') parts.push(`layer=${s.layer}`, `head=${s.head}`);
+  return parts.join('&');
+}
+
+// ---------------------------------------------------------------- from the hash
+
+/** Splits `a=1&b=2` (leading '#' or '?' allowed). Undecodable pieces are reported, not thrown. */
+export function splitParams(text: string, notices: Notice[]): [string, string][] {
+  const out: [string, string][] = [];
+  const body = text.replace(/^[#?]/, '');
+  if (!body) return out;
+  for (const piece of body.split('&')) {
+    if (!piece) continue;
+    const eq = piece.indexOf('=');
+    const rawK = eq < 0 ? piece : piece.slice(0, eq);
+    const rawV = eq < 0 ? '' : piece.slice(eq + 1);
+    try {
+      out.push([decodeURIComponent(rawK.replace(/\+/g, ' ')), decodeURIComponent(rawV.replace(/\+/g, ' '))]);
+    } catch {
+      notices.push({ key: rawK.slice(0, 40), value: rawV.slice(0, 40), reason: 'not valid URL encoding' });
+    }
+  }
+  return out;
+}
+
+/** Keys the state reads besides config fields and `x.field` run overrides. */
+const STATE_KEYS = new Set(['mode', 'exp', 'preset', 'runs', 'panels', 'log', 'lang', 'layer', 'head', 'controls', 'height', 'autoplay']);
+
+/**
+ * Reads state from `key=value&...`. Every key is checked on its own: a bad value falls back to the
+ * default for that key and adds a notice; the rest still applies. Never throws.
+ * Order: defaults, then `preset=`, then `exp=`, then the explicit keys.
+ */
+export function parse(text: string, base: AppState = defaultState()): { state: AppState; notices: Notice[] } {
+  const notices: Notice[] = [];
+  const params = splitParams(text, notices);
+  const s = cloneState(base);
+  const get = (k: string) => { for (let i = params.length - 1; i >= 0; i--) if (params[i][0] === k) return params[i][1]; return undefined; };
+  const bad = (key: string, value: string, reason: string) => notices.push({ key, value: value.slice(0, 60), reason });
+
+  const preset = get('preset');
+  if (preset !== undefined) {
+    if (PRESET_JSON[preset] !== undefined) s.config = presetConfig(preset);
+    else if (EXPERIMENTS.some((e) => e.id === preset)) Object.assign(s, experimentState(preset, s));
+    else bad('preset', preset, 'unknown preset');
+  }
+  const exp = get('exp');
+  if (exp !== undefined && exp !== '') {
+    if (EXPERIMENTS.some((e) => e.id === exp)) Object.assign(s, experimentState(exp, s));
+    else bad('exp', exp, 'unknown experiment');
+  }
+
+  const mode = get('mode');
+  if (mode !== undefined) {
+    if (mode === 'single' || mode === 'compare') s.mode = mode;
+    else bad('mode', mode, 'allowed: single|compare');
+  }
+
+  // Config fields of run A. Values checked per field; problems between fields are repaired below.
+  const given = new Set<string>();
+  for (const f of FIELDS) {
+    const raw = get(f.key);
+    if (raw === undefined) continue;
+    const { value, error } = parseFieldValue(f, raw);
+    if (error) bad(f.key, raw, error);
+    else { s.config[f.key] = value!; given.add(f.key); }
+  }
+  // A gpt link that names no dataset means the text, as in the JSON config.
+  if (s.config.kind === 'gpt' && !given.has('data')) s.config.data = 'tinyshakespeare';
+  for (const p of crossProblems(s.config)) bad(p.key, String(s.config[p.key]), p.reason);
+  s.config = fixCross(s.config);
+
+  // Runs B..D: `runs=N` and `b.lr=...` overrides. Shared fields cannot differ between runs.
+  const runsRaw = get('runs');
+  const overrides: Partial<FlatConfig>[] = [];
+  let highest = 0;
+  for (const [k, raw] of params) {
+    const m = /^([a-d])\.(.+)$/.exec(k);
+    if (!m) continue;
+    const idx = RUN_LETTERS.indexOf(m[1] as (typeof RUN_LETTERS)[number]);
+    const f = FIELD_BY_KEY.get(m[2]);
+    if (idx === 0) { bad(k, raw, 'run a is the base: use the plain key'); continue; }
+    if (!f) { bad(k, raw, 'unknown field'); continue; }
+    if (f.shared) { bad(k, raw, 'shared by all runs; set it without a run letter'); continue; }
+    const { value, error } = parseFieldValue(f, raw);
+    if (error) { bad(k, raw, error); continue; }
+    (overrides[idx - 1] ??= {})[f.key] = value!;
+    highest = Math.max(highest, idx);
+  }
+  let count = highest + 1;
+  if (runsRaw !== undefined) {
+    const n = parseNumber(runsRaw);
+    if (n === null || !Number.isInteger(n) || n < 1 || n > MAX_RUNS) bad('runs', runsRaw, `allowed: integer 1..${MAX_RUNS}`);
+    else {
+      if (n < highest + 1) bad('runs', runsRaw, `overrides name run ${RUN_LETTERS[highest]}`);
+      count = Math.max(n, highest + 1);
+    }
+  }
+  if (runsRaw !== undefined || highest > 0) {
+    s.runs = [];
+    for (let i = 1; i < count; i++) s.runs.push(overrides[i - 1] ?? {});
+  }
+  if (s.mode === 'compare' && s.runs.length === 0) s.runs.push({});
+  // A run's override that breaks a cross-field rule is dropped (its run then follows run A).
+  s.runs = s.runs.map((o, i) => {
+    const merged = mergeConfig(s.config, o);
+    const probs = crossProblems(merged);
+    if (!probs.length) return o;
+    const kept = { ...o };
+    for (const p of probs) {
+      for (const k of [p.key, 'width', 'heads', 'lr', 'min_lr', 'depth']) {
+        if (kept[k] !== undefined && crossProblems(mergeConfig(s.config, kept)).length) {
+          bad(`${RUN_LETTERS[i + 1]}.${k}`, String(kept[k]), p.reason);
+          delete kept[k];
+        }
+      }
+    }
+    return kept;
+  });
+
+  const panels = get('panels');
+  if (panels !== undefined) {
+    const list = panels.split(',').filter(Boolean);
+    const good = list.filter((p): p is PanelId => (PANELS as readonly string[]).includes(p));
+    const unknown = list.filter((p) => !(PANELS as readonly string[]).includes(p));
+    if (unknown.length) bad('panels', unknown.join(','), `unknown panel (allowed: ${PANELS.join(',')})`);
+    if (good.length) s.panels = good;
+    else if (!unknown.length) bad('panels', panels, 'empty');
+  }
+
+  const log = get('log');
+  if (log !== undefined) {
+    if (log === '1' || log === 'true') s.logScale = true;
+    else if (log === '0' || log === 'false') s.logScale = false;
+    else bad('log', log, 'allowed: 0|1');
+  }
+  const lang = get('lang');
+  if (lang !== undefined) {
+    if ((LANGS as readonly string[]).includes(lang)) s.lang = lang as Lang;
+    else bad('lang', lang, `allowed: ${LANGS.join('|')}`);
+  }
+  for (const key of ['layer', 'head'] as const) {
+    const raw = get(key);
+    if (raw === undefined) continue;
+    const n = parseNumber(raw);
+    const limit = key === 'layer' ? (s.config.depth as number) : (s.config.heads as number);
+    if (n === null || !Number.isInteger(n) || n < 0 || n >= limit) bad(key, raw, `allowed: integer 0..${limit - 1}`);
+    else s[key] = n;
+  }
+  if (s.layer >= (s.config.depth as number)) s.layer = 0;
+  if (s.head >= (s.config.heads as number)) s.head = 0;
+
+  for (const [k, v] of params) {
+    if (STATE_KEYS.has(k) || FIELD_BY_KEY.has(k) || /^[a-d]\./.test(k)) continue;
+    bad(k, v, 'unknown key, ignored');
+  }
+  return { state: s, notices };
+}
+
+export { coreDefaults };
