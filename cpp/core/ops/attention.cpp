@@ -65,11 +65,9 @@ void attention_entropy(float* out, const float* att, int B, int T, int H) {
     for (int b = 0; b < B; ++b) {
       const float* p = att + (static_cast<size_t>(b) * H + h) * T * T;
       for (int t = 0; t < T; ++t) {
-        const float* row = p + static_cast<size_t>(t) * T;
-        double e = 0.0;
-        for (int j = 0; j <= t; ++j)
-          if (row[j] > 0.0f) e -= static_cast<double>(row[j]) * std::log(static_cast<double>(row[j]));
-        total += e;
+        CMapArr row(p + static_cast<size_t>(t) * T, t + 1);
+        // -sum p log p, with 0 log 0 = 0 (the max keeps log finite; the product is then 0)
+        total -= (row * row.max(1e-30f).log()).sum();
       }
     }
     out[h] = static_cast<float>(total / (static_cast<double>(B) * T));
