@@ -3,6 +3,7 @@
 //
 // Tolerances (float32 on both sides; enforced in parity.py, which prints every measured value):
 //   logits  max|ours - torch| / max|torch|                                  <= 1e-5
+//           (training batch; gpt also a 7-token inference call, shorter than the context)
 //   loss    |ours - torch| / |torch|                                        <= 1e-5
 //   grads   per tensor max|ours - torch| / max(max|torch|, 1e-3 * max|any grad|)  <= 1e-4
 //           (the floor only matters for exactly-zero gradients: ReZero branches at initialisation)
@@ -195,6 +196,13 @@ void record_case(const Config& cfg, const std::string& text, const fs::path& dir
       loss0 = num(loss);
       rec.add("logits", {static_cast<int>(rows), m.vocab()}, m.logits());
       for (const Slice& s : m.slices()) rec.add("grad." + s.name, s.shape, m.grads() + s.offset);
+      if (gpt) {  // inference on a sequence shorter than the context (the sampling path)
+        const int n = std::min(7, T - 1);
+        const std::vector<int> ids(tr.batch_tokens().begin(), tr.batch_tokens().begin() + n);
+        const std::vector<float> z = ref.logits(ids);
+        rec.add_ints("short.tokens", {1, n}, ids.data(), ids.size());
+        rec.add("short.logits", {n, m.vocab()}, z.data());
+      }
     }
   }
   std::cout << dir.filename().string() << ": our gradient norm was clipped on " << clipped << " of " << kSteps

@@ -6,7 +6,8 @@ Each DIR holds, written by the C++ test:
   model.safetensors  our checkpoint before the first step (config and vocab in __metadata__)
   ours.safetensors   tensors: logits [N,V] and grad.<name> (at the checkpoint, on batch 0, before
                      clipping), final.<name> (after the steps), batch.<k>.inputs / batch.<k>.targets
-                     (float32-encoded ids or points, k = 0..steps-1);
+                     (float32-encoded ids or points, k = 0..steps-1); gpt also short.tokens [1,n]
+                     and short.logits [n,V], an inference call with n < context;
                      metadata: loss (batch 0), losses (JSON list, one per step), decay (JSON list of
                      the parameter names our optimiser decays)
 
@@ -91,6 +92,12 @@ def check_dir(d):
         return fails
     report("logits", ((mine - ref).abs().max() / ref.abs().max()).item(), TOL["logits"],
            f"  max abs {(mine - ref).abs().max().item():.2e}")
+    if "short.tokens" in ours:  # gpt inference on a sequence shorter than the context
+        with torch.no_grad():
+            z, _ = model(ours["short.tokens"].round().long())
+        z = z.reshape(-1, classes)
+        report("logits (short inference sequence)",
+               ((ours["short.logits"] - z).abs().max() / z.abs().max()).item(), TOL["logits"])
     our_loss = float(ometa["loss"])
     report("loss", abs(our_loss - loss.item()) / abs(loss.item()), TOL["loss"],
            f"  ours {our_loss:.7f} torch {loss.item():.7f}")
