@@ -24,141 +24,160 @@ bool ends_with(const std::string& s, const char* suffix) {
 }
 }  // namespace
 
-Model::Model(const ModelConfig& cfg, int vocab, int max_rows) : cfg_(cfg), vocab_(vocab), max_rows_(max_rows) {
+Model::Model(const ModelConfig& cfg, int vocab, int max_rows) : plan_(make_plan(cfg, vocab, max_rows)) {
+  params_.assign(plan_.num_params, 0.0f);
+  grads_.assign(plan_.num_params, 0.0f);
+  acts_.assign(plan_.num_acts, 0.0f);
+  dacts_.assign(plan_.num_acts, 0.0f);
+  att_.assign(plan_.num_att, 0.0f);
+  if (cfg.kind == ModelKind::Gpt) scratch_.assign(static_cast<size_t>(cfg.context) * cfg.context, 0.0f);
+}
+
+namespace {
+
+// Lays out parameters and activations in order; see ModelPlan.
+struct PlanBuilder {
+  ModelPlan& p;
+  size_t param(const std::string& name, std::vector<int> shape, int block, bool decay) {
+    Slice s;
+    s.name = name;
+    s.offset = p.num_params;
+    s.size = 1;
+    for (int d : shape) s.size *= static_cast<size_t>(d);
+    s.shape = std::move(shape);
+    s.block = block;
+    s.decay = decay;
+    p.num_params += s.size;
+    p.slices.push_back(std::move(s));
+    return p.slices.back().offset;
+  }
+  size_t act(size_t per_row) {
+    const size_t o = p.num_acts;
+    p.num_acts += per_row * static_cast<size_t>(p.max_rows);
+    return o;
+  }
+  void norm(const std::string& prefix, int block, size_t& w, size_t& b) {
+    w = param(prefix + ".weight", {p.cfg.width}, block, false);
+    b = p.cfg.norm == NormKind::LayerNorm ? param(prefix + ".bias", {p.cfg.width}, block, false) : kNoOffset;
+  }
+};
+
+}  // namespace
+
+float ModelPlan::deepnorm_alpha() const { return static_cast<float>(std::pow(2.0 * cfg.depth, 0.25)); }
+
+const SubPlan& ModelPlan::last_of_block(int block) const {
+  const size_t per = cfg.kind == ModelKind::Gpt ? 2 : 1;
+  return subs[(static_cast<size_t>(block) + 1) * per - 1];
+}
+
+ModelPlan make_plan(const ModelConfig& cfg, int vocab, int max_rows) {
   if (vocab < 2) throw Error("model: vocabulary/classes must be at least 2, got " + std::to_string(vocab));
   if (max_rows < 1) throw Error("model: capacity must be at least one row");
-  build();
-  params_.assign(num_params_, 0.0f);
-  grads_.assign(num_params_, 0.0f);
-  acts_.assign(num_acts_, 0.0f);
-  dacts_.assign(num_acts_, 0.0f);
-  att_.assign(num_att_, 0.0f);
-  if (cfg_.kind == ModelKind::Gpt) scratch_.assign(static_cast<size_t>(cfg_.context) * cfg_.context, 0.0f);
-}
-
-size_t Model::add_param(const std::string& name, std::vector<int> shape, int block, bool decay) {
-  Slice s;
-  s.name = name;
-  s.offset = num_params_;
-  s.size = 1;
-  for (int d : shape) s.size *= static_cast<size_t>(d);
-  s.shape = std::move(shape);
-  s.block = block;
-  s.decay = decay;
-  num_params_ += s.size;
-  slices_.push_back(std::move(s));
-  return slices_.back().offset;
-}
-
-size_t Model::add_act(size_t per_row) {
-  const size_t o = num_acts_;
-  num_acts_ += per_row * static_cast<size_t>(max_rows_);
-  return o;
-}
-
-void Model::add_norm(const std::string& prefix, int block, size_t& w, size_t& b) {
-  w = add_param(prefix + ".weight", {cfg_.width}, block, false);
-  b = cfg_.norm == NormKind::LayerNorm ? add_param(prefix + ".bias", {cfg_.width}, block, false) : npos;
-}
-
-void Model::build() {
-  const int C = cfg_.width, V = vocab_;
+  ModelPlan p;
+  p.cfg = cfg;
+  p.vocab = vocab;
+  p.max_rows = max_rows;
+  PlanBuilder pb{p};
+  const ModelConfig& cfg_ = p.cfg;
+  const int C = cfg_.width, V = vocab;
   const bool gpt = cfg_.kind == ModelKind::Gpt;
   const bool has_norm = cfg_.norm != NormKind::None;
   const bool norm_in = has_norm && cfg_.placement != Placement::Post;
   const bool norm_out = has_norm && cfg_.placement != Placement::Pre;
 
-  x0_ = add_act(C);  // [N,C] stem / embedding output: the residual stream's start
+  p.x0 = pb.act(C);  // [N,C] stem / embedding output: the residual stream's start
   if (gpt) {
-    wte_ = add_param("wte.weight", {V, C}, -1, true);
-    wpe_ = add_param("wpe.weight", {cfg_.context, C}, -1, true);
+    p.wte = pb.param("wte.weight", {V, C}, -1, true);
+    p.wpe = pb.param("wpe.weight", {cfg_.context, C}, -1, true);
   } else {
-    stem_w_ = add_param("stem.weight", {C, 2}, -1, true);
-    stem_b_ = add_param("stem.bias", {C}, -1, false);
+    p.stem_w = pb.param("stem.weight", {C, 2}, -1, true);
+    p.stem_b = pb.param("stem.bias", {C}, -1, false);
   }
-  size_t prev = x0_;
+  size_t prev = p.x0;
   for (int i = 0; i < cfg_.depth; ++i) {
     const Branch branches_gpt[] = {Branch::Attn, Branch::Ffn};
     const int nb = gpt ? 2 : 1;
     for (int k = 0; k < nb; ++k) {
-      Sub s;
+      SubPlan s;
       s.branch = gpt ? branches_gpt[k] : Branch::Act;
       s.block = i;
       s.layer = i;
       s.x = prev;
       const std::string name = "blocks." + std::to_string(i) + (s.branch == Branch::Attn ? ".attn" : ".mlp");
       if (norm_in) {
-        add_norm(name + ".norm_in", i, s.nin_w, s.nin_b);
-        s.h = add_act(C);    // [N,C] normalised input of the branch
-        s.h_m = add_act(1);  // [N] mean (LayerNorm)
-        s.h_r = add_act(1);  // [N] 1/std
+        pb.norm(name + ".norm_in", i, s.nin_w, s.nin_b);
+        s.h = pb.act(C);    // [N,C] normalised input of the branch
+        s.h_m = pb.act(1);  // [N] mean (LayerNorm)
+        s.h_r = pb.act(1);  // [N] 1/std
       } else {
         s.h = s.x;
       }
       switch (s.branch) {
         case Branch::Act:
-          s.w1 = add_param(name + ".fc.weight", {C, C}, i, true);
-          s.b1 = add_param(name + ".fc.bias", {C}, i, false);
-          s.u = add_act(C);  // [N,C] pre-activation
+          s.w1 = pb.param(name + ".fc.weight", {C, C}, i, true);
+          s.b1 = pb.param(name + ".fc.bias", {C}, i, false);
+          s.u = pb.act(C);  // [N,C] pre-activation
           break;
         case Branch::Attn:
-          s.w1 = add_param(name + ".qkv.weight", {3 * C, C}, i, true);
-          s.b1 = add_param(name + ".qkv.bias", {3 * C}, i, false);
-          s.w2 = add_param(name + ".proj.weight", {C, C}, i, true);
-          s.b2 = add_param(name + ".proj.bias", {C}, i, false);
-          s.u = add_act(3 * C);  // [N,3C] qkv
-          s.v = add_act(C);      // [N,C] attention output before the projection
-          s.att = num_att_;      // [B,H,T,T] probabilities
-          num_att_ += static_cast<size_t>(max_rows_) * cfg_.heads * cfg_.context;
+          s.w1 = pb.param(name + ".qkv.weight", {3 * C, C}, i, true);
+          s.b1 = pb.param(name + ".qkv.bias", {3 * C}, i, false);
+          s.w2 = pb.param(name + ".proj.weight", {C, C}, i, true);
+          s.b2 = pb.param(name + ".proj.bias", {C}, i, false);
+          s.u = pb.act(3 * C);  // [N,3C] qkv
+          s.v = pb.act(C);      // [N,C] attention output before the projection
+          s.att = p.num_att;      // [B,H,T,T] probabilities
+          p.num_att += static_cast<size_t>(max_rows) * cfg_.heads * cfg_.context;
           break;
         case Branch::Ffn:
-          s.w1 = add_param(name + ".fc.weight", {4 * C, C}, i, true);
-          s.b1 = add_param(name + ".fc.bias", {4 * C}, i, false);
-          s.w2 = add_param(name + ".proj.weight", {C, 4 * C}, i, true);
-          s.b2 = add_param(name + ".proj.bias", {C}, i, false);
-          s.u = add_act(4 * C);  // [N,4C] pre-GELU
-          s.v = add_act(4 * C);  // [N,4C] post-GELU
+          s.w1 = pb.param(name + ".fc.weight", {4 * C, C}, i, true);
+          s.b1 = pb.param(name + ".fc.bias", {4 * C}, i, false);
+          s.w2 = pb.param(name + ".proj.weight", {C, 4 * C}, i, true);
+          s.b2 = pb.param(name + ".proj.bias", {C}, i, false);
+          s.u = pb.act(4 * C);  // [N,4C] pre-GELU
+          s.v = pb.act(4 * C);  // [N,4C] post-GELU
           break;
       }
-      s.f = add_act(C);  // [N,C] branch output F(.)
+      s.f = pb.act(C);  // [N,C] branch output F(.)
       if (norm_out) {
-        add_norm(name + ".norm_out", i, s.nout_w, s.nout_b);
+        pb.norm(name + ".norm_out", i, s.nout_w, s.nout_b);
         if (cfg_.placement == Placement::Sandwich) {
-          s.g = add_act(C);  // [N,C] Norm(F(.))
-          s.g_m = add_act(1);
-          s.g_r = add_act(1);
+          s.g = pb.act(C);  // [N,C] Norm(F(.))
+          s.g_m = pb.act(1);
+          s.g_r = pb.act(1);
         } else {
-          s.z = add_act(C);  // [N,C] R(x, F(x)) before the post-norm
-          s.z_m = add_act(1);
-          s.z_r = add_act(1);
+          s.z = pb.act(C);  // [N,C] R(x, F(x)) before the post-norm
+          s.z_m = pb.act(1);
+          s.z_r = pb.act(1);
         }
       }
-      if (cfg_.residual == Residual::ReZero) s.rz = add_param(name + ".rezero", {1}, i, false);
-      s.y = add_act(C);  // [N,C] residual stream after this sublayer
+      if (cfg_.residual == Residual::ReZero) s.rz = pb.param(name + ".rezero", {1}, i, false);
+      s.y = pb.act(C);  // [N,C] residual stream after this sublayer
       prev = s.y;
-      subs_.push_back(s);
+      p.subs.push_back(s);
     }
   }
   if (has_norm && cfg_.placement != Placement::Post) {
-    add_norm("norm_f", -1, nf_w_, nf_b_);
-    hf_ = add_act(C);
-    hf_m_ = add_act(1);
-    hf_r_ = add_act(1);
+    pb.norm("norm_f", -1, p.nf_w, p.nf_b);
+    p.hf = pb.act(C);
+    p.hf_m = pb.act(1);
+    p.hf_r = pb.act(1);
   } else {
-    hf_ = prev;
+    p.hf = prev;
   }
   if (gpt) {
-    head_w_ = add_param("lm_head.weight", {V, C}, -1, true);
+    p.head_w = pb.param("lm_head.weight", {V, C}, -1, true);
   } else {
-    head_w_ = add_param("head.weight", {V, C}, -1, true);
-    head_b_ = add_param("head.bias", {V}, -1, false);
+    p.head_w = pb.param("head.weight", {V, C}, -1, true);
+    p.head_b = pb.param("head.bias", {V}, -1, false);
   }
-  logits_ = add_act(V);  // [N,V]
-  probs_ = add_act(V);   // [N,V]
+  p.logits = pb.act(V);  // [N,V]
+  p.probs = pb.act(V);   // [N,V]
+  return p;
 }
 
 const Slice* Model::find(const std::string& name) const {
-  for (const auto& s : slices_)
+  for (const auto& s : plan_.slices)
     if (s.name == name) return &s;
   return nullptr;
 }
@@ -170,11 +189,11 @@ const Slice* Model::find(const std::string& name) const {
 // scaled by beta = (8N)^(-1/4) in place of the 1/sqrt(2L) depth scaling.
 void Model::init(uint32_t seed) {
   Rng rng(seed, /*stream=*/0x1417);
-  const bool gpt = cfg_.kind == ModelKind::Gpt;
-  const bool deepnorm = cfg_.residual == Residual::DeepNorm;
-  const double beta = std::pow(8.0 * cfg_.depth, -0.25);
+  const bool gpt = plan_.cfg.kind == ModelKind::Gpt;
+  const bool deepnorm = plan_.cfg.residual == Residual::DeepNorm;
+  const double beta = std::pow(8.0 * plan_.cfg.depth, -0.25);
   int fan_in = 1;
-  for (const Slice& s : slices_) {
+  for (const Slice& s : plan_.slices) {
     float* p = params_.data() + s.offset;
     const bool is_norm = s.name.find("norm_") != std::string::npos;  // norm_in, norm_out, norm_f
     if (is_norm) { std::fill(p, p + s.size, ends_with(s.name, ".weight") ? 1.0f : 0.0f); continue; }
@@ -194,7 +213,7 @@ void Model::init(uint32_t seed) {
     }
     const bool proj = ends_with(s.name, ".proj.weight");
     float stdev = 0.02f;
-    if (proj && !deepnorm) stdev = 0.02f / std::sqrt(2.0f * cfg_.depth);
+    if (proj && !deepnorm) stdev = 0.02f / std::sqrt(2.0f * plan_.cfg.depth);
     for (size_t i = 0; i < s.size; ++i) p[i] = stdev * rng.normal();
     if (deepnorm) {
       const float b = static_cast<float>(beta);
@@ -210,38 +229,38 @@ void Model::init(uint32_t seed) {
 void Model::zero_grad() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
 
 void Model::norm_forward(size_t out, size_t mean, size_t rstd, size_t in, size_t w, size_t b, int N) {
-  const float eps = static_cast<float>(cfg_.eps);
-  if (cfg_.norm == NormKind::LayerNorm)
-    layernorm_forward(A(out), A(mean), A(rstd), A(in), P(w), P(b), N, cfg_.width, eps);
+  const float eps = static_cast<float>(plan_.cfg.eps);
+  if (plan_.cfg.norm == NormKind::LayerNorm)
+    layernorm_forward(A(out), A(mean), A(rstd), A(in), P(w), P(b), N, plan_.cfg.width, eps);
   else
-    rmsnorm_forward(A(out), A(rstd), A(in), P(w), N, cfg_.width, eps);
+    rmsnorm_forward(A(out), A(rstd), A(in), P(w), N, plan_.cfg.width, eps);
 }
 
 void Model::norm_backward(size_t din, size_t dout, size_t in, size_t w, size_t b, size_t mean, size_t rstd, int N) {
-  if (cfg_.norm == NormKind::LayerNorm)
-    layernorm_backward(D(din), G(w), G(b), D(dout), A(in), P(w), A(mean), A(rstd), N, cfg_.width);
+  if (plan_.cfg.norm == NormKind::LayerNorm)
+    layernorm_backward(D(din), G(w), G(b), D(dout), A(in), P(w), A(mean), A(rstd), N, plan_.cfg.width);
   else
-    rmsnorm_backward(D(din), G(w), D(dout), A(in), P(w), A(rstd), N, cfg_.width);
+    rmsnorm_backward(D(din), G(w), D(dout), A(in), P(w), A(rstd), N, plan_.cfg.width);
 }
 
-float Model::residual_scale(const Sub& s) const {
-  if (cfg_.residual == Residual::ReZero) return params_[s.rz];
-  if (cfg_.residual == Residual::DeepNorm) return static_cast<float>(std::pow(2.0 * cfg_.depth, 0.25));
+float Model::residual_scale(const SubPlan& s) const {
+  if (plan_.cfg.residual == Residual::ReZero) return params_[s.rz];
+  if (plan_.cfg.residual == Residual::DeepNorm) return plan_.deepnorm_alpha();
   return 1.0f;
 }
 
-void Model::sub_forward(const Sub& s, int N) {
-  const int C = cfg_.width;
+void Model::sub_forward(const SubPlan& s, int N) {
+  const int C = plan_.cfg.width;
   const size_t n = static_cast<size_t>(N) * C;
-  if (s.nin_w != npos) norm_forward(s.h, s.h_m, s.h_r, s.x, s.nin_w, s.nin_b, N);
+  if (s.nin_w != kNoOffset) norm_forward(s.h, s.h_m, s.h_r, s.x, s.nin_w, s.nin_b, N);
   switch (s.branch) {
     case Branch::Act:
       linear_forward(A(s.u), A(s.h), P(s.w1), P(s.b1), N, C, C);
-      activation_forward(A(s.f), A(s.u), n, cfg_.activation);
+      activation_forward(A(s.f), A(s.u), n, plan_.cfg.activation);
       break;
     case Branch::Attn:
       linear_forward(A(s.u), A(s.h), P(s.w1), P(s.b1), N, C, 3 * C);
-      attention_forward(A(s.v), att_.data() + s.att, A(s.u), B_, T_, C, cfg_.heads);
+      attention_forward(A(s.v), att_.data() + s.att, A(s.u), B_, T_, C, plan_.cfg.heads);
       linear_forward(A(s.f), A(s.v), P(s.w2), P(s.b2), N, C, C);
       break;
     case Branch::Ffn:
@@ -250,8 +269,8 @@ void Model::sub_forward(const Sub& s, int N) {
       linear_forward(A(s.f), A(s.v), P(s.w2), P(s.b2), N, 4 * C, C);
       break;
   }
-  const bool sandwich = s.nout_w != npos && cfg_.placement == Placement::Sandwich;
-  const bool post = s.nout_w != npos && cfg_.placement == Placement::Post;
+  const bool sandwich = plan_.sandwich_out(s);
+  const bool post = plan_.post_out(s);
   size_t fo = s.f;
   if (sandwich) {
     norm_forward(s.g, s.g_m, s.g_r, s.f, s.nout_w, s.nout_b, N);
@@ -259,35 +278,35 @@ void Model::sub_forward(const Sub& s, int N) {
   }
   const float a = residual_scale(s);
   if (post) {
-    residual_forward(A(s.z), A(s.x), A(fo), n, cfg_.residual, a);
+    residual_forward(A(s.z), A(s.x), A(fo), n, plan_.cfg.residual, a);
     norm_forward(s.y, s.z_m, s.z_r, s.z, s.nout_w, s.nout_b, N);
   } else {
-    residual_forward(A(s.y), A(s.x), A(fo), n, cfg_.residual, a);
+    residual_forward(A(s.y), A(s.x), A(fo), n, plan_.cfg.residual, a);
   }
 }
 
-void Model::sub_backward(const Sub& s, int N) {
-  const int C = cfg_.width;
+void Model::sub_backward(const SubPlan& s, int N) {
+  const int C = plan_.cfg.width;
   const size_t n = static_cast<size_t>(N) * C;
-  const bool sandwich = s.nout_w != npos && cfg_.placement == Placement::Sandwich;
-  const bool post = s.nout_w != npos && cfg_.placement == Placement::Post;
+  const bool sandwich = plan_.sandwich_out(s);
+  const bool post = plan_.post_out(s);
   const size_t fo = sandwich ? s.g : s.f;
   size_t dsum = s.y;
   if (post) {
     norm_backward(s.z, s.y, s.z, s.nout_w, s.nout_b, s.z_m, s.z_r, N);
     dsum = s.z;
   }
-  residual_backward(D(s.x), D(fo), s.rz != npos ? G(s.rz) : nullptr, D(dsum), A(fo), n, cfg_.residual,
+  residual_backward(D(s.x), D(fo), s.rz != kNoOffset ? G(s.rz) : nullptr, D(dsum), A(fo), n, plan_.cfg.residual,
                     residual_scale(s));
   if (sandwich) norm_backward(s.f, s.g, s.f, s.nout_w, s.nout_b, s.g_m, s.g_r, N);
   switch (s.branch) {
     case Branch::Act:
-      activation_backward(D(s.u), D(s.f), A(s.u), n, cfg_.activation);
+      activation_backward(D(s.u), D(s.f), A(s.u), n, plan_.cfg.activation);
       linear_backward(D(s.h), G(s.w1), G(s.b1), D(s.u), A(s.h), P(s.w1), N, C, C);
       break;
     case Branch::Attn:
       linear_backward(D(s.v), G(s.w2), G(s.b2), D(s.f), A(s.v), P(s.w2), N, C, C);
-      attention_backward(D(s.u), scratch_.data(), D(s.v), A(s.u), att_.data() + s.att, B_, T_, C, cfg_.heads);
+      attention_backward(D(s.u), scratch_.data(), D(s.v), A(s.u), att_.data() + s.att, B_, T_, C, plan_.cfg.heads);
       linear_backward(D(s.h), G(s.w1), G(s.b1), D(s.u), A(s.h), P(s.w1), N, C, 3 * C);
       break;
     case Branch::Ffn:
@@ -296,64 +315,63 @@ void Model::sub_backward(const Sub& s, int N) {
       linear_backward(D(s.h), G(s.w1), G(s.b1), D(s.u), A(s.h), P(s.w1), N, C, 4 * C);
       break;
   }
-  if (s.nin_w != npos) norm_backward(s.x, s.h, s.x, s.nin_w, s.nin_b, s.h_m, s.h_r, N);
+  if (s.nin_w != kNoOffset) norm_backward(s.x, s.h, s.x, s.nin_w, s.nin_b, s.h_m, s.h_r, N);
 }
 
 double Model::forward(const float* points, const int* tokens, const int* targets, int B, int T) {
-  const bool gpt = cfg_.kind == ModelKind::Gpt;
-  if (B < 1 || T < 1 || static_cast<long>(B) * T > max_rows_)
+  const bool gpt = plan_.cfg.kind == ModelKind::Gpt;
+  if (B < 1 || T < 1 || static_cast<long>(B) * T > plan_.max_rows)
     throw Error("model: batch of " + std::to_string(B) + "x" + std::to_string(T) + " rows exceeds the capacity of " +
-                std::to_string(max_rows_));
-  if (gpt && T > cfg_.context)
-    throw Error("model: sequence length " + std::to_string(T) + " exceeds model.context = " + std::to_string(cfg_.context));
+                std::to_string(plan_.max_rows));
+  if (gpt && T > plan_.cfg.context)
+    throw Error("model: sequence length " + std::to_string(T) + " exceeds model.context = " + std::to_string(plan_.cfg.context));
   if (!gpt && T != 1) throw Error("model: mlp takes T = 1");
   B_ = B;
   T_ = T;
   points_ = points;
   tokens_ = tokens;
   targets_ = targets;
-  const int N = B * T, C = cfg_.width, V = vocab_;
+  const int N = B * T, C = plan_.cfg.width, V = plan_.vocab;
   if (gpt) {
     for (int i = 0; i < N; ++i)
       if (tokens[i] < 0 || tokens[i] >= V) throw Error("model: token id " + std::to_string(tokens[i]) + " out of range");
-    embedding_forward(A(x0_), tokens, P(wte_), P(wpe_), B, T, C);
+    embedding_forward(A(plan_.x0), tokens, P(plan_.wte), P(plan_.wpe), B, T, C);
   } else {
-    linear_forward(A(x0_), points, P(stem_w_), P(stem_b_), N, 2, C);
+    linear_forward(A(plan_.x0), points, P(plan_.stem_w), P(plan_.stem_b), N, 2, C);
   }
-  for (const Sub& s : subs_) sub_forward(s, N);
-  if (nf_w_ != npos) norm_forward(hf_, hf_m_, hf_r_, subs_.back().y, nf_w_, nf_b_, N);
-  linear_forward(A(logits_), A(hf_), P(head_w_), head_b_ == npos ? nullptr : P(head_b_), N, C, V);
-  return cross_entropy_forward(A(probs_), A(logits_), targets, N, V);
+  for (const SubPlan& s : plan_.subs) sub_forward(s, N);
+  if (plan_.nf_w != kNoOffset) norm_forward(plan_.hf, plan_.hf_m, plan_.hf_r, plan_.subs.back().y, plan_.nf_w, plan_.nf_b, N);
+  linear_forward(A(plan_.logits), A(plan_.hf), P(plan_.head_w), plan_.head_b == kNoOffset ? nullptr : P(plan_.head_b), N, C, V);
+  return cross_entropy_forward(A(plan_.probs), A(plan_.logits), targets, N, V);
 }
 
 void Model::backward() {
   if (!targets_) throw Error("model: backward needs a forward with targets");
-  const int N = B_ * T_, C = cfg_.width, V = vocab_;
+  const int N = B_ * T_, C = plan_.cfg.width, V = plan_.vocab;
   std::fill(dacts_.begin(), dacts_.end(), 0.0f);
-  cross_entropy_backward(D(logits_), A(probs_), targets_, N, V);
-  linear_backward(D(hf_), G(head_w_), head_b_ == npos ? nullptr : G(head_b_), D(logits_), A(hf_), P(head_w_), N, C, V);
-  if (nf_w_ != npos) norm_backward(subs_.back().y, hf_, subs_.back().y, nf_w_, nf_b_, hf_m_, hf_r_, N);
-  for (auto it = subs_.rbegin(); it != subs_.rend(); ++it) sub_backward(*it, N);
-  if (cfg_.kind == ModelKind::Gpt)
-    embedding_backward(G(wte_), G(wpe_), D(x0_), tokens_, B_, T_, C);
+  cross_entropy_backward(D(plan_.logits), A(plan_.probs), targets_, N, V);
+  linear_backward(D(plan_.hf), G(plan_.head_w), plan_.head_b == kNoOffset ? nullptr : G(plan_.head_b), D(plan_.logits), A(plan_.hf), P(plan_.head_w), N, C, V);
+  if (plan_.nf_w != kNoOffset) norm_backward(plan_.subs.back().y, plan_.hf, plan_.subs.back().y, plan_.nf_w, plan_.nf_b, plan_.hf_m, plan_.hf_r, N);
+  for (auto it = plan_.subs.rbegin(); it != plan_.subs.rend(); ++it) sub_backward(*it, N);
+  if (plan_.cfg.kind == ModelKind::Gpt)
+    embedding_backward(G(plan_.wte), G(plan_.wpe), D(plan_.x0), tokens_, B_, T_, C);
   else
-    linear_backward(nullptr, G(stem_w_), G(stem_b_), D(x0_), points_, P(stem_w_), N, 2, C);
+    linear_backward(nullptr, G(plan_.stem_w), G(plan_.stem_b), D(plan_.x0), points_, P(plan_.stem_w), N, 2, C);
 }
 
-const float* Model::probs() const { return acts_.data() + probs_; }
-const float* Model::logits() const { return acts_.data() + logits_; }
+const float* Model::probs() const { return acts_.data() + plan_.probs; }
+const float* Model::logits() const { return acts_.data() + plan_.logits; }
 
 const float* Model::attention(int layer) const {
-  if (cfg_.kind != ModelKind::Gpt || layer < 0 || layer >= cfg_.depth)
+  if (plan_.cfg.kind != ModelKind::Gpt || layer < 0 || layer >= plan_.cfg.depth)
     throw Error("model: attention layer " + std::to_string(layer) + " out of range (0.." +
-                std::to_string(cfg_.depth - 1) + ")");
-  return att_.data() + subs_[static_cast<size_t>(layer) * 2].att;
+                std::to_string(plan_.cfg.depth - 1) + ")");
+  return att_.data() + plan_.subs[static_cast<size_t>(layer) * 2].att;
 }
 
 float Model::block_rms(int block) const {
-  const size_t per = cfg_.kind == ModelKind::Gpt ? 2 : 1;
-  const float* y = acts_.data() + subs_[(static_cast<size_t>(block) + 1) * per - 1].y;
-  const size_t n = static_cast<size_t>(B_) * T_ * cfg_.width;
+  const float* y = acts_.data() + plan_.last_of_block(block).y;
+  const size_t n = static_cast<size_t>(B_) * T_ * plan_.cfg.width;
   double s = 0.0;
   for (size_t i = 0; i < n; ++i) s += static_cast<double>(y[i]) * y[i];
   return static_cast<float>(std::sqrt(s / static_cast<double>(n)));

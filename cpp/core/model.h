@@ -21,19 +21,59 @@ struct Slice {
   bool decay = false;  // weight decay applies (matrices and embeddings only, as nanoGPT)
 };
 
+// Where a model's tensors live: the layout of the flat parameter block (named slices) and of the
+// activation block (offsets, each buffer [max_rows, width]), and the list of sublayers with the
+// block settings. Built once from the config by make_plan(); the CPU Model and the CUDA backend
+// both execute this same plan, so there is one model definition.
+enum class Branch { Act, Attn, Ffn };  // mlp Linear+activation | attention | transformer MLP
+constexpr size_t kNoOffset = static_cast<size_t>(-1);
+
+struct SubPlan {
+  Branch branch = Branch::Act;
+  int block = 0, layer = 0;
+  // parameter offsets (kNoOffset when absent)
+  size_t nin_w = kNoOffset, nin_b = kNoOffset, nout_w = kNoOffset, nout_b = kNoOffset, rz = kNoOffset;
+  size_t w1 = kNoOffset, b1 = kNoOffset, w2 = kNoOffset, b2 = kNoOffset;
+  // activation offsets: x input stream, h normalised input (== x without norm_in), u/v branch
+  // intermediates, f branch output, g sandwich output norm, z post-norm input, y output stream;
+  // *_m / *_r the norm's per-row mean and 1/std.
+  size_t x = 0, h = 0, h_m = 0, h_r = 0, u = 0, v = 0, f = 0, g = 0, g_m = 0, g_r = 0, z = 0, z_m = 0, z_r = 0, y = 0;
+  size_t att = 0;  // offset into the attention-probability block
+};
+
+struct ModelPlan {
+  ModelConfig cfg;
+  int vocab = 0, max_rows = 0;
+  std::vector<Slice> slices;
+  size_t num_params = 0, num_acts = 0, num_att = 0;
+  std::vector<SubPlan> subs;
+  size_t stem_w = kNoOffset, stem_b = kNoOffset, wte = kNoOffset, wpe = kNoOffset, nf_w = kNoOffset, nf_b = kNoOffset,
+         head_w = kNoOffset, head_b = kNoOffset;
+  size_t x0 = 0, hf = 0, hf_m = 0, hf_r = 0, logits = 0, probs = 0;
+
+  bool sandwich_out(const SubPlan& s) const { return s.nout_w != kNoOffset && cfg.placement == Placement::Sandwich; }
+  bool post_out(const SubPlan& s) const { return s.nout_w != kNoOffset && cfg.placement == Placement::Post; }
+  // DeepNorm's alpha = (2N)^(1/4) (Wang et al. 2022, decoder-only), 1 otherwise; ReZero reads its gate.
+  float deepnorm_alpha() const;
+  const SubPlan& last_of_block(int block) const;
+};
+
+ModelPlan make_plan(const ModelConfig& cfg, int vocab, int max_rows);
+
 class Model {
  public:
   // vocab: number of output classes (2-D classes for mlp, characters for gpt).
   // max_rows: capacity in rows (samples for mlp, batch*context tokens for gpt) of the activation block.
   Model(const ModelConfig& cfg, int vocab, int max_rows);
 
-  const ModelConfig& config() const { return cfg_; }
-  int vocab() const { return vocab_; }
-  int max_rows() const { return max_rows_; }
-  int blocks() const { return cfg_.depth; }
-  size_t num_params() const { return num_params_; }
-  const std::vector<Slice>& slices() const { return slices_; }
+  const ModelConfig& config() const { return plan_.cfg; }
+  int vocab() const { return plan_.vocab; }
+  int max_rows() const { return plan_.max_rows; }
+  int blocks() const { return plan_.cfg.depth; }
+  size_t num_params() const { return plan_.num_params; }
+  const std::vector<Slice>& slices() const { return plan_.slices; }
   const Slice* find(const std::string& name) const;
+  const ModelPlan& plan() const { return plan_; }
 
   float* params() { return params_.data(); }
   const float* params() const { return params_.data(); }
@@ -60,22 +100,6 @@ class Model {
   size_t bytes() const;
 
  private:
-  enum class Branch { Act, Attn, Ffn };
-  static constexpr size_t npos = static_cast<size_t>(-1);
-  struct Sub {
-    Branch branch;
-    int block = 0, layer = 0;
-    size_t nin_w = npos, nin_b = npos, nout_w = npos, nout_b = npos, rz = npos;  // params
-    size_t w1 = npos, b1 = npos, w2 = npos, b2 = npos;
-    size_t x = 0, h = 0, h_m = 0, h_r = 0, u = 0, v = 0, f = 0, g = 0, g_m = 0, g_r = 0, z = 0, z_m = 0, z_r = 0,
-           y = 0;  // activations
-    size_t att = 0;  // into att_
-  };
-
-  size_t add_param(const std::string& name, std::vector<int> shape, int block, bool decay);
-  size_t add_act(size_t per_row);
-  void add_norm(const std::string& prefix, int block, size_t& w, size_t& b);
-  void build();
 
   float* P(size_t o) { return params_.data() + o; }
   float* G(size_t o) { return grads_.data() + o; }
@@ -84,23 +108,15 @@ class Model {
 
   void norm_forward(size_t out, size_t mean, size_t rstd, size_t in, size_t w, size_t b, int N);
   void norm_backward(size_t din, size_t dout, size_t in, size_t w, size_t b, size_t mean, size_t rstd, int N);
-  float residual_scale(const Sub& s) const;
-  void sub_forward(const Sub& s, int N);
-  void sub_backward(const Sub& s, int N);
+  float residual_scale(const SubPlan& s) const;
+  void sub_forward(const SubPlan& s, int N);
+  void sub_backward(const SubPlan& s, int N);
 
-  ModelConfig cfg_;
-  int vocab_, max_rows_;
+  ModelPlan plan_;
   int B_ = 0, T_ = 0;
   const float* points_ = nullptr;
   const int* tokens_ = nullptr;
   const int* targets_ = nullptr;
-
-  std::vector<Slice> slices_;
-  size_t num_params_ = 0, num_acts_ = 0, num_att_ = 0;
-  std::vector<Sub> subs_;
-  size_t stem_w_ = npos, stem_b_ = npos, wte_ = npos, wpe_ = npos, nf_w_ = npos, nf_b_ = npos, head_w_ = npos,
-         head_b_ = npos;
-  size_t x0_ = 0, hf_ = 0, hf_m_ = 0, hf_r_ = 0, logits_ = 0, probs_ = 0;
 
   FloatBuffer params_, grads_, acts_, dacts_, att_, scratch_;
 };
