@@ -182,46 +182,34 @@ const Slice* Model::find(const std::string& name) const {
   return nullptr;
 }
 
-// Initialisation. mlp: PyTorch nn.Linear's default, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights
-// and biases. gpt: nanoGPT's N(0, 0.02), zero biases, residual projections N(0, 0.02/sqrt(2L)).
-// Norm gains 1, biases 0; ReZero scalars 0 (Bachlechner et al. 2020). DeepNorm (Wang et al. 2022,
-// decoder-only): the branch weights (value part of qkv, attention proj, MLP fc and proj) are
-// scaled by beta = (8N)^(-1/4) in place of the 1/sqrt(2L) depth scaling.
+// Initialisation, PyTorch's default scales: nn.Linear weights and biases U(-1/sqrt(fan_in),
+// 1/sqrt(fan_in)); nn.Embedding N(0, 1); norm gains 1 and biases 0; ReZero gates 0 (Bachlechner
+// et al. 2020). DeepNorm (Wang et al. 2022, decoder-only) scales the branch weights by
+// beta = (8N)^(-1/4): the MLP block's fc; the transformer's value part of qkv, attention proj,
+// MLP fc and proj.
 void Model::init(uint32_t seed) {
   Rng rng(seed, /*stream=*/0x1417);
-  const bool gpt = plan_.cfg.kind == ModelKind::Gpt;
   const bool deepnorm = plan_.cfg.residual == Residual::DeepNorm;
-  const double beta = std::pow(8.0 * plan_.cfg.depth, -0.25);
+  const bool gpt = plan_.cfg.kind == ModelKind::Gpt;
+  const auto beta = static_cast<float>(std::pow(8.0 * plan_.cfg.depth, -0.25));
   int fan_in = 1;
   for (const Slice& s : plan_.slices) {
     float* p = params_.data() + s.offset;
     const bool is_norm = s.name.find("norm_") != std::string::npos;  // norm_in, norm_out, norm_f
     if (is_norm) { std::fill(p, p + s.size, ends_with(s.name, ".weight") ? 1.0f : 0.0f); continue; }
     if (ends_with(s.name, ".rezero")) { std::fill(p, p + s.size, 0.0f); continue; }
-    const bool is_bias = ends_with(s.name, ".bias");
-    if (!gpt) {
-      if (!is_bias) fan_in = s.shape[1];
-      const float k = 1.0f / std::sqrt(static_cast<float>(fan_in));
-      for (size_t i = 0; i < s.size; ++i) p[i] = rng.uniform(-k, k);
-      if (deepnorm && ends_with(s.name, ".fc.weight"))
-        for (size_t i = 0; i < s.size; ++i) p[i] *= static_cast<float>(beta);
+    if (s.name == "wte.weight" || s.name == "wpe.weight") {
+      for (size_t i = 0; i < s.size; ++i) p[i] = rng.normal();
       continue;
     }
-    if (is_bias) {
-      std::fill(p, p + s.size, 0.0f);
-      continue;
-    }
-    const bool proj = ends_with(s.name, ".proj.weight");
-    float stdev = 0.02f;
-    if (proj && !deepnorm) stdev = 0.02f / std::sqrt(2.0f * plan_.cfg.depth);
-    for (size_t i = 0; i < s.size; ++i) p[i] = stdev * rng.normal();
-    if (deepnorm) {
-      const float b = static_cast<float>(beta);
-      if (proj || ends_with(s.name, "mlp.fc.weight"))
-        for (size_t i = 0; i < s.size; ++i) p[i] *= b;
-      if (ends_with(s.name, "attn.qkv.weight"))  // rows 2C..3C hold the value projection
-        for (size_t i = 2 * s.size / 3; i < s.size; ++i) p[i] *= b;
-    }
+    if (!ends_with(s.name, ".bias")) fan_in = s.shape[1];  // a bias follows its weight
+    const float k = 1.0f / std::sqrt(static_cast<float>(fan_in));
+    for (size_t i = 0; i < s.size; ++i) p[i] = rng.uniform(-k, k);
+    if (!deepnorm) continue;
+    if (ends_with(s.name, "mlp.fc.weight") || (gpt && ends_with(s.name, ".proj.weight")))
+      for (size_t i = 0; i < s.size; ++i) p[i] *= beta;
+    if (ends_with(s.name, "attn.qkv.weight"))  // rows 2C..3C hold the value projection
+      for (size_t i = 2 * s.size / 3; i < s.size; ++i) p[i] *= beta;
   }
   zero_grad();
 }
