@@ -46,17 +46,17 @@ void configure_eigen() {
   Eigen::setCpuCacheSizes(32 * 1024, 512 * 1024, 8 * 1024 * 1024);  // L1d, L2, L3 typical of these CPUs
 }
 
-Trainer::Trainer(const Config& cfg, const std::string& text, const std::string& vocab)
+Trainer::Trainer(const Config& cfg, const std::string& text, const std::string& vocab, int capacity_rows)
     : cfg_(cfg),
       chars_(make_chars(cfg, text, vocab)),
       data2d_(cfg.is_gpt() ? Dataset2D{} : make_dataset(cfg.data, cfg.seed)),
-      model_((configure_eigen(), cfg.model), vocab_for(cfg, chars_), rows_for(cfg)),
+      model_((configure_eigen(), cfg.model), vocab_for(cfg, chars_), capacity_rows > 0 ? capacity_rows : rows_for(cfg)),
       opt_(cfg.optim, model_.slices(), model_.num_params()),
       batch_rng_(cfg.seed, /*stream=*/0xBA7C) {
   const double need = estimate_bytes(cfg, model_.vocab());
   if (need > kMaxModelBytes) throw Error("config: model too large for the memory cap");
   model_.init(cfg.seed);
-  const int rows = model_.max_rows();
+  const int rows = std::max(model_.max_rows(), rows_for(cfg));  // batches are drawn at full size
   points_.assign(2 * static_cast<size_t>(rows), 0.0f);
   tokens_.assign(static_cast<size_t>(rows), 0);
   targets_.assign(static_cast<size_t>(rows), 0);
@@ -182,6 +182,15 @@ void Trainer::collect_update_ratios() {
 }
 
 EvalStats Trainer::evaluate() {
+  return evaluate_with([this](const float* points, const int* tokens, const int* targets, int B, int T,
+                              const float** probs) {
+    const double loss = model_.forward(points, tokens, targets, B, T);
+    if (probs) *probs = model_.probs();
+    return loss;
+  });
+}
+
+EvalStats Trainer::evaluate_with(const EvalForward& forward) {
   EvalStats e;
   if (cfg_.is_gpt()) {
     if (chars_->train_size() == 0) throw Error("data: no text loaded (inference-only trainer)");
@@ -191,7 +200,7 @@ EvalStats Trainer::evaluate() {
       double sum = 0.0;
       for (int k = 0; k < cfg_.eval.batches; ++k) {
         chars_->batch(rng, split == 1, B, T, tokens_.data(), targets_.data());
-        sum += model_.forward(nullptr, tokens_.data(), targets_.data(), B, T);
+        sum += forward(nullptr, tokens_.data(), targets_.data(), B, T, nullptr);
       }
       (split ? e.val_loss : e.train_loss) = sum / cfg_.eval.batches;
     }
@@ -206,8 +215,8 @@ EvalStats Trainer::evaluate() {
     int correct = 0;
     for (int start = 0; start < n; start += cap) {
       const int m = std::min(cap, n - start);
-      loss += model_.forward(x.data() + 2 * static_cast<size_t>(start), nullptr, y.data() + start, m, 1) * m;
-      const float* pr = model_.probs();
+      const float* pr = nullptr;
+      loss += forward(x.data() + 2 * static_cast<size_t>(start), nullptr, y.data() + start, m, 1, &pr) * m;
       for (int i = 0; i < m; ++i) correct += ((pr[2 * i + 1] > pr[2 * i]) ? 1 : 0) == y[static_cast<size_t>(start + i)];
     }
     (split ? e.val_loss : e.train_loss) = loss / n;

@@ -2,6 +2,7 @@
 // playground draws. The CLI, the wasm bindings, the tests and the benchmarks all drive this class.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,10 +35,23 @@ class Trainer {
  public:
   // text: the corpus for gpt (ignored for mlp). vocab: a fixed vocabulary (from a checkpoint);
   // with text empty a gpt trainer can only do inference (logits, attention, sampling).
-  explicit Trainer(const Config& cfg, const std::string& text = "", const std::string& vocab = "");
+  // capacity_rows: rows of the model's activation block; 0 = a training batch (the CUDA backend, which
+  // trains on the device, passes model.context so its host copy only holds one sequence for inference).
+  explicit Trainer(const Config& cfg, const std::string& text = "", const std::string& vocab = "",
+                   int capacity_rows = 0);
 
   const StepStats& step();
   EvalStats evaluate();
+  // evaluate() with another forward (the CUDA backend's): returns the mean loss of the rows and sets
+  // *probs to their class probabilities [B*T, vocab], valid until the next call.
+  using EvalForward = std::function<double(const float* points, const int* tokens, const int* targets, int B, int T,
+                                           const float** probs)>;
+  EvalStats evaluate_with(const EvalForward& forward);
+  // Draws the next training batch into batch_points/tokens/targets (step() does this first); another
+  // backend calls it to train on exactly the batches a CPU run draws.
+  void fill_batch();
+  // For a backend that takes the steps itself, so save() records its step count.
+  void set_steps_done(int n) { step_ = n; }
   int steps_done() const { return step_; }
   const Config& config() const { return cfg_; }
   const Model& model() const { return model_; }
@@ -72,7 +86,6 @@ class Trainer {
   size_t bytes() const { return model_.bytes() + opt_.bytes(); }
 
  private:
-  void fill_batch();
   void collect_update_ratios();
 
   Config cfg_;
