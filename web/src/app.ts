@@ -2,7 +2,7 @@
 // engines (Session) -> charts. The main page, embed.html and the <resnorm-playground> element all
 // mount this with different options.
 import {
-  FIELDS, FIELD_BY_KEY, MAX_DEPTH, checkValue, crossProblems, mergeConfig, parseNumber, type Field, type FlatConfig, type NumField,
+  FIELDS, FIELD_BY_KEY, MAX_DEPTH, checkValue, crossProblems, mergeConfig, parseNumber, toEngineConfig, type Field, type FlatConfig, type NumField,
 } from './config/fields';
 import { PRESET_NAMES, presetConfig } from './config/presets';
 import { addRun, removeRun, runLabel, setRunField } from './compare';
@@ -14,7 +14,7 @@ import {
 } from './state';
 import { GRID_RES, Session, type EngineFactory, type Run } from './session';
 import { RunMetrics } from './metrics';
-import { h, clear } from './dom';
+import { h, clear, icon } from './dom';
 import { LineChart, type SeriesSpec } from './charts/lineChart';
 import { Heatmap, logRange } from './charts/heatmap';
 import { Boundary } from './charts/boundary';
@@ -39,10 +39,14 @@ export interface AppOptions {
   embed?: EmbedOptions;
   /** Called after every state change with the serialized state (the main page writes the hash). */
   onState?: (hash: string) => void;
+  /** Called at once after every state change (the main page sets the document's language). */
+  onChange?: (state: AppState) => void;
   /** Where keyboard shortcuts listen (the document for the main page, the widget for embeds). */
   keyTarget: HTMLElement | Document;
   /** Start training as soon as the engines are ready. */
   autoplay?: boolean;
+  /** Build the engines only when the widget is first on screen (see setOffscreen). */
+  lazy?: boolean;
 }
 
 /** Fields tucked under "More settings" (all still editable). */
@@ -102,8 +106,9 @@ export class App {
     opts.keyTarget.addEventListener('keydown', this.keyHandler);
     this.root.classList.add('rp-app');
     if (opts.embed) this.root.classList.add('rp-embed');
+    this.offscreen = !!opts.lazy;
     this.render();
-    void this.rebuild();
+    if (!opts.lazy) void this.rebuild();
   }
 
   private t(key: MessageKey, vars?: Record<string, string | number>): string {
@@ -133,6 +138,7 @@ export class App {
       } else void this.rebuild();
     }
     this.session.wants.layer = next.layer;
+    this.opts.onChange?.(next);
     this.writeHash();
     this.invalidate();
   }
@@ -216,7 +222,9 @@ export class App {
   setOffscreen(off: boolean): void {
     if (off === this.offscreen) return;
     this.offscreen = off;
-    if (off) {
+    if (!off && !this.builtConfigs) {
+      void this.rebuild();  // a lazy widget's first appearance
+    } else if (off) {
       this.wasPlaying = this.session.playing;
       this.session.pause();
     } else if (this.wasPlaying) {
@@ -308,7 +316,6 @@ export class App {
       // A scratch engine with the checkpoint's own config: only when it loads does it replace the run.
       let engine;
       try {
-        const { toEngineConfig } = await import('./config/fields');
         engine = await this.opts.factory(toEngineConfig(header.config));
         await engine.load(bytes);
       } catch (e) {
@@ -496,9 +503,9 @@ export class App {
   }
 
   private renderToolbar(): HTMLElement {
-    const btn = (cls: string, label: string, icon: string, fn: () => void, key: string) =>
-      h('button', { type: 'button', class: `rp-tool ${cls}`, title: `${label} (${key})`, 'aria-label': label, onclick: fn }, h('span', { 'aria-hidden': 'true' }, icon));
-    this.els.play = btn('rp-play', this.t('tb.play'), '▶', () => this.toggle(), 'space');
+    const btn = (cls: string, label: string, ic: string, fn: () => void, key: string) =>
+      h('button', { type: 'button', class: `rp-tool ${cls}`, title: `${label} (${key})`, 'aria-label': label, onclick: fn }, icon(ic));
+    this.els.play = btn('rp-play', this.t('tb.play'), 'play', () => this.toggle(), 'space');
     const speed = h('select', { class: 'rp-speed', 'aria-label': this.t('tb.speed'), onchange: (e: Event) => { this.session.speed = Number((e.target as HTMLSelectElement).value); } },
       ...SPEEDS.map((v) => h('option', { value: v, selected: v === this.session.speed }, v === 0 ? this.t('tb.speed_max') : this.t('tb.speed_n', { n: v }))));
     this.els.stepCount = h('span', { class: 'rp-num', 'data-stat': 'step' }, '0');
@@ -508,9 +515,9 @@ export class App {
     this.els.params = h('span', { class: 'rp-params' }, '');
     return h('div', { class: 'rp-toolbar' },
       h('div', { class: 'rp-tools' },
-        btn('rp-reset', this.t('tb.reset'), '↺', () => this.reset(), 'r'),
+        btn('rp-reset', this.t('tb.reset'), 'reset', () => this.reset(), 'r'),
         this.els.play,
-        btn('rp-stepbtn', this.t('tb.step'), '⏭', () => this.step(), 'n')),
+        btn('rp-stepbtn', this.t('tb.step'), 'step', () => this.step(), 'n')),
       h('div', { class: 'rp-stats' },
         h('div', { class: 'rp-stat rp-stat-big' }, h('label', {}, this.t('tb.step_count')), this.els.stepCount),
         h('div', { class: 'rp-stat' }, h('label', {}, this.t('tb.rate')), this.els.rate),
@@ -715,7 +722,7 @@ export class App {
       const extra: HTMLElement[] = [];
       const png = h('button', { type: 'button', class: 'rp-btn rp-small rp-png', title: this.t('ex.png_title'), 'data-png': p }, this.t('ex.png'));
       const panel = h('section', { class: `rp-panel rp-panel-${p}${exp?.focus.includes(p) ? ' focus' : ''}`, 'data-panel': p },
-        h('header', {}, h('h3', {}, this.t(`p.${p}` as MessageKey)), h('span', { class: 'rp-spacer' }), ...extra, png),
+        h('header', {}, h('h3', {}, this.t(`p.${p}` as MessageKey)), ...extra, png),
         h('p', { class: 'rp-help' }, this.t(`p.${p}.help` as MessageKey)),
         body);
       const header = panel.querySelector('header')!;
@@ -750,14 +757,14 @@ export class App {
           const test = h('label', { class: 'rp-check' }, h('input', { type: 'checkbox', checked: true, onchange: (e: Event) => {
             for (const b of this.parts.boundary) { b.showTest = (e.target as HTMLInputElement).checked; b.draw(); }
           } }), this.t('p.boundary.test'));
-          header.insertBefore(test, png);
           body.classList.add('rp-boundaries');
-          const size = nRuns === 1 ? Math.min(ch + 100, 300) : nRuns === 2 ? Math.min(ch + 40, 200) : Math.min(ch, 150);
+          const size = nRuns === 1 ? Math.min(ch + 100, 300) : Math.min(ch, 150);
           for (let i = 0; i < nRuns; i++) {
             const cell = h('div', { class: 'rp-bcell', style: `--run:${RUN_COLORS[i]}` });
             body.append(cell);
             parts.boundary.push(new Boundary(cell, size, 1.5, lbl(i)));
           }
+          panel.append(h('div', { class: 'rp-panel-foot' }, test));
           break;
         }
         case 'samples':
@@ -775,7 +782,7 @@ export class App {
               ...Array.from({ length: nRuns }, (_, i) => h('option', { value: i }, RUN_LETTERS[i].toUpperCase())));
             header.insertBefore(parts.attnRunSel, layerSel);
           }
-          parts.attention = new AttentionView(body, 420, (hd) => {
+          parts.attention = new AttentionView(body, 380, (hd) => {
             const n = cloneState(this.state); n.head = hd; this.setState(n, { rebuild: 'no' });
           });
           break;
@@ -813,11 +820,11 @@ export class App {
     const name = (i: number) => (multi ? RUN_LETTERS[i].toUpperCase() : '');
     const specs: SeriesSpec[] = [];
     runs.forEach((r) => {
-      specs.push({ label: `${name(r.index)} ${this.t('p.loss.train')}`.trim(), color: RUN_COLORS[r.index], width: 1.25 });
-      specs.push({ label: `${name(r.index)} ${this.t('p.loss.val')}`.trim(), color: RUN_COLORS[r.index], dash: [5, 4], width: 2, points: true });
+      specs.push({ label: `${name(r.index)} ${this.t('p.loss.train')}`.trim(), color: `${RUN_COLORS[r.index]}b0`, width: 1.25 });
+      specs.push({ label: `${name(r.index)} ${this.t('p.loss.val')}`.trim(), color: RUN_COLORS[r.index], dash: [6, 4], width: 2.5, points: true });
     });
     p.loss?.reset(specs);
-    const blockSpecs = runs.map((r) => ({ label: runLabel(this.state, r.index), color: RUN_COLORS[r.index], width: 2, points: true }));
+    const blockSpecs = runs.map((r) => ({ label: runLabel(this.state, r.index), color: RUN_COLORS[r.index], width: 2, points: true, pointSize: maxDepthOf(runs) > 40 ? 0 : 5 }));
     p.profile?.reset(blockSpecs);
     p.rms?.reset(blockSpecs);
     p.update?.reset(blockSpecs);
@@ -865,7 +872,7 @@ export class App {
     if (p.loss) {
       const longest = runs.reduce<RunMetrics | null>((a, r) => (r.metrics && (!a || r.metrics.step.length > a.step.length) ? r.metrics : a), null);
       const n = longest?.step.length ?? 0;
-      const stride = Math.max(1, Math.ceil(n / 1000));
+      const stride = Math.max(1, Math.ceil(n / 400));
       const nb = Math.ceil(n / stride);
       const x = new Float64Array(nb);
       for (let j = 0; j < nb; j++) x[j] = longest!.step.data[Math.min(n - 1, (j + 1) * stride - 1)];
@@ -984,7 +991,10 @@ export class App {
     e.play.classList.toggle('on', playing);
     e.play.setAttribute('aria-label', playing ? this.t('tb.pause') : this.t('tb.play'));
     e.play.title = `${playing ? this.t('tb.pause') : this.t('tb.play')} (space)`;
-    e.play.firstElementChild!.textContent = playing ? '❚❚' : '▶';
+    if (e.play.dataset.icon !== String(playing)) {
+      e.play.dataset.icon = String(playing);
+      e.play.replaceChildren(icon(playing ? 'pause' : 'play'));
+    }
     const runs = this.session.runs;
     e.stepCount.textContent = fmtInt(this.state.lang, this.session.steps);
     e.rate.textContent = playing || this.session.rate ? fmtInt(this.state.lang, this.session.rate) : '–';
@@ -1017,9 +1027,9 @@ export class App {
       const m = r.metrics;
       const last = m?.evals[m.evals.length - 1];
       const bits: string[] = [];
-      if (m && Number.isFinite(m.recentMs())) bits.push(`${m.recentMs().toPrecision(3)} ${this.t('tb.ms')}`);
+      if (m && Number.isFinite(m.recentMs())) bits.push(`${m.recentMs().toPrecision(2)} ${this.t('tb.ms')}`);
       if (last) bits.push(last.accuracy >= 0 ? this.t('eval.acc', { acc: `${(last.accuracy * 100).toFixed(1)}%` }) : this.t('eval.val', { v: last.valLoss.toFixed(3) }));
-      if (r.status !== 'ready') bits.push(this.t(`status.${r.status}` as MessageKey, { n: m?.steps ?? 0 }));
+      if (r.status !== 'ready' && r.status !== 'done') bits.push(this.t(`status.${r.status}` as MessageKey, { n: m?.steps ?? 0 }));
       el.textContent = bits.join(' · ');
       el.parentElement!.classList.toggle('bad', r.status === 'diverged' || r.status === 'crashed' || r.status === 'error');
     }
@@ -1035,4 +1045,8 @@ export function panelFits(p: PanelId, kind: string | number): boolean {
 function rangeText(f: NumField, maxDepth: number): string {
   const max = f.key === 'depth' ? maxDepth : f.max;
   return f.minOpen ? `> ${f.min} … ${max}` : `${f.min} … ${max}${f.type === 'int' ? ' (integer)' : ''}`;
+}
+
+function maxDepthOf(runs: readonly Run[]): number {
+  return Math.max(1, ...runs.map((r) => Number(r.config.depth)));
 }

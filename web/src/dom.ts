@@ -8,6 +8,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
     if (v === null || v === undefined || v === false) continue;
     if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v as EventListener);
     else if (k === 'class') el.className = String(v);
+    // through the CSSOM, which a strict style-src policy allows (a style attribute it would block)
+    else if (k === 'style') el.style.cssText = String(v);
     else if (v === true) el.setAttribute(k, '');
     else el.setAttribute(k, String(v));
   }
@@ -17,4 +19,26 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 
 export function clear(el: Element): void {
   while (el.firstChild) el.firstChild.remove();
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const ICONS: Record<string, string> = {
+  play: 'M8 5v14l11-7z',
+  pause: 'M6 5h4v14H6zM14 5h4v14h-4z',
+  step: 'M6 5v14l9-7zM16 5h3v14h-3z',
+  reset: 'M12 5V2L7 6l5 4V7a5 5 0 1 1-5 5H5a7 7 0 1 0 7-7z',
+};
+
+/** A small inline SVG icon (built through the DOM: no markup strings, nothing a CSP would block). */
+export function icon(name: keyof typeof ICONS | string): SVGSVGElement {
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '1em');
+  svg.setAttribute('height', '1em');
+  svg.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS(SVG_NS, 'path');
+  path.setAttribute('d', ICONS[name] ?? '');
+  path.setAttribute('fill', 'currentColor');
+  svg.append(path);
+  return svg;
 }

@@ -69,6 +69,7 @@ export class ResnormPlaygroundElement extends HTMLElement {
       factory: createEngine,
       keyTarget: this,
       autoplay: autoplay || this.hasAttribute('autoplay'),
+      lazy: true,
       embed: { controls, height, fullUrl: (hash) => `${siteUrl('index.html')}#${hash}` },
     });
   }

@@ -19,6 +19,7 @@ const app = new App({
   factory: createEngine,
   keyTarget: document,
   autoplay,
+  lazy: true,
   embed: { controls, height, fullUrl: (hash) => `${siteUrl('index.html')}#${hash}` },
 });
 // An iframe scrolled out of its parent's view pauses too.

@@ -40,7 +40,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   },
   {
     id: 'deepnorm',
-    runs: [{ preset: 'mlp-deepnorm-deep' }, { preset: 'mlp-deepnorm-deep', set: { residual: 'identity' } }],
+    runs: [{ preset: 'mlp-deepnorm-deep' }, { preset: 'mlp-postln-deep' }],
     focus: ['heatmap', 'loss'],
     cite: 'Wang et al. 2022, DeepNet: Scaling Transformers to 1,000 Layers',
   },

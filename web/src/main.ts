@@ -20,8 +20,8 @@ const app = new App({
   onState: (hash) => {
     written = hash;
     history.replaceState(null, '', `#${hash}`);
-    document.documentElement.lang = app.state.lang === 'zh' ? 'zh-CN' : 'en';
   },
+  onChange: (s) => { document.documentElement.lang = s.lang === 'zh' ? 'zh-CN' : 'en'; },
 });
 document.documentElement.lang = app.state.lang === 'zh' ? 'zh-CN' : 'en';
 

@@ -68,6 +68,7 @@ export class Session {
   private listeners: Partial<{ [K in keyof SessionEvents]: SessionEvents[K][] }> = {};
   private rateWin: { t: number; steps: number }[] = [];
   private lastGrid = 0;
+  private gridMs = 20;   // how long the last decision-boundary grid took (it is drawn at most ~1/8 of the time)
   private lastSample = 0;
   private lastAttn = -1e9;
   private attnLayerShown = -1;
@@ -179,13 +180,21 @@ export class Session {
   pause(): void { this.setPlaying(false); }
   toggle(): void { if (this.playing) this.pause(); else this.play(); }
 
-  /** One step of every live run (while paused). */
+  /** One step of every live run (while paused). Clicks while a step is running queue up. */
   async stepOnce(): Promise<void> {
-    if (this.playing || this.busy) return;
-    await this.round(1, this.gen);
+    if (this.playing) return;
+    this.queued++;
+    if (this.busy) return;
+    const gen = this.gen;
+    while (this.queued > 0 && !this.playing && gen === this.gen) {
+      this.queued--;
+      await this.round(1, gen);
+    }
+    this.queued = 0;
   }
 
   busy = false;
+  private queued = 0;
 
   private async loop(): Promise<void> {
     const gen = this.gen;
@@ -284,10 +293,15 @@ export class Session {
     const t = this.now();
     const runs = this.runs.filter((r) => r.engine && (r.status === 'ready' || r.status === 'done' || r.status === 'diverged'));
     const jobs: Promise<void>[] = [];
+    const gridDue = force || t - this.lastGrid > Math.max(200, 8 * this.gridMs);
     for (const run of runs) {
       const kind = run.engine!.info.kind;
-      if (kind === 'mlp' && this.wants.grid && (force || t - this.lastGrid > 200)) {
-        jobs.push(run.engine!.grid(GRID_RES, -DATA_EXTENT, DATA_EXTENT).then((g) => { if (gen === this.gen) run.grid = g; }, () => {}));
+      if (kind === 'mlp' && this.wants.grid && gridDue) {
+        const t0 = this.now();
+        jobs.push(run.engine!.grid(GRID_RES, -DATA_EXTENT, DATA_EXTENT).then((g) => {
+          this.gridMs = this.now() - t0;
+          if (gen === this.gen) run.grid = g;
+        }, () => {}));
       }
       if (kind === 'gpt' && this.wants.samples && run.metrics && (force || t - this.lastSample > 4000)) {
         const step = run.metrics.steps;
@@ -302,7 +316,7 @@ export class Session {
       if (kind === 'gpt' && this.wants.attention && (force || t - this.lastAttn > 2500 || this.attnLayerShown !== this.wants.layer)) {
         const info = run.engine!.info;
         const layer = Math.min(this.wants.layer, info.depth - 1);
-        const text = [...ATTN_TEXT].filter((c) => info.vocab.includes(c)).join('').slice(0, Math.min(48, info.context));
+        const text = [...ATTN_TEXT].filter((c) => info.vocab.includes(c)).join('').slice(0, Math.min(36, info.context));
         if (text.length > 1) {
           jobs.push(run.engine!.attention(text, layer).then((a) => {
             if (gen === this.gen) run.attention = { layer, text, ...a };
@@ -312,7 +326,7 @@ export class Session {
     }
     if (!jobs.length) return;
     const kinds = new Set(runs.map((r) => r.engine!.info.kind));
-    if (kinds.has('mlp') && this.wants.grid && (force || t - this.lastGrid > 200)) this.lastGrid = t;
+    if (kinds.has('mlp') && this.wants.grid && gridDue) this.lastGrid = t;
     if (kinds.has('gpt')) {
       if (this.wants.samples && (force || t - this.lastSample > 4000)) this.lastSample = t;
       if (this.wants.attention && (force || t - this.lastAttn > 2500 || this.attnLayerShown !== this.wants.layer)) {

@@ -10,15 +10,15 @@ export class FakeEngine implements EngineLike {
   stepsDone = 0;
   calls: string[] = [];
   terminated = false;
-  private cbs: Partial<Record<keyof EngineEvents, ((...a: unknown[]) => void)[]>> = {};
+  private cbs: Record<string, unknown[]> = {};
 
   constructor(public config: ResnormConfig, private opts: FakeOptions = {}) {
     const depth = config.model?.depth ?? 8;
     this.info = { kind: config.model?.kind ?? 'mlp', params: 1000, depth, heads: config.model?.heads ?? 4, context: 64, vocab: '', config };
   }
   on<K extends keyof EngineEvents>(ev: K, cb: EngineEvents[K]): () => void {
-    (this.cbs[ev] ??= []).push(cb as (...a: unknown[]) => void);
-    return () => { this.cbs[ev] = this.cbs[ev]!.filter((x) => x !== cb); };
+    (this.cbs[ev] ??= []).push(cb);
+    return () => { this.cbs[ev] = this.cbs[ev].filter((x) => x !== cb); };
   }
   async step(n: number): Promise<StepStats[]> {
     this.calls.push(`step(${n})`);

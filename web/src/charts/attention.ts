@@ -86,7 +86,7 @@ export class AttentionView {
       this.thumbBoxes.push({ x, y, s: ts, h });
     }
     // big map
-    const top = ts + 14, left = 14, side = Math.min(W - left - 4, H - top - 4);
+    const top = ts + 14, left = 16, side = Math.min(W - left - 4, H - top - 4);
     ctx.drawImage(this.paintHead(this.head), left, top + 10, side - 10, side - 10);
     const cell = (side - 10) / T;
     if (cell >= 7) {
@@ -95,7 +95,7 @@ export class AttentionView {
       for (let i = 0; i < T; i++) {
         const ch = text[i] === '\n' ? '⏎' : text[i] === ' ' ? '·' : text[i];
         ctx.fillText(ch, left + (i + 0.5) * cell, top + 8);
-        ctx.fillText(ch, left - 7, top + 10 + (i + 0.8) * cell);
+        ctx.fillText(ch, left - 8, top + 10 + (i + 0.8) * cell);
       }
     }
     if (this.title) {

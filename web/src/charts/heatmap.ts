@@ -3,7 +3,7 @@
 import type { BlockSeries } from '../metrics';
 import { VIRIDIS_LUT, lutCss } from './colors';
 
-const M = { left: 46, right: 62, top: 8, bottom: 24 };
+const M = { left: 46, right: 58, top: 8, bottom: 34 };
 
 export interface HeatmapLabels { block: string; step: string; first: string; last: string }
 
@@ -129,8 +129,8 @@ export class Heatmap {
       ctx.fillRect(x, M.top + ph, 1, 3);
       ctx.fillText(String(t), x, M.top + ph + 14);
     }
-    ctx.textAlign = 'right';
-    ctx.fillText(this.labels.step, M.left + pw, this.height - 1);
+    ctx.textAlign = 'center';
+    ctx.fillText(this.labels.step, M.left + pw / 2, this.height - 2);
     // colour bar
     const bx = M.left + pw + 10, bw = 10;
     for (let i = 0; i < ph; i++) {
@@ -139,8 +139,8 @@ export class Heatmap {
     }
     ctx.fillStyle = '#444';
     ctx.textAlign = 'left';
-    ctx.fillText(`1e${range.hi.toFixed(1)}`, bx + bw + 3, M.top + 9);
-    ctx.fillText(`1e${range.lo.toFixed(1)}`, bx + bw + 3, M.top + ph);
+    ctx.fillText(fmtPow(range.hi), bx + bw + 3, M.top + 9);
+    ctx.fillText(fmtPow(range.lo), bx + bw + 3, M.top + ph);
   }
 }
 
@@ -153,4 +153,10 @@ export function niceTicks(lo: number, hi: number, n: number): number[] {
   const out: number[] = [];
   for (let t = Math.ceil(lo / step) * step; t <= hi + 1e-9; t += step) out.push(Math.round(t));
   return out;
+}
+
+/** 10^x as a short number: 0.2, 3e-5, 40. */
+function fmtPow(x: number): string {
+  const v = Math.pow(10, x);
+  return v >= 1e4 || v < 1e-2 ? v.toExponential(0).replace('e+', 'e') : String(Number(v.toPrecision(1)));
 }

@@ -2,7 +2,7 @@
 // `reset` with the series to draw, `setData` with aligned columns, linear or log y axis.
 import uPlot from 'uplot';
 
-export interface SeriesSpec { label: string; color: string; dash?: number[]; width?: number; points?: boolean }
+export interface SeriesSpec { label: string; color: string; dash?: number[]; width?: number; points?: boolean; pointSize?: number }
 
 export interface LineChartOptions {
   height: number;
@@ -97,7 +97,7 @@ export class LineChart {
           width: s.width ?? 1.5,
           dash: s.dash,
           spanGaps: !!s.points,
-          points: s.points ? { show: true, size: 5, fill: s.color, stroke: s.color } : { show: false },
+          points: s.points ? { show: true, size: s.pointSize ?? 8, width: 1, fill: s.color, stroke: '#fff' } : { show: false },
         })),
       ],
     };

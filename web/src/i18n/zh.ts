@@ -197,21 +197,21 @@ export const zh: Record<MessageKey, string> = {
   'exp.plain-vs-residual.look':
     '先看梯度热力图：A 的行越往上（越靠前的块）越暗，B 的各行都保持明亮。再看损失和决策边界。运行 B 改了两项设置（残差和归一化）；把 B 的归一化设为“无”，可以单独看捷径的作用。',
   'exp.postln-vs-preln.title': 'Post-LN 与 Pre-LN（不预热）',
-  'exp.postln-vs-preln.short': '12 层 Transformer，学习率 0.01、不预热：只有 Pre-LN 能训好。',
+  'exp.postln-vs-preln.short': '12 层 Transformer，学习率 0.01、不预热：Post-LN 停滞不前，Pre-LN 正常学习。',
   'exp.postln-vs-preln.body':
     '两个在莎士比亚文本上训练的 12 层字符级 Transformer，从第 1 步起就用学习率 0.01 的 Adam。Post-LN（原始 Transformer）在相加之后做归一化，y = LN(x + F(x))，所以信号和梯度都要穿过主路径上的每一个归一化层。Xiong 等（2020）证明，初始化时它靠近输出层的梯度很大，这正是 Post-LN 需要学习率预热的原因。Pre-LN，y = x + F(LN(x))，保留了一条不受干扰的恒等路径；各层梯度都表现良好，不预热也能训练。',
   'exp.postln-vs-preln.look':
-    '看损失曲线（Post-LN 停在更高处或发散）和梯度热力图。然后给运行 A 设置 100 步预热，再对比一次。训练两个 Transformer 需要一些时间：在笔记本电脑上 300 步约一分钟。',
+    '看损失曲线：Post-LN 停在 3.3 左右——大约相当于只知道字母频率的模型——而 Pre-LN 持续下降。再看热力图：Post-LN 的梯度越往前面的层越小，相差许多个数量级。然后给运行 A 设置 100 步预热，再对比一次。在这里训练两个 Transformer 需要一些时间：300 步约几分钟。',
   'exp.rezero.title': 'ReZero：不用归一化的残差',
   'exp.rezero.short': 'y = x + α·F(x)，α 从 0 开始，完全不用归一化也能训练深层网络。',
   'exp.rezero.body':
     '运行 A 使用 ReZero（Bachlechner 等，2020）：每块是 y = x + α·F(x)，α 是一个从 0 开始学习的标量，没有任何归一化。初始化时每块都是恒等映射，信号和梯度原样穿过全部 32 块，随着 α 增大，各块逐渐“打开”。运行 B 保留普通捷径 y = x + F(x)，但不做归一化：每块都把自己输出的方差加进来，残差流一块比一块大。运行 C 两者都没有。',
-  'exp.rezero.look': '看各块残差流的 RMS（A 平稳，B 逐块上升）和损失曲线。',
+  'exp.rezero.look': '看各块残差流的 RMS：B 的逐块陡增，A 的增长小得多。再看损失曲线：B 的上下跳动，C（没有捷径）停在随机猜测的水平。',
   'exp.deepnorm.title': '128 块深度下的 DeepNorm',
-  'exp.deepnorm.short': '128 块的 Post-LN 难以训练；DeepNorm 加大捷径的权重后就能训练。',
+  'exp.deepnorm.short': '128 块时 Post-LN 的梯度消失、学不动；DeepNorm 加大捷径权重，两个问题都解决了。',
   'exp.deepnorm.body':
     '两个运行都是 128 块的 Post-LN MLP，y = LN(α·x + F(x))。运行 B 是标准 Post-LN（α = 1）。运行 A 是 DeepNorm（Wang 等，2022）：捷径乘以 α = (2N)^¼，分支权重的初始化缩小为 β = (8N)^-¼ 倍，从而限制每次更新对模型的改变量，让 Post-LN 在保持效果的同时，在很深时也能稳定训练。',
-  'exp.deepnorm.look': '看梯度热力图和损失。试试把两个运行的深度都改成 256。',
+  'exp.deepnorm.look': '看梯度热力图：Post-LN 的梯度从最后一块到第一块缩小五个数量级以上，DeepNorm 的相差大约一个数量级以内。再看损失：DeepNorm 学会了螺旋数据，Post-LN 停在随机猜测的水平（0.69）附近。',
   'exp.rmsnorm.title': 'RMSNorm 与 LayerNorm',
   'exp.rmsnorm.short': '效果相同，更省计算：RMSNorm 省去了均值。',
   'exp.rmsnorm.body':
