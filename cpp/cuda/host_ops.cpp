@@ -1,0 +1,210 @@
+// HostOps: each backend op as the CPU core computes it (cpp/core/ops), the fused ones as the
+// composition they replace; the optimiser and statistics mirror cpp/core/optimizer.cpp and
+// Trainer::step element by element, in the form the CUDA kernels use (chunked, guard on the device).
+#include "host_ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "model.h"
+#include "ops/ops.h"
+
+namespace resnorm {
+
+OptimHyper optim_hyper(const OptimConfig& o) {
+  OptimHyper h;
+  h.adamw = o.name == OptimName::AdamW ? 1 : 0;
+  h.beta1 = o.beta1;
+  h.beta2 = o.beta2;
+  h.eps = static_cast<float>(o.eps);
+  h.weight_decay = static_cast<float>(o.weight_decay);
+  h.momentum = static_cast<float>(o.momentum);
+  h.clip = static_cast<float>(o.clip);
+  return h;
+}
+
+void* HostOps::alloc(size_t bytes) {
+  const size_t n = ((std::max<size_t>(bytes, 1) + 63) / 64) * 64;
+  void* p = std::aligned_alloc(64, n);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+void HostOps::release(void* p) { std::free(p); }
+void HostOps::upload(void* dst, const void* src, size_t bytes) { if (bytes) std::memcpy(dst, src, bytes); }
+void HostOps::download(void* dst, const void* src, size_t bytes) { if (bytes) std::memcpy(dst, src, bytes); }
+void HostOps::zero(void* p, size_t bytes) { if (bytes) std::memset(p, 0, bytes); }
+
+void HostOps::reserve(const ModelPlan& plan, int rows) {
+  const size_t T = static_cast<size_t>(plan.cfg.context);
+  const size_t need = std::max(static_cast<size_t>(rows) * plan.cfg.width, T * T);
+  if (scratch_.size() < need) scratch_.assign(need, 0.0f);
+}
+
+void HostOps::linear_forward(float* out, const float* in, const float* w, const float* b, int N, int IC, int OC) {
+  resnorm::linear_forward(out, in, w, b, N, IC, OC);
+}
+void HostOps::linear_backward(float* din, float* dw, float* db, const float* dout, const float* in, const float* w,
+                              int N, int IC, int OC) {
+  resnorm::linear_backward(din, dw, db, dout, in, w, N, IC, OC);
+}
+void HostOps::embedding_forward(float* out, const int* tokens, const float* wte, const float* wpe, int B, int T,
+                                int C) {
+  resnorm::embedding_forward(out, tokens, wte, wpe, B, T, C);
+}
+void HostOps::embedding_backward(float* dwte, float* dwpe, const float* dout, const int* tokens, const int*,
+                                 const int*, int B, int T, int C, int) {
+  resnorm::embedding_backward(dwte, dwpe, dout, tokens, B, T, C);
+}
+void HostOps::norm_forward(NormKind k, float* out, float* mean, float* rstd, const float* in, const float* w,
+                           const float* b, int N, int C, float eps) {
+  if (k == NormKind::LayerNorm)
+    resnorm::layernorm_forward(out, mean, rstd, in, w, b, N, C, eps);
+  else
+    resnorm::rmsnorm_forward(out, rstd, in, w, N, C, eps);
+}
+void HostOps::norm_backward(NormKind k, float* din, float* dw, float* db, const float* dout, const float* in,
+                            const float* w, const float* mean, const float* rstd, int N, int C) {
+  if (k == NormKind::LayerNorm)
+    resnorm::layernorm_backward(din, dw, db, dout, in, w, mean, rstd, N, C);
+  else
+    resnorm::rmsnorm_backward(din, dw, dout, in, w, rstd, N, C);
+}
+void HostOps::activation_forward(float* out, const float* in, size_t n, Activation act) {
+  resnorm::activation_forward(out, in, n, act);
+}
+void HostOps::activation_backward(float* din, const float* dout, const float* in, size_t n, Activation act) {
+  resnorm::activation_backward(din, dout, in, n, act);
+}
+void HostOps::attention_forward(float* out, float* att, const float* qkv, int B, int T, int C, int H) {
+  resnorm::attention_forward(out, att, qkv, B, T, C, H);
+}
+void HostOps::attention_backward(float* dqkv, const float* dout, const float* qkv, const float* att, int B, int T,
+                                 int C, int H) {
+  if (scratch_.size() < static_cast<size_t>(T) * T) scratch_.assign(static_cast<size_t>(T) * T, 0.0f);
+  resnorm::attention_backward(dqkv, scratch_.data(), dout, qkv, att, B, T, C, H);
+}
+void HostOps::cross_entropy_forward(float* probs, float* losses, const float* logits, const int* targets, int N,
+                                    int V) {
+  resnorm::cross_entropy_forward(probs, logits, nullptr, N, V);
+  if (!targets) return;
+  for (int i = 0; i < N; ++i) {  // the per-row term of cross_entropy_forward: log(sum exp(z - m)) + m - z[t]
+    const float* z = logits + static_cast<size_t>(i) * V;
+    const float m = *std::max_element(z, z + V);
+    float s = 0.0f;
+    for (int j = 0; j < V; ++j) s += std::exp(z[j] - m);
+    losses[i] = std::log(s) + m - z[targets[i]];
+  }
+}
+void HostOps::cross_entropy_backward(float* dlogits, const float* probs, const int* targets, int N, int V) {
+  resnorm::cross_entropy_backward(dlogits, probs, targets, N, V);
+}
+void HostOps::residual_forward(float* out, const float* x, const float* f, size_t n, Residual kind, float a,
+                               const float* a_ptr) {
+  resnorm::residual_forward(out, x, f, n, kind, a_ptr ? *a_ptr : a);
+}
+void HostOps::residual_backward(float* dx, float* df, float* da, const float* dout, const float* f, size_t n,
+                                Residual kind, float a, const float* a_ptr) {
+  resnorm::residual_backward(dx, df, da, dout, f, n, kind, a_ptr ? *a_ptr : a);
+}
+
+void HostOps::residual_norm_forward(NormKind k, float* y, float* out, float* mean, float* rstd, const float* x,
+                                    const float* f, const float* w, const float* b, int N, int C, float eps,
+                                    Residual kind, float a, const float* a_ptr) {
+  residual_forward(y, x, f, static_cast<size_t>(N) * C, kind, a, a_ptr);
+  norm_forward(k, out, mean, rstd, y, w, b, N, C, eps);
+}
+
+void HostOps::residual_norm_backward(NormKind k, float* dx, float* df, float* da, float* dw, float* db,
+                                     const float* dres, const float* dnorm, const float* in, const float* w,
+                                     const float* mean, const float* rstd, const float* f, int N, int C,
+                                     Residual kind, float a, const float* a_ptr) {
+  const size_t n = static_cast<size_t>(N) * C;
+  if (scratch_.size() < n) scratch_.assign(n, 0.0f);
+  float* g = scratch_.data();
+  if (dres)
+    std::memcpy(g, dres, n * sizeof(float));
+  else
+    std::memset(g, 0, n * sizeof(float));
+  norm_backward(k, g, dw, db, dnorm, in, w, mean, rstd, N, C);
+  residual_backward(dx, df, da, g, f, n, kind, a, a_ptr);
+}
+
+void HostOps::mean_loss(double* out, const float* losses, int N) {
+  double s = 0.0;
+  for (int i = 0; i < N; ++i) s += losses[i];
+  *out = s / N;
+}
+
+void HostOps::sumsq(double* out, const float* base, const ChunkTable& t) {
+  for (int s = 0; s < t.nseg; ++s) {
+    double acc = 0.0;
+    for (uint32_t c = t.seg_first[s]; c < t.seg_first[s + 1]; ++c) {
+      const float* p = base + t.chunks[c].begin;
+      for (uint32_t i = 0; i < t.chunks[c].len; ++i) acc += static_cast<double>(p[i]) * p[i];
+    }
+    out[s] = acc;
+  }
+}
+
+void HostOps::attention_entropy(float* out, const float* att, int B, int T, int H) {
+  resnorm::attention_entropy(out, att, B, T, H);
+}
+
+void HostOps::step_scalars(StepScalars* s, const double* slice_sq, int nslices, OptimHyper h) {
+  double total = 0.0;
+  for (int i = 0; i < nslices; ++i) total += slice_sq[i];
+  s->grad_sq = total;
+  s->ok = std::isfinite(s->loss) && std::isfinite(total);
+  s->clip_coef = 1.0f;
+  if (h.clip > 0) {  // as Trainer::step: clip / (norm + 1e-6) when below 1
+    const double coef = h.clip / (std::sqrt(total) + 1e-6);
+    if (coef < 1.0) s->clip_coef = static_cast<float>(coef);
+  }
+  if (!s->ok) return;
+  s->t += 1;
+  const double bc1 = 1.0 - std::pow(h.beta1, s->t), bc2 = 1.0 - std::pow(h.beta2, s->t);
+  s->step_size = static_cast<float>(s->lr / bc1);
+  s->bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+}
+
+void HostOps::optimizer_update(float* params, float* m, float* v, const float* grads, double* d2, double* w2,
+                               const ChunkTable& t, const StepScalars* s, OptimHyper h) {
+  for (int k = 0; k < t.nseg; ++k) d2[k] = w2[k] = 0.0;
+  if (!s->ok) return;
+  const float flr = static_cast<float>(s->lr), coef = s->clip_coef;
+  const float b1 = static_cast<float>(h.beta1), b2 = static_cast<float>(h.beta2);
+  for (int k = 0; k < t.nseg; ++k) {
+    double dd = 0.0, ww = 0.0;
+    for (uint32_t c = t.seg_first[k]; c < t.seg_first[k + 1]; ++c) {
+      const ChunkInfo& ch = t.chunks[c];
+      const bool decay = (ch.flags & kChunkDecay) != 0;
+      for (uint64_t i = ch.begin; i < ch.begin + ch.len; ++i) {
+        const float g = coef < 1.0f ? grads[i] * coef : grads[i];
+        float p = params[i];
+        const float old = p;
+        if (h.adamw) {
+          if (decay && h.weight_decay > 0) p *= 1.0f - flr * h.weight_decay;
+          m[i] = b1 * m[i] + (1.0f - b1) * g;
+          v[i] = b2 * v[i] + (1.0f - b2) * g * g;
+          p -= s->step_size * m[i] / (std::sqrt(v[i]) / s->bc2_sqrt + h.eps);
+        } else {
+          const float swd = decay ? h.weight_decay : 0.0f;
+          m[i] = (s->t == 1 || h.momentum == 0.0f) ? g + swd * p : h.momentum * m[i] + g + swd * p;
+          p += -flr * m[i];
+        }
+        params[i] = p;
+        // The update as Optimizer::delta() holds it: AdamW new - old, SGD the step -lr * buf itself.
+        const float d = h.adamw ? p - old : -flr * m[i];
+        dd += static_cast<double>(d) * d;
+        ww += static_cast<double>(old) * old;
+      }
+    }
+    d2[k] = dd;
+    w2[k] = ww;
+  }
+}
+
+}  // namespace resnorm
