@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# `npm start`: builds the WebAssembly engine if it is missing and the site if it is missing or
+# `npm start`: installs what is missing (scripts/setup.sh), builds the WebAssembly engine if missing and the site if it is missing or
 # older than its sources, then serves web/dist on 127.0.0.1 (with the strict CSP) and prints the
 # address. `npm run dev` (--dev) runs Vite's dev server instead. PORT=8080 by default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup.sh
 
 if [ ! -f web/public/wasm/resnorm.wasm ] || [ ! -f web/public/wasm/resnorm.mjs ]; then
   echo "start: building the WebAssembly engine (scripts/build-wasm.sh)"

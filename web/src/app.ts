@@ -190,7 +190,9 @@ export class App {
     const letter = RUN_LETTERS[run.index].toUpperCase();
     if (reason === 'diverged') {
       const d = run.metrics?.diverged;
-      this.messages.push({ kind: 'error', text: this.t('notice.diverged', { run: letter, step: d?.step ?? '?', where: d?.message || run.message }) });
+      const w = run.metrics ? blowupWhere(run.metrics) : null;
+      const where = [d?.message || run.message, w ? this.t('notice.where', { b: w.block, v: w.rms }) : ''].filter(Boolean).join('; ');
+      this.messages.push({ kind: 'error', text: this.t('notice.diverged', { run: letter, step: d?.step ?? '?', where }) });
       if (this.state.mode === 'single') this.session.pause();
     } else if (reason === 'crashed') {
       this.messages.push({ kind: 'error', text: this.t('notice.crashed', { run: letter, msg: run.message }),
@@ -430,6 +432,10 @@ export class App {
     this.renderMessages();
     this.sync();
     this.resetCharts();
+    if (embed?.height) {
+      this.fitTries = 0;
+      requestAnimationFrame(() => this.fit());
+    }
   }
 
   private renderHeader(): HTMLElement {
@@ -703,16 +709,46 @@ export class App {
   private chartHeight(): number {
     const H = this.opts.embed?.height;
     if (!H) return 200;
+    if (this.fitH) return this.fitH;
     const n = this.visiblePanels().length;
     const rows = Math.ceil(n / 2);
     return Math.max(110, Math.min(200, Math.floor((H - 170) / Math.max(1, rows)) - 50));
   }
+
+  /**
+   * A widget with a fixed height: after layout, grow or shrink the charts so the content fits
+   * (a couple of passes; whatever is left over scrolls inside the widget).
+   */
+  private fit(): void {
+    const H = this.opts.embed?.height;
+    if (!H || this.destroyed || this.fitTries >= 3 || !this.root.isConnected) return;
+    const over = this.root.scrollHeight - H;
+    if (Math.abs(over) < 12) return;
+    const tops = new Set(Array.from(this.els.panels.querySelectorAll<HTMLElement>('.rp-panel'), (p) => Math.round(p.offsetTop)));
+    const next = Math.round(Math.max(110, Math.min(320, this.chartHeight() - over / Math.max(1, tops.size))));
+    if (next === this.chartHeight()) return;
+    this.fitH = next;
+    this.fitTries++;
+    this.destroyCharts();
+    this.renderPanels();
+    this.resetCharts();
+    requestAnimationFrame(() => this.fit());
+  }
+  private fitH = 0;
+  private fitTries = 0;
 
   private renderPanels(): void {
     const main = this.els.panels;
     clear(main);
     const s = this.state;
     const nRuns = s.mode === 'compare' ? s.runs.length + 1 : 1;
+    this.root.classList.toggle('rp-multirun', nRuns > 1);
+    if (this.opts.embed) {
+      // as many columns as there are panels sharing a row (the heatmaps of a comparison get a row of their own)
+      const shared = this.visiblePanels().filter((p) => !(p === 'heatmap' && nRuns > 1)).length;
+      const fits = Math.max(1, Math.floor((this.root.clientWidth || 800) / 300));
+      main.style.gridTemplateColumns = `repeat(${Math.max(1, Math.min(shared, fits))}, minmax(0, 1fr))`;
+    }
     const exp = EXPERIMENTS.find((e) => e.id === s.exp);
     const ch = this.chartHeight();
     const parts: PanelParts = { heat: [], boundary: [] };
@@ -733,6 +769,8 @@ export class App {
           } }), this.t('p.loss.log'));
           header.insertBefore(log, png);
           parts.loss = new LineChart(body, { height: ch + 40, xLabel: this.t('ax.step'), yLabel: this.t('ax.loss'), log: s.logScale });
+          body.classList.add('rp-has-empty');
+          body.append(h('p', { class: 'rp-empty' }, this.t('p.none_yet')));
           break;
         }
         case 'heatmap': {
@@ -740,7 +778,7 @@ export class App {
           for (let i = 0; i < nRuns; i++) {
             const cell = h('div', { class: 'rp-heat-cell', style: `--run:${RUN_COLORS[i]}` });
             body.append(cell);
-            parts.heat.push(new Heatmap(cell, nRuns > 2 ? Math.max(110, ch - 30) : ch, this.heatLabels(), lbl(i)));
+            parts.heat.push(new Heatmap(cell, nRuns > 2 && !this.opts.embed ? Math.max(110, ch - 30) : ch, this.heatLabels(), lbl(i)));
           }
           break;
         }
@@ -902,8 +940,21 @@ export class App {
         }
         ys.push(train, val);
       }
-      p.loss.setData(x, ys);
+      p.loss.setData(x, ys, robustCap(ys));
+      this.root.classList.toggle('rp-started', n > 0);
     }
+    // While training, the other charts take turns (each every other redraw): every frame stays short.
+    const all = !this.session.playing;
+    const turn = this.drawCount % 2;
+    if (all || turn === 1) this.drawBlocks();
+    if (all || turn === 0) this.drawPictures();
+    this.syncRunStats();
+  }
+
+  /** Values per block: the current profiles. */
+  private drawBlocks(): void {
+    const runs = this.session.runs;
+    const p = this.parts;
     const maxDepth = Math.max(1, ...runs.map((r) => r.metrics?.depth ?? 0));
     const bx = Float64Array.from({ length: maxDepth }, (_, i) => i + 1);
     const profileOf = (pick: (m: RunMetrics) => Float32Array) =>
@@ -911,6 +962,12 @@ export class App {
     p.profile?.setData(bx, profileOf((m) => m.gradBlocks.latest));
     p.rms?.setData(bx, profileOf((m) => m.rmsBlocks.latest));
     p.update?.setData(bx, profileOf((m) => m.updBlocks.latest));
+  }
+
+  /** The heatmaps over time, decision boundaries, samples and attention. */
+  private drawPictures(): void {
+    const runs = this.session.runs;
+    const p = this.parts;
     if (p.heat.length) {
       const series = runs.map((r) => r.metrics?.gradBlocks).filter((x): x is NonNullable<typeof x> => !!x);
       const range = logRange(series);
@@ -926,9 +983,11 @@ export class App {
     }
     p.boundary.forEach((b, i) => {
       const r = runs[i];
-      if (r?.grid) b.setGrid(r.grid, GRID_RES);
+      if (r?.grid && b.grid !== r.grid) b.setGrid(r.grid, GRID_RES);
     });
-    if (p.samples) {
+    const sampleKey = runs.map((r) => `${r.samples.length}:${r.samples[0]?.step ?? -1}`).join('|');
+    if (p.samples && p.samples.dataset.key !== sampleKey) {
+      p.samples.dataset.key = sampleKey;
       clear(p.samples);
       for (const r of runs) {
         const col = h('div', { class: 'rp-sample-col', style: `--run:${RUN_COLORS[r.index]}` });
@@ -943,7 +1002,6 @@ export class App {
       const a = runs[i]?.attention ?? null;
       p.attention.set(a, this.state.head, a ? `${this.t('p.attention.layer')} ${a.layer + 1} · ${this.t('p.attention.head')} ${Math.min(this.state.head, a.heads - 1) + 1}` : '');
     }
-    this.syncRunStats();
   }
 
   // ------------------------------------------------------------------ sync (values, not structure)
@@ -996,10 +1054,11 @@ export class App {
       e.play.replaceChildren(icon(playing ? 'pause' : 'play'));
     }
     const runs = this.session.runs;
-    e.stepCount.textContent = fmtInt(this.state.lang, this.session.steps);
-    e.rate.textContent = playing || this.session.rate ? fmtInt(this.state.lang, this.session.rate) : '–';
+    setText(e.stepCount, fmtInt(this.state.lang, this.session.steps));
+    const rate = this.session.rate;
+    setText(e.rate, playing || rate ? (rate < 10 ? rate.toFixed(1) : fmtInt(this.state.lang, rate)) : '–');
     const ms = runs.map((r) => r.metrics?.recentMs(50) ?? NaN).filter(Number.isFinite);
-    e.ms.textContent = ms.length ? (ms.reduce((a, b) => a + b, 0) / ms.length).toPrecision(3) : '–';
+    setText(e.ms, ms.length ? fmtMs(ms.reduce((a, b) => a + b, 0) / ms.length) : '–');
     let status: string;
     const st = runs.map((r) => r.status);
     if (!runs.length) status = '';
@@ -1010,10 +1069,10 @@ export class App {
     else if (st.includes('diverged')) status = this.t('status.diverged');
     else if (st.includes('crashed')) status = this.t('status.crashed');
     else status = this.session.steps ? this.t('status.paused') : this.t('status.ready');
-    e.status.textContent = status;
+    setText(e.status, status);
     e.status.dataset.state = playing ? 'running' : st.includes('diverged') || st.includes('error') || st.includes('crashed') ? 'bad' : 'idle';
     const info = runs[0]?.engine?.info;
-    e.params.textContent = info ? this.t('tb.params', { n: fmtInt(this.state.lang, info.params) }) : '';
+    setText(e.params, info ? this.t('tb.params', { n: fmtInt(this.state.lang, info.params) }) : '');
     this.root.dataset.steps = String(this.session.steps);
     this.root.dataset.playing = String(playing);
   }
@@ -1027,10 +1086,10 @@ export class App {
       const m = r.metrics;
       const last = m?.evals[m.evals.length - 1];
       const bits: string[] = [];
-      if (m && Number.isFinite(m.recentMs())) bits.push(`${m.recentMs().toPrecision(2)} ${this.t('tb.ms')}`);
+      if (m && Number.isFinite(m.recentMs())) bits.push(`${fmtMs(m.recentMs())} ${this.t('tb.ms')}`);
       if (last) bits.push(last.accuracy >= 0 ? this.t('eval.acc', { acc: `${(last.accuracy * 100).toFixed(1)}%` }) : this.t('eval.val', { v: last.valLoss.toFixed(3) }));
       if (r.status !== 'ready' && r.status !== 'done') bits.push(this.t(`status.${r.status}` as MessageKey, { n: m?.steps ?? 0 }));
-      el.textContent = bits.join(' · ');
+      setText(el, bits.join(' · '));
       el.parentElement!.classList.toggle('bad', r.status === 'diverged' || r.status === 'crashed' || r.status === 'error');
     }
   }
@@ -1049,4 +1108,44 @@ function rangeText(f: NumField, maxDepth: number): string {
 
 function maxDepthOf(runs: readonly Run[]): number {
   return Math.max(1, ...runs.map((r) => Number(r.config.depth)));
+}
+
+/** ms per step with the digits that matter: 0.156, 14.5, 512. */
+export function fmtMs(ms: number): string {
+  return ms < 10 ? ms.toPrecision(3) : ms < 100 ? ms.toFixed(1) : String(Math.round(ms));
+}
+
+/**
+ * A y-axis cap for linear loss charts: a few times the typical value, so that a run blowing up to
+ * 1e22 leaves the others readable. Values above it are simply cut off at the top.
+ */
+export function robustCap(ys: (number | null)[][]): number {
+  const v: number[] = [];
+  for (const y of ys) {
+    const step = Math.max(1, Math.floor(y.length / 500));
+    for (let i = 0; i < y.length; i += step) { const x = y[i]; if (x !== null && Number.isFinite(x)) v.push(x); }
+  }
+  if (v.length < 4) return Infinity;
+  v.sort((a, b) => a - b);
+  const p90 = v[Math.floor(v.length * 0.9)];
+  const cap = Math.max(3 * p90, v[Math.floor(v.length * 0.5)] * 4);
+  return cap >= v[v.length - 1] ? Infinity : cap;
+}
+
+/** Where a diverged run blew up: the first block whose activations are huge or not finite, else the largest. */
+export function blowupWhere(m: RunMetrics): { block: number; rms: string } | null {
+  const rms = m.rmsBlocks.latest;
+  let worst = -1;
+  for (let b = 0; b < rms.length; b++) {
+    if (!(rms[b] < 1e6)) { worst = b; break; }
+    if (worst < 0 || rms[b] > rms[worst]) worst = b;
+  }
+  if (worst < 0) return null;
+  const v = rms[worst];
+  return { block: worst + 1, rms: Number.isFinite(v) ? v.toExponential(1) : String(v) };
+}
+
+/** Sets text only when it changed (an unchanged write would still cost a layout). */
+function setText(el: Element, text: string): void {
+  if (el.textContent !== text) el.textContent = text;
 }

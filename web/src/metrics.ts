@@ -34,6 +34,9 @@ export class BlockSeries {
   private acc: Float64Array;  // the column being filled
   private accN = 0;
   latest: Float32Array;       // the last step's values, exactly
+  /** log10 of the smallest and largest positive finite value stored so far (the heatmap's colour scale). */
+  logMin = Infinity;
+  logMax = -Infinity;
 
   constructor(depth: number, cap = 4096) {
     this.depth = depth;
@@ -57,7 +60,15 @@ export class BlockSeries {
       if (this.accN < this.stride) return;  // keep filling: columns now cover `stride` steps
     }
     const c = this.columns;
-    for (let b = 0; b < d; b++) this.data[c * d + b] = this.acc[b] / this.accN;
+    for (let b = 0; b < d; b++) {
+      const v = this.acc[b] / this.accN;
+      this.data[c * d + b] = v;
+      if (v > 0 && v < Infinity) {
+        const l = Math.log10(v);
+        if (l < this.logMin) this.logMin = l;
+        if (l > this.logMax) this.logMax = l;
+      }
+    }
     this.endStep.push(step);
     this.span.push(this.accN);
     this.acc.fill(0);

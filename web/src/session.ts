@@ -47,6 +47,8 @@ export interface SessionEvents {
   stopped(run: Run, reason: RunStatus): void;
 }
 
+interface Round { k: number; boundary: boolean; runs: Run[]; ns: number[]; done: Promise<(StepStats[] | Error)[]> }
+
 export interface Wants { grid: boolean; samples: boolean; attention: boolean; layer: number }
 
 export const GRID_RES = 50;
@@ -64,7 +66,6 @@ export class Session {
   /** Steps per second actually reached (sliding window), and the time of the last round. */
   rate = 0;
   private gen = 0;
-  private loopGen = -1;
   private listeners: Partial<{ [K in keyof SessionEvents]: SessionEvents[K][] }> = {};
   private rateWin: { t: number; steps: number }[] = [];
   private lastGrid = 0;
@@ -143,6 +144,7 @@ export class Session {
   }
 
   private disposeRuns(): void {
+    this.inflight.clear();
     for (const r of this.runs) {
       r.unsubs.forEach((u) => u());
       r.engine?.terminate();
@@ -186,79 +188,116 @@ export class Session {
     this.queued++;
     if (this.busy) return;
     const gen = this.gen;
-    while (this.queued > 0 && !this.playing && gen === this.gen) {
-      this.queued--;
-      await this.round(1, gen);
+    this.busy = true;
+    try {
+      while (this.queued > 0 && !this.playing && gen === this.gen) {
+        this.queued--;
+        const round = this.issue(1, gen);
+        if (!round) break;
+        await this.absorb(round, await round.done, gen);
+      }
+    } finally {
+      this.queued = 0;
+      if (gen === this.gen) this.busy = false;
     }
-    this.queued = 0;
   }
 
   busy = false;
   private queued = 0;
+  private looping = false;
+
+  /** Steps for the next round, counting steps already asked for but not yet back (`ahead`). */
+  private plan(ahead: number): number {
+    const live = this.live;
+    const ms = live.map((r) => r.metrics!.recentMs(20));
+    const msKnown = ms.every((x) => Number.isFinite(x));
+    let k = Math.min(...live.map((r) => roundSteps(msKnown ? ms : [5], this.roundMs, r.metrics!.steps + ahead,
+      r.config.steps as number, r.config.eval as number)));
+    if (this.speed > 0) k = Math.min(k, Math.max(1, Math.round((this.speed * this.roundMs) / 1000)));
+    return k;
+  }
 
   private async loop(): Promise<void> {
+    if (this.looping) return;
+    this.looping = true;
     const gen = this.gen;
-    if (this.loopGen === gen && this.busy) return;  // a loop of this build is already running
-    this.loopGen = gen;
-    while (this.playing && gen === this.gen) {
-      const live = this.live;
-      if (!live.length) break;
-      const ms = live.map((r) => r.metrics!.recentMs(20));
-      let target = this.roundMs;
-      const msKnown = ms.every((x) => Number.isFinite(x));
-      let k = Math.min(...live.map((r) => roundSteps(msKnown ? ms : [5], target, r.metrics!.steps,
-        r.config.steps as number, r.config.eval as number)));
-      if (this.speed > 0) k = Math.max(1, Math.min(k, Math.round((this.speed * target) / 1000)));
-      const t0 = this.now();
-      await this.round(k, gen);
-      if (this.speed > 0) {
-        // Hold the requested pace: a round of k steps takes at least k/speed seconds.
-        const wait = (k * 1000) / this.speed - (this.now() - t0);
-        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      } else await new Promise((r) => setTimeout(r, 0));  // let input and paint in between rounds
+    let ahead: Round | null = null;
+    try {
+      while (this.playing && gen === this.gen) {
+        if (!this.live.length) break;
+        const t0 = this.now();
+        const round: Round | null = ahead ?? this.issue(this.plan(0), gen);
+        ahead = null;
+        if (!round) break;
+        this.busy = true;
+        const results = await round.done;
+        if (gen !== this.gen) break;
+        // Ask for the next round before taking this one in, so the workers compute while this thread
+        // draws; not across an evaluation or the end, which must see exactly this round's state.
+        if (this.playing && this.speed === 0 && !round.boundary) ahead = this.issue(this.plan(round.k), gen);
+        await this.absorb(round, results, gen);
+        if (this.speed > 0) {
+          // Hold the requested pace: a round of k steps takes at least k/speed seconds.
+          const wait = (round.k * 1000) / this.speed - (this.now() - t0);
+          if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+        } else if (!ahead) await new Promise((r) => setTimeout(r, 0));  // let input and paint in
+      }
+      // Paused with a round still out: its steps happened in the workers, so record them.
+      if (ahead && gen === this.gen) await this.absorb(ahead, await ahead.done, gen);
+    } finally {
+      this.looping = false;
+      if (gen === this.gen) this.busy = false;
     }
     if (gen === this.gen && !this.live.length) this.setPlaying(false);
   }
 
-  /** One lockstep round: k steps on every live run, then evaluations and pictures when due. */
-  private async round(k: number, gen: number): Promise<void> {
+  /** Sends k steps to every live run (fewer where a run's end is nearer). */
+  private issue(k: number, gen: number): Round | null {
     const live = this.live;
-    if (!live.length) return;
-    this.busy = true;
-    try {
-      await Promise.all(live.map(async (run) => {
-        const total = run.config.steps as number;
-        const n = Math.min(k, total - run.metrics!.steps);
-        if (n <= 0) return;
-        let stats: StepStats[];
-        try {
-          stats = await run.engine!.step(n);
-        } catch (e) {
-          if (gen === this.gen) this.fail(run, 'crashed', e instanceof Error ? e.message : String(e));
-          return;
-        }
-        if (gen !== this.gen) return;
-        run.metrics!.add(stats);
-        const d = run.metrics!.diverged;
-        if (d) this.fail(run, 'diverged', d.message);
-      }));
-      if (gen !== this.gen) return;
-      this.noteRate();
-      await this.evaluateDue(gen);
-      if (gen !== this.gen) return;
-      for (const run of this.live) {
-        if (run.metrics!.steps >= (run.config.steps as number)) {
-          run.status = 'done';
-          run.message = '';
-          this.emit('stopped', run, 'done');
-        }
+    if (!live.length || k <= 0) return null;
+    let boundary = false;
+    const parts = live.map((run) => {
+      const start = run.metrics!.steps + (this.inflight.get(run) ?? 0);
+      const total = run.config.steps as number, every = run.config.eval as number;
+      const n = Math.max(0, Math.min(k, total - start));
+      const end = start + n;
+      if (end >= total || (every > 0 && end % every === 0)) boundary = true;
+      this.inflight.set(run, (this.inflight.get(run) ?? 0) + n);
+      const p: Promise<StepStats[] | Error> = n > 0
+        ? run.engine!.step(n).then((x) => x, (e) => (e instanceof Error ? e : new Error(String(e))))
+        : Promise.resolve([]);
+      return { run, n, p };
+    });
+    const done = Promise.all(parts.map((x) => x.p));
+    return { k, boundary, runs: parts.map((x) => x.run), ns: parts.map((x) => x.n), done };
+  }
+  private inflight = new Map<Run, number>();
+
+  /** Takes in one round's results, then evaluations and pictures when due. */
+  private async absorb(round: Round, results: (StepStats[] | Error)[], gen: number): Promise<void> {
+    if (gen !== this.gen) return;
+    round.runs.forEach((run, i) => {
+      const r = results[i];
+      this.inflight.set(run, (this.inflight.get(run) ?? 0) - round.ns[i]);
+      if (run.status !== 'ready') return;  // diverged or failed in an earlier round: ignore the rest
+      if (r instanceof Error) { this.fail(run, 'crashed', r.message); return; }
+      run.metrics!.add(r);
+      const d = run.metrics!.diverged;
+      if (d) this.fail(run, 'diverged', d.message);
+    });
+    this.noteRate();
+    await this.evaluateDue(gen);
+    if (gen !== this.gen) return;
+    for (const run of this.live) {
+      if (run.metrics!.steps >= (run.config.steps as number)) {
+        run.status = 'done';
+        run.message = '';
+        this.emit('stopped', run, 'done');
       }
-      await this.refreshPictures(false);
-      if (gen !== this.gen) return;
-      this.emit('update');
-    } finally {
-      if (gen === this.gen) this.busy = false;
     }
+    await this.refreshPictures(false);
+    if (gen !== this.gen) return;
+    this.emit('update');
   }
 
   private noteRate(): void {

@@ -23,12 +23,13 @@ for (const spec of specs) {
   const problems = watch(page, url.replace(/\/$/, ''));
   await page.goto(url + path);
   await page.waitForTimeout(800);
-  if (play) await page.keyboard.press('Space');
+  if (play && !element) await page.keyboard.press('Space');
   await page.waitForTimeout(Number(wait ?? 1500));
   if (element) {
     // e.g. %resnorm-playground>>nth=1 : one element, scrolled into view (and so started) first
     const loc = page.locator(element);
     await loc.scrollIntoViewIfNeeded();
+    if (play) { await page.waitForTimeout(1500); await loc.locator('.rp-play').click(); }
     await page.waitForTimeout(Number(wait ?? 1500));
     await loc.screenshot({ path: join(out, `${name}.png`) });
   } else await page.screenshot({ path: join(out, `${name}.png`), fullPage: !viewportOnly });

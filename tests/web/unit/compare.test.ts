@@ -130,13 +130,26 @@ describe('Session', () => {
     expect(s.runs[1].message).toMatch(/model.width/);
   });
 
-  it('one step at a time, and a rebuild terminates the old engines', async () => {
+  it('records every step the engines took, also the round still out when paused', async () => {
+    const { factory, made } = fakeFactory(() => ({ delayMs: 3 }));
+    const s = new Session(factory);
+    s.roundMs = 2;
+    await s.build(configs().map((c) => ({ ...c, steps: 100000, eval: 0 })));
+    s.play();
+    await new Promise((r) => setTimeout(r, 60));
+    s.pause();
+    while (s.busy) await new Promise((r) => setTimeout(r, 5));
+    expect(made[0].stepsDone).toBeGreaterThan(3);
+    expect(s.runs.map((r) => r.metrics!.steps)).toEqual(made.map((e) => e.stepsDone));
+    expect(made[0].stepsDone).toBe(made[1].stepsDone);
+  });
+
+  it('one step at a time (clicks queue up), and a rebuild terminates the old engines', async () => {
     const { factory, made } = fakeFactory();
     const s = new Session(factory);
     await s.build(configs());
-    await s.stepOnce();
-    await s.stepOnce();
-    expect(s.runs.map((r) => r.metrics!.steps)).toEqual([2, 2]);
+    await Promise.all([s.stepOnce(), s.stepOnce(), s.stepOnce()]);
+    expect(s.runs.map((r) => r.metrics!.steps)).toEqual([3, 3]);
     await s.build(configs());
     expect(made.slice(0, 2).every((e) => e.terminated)).toBe(true);
     expect(s.steps).toBe(0);

@@ -7,8 +7,10 @@ export interface Points { xTrain: Float32Array; yTrain: Int32Array; xTest: Float
 export class Boundary {
   readonly canvas: HTMLCanvasElement;
   private off = document.createElement('canvas');
+  private dots = document.createElement('canvas');   // the data points, drawn once per size / data / toggle
+  private dotsKey = '';
   private points: Points | null = null;
-  private grid: Float32Array | null = null;
+  grid: Float32Array | null = null;
   private res = 0;
   showTest = true;
 
@@ -31,6 +33,7 @@ export class Boundary {
 
   reset(points: Points | null, title = this.title): void {
     this.points = points;
+    this.dotsKey = '';
     this.grid = null;
     this.title = title;
     this.draw();
@@ -70,6 +73,29 @@ export class Boundary {
       ctx.drawImage(this.off, 0, 0, S, S);
       ctx.globalAlpha = 1;
     }
+    const key = `${S}|${dpr}|${this.showTest}|${this.points ? this.points.yTrain.length : 0}`;
+    if (key !== this.dotsKey) {
+      this.dotsKey = key;
+      this.paintDots(S, dpr);
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(this.dots, 0, 0);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    if (this.title) {
+      ctx.font = '12px system-ui, sans-serif';
+      ctx.fillStyle = 'rgba(255,255,255,0.8)';
+      const w = ctx.measureText(this.title).width;
+      ctx.fillRect(4, 4, w + 8, 18);
+      ctx.fillStyle = '#222';
+      ctx.fillText(this.title, 8, 17);
+    }
+  }
+
+  private paintDots(S: number, dpr: number): void {
+    this.dots.width = Math.round(S * dpr);
+    this.dots.height = Math.round(S * dpr);
+    const ctx = this.dots.getContext('2d')!;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const toPx = (v: number) => ((v + this.extent) / (2 * this.extent)) * S;
     const dot = (xs: Float32Array, ys: Int32Array, rim: string) => {
       const rad = Math.max(2, S / 110);
@@ -87,14 +113,6 @@ export class Boundary {
     if (this.points) {
       dot(this.points.xTrain, this.points.yTrain, '#fff');
       if (this.showTest) dot(this.points.xTest, this.points.yTest, '#222');
-    }
-    if (this.title) {
-      ctx.font = '12px system-ui, sans-serif';
-      ctx.fillStyle = 'rgba(255,255,255,0.8)';
-      const w = ctx.measureText(this.title).width;
-      ctx.fillRect(4, 4, w + 8, 18);
-      ctx.fillStyle = '#222';
-      ctx.fillText(this.title, 8, 17);
     }
   }
 }

@@ -11,15 +11,8 @@ export interface HeatmapLabels { block: string; step: string; first: string; las
 export function logRange(series: readonly BlockSeries[], maxDecades = 14): { lo: number; hi: number } {
   let lo = Infinity, hi = -Infinity;
   for (const s of series) {
-    const n = s.columns * s.depth;
-    for (let i = 0; i < n; i++) {
-      const v = s.data[i];
-      if (v > 0 && Number.isFinite(v)) {
-        const l = Math.log10(v);
-        if (l < lo) lo = l;
-        if (l > hi) hi = l;
-      }
-    }
+    lo = Math.min(lo, s.logMin);
+    hi = Math.max(hi, s.logMax);
   }
   if (!Number.isFinite(lo)) return { lo: -3, hi: 0 };
   if (hi - lo < 0.5) { const m = (hi + lo) / 2; lo = m - 0.25; hi = m + 0.25; }
@@ -32,6 +25,7 @@ export class Heatmap {
   private off = document.createElement('canvas');
   private ro: ResizeObserver;
   private cssW = 300;
+  private elW = 0;
   private dirty = true;
   private last: { s: BlockSeries | null; range: { lo: number; hi: number }; horizon: number; mark: number | null } =
     { s: null, range: { lo: -3, hi: 0 }, horizon: 1, mark: null };
@@ -41,7 +35,11 @@ export class Heatmap {
     this.canvas.className = 'heatmap';
     this.canvas.style.height = `${height}px`;
     el.appendChild(this.canvas);
-    this.ro = new ResizeObserver(() => { this.dirty = true; this.redraw(); });
+    // The width comes from the observer, so drawing never forces a layout.
+    this.ro = new ResizeObserver((es) => {
+      const w = Math.floor(es[es.length - 1].contentRect.width);
+      if (w > 0 && w !== this.elW) { this.elW = w; this.dirty = true; this.redraw(); }
+    });
     this.ro.observe(el);
   }
 
@@ -49,15 +47,20 @@ export class Heatmap {
 
   /** Draws `s` with step 0..horizon across the width and the colour scale `range` (log10). */
   draw(s: BlockSeries | null, range: { lo: number; hi: number }, horizon: number, divergedAt: number | null = null): void {
+    const key = `${s ? s.columns : -1}|${s ? s.endStep[s.columns - 1] : 0}|${range.lo}|${range.hi}|${horizon}|${divergedAt}`;
+    if (key === this.key && s === this.last.s) return;  // nothing new to show
+    this.key = key;
     this.last = { s, range, horizon, mark: divergedAt };
     this.redraw();
   }
+  private key = '';
+  private bar: HTMLCanvasElement | null = null;
 
   destroy(): void { this.ro.disconnect(); this.canvas.remove(); }
 
   private redraw(): void {
     const dpr = window.devicePixelRatio || 1;
-    const w = Math.max(160, this.el.clientWidth || 300);
+    const w = Math.max(160, this.elW || 300);
     if (w !== this.cssW || this.dirty) {
       this.cssW = w;
       this.canvas.width = Math.round(w * dpr);
@@ -133,10 +136,15 @@ export class Heatmap {
     ctx.fillText(this.labels.step, M.left + pw / 2, this.height - 2);
     // colour bar
     const bx = M.left + pw + 10, bw = 10;
-    for (let i = 0; i < ph; i++) {
-      ctx.fillStyle = lutCss(VIRIDIS_LUT, 1 - i / ph);
-      ctx.fillRect(bx, M.top + i, bw, 1.5);
+    if (!this.bar) {
+      this.bar = document.createElement('canvas');
+      this.bar.width = 1;
+      this.bar.height = 256;
+      const b = this.bar.getContext('2d')!;
+      for (let i = 0; i < 256; i++) { b.fillStyle = lutCss(VIRIDIS_LUT, 1 - i / 255); b.fillRect(0, i, 1, 1); }
     }
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(this.bar, bx, M.top, bw, ph);
     ctx.fillStyle = '#444';
     ctx.textAlign = 'left';
     ctx.fillText(fmtPow(range.hi), bx + bw + 3, M.top + 9);

@@ -20,14 +20,19 @@ export class LineChart {
   private data: uPlot.AlignedData = [[]];
   private ro: ResizeObserver;
   private width = 300;
+  private elW = 0;
+  /** Upper limit of the linear y axis (a diverged run's 1e22 should not flatten everything else). */
+  private yCap = Infinity;
 
   constructor(private el: HTMLElement, private opts: LineChartOptions) {
-    this.ro = new ResizeObserver(() => this.resize());
+    this.ro = new ResizeObserver((es) => this.resize(Math.floor(es[es.length - 1].contentRect.width)));
     this.ro.observe(el);
   }
 
-  private resize(): void {
-    const w = Math.max(160, Math.floor(this.el.clientWidth));
+  private resize(width: number): void {
+    if (width <= 0) return;
+    this.elW = width;
+    const w = Math.max(160, width);
     if (w === this.width && this.plot) return;
     this.width = w;
     this.plot?.setSize({ width: w, height: this.opts.height });
@@ -53,7 +58,8 @@ export class LineChart {
     this.build();
   }
 
-  setData(x: ArrayLike<number>, ys: (number | null)[][]): void {
+  setData(x: ArrayLike<number>, ys: (number | null)[][], yCap = Infinity): void {
+    this.yCap = yCap;
     this.data = [x as number[], ...ys] as unknown as uPlot.AlignedData;
     if (this.plot) this.plot.setData(this.data);
   }
@@ -69,7 +75,7 @@ export class LineChart {
 
   private build(): void {
     this.plot?.destroy();
-    this.width = Math.max(160, Math.floor(this.el.clientWidth || 300));
+    this.width = Math.max(160, this.elW || Math.floor(this.el.clientWidth || 300));
     const o = this.opts;
     const axisStroke = '#555';
     const grid = { stroke: '#e6e6e6', width: 1 };
@@ -80,7 +86,15 @@ export class LineChart {
       cursor: { drag: { x: false, y: false }, points: { size: 5 } },
       scales: {
         x: { time: false },
-        y: o.log ? { distr: 3, log: 10 } : { auto: true },
+        y: o.log ? { distr: 3, log: 10 } : {
+          auto: true,
+          range: (_u, min, max) => {
+            const hi = Math.min(max, this.yCap);
+            const lo = Math.min(min, hi);
+            const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.05 || 1;
+            return [lo >= 0 && lo - pad < 0 ? 0 : lo - pad, hi + pad];
+          },
+        },
       },
       axes: [
         { stroke: axisStroke, grid, ticks: grid, label: o.xLabel, labelSize: 18, size: 36, font: '11px system-ui, sans-serif', labelFont: '11px system-ui, sans-serif',

@@ -56,6 +56,7 @@ export const en = {
   'notice.diverged': 'Run {run} diverged at step {step}: {where}. It has been paused.',
   'notice.crashed': 'Run {run} stopped: {msg}',
   'notice.restart': 'Restart',
+  'notice.where': 'residual stream RMS {v} after block {b}',
   'notice.build_failed': 'Run {run} cannot be built: {msg}',
   'notice.done': 'All runs reached their last step. Raise “steps” or press Reset to train again.',
 

@@ -19,6 +19,8 @@ export function hasKey(key: string): key is MessageKey {
 }
 
 /** A number in the language's digits grouping (e.g. 12,345). */
+const FORMATS: Partial<Record<Lang, Intl.NumberFormat>> = {};
 export function fmtInt(lang: Lang, n: number): string {
-  return Math.round(n).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-US');
+  const f = (FORMATS[lang] ??= new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en-US', { maximumFractionDigits: 0 }));
+  return f.format(Math.round(n));
 }

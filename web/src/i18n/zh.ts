@@ -55,6 +55,7 @@ export const zh: Record<MessageKey, string> = {
   'notice.diverged': '运行 {run} 在第 {step} 步发散：{where}。该运行已暂停。',
   'notice.crashed': '运行 {run} 已停止：{msg}',
   'notice.restart': '重新启动',
+  'notice.where': '第 {b} 块之后残差流的 RMS 为 {v}',
   'notice.build_failed': '无法构建运行 {run}：{msg}',
   'notice.done': '所有运行都已到达最后一步。调大“训练步数”或按“重置”重新训练。',
 

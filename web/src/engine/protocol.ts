@@ -1,0 +1,50 @@
+// The message protocol between EngineClient (page) and the engine worker: requests carry an id and get
+// exactly one reply; events (step statistics, evaluations, stops, crashes) flow from the worker unasked.
+import type { EvalStats, ModelInfo, ResnormConfig, StepStats } from './types';
+
+export type OptimConfig = NonNullable<ResnormConfig['optim']>;
+
+/** Requests, page -> worker. */
+export type Request =
+  | { id: number; type: 'create'; config: ResnormConfig; text?: string; dataUrl?: string; wasmUrl?: string }
+  | { id: number; type: 'run'; evalEvery?: number }
+  | { id: number; type: 'pause' }
+  | { id: number; type: 'step'; n: number }
+  | { id: number; type: 'setOptim'; optim: OptimConfig }
+  | { id: number; type: 'evaluate' }
+  | { id: number; type: 'grid'; res: number; lo: number; hi: number }
+  | { id: number; type: 'sample'; prompt: string; tokens: number; temperature: number; topK: number; seed: number }
+  | { id: number; type: 'attention'; text: string; layer: number }
+  | { id: number; type: 'save' }
+  | { id: number; type: 'load'; bytes: Uint8Array }
+  | { id: number; type: 'debugTrap' };
+
+export type RequestType = Request['type'];
+
+/** What each request resolves to. */
+export interface ResultOf {
+  create: ModelInfo;
+  run: null;
+  pause: null;
+  step: StepStats[];
+  setOptim: ResnormConfig;
+  evaluate: EvalStats;
+  grid: Float32Array;
+  sample: string;
+  attention: { heads: number; T: number; data: Float32Array };
+  save: Uint8Array;
+  load: null;
+  debugTrap: null;
+}
+
+/** Messages, worker -> page. */
+export type WorkerMessage =
+  | { type: 'reply'; id: number; ok: true; result: unknown }
+  | { type: 'reply'; id: number; ok: false; error: string }
+  /** One message per run slice (>= SLICE_MS of training): every step's stats and any evaluations. */
+  | { type: 'tick'; stats: StepStats[]; evals: EvalStats[] }
+  | { type: 'stopped'; reason: 'diverged' | 'done' | 'paused'; message: string }
+  | { type: 'crashed'; message: string };
+
+/** Minimum training time per streamed message: caps the stream at ~1000 / SLICE_MS messages a second. */
+export const SLICE_MS = 50;

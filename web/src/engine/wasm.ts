@@ -1,0 +1,55 @@
+// Hand-written TypeScript mirror of the embind module built from cpp/wasm/bindings.cpp (keep the two in
+// step), and the browser loader of its ES-module glue. Node loads it through ./node.ts instead.
+/// <reference types="emscripten" />
+import type { StepStats } from './types';
+
+/** Evaluation as the wasm side returns it (the TS wrapper adds the step). */
+export interface WasmEvalStats { trainLoss: number; valLoss: number; trainAccuracy: number; accuracy: number }
+
+/** The embind class `Trainer`. Every method may throw an Error carrying the C++ message. */
+export interface WasmTrainer {
+  step(n: number): StepStats[];
+  evaluate(): WasmEvalStats;
+  stepsDone(): number;
+  numParams(): number;
+  bytes(): number;
+  configJson(): string;
+  vocab(): string;
+  dataset(): { xTrain: Float32Array; yTrain: Int32Array; xTest: Float32Array; yTest: Int32Array };
+  /** Takes a whole config (JSON) and applies its optim section. */
+  setOptim(configJson: string): void;
+  grid(res: number, lo: number, hi: number): Float32Array;
+  logits(text: string): Float32Array;
+  attention(text: string, layer: number): Float32Array;
+  sample(prompt: string, tokens: number, temperature: number, topK: number, seed: number): string;
+  save(): Uint8Array;
+  load(bytes: Uint8Array): void;
+  /** embind: frees the C++ object. */
+  delete(): void;
+  isDeleted(): boolean;
+}
+
+export interface ResnormModule {
+  Trainer: new (configJson: string, text: string, vocab: string) => WasmTrainer;
+  presetNames(): string[];
+  presetJson(name: string): string;
+  /** Validates a config and returns it with the defaults filled in (what `resnorm show` prints). */
+  normalizeConfig(json: string): string;
+  checkpointInfo(bytes: Uint8Array): { config: string; vocab: string; step: number };
+  /** Test hook: executes a wasm trap. */
+  debugTrap(): void;
+}
+
+/** The glue's default export (-sMODULARIZE -sEXPORT_ES6 -sEXPORT_NAME=createResnorm). */
+export type ResnormFactory = (overrides?: Partial<EmscriptenModule>) => Promise<ResnormModule>;
+
+/** The glue module that sits next to a .wasm: resnorm.wasm -> resnorm.mjs. */
+export function glueUrlFor(wasmUrl: string): string {
+  return wasmUrl.replace(/\.wasm(?=$|[?#])/, '.mjs');
+}
+
+/** Browser / worker loader: imports the glue from its URL (lazily, at run time) and points it at the .wasm. */
+export async function loadResnormFromUrl(wasmUrl: string): Promise<ResnormModule> {
+  const glue = (await import(/* @vite-ignore */ glueUrlFor(wasmUrl))) as { default: ResnormFactory };
+  return glue.default({ locateFile: (path: string) => (path.endsWith('.wasm') ? wasmUrl : path) });
+}
