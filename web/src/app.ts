@@ -71,7 +71,7 @@ export class App {
   readonly session: Session;
   private root: HTMLElement;
   private urlNotices: Notice[];
-  private messages: { kind: 'error' | 'warn' | 'info'; text: string; action?: { label: string; run: () => void } }[] = [];
+  private messages: { kind: 'error' | 'warn' | 'info'; text: string; action?: { label: string; run: () => void }; tag?: string }[] = [];
   private selected = 0;            // the run whose settings the controls edit (compare mode)
   private parts: PanelParts = { heat: [], boundary: [] };
   private dirty = true;
@@ -233,6 +233,7 @@ export class App {
       this.session.play();
     }
     this.root.classList.toggle('rp-offscreen', off);
+    this.syncToolbar();
   }
 
   setField(key: string, value: string | number): void {
@@ -297,7 +298,8 @@ export class App {
   /** Loads a checkpoint; any failure leaves the runs, settings and charts as they were. */
   async loadModel(file: File): Promise<void> {
     const fail = (msg: string) => {
-      this.messages.push({ kind: 'error', text: this.t('ex.load_failed', { file: file.name, msg }) });
+      this.messages = this.messages.filter((m) => m.tag !== 'load');
+      this.messages.push({ kind: 'error', text: this.t('ex.load_failed', { file: file.name, msg }), tag: 'load' });
       this.renderMessages();
     };
     let bytes: Uint8Array;
@@ -346,7 +348,8 @@ export class App {
       run.status = 'ready';
       this.resetCharts();
     }
-    this.messages.push({ kind: 'info', text: this.t('ex.loaded', { file: file.name, kind: String(header.config.kind), step: header.step }) });
+    this.messages = this.messages.filter((m) => m.tag !== 'load');
+    this.messages.push({ kind: 'info', text: this.t('ex.loaded', { file: file.name, kind: String(header.config.kind), step: header.step }), tag: 'load' });
     this.renderMessages();
     this.invalidate();
   }
@@ -830,6 +833,16 @@ export class App {
       main.append(panel);
     }
     this.parts = parts;
+    // Decision boundaries side by side: fit them to the panel's width (known now that it is laid out).
+    const bbody = main.querySelector<HTMLElement>('.rp-boundaries');
+    if (bbody && parts.boundary.length) {
+      const w = bbody.clientWidth;
+      const n = parts.boundary.length;
+      if (w > 0) {
+        const size = n === 1 ? Math.min(ch + 100, 300, w) : Math.max(96, Math.min(200, Math.floor((w - 10 * (n - 1)) / n)));
+        parts.boundary.forEach((b) => b.setSize(size));
+      }
+    }
   }
 
   private heatLabels() {
@@ -862,7 +875,7 @@ export class App {
       specs.push({ label: `${name(r.index)} ${this.t('p.loss.val')}`.trim(), color: RUN_COLORS[r.index], dash: [6, 4], width: 2.5, points: true });
     });
     p.loss?.reset(specs);
-    const blockSpecs = runs.map((r) => ({ label: runLabel(this.state, r.index), color: RUN_COLORS[r.index], width: 2, points: true, pointSize: maxDepthOf(runs) > 40 ? 0 : 5 }));
+    const blockSpecs = runs.map((r) => ({ label: runLabel(this.state, r.index), color: RUN_COLORS[r.index], width: 2, points: maxDepthOf(runs) <= 40, pointSize: 5 }));
     p.profile?.reset(blockSpecs);
     p.rms?.reset(blockSpecs);
     p.update?.reset(blockSpecs);
@@ -971,10 +984,11 @@ export class App {
     if (p.heat.length) {
       const series = runs.map((r) => r.metrics?.gradBlocks).filter((x): x is NonNullable<typeof x> => !!x);
       const range = logRange(series);
+      // x axis: the run's length when the run is short or well under way, else a little past now
       const horizon = Math.max(1, ...runs.map((r) => {
         const total = Number(r.config.steps);
         const done = r.metrics?.steps ?? 0;
-        return total <= 20000 ? total : Math.max(done, 1);
+        return done * 4 >= total ? total : Math.min(total, niceCeil(Math.max(50, done * 1.25)));
       }));
       p.heat.forEach((hm, i) => {
         const r = runs[i];
@@ -1065,6 +1079,7 @@ export class App {
     else if (st.includes('building')) status = this.t('status.building');
     else if (st.includes('error')) status = this.t('status.error');
     else if (playing) status = this.t('status.running');
+    else if (this.offscreen && this.wasPlaying) status = this.t('el.offscreen');
     else if (st.every((x) => x === 'done')) status = this.t('status.done', { n: fmtInt(this.state.lang, this.session.steps) });
     else if (st.includes('diverged')) status = this.t('status.diverged');
     else if (st.includes('crashed')) status = this.t('status.crashed');
@@ -1148,4 +1163,11 @@ export function blowupWhere(m: RunMetrics): { block: number; rms: string } | nul
 /** Sets text only when it changed (an unchanged write would still cost a layout). */
 function setText(el: Element, text: string): void {
   if (el.textContent !== text) el.textContent = text;
+}
+
+/** The next 1, 2 or 5 times a power of ten at or above x. */
+export function niceCeil(x: number): number {
+  const p = Math.pow(10, Math.floor(Math.log10(x)));
+  for (const m of [1, 2, 5, 10]) if (m * p >= x) return m * p;
+  return 10 * p;
 }

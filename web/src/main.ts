@@ -30,8 +30,7 @@ window.addEventListener('hashchange', () => {
   if (h === written) return;
   written = h;
   const { state, notices } = parse(h);
-  app.load(state, notices);
-  void app.rebuild();
+  app.load(state, notices);  // rebuilds the engines if the configs changed
 });
 
 // For the end-to-end tests and benchmarks (read-only use).

@@ -69,7 +69,9 @@ export class Session {
   private listeners: Partial<{ [K in keyof SessionEvents]: SessionEvents[K][] }> = {};
   private rateWin: { t: number; steps: number }[] = [];
   private lastGrid = 0;
-  private gridMs = 20;   // how long the last decision-boundary grid took (it is drawn at most ~1/8 of the time)
+  private gridMs = 20;
+  private sampleMs = 100;  // how long the last text sample took: sampling gets at most ~1/10 of the time
+  private sampleEvery(): number { return Math.max(5000, 10 * this.sampleMs); }   // how long the last decision-boundary grid took (it is drawn at most ~1/8 of the time)
   private lastSample = 0;
   private lastAttn = -1e9;
   private attnLayerShown = -1;
@@ -342,10 +344,12 @@ export class Session {
           if (gen === this.gen) run.grid = g;
         }, () => {}));
       }
-      if (kind === 'gpt' && this.wants.samples && run.metrics && (force || t - this.lastSample > 4000)) {
+      if (kind === 'gpt' && this.wants.samples && run.metrics && (force || t - this.lastSample > this.sampleEvery())) {
         const step = run.metrics.steps;
         if (!run.samples.length || run.samples[0].step !== step) {
-          jobs.push(run.engine!.sample('\n', 160, 0.8, 0, 1234).then((text) => {
+          const t0 = this.now();
+          jobs.push(run.engine!.sample('\n', 120, 0.8, 0, 1234).then((text) => {
+            this.sampleMs = this.now() - t0;
             if (gen !== this.gen) return;
             run.samples.unshift({ step, text });
             run.samples.length = Math.min(run.samples.length, 6);
@@ -367,7 +371,7 @@ export class Session {
     const kinds = new Set(runs.map((r) => r.engine!.info.kind));
     if (kinds.has('mlp') && this.wants.grid && gridDue) this.lastGrid = t;
     if (kinds.has('gpt')) {
-      if (this.wants.samples && (force || t - this.lastSample > 4000)) this.lastSample = t;
+      if (this.wants.samples && (force || t - this.lastSample > this.sampleEvery())) this.lastSample = t;
       if (this.wants.attention && (force || t - this.lastAttn > 2500 || this.attnLayerShown !== this.wants.layer)) {
         this.lastAttn = t;
         this.attnLayerShown = this.wants.layer;

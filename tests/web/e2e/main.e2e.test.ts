@@ -129,6 +129,11 @@ describe('main page', () => {
     const json = JSON.parse((await grab('json')).bytes.toString('utf8'));
     expect(json.format).toBe('resnorm-metrics-1');
     expect(json.runs[0].steps.step).toEqual([1, 2, 3, 4, 5]);
+    const [png] = await Promise.all([page.waitForEvent('download'), page.locator('[data-png="loss"]').click()]);
+    expect(png.suggestedFilename()).toMatch(/-loss\.png$/);
+    const pngBytes = readFileSync((await png.path())!);
+    expect(pngBytes.subarray(1, 4).toString()).toBe('PNG');
+    writeFileSync('test-results/e2e/export-loss.png', pngBytes);
     const model = await grab('save');
     expect(model.name).toMatch(/step5\.safetensors$/);
     const good = 'test-results/e2e/model.safetensors';

@@ -111,7 +111,8 @@ export class LineChart {
           width: s.width ?? 1.5,
           dash: s.dash,
           spanGaps: !!s.points,
-          points: s.points ? { show: true, size: s.pointSize ?? 8, width: 1, fill: s.color, stroke: '#fff' } : { show: false },
+          // (no points given: uPlot shows them only where the data is sparse, e.g. the first steps)
+          points: s.points ? { show: true, size: s.pointSize ?? 8, width: 1, fill: s.color, stroke: '#fff' } : undefined,
         })),
       ],
     };

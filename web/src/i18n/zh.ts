@@ -214,10 +214,10 @@ export const zh: Record<MessageKey, string> = {
     '两个运行都是 128 块的 Post-LN MLP，y = LN(α·x + F(x))。运行 B 是标准 Post-LN（α = 1）。运行 A 是 DeepNorm（Wang 等，2022）：捷径乘以 α = (2N)^¼，分支权重的初始化缩小为 β = (8N)^-¼ 倍，从而限制每次更新对模型的改变量，让 Post-LN 在保持效果的同时，在很深时也能稳定训练。',
   'exp.deepnorm.look': '看梯度热力图：Post-LN 的梯度从最后一块到第一块缩小五个数量级以上，DeepNorm 的相差大约一个数量级以内。再看损失：DeepNorm 学会了螺旋数据，Post-LN 停在随机猜测的水平（0.69）附近。',
   'exp.rmsnorm.title': 'RMSNorm 与 LayerNorm',
-  'exp.rmsnorm.short': '效果相同，更省计算：RMSNorm 省去了均值。',
+  'exp.rmsnorm.short': '效果大致相同，计算稍省：RMSNorm 省去了均值。',
   'exp.rmsnorm.body':
     'LayerNorm 计算 (x − 均值) / sqrt(方差 + eps) · g + b。RMSNorm（Zhang 与 Sennrich，2019）去掉了均值和偏置：x / sqrt(mean(x²) + eps) · g。它保留了对训练最重要的缩放不变性，计算量更小，所以 LLaMA 一类的模型都用它。两个运行只有归一化方式不同。',
-  'exp.rmsnorm.look': '两条损失曲线几乎重合；在图例中比较两个运行的毫秒/步。',
+  'exp.rmsnorm.look': '看最终的损失和测试准确率：两个运行最后大致相同（这里 600 步后都是 96% 左右），只是在这个种子下 RMSNorm 起步较晚。再看每个运行旁边的毫秒/步：RMSNorm 稍低一些。',
 
   'keys.title': '快捷键',
   'keys.space': '开始 / 暂停',
