@@ -110,6 +110,22 @@ describe('main page', () => {
     await page.close();
   });
 
+  it('reports a crashed engine and restarts it without reloading the page', async () => {
+    const { page, problems } = await H.open('index.html#preset=mlp-spiral');
+    await waitBuilt(page);
+    await page.evaluate(() => (window as any).__resnorm.apps[0].session.runs[0].engine.debugTrap().catch(() => {}));
+    const msg = page.locator('.rp-msg.error');
+    await msg.first().waitFor({ timeout: 20_000 });
+    expect(await msg.first().textContent()).toMatch(/Run A’s engine crashed/);
+    await H.shot(page, 'crashed');
+    await msg.first().locator('button', { hasText: 'Restart' }).click();
+    expect(await waitBuilt(page)).toEqual(['ready']);
+    await page.locator('.rp-stepbtn').click();
+    await page.waitForFunction(() => (window as any).__resnorm.apps[0].session.steps === 1);
+    expect(problems.filter((p) => !/RuntimeError|unreachable|trap/i.test(p))).toEqual([]);
+    await page.close();
+  });
+
   it('exports CSV and JSON, saves and re-loads the model, and refuses a bad file', async () => {
     const { page, problems } = await H.open('index.html#preset=mlp-spiral');
     await waitBuilt(page);

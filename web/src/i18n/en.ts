@@ -54,11 +54,11 @@ export const en = {
   'notice.url': 'Some settings in the link could not be used; they fall back to their defaults:',
   'notice.dismiss': 'Dismiss',
   'notice.diverged': 'Run {run} diverged at step {step}: {where}. It has been paused.',
-  'notice.crashed': 'Run {run} stopped: {msg}',
+  'notice.crashed': 'Run {run}’s engine crashed ({msg}). Restart builds it again; the rest of the page keeps working.',
   'notice.restart': 'Restart',
   'notice.where': 'residual stream RMS {v} after block {b}',
   'notice.build_failed': 'Run {run} cannot be built: {msg}',
-  'notice.done': 'All runs reached their last step. Raise “steps” or press Reset to train again.',
+  'notice.done': 'All runs reached their last step. Press Reset to train again (raising “steps” also starts over).',
 
   // groups
   'group.model': 'Model',

@@ -53,11 +53,11 @@ export const zh: Record<MessageKey, string> = {
   'notice.url': '链接中的部分设置无法使用，已改用默认值：',
   'notice.dismiss': '关闭',
   'notice.diverged': '运行 {run} 在第 {step} 步发散：{where}。该运行已暂停。',
-  'notice.crashed': '运行 {run} 已停止：{msg}',
+  'notice.crashed': '运行 {run} 的引擎崩溃了（{msg}）。按“重新启动”重新构建；页面的其余部分不受影响。',
   'notice.restart': '重新启动',
   'notice.where': '第 {b} 块之后残差流的 RMS 为 {v}',
   'notice.build_failed': '无法构建运行 {run}：{msg}',
-  'notice.done': '所有运行都已到达最后一步。调大“训练步数”或按“重置”重新训练。',
+  'notice.done': '所有运行都已到达最后一步。按“重置”重新训练（调大“训练步数”也会从头开始）。',
 
   'group.model': '模型',
   'group.block': '残差块',
