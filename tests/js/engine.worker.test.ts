@@ -1,0 +1,227 @@
+// The worker protocol, in Node: EngineHost (the worker's message handler) called as a function, and the
+// real EngineClient talking to hosts over an in-process stand-in for a Worker (one wasm instance each).
+import { describe, expect, it } from 'vitest';
+
+import { EngineClient, type WorkerLike } from '../../web/src/engine/client';
+import { EngineHost } from '../../web/src/engine/host';
+import { loadResnormNode } from '../../web/src/engine/node';
+import type { Request, WorkerMessage } from '../../web/src/engine/protocol';
+import { SLICE_MS } from '../../web/src/engine/protocol';
+import type { EvalStats, ResnormConfig, StepStats } from '../../web/src/engine/types';
+import type { ResnormModule } from '../../web/src/engine/wasm';
+import { spiral, tinyGpt } from './engine-helpers';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { repo } from './engine-helpers';
+
+const text = readFileSync(resolve(repo, 'web/public/data/tinyshakespeare.txt'), 'utf8');
+
+/** A host with its own wasm instance (as each real worker has), recording everything it posts. */
+function makeHost(mod?: Promise<ResnormModule>) {
+  const posted: { msg: WorkerMessage; at: number }[] = [];
+  const own = mod ?? loadResnormNode();
+  const host = new EngineHost({
+    post: (msg) => posted.push({ msg: structuredClone(msg), at: performance.now() }),
+    load: async (req) => ({ module: await own, text: req.config.model?.kind === 'gpt' ? text : undefined }),
+  });
+  let id = 0;
+  const send = async (body: Omit<Request, 'id'> & { type: Request['type'] }) => {
+    const rid = ++id;
+    await host.handle({ ...body, id: rid } as Request);
+    const r = posted.find((p) => p.msg.type === 'reply' && p.msg.id === rid)?.msg;
+    if (!r || r.type !== 'reply') throw new Error('no reply');
+    return r;
+  };
+  const events = (type: WorkerMessage['type']) => posted.filter((p) => p.msg.type === type).map((p) => p.msg);
+  return { host, posted, send, events };
+}
+
+const until = async (cond: () => boolean, ms = 60_000) => {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe('EngineHost (the worker message handler)', () => {
+  it('creates, steps, evaluates and reports the C++ error for a bad config', async () => {
+    const h = makeHost();
+    const bad = await h.send({ type: 'create', config: { model: { depth: 0 } } });
+    expect(bad.ok).toBe(false);
+    expect(bad.ok ? '' : bad.error).toMatch(/^config: model\.depth = 0 is out of range/);
+    const ok = await h.send({ type: 'create', config: spiral() });
+    expect(ok.ok).toBe(true);
+    const st = await h.send({ type: 'step', n: 4 });
+    expect(st.ok && (st.result as StepStats[]).map((s) => s.step)).toEqual([1, 2, 3, 4]);
+    const ev = await h.send({ type: 'evaluate' });
+    expect(ev.ok && (ev.result as EvalStats).step).toBe(4);
+  });
+
+  it('streams every step of a run in batched messages, at most ~20 a second, and stops at optim.steps', async () => {
+    const h = makeHost();
+    await h.send({ type: 'create', config: spiral({ steps: 3000 }) });
+    const t0 = performance.now();
+    await h.send({ type: 'run', evalEvery: 500 });
+    await until(() => h.events('stopped').length > 0);
+    const elapsed = performance.now() - t0;
+    const ticks = h.events('tick') as Extract<WorkerMessage, { type: 'tick' }>[];
+    const steps = ticks.flatMap((t) => t.stats.map((s) => s.step));
+    expect(steps).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
+    expect(ticks.flatMap((t) => t.evals.map((e) => e.step))).toEqual([500, 1000, 1500, 2000, 2500, 3000]);
+    expect(ticks.length).toBeLessThanOrEqual(Math.ceil(elapsed / SLICE_MS) + 1);
+    expect(h.events('stopped')).toEqual([{ type: 'stopped', reason: 'done', message: 'reached optim.steps = 3000' }]);
+    expect(h.host.isRunning).toBe(false);
+  });
+
+  it('pauses between slices, applies setOptim live, and resumes', async () => {
+    const h = makeHost();
+    await h.send({ type: 'create', config: spiral({ steps: 1_000_000, warmup: 0 }) });
+    await h.send({ type: 'run' });
+    await until(() => h.events('tick').length >= 1);
+    const so = await h.send({ type: 'setOptim', optim: { lr: 0.0005 } });
+    expect(so.ok && (so.result as ResnormConfig).optim!.lr).toBe(0.0005);
+    await until(() => h.events('tick').length >= 3);
+    await h.send({ type: 'pause' });
+    expect(h.events('stopped')).toEqual([{ type: 'stopped', reason: 'paused', message: '' }]);
+    const n = h.events('tick').length;
+    await new Promise((r) => setTimeout(r, 3 * SLICE_MS));
+    expect(h.events('tick').length).toBe(n);  // nothing after the pause
+    const last = (h.events('tick').at(-1) as Extract<WorkerMessage, { type: 'tick' }>).stats.at(-1)!;
+    expect(last.lr).toBeCloseTo(0.0005, 10);
+    const st = await h.send({ type: 'step', n: 1 });
+    expect(st.ok && (st.result as StepStats[])[0].step).toBe(last.step + 1);
+  });
+
+  it('stops and reports a diverging run as diverged', async () => {
+    const h = makeHost();
+    await h.send({
+      type: 'create',
+      config: { model: { depth: 16, width: 32, residual: 'none', norm: 'none' }, optim: { name: 'sgd', lr: 10, clip: 0, warmup: 0 } },
+    });
+    await h.send({ type: 'run' });
+    await until(() => h.events('stopped').length > 0);
+    const stop = h.events('stopped')[0] as Extract<WorkerMessage, { type: 'stopped' }>;
+    expect(stop.reason).toBe('diverged');
+    expect(stop.message).toMatch(/not finite at step \d+/);
+    const steps = (h.events('tick') as Extract<WorkerMessage, { type: 'tick' }>[]).flatMap((t) => t.stats);
+    expect(steps.at(-1)!.diverged).toBe(true);
+    expect(h.host.isRunning).toBe(false);
+  });
+
+  it('reports a wasm trap as a crash and refuses further work', async () => {
+    const h = makeHost();
+    await h.send({ type: 'create', config: spiral() });
+    const r = await h.send({ type: 'debugTrap' });
+    expect(r.ok).toBe(false);
+    expect(h.events('crashed')).toHaveLength(1);
+    expect((h.events('crashed')[0] as { message: string }).message).toMatch(/unreachable/);
+    const after = await h.send({ type: 'step', n: 1 });
+    expect(after.ok ? '' : after.error).toMatch(/crashed/);
+  });
+
+  it('keeps state when a bad checkpoint is offered', async () => {
+    const h = makeHost();
+    await h.send({ type: 'create', config: spiral() });
+    await h.send({ type: 'step', n: 20 });
+    const saved = await h.send({ type: 'save' });
+    const bytes = saved.ok ? (saved.result as Uint8Array) : new Uint8Array();
+    const r = await h.send({ type: 'load', bytes: bytes.subarray(0, 100) });
+    expect(r.ok).toBe(false);
+    const ev1 = await h.send({ type: 'evaluate' });
+    const ok = await h.send({ type: 'load', bytes });
+    expect(ok.ok).toBe(true);
+    const ev2 = await h.send({ type: 'evaluate' });
+    expect(ev2.ok && ev1.ok && (ev2.result as EvalStats).valLoss).toBe(ev1.ok && (ev1.result as EvalStats).valLoss);
+  });
+});
+
+/** An in-process Worker stand-in: structured-clones messages both ways, one wasm instance per "worker". */
+function fakeWorker(created: { count: number }): () => WorkerLike {
+  return () => {
+    created.count++;
+    let alive = true;
+    const w: WorkerLike = {
+      onmessage: null,
+      onerror: null,
+      postMessage(msg) { setImmediate(() => { if (alive) void host.handle(structuredClone(msg) as Request); }); },
+      terminate() { alive = false; host.dispose(); },
+    };
+    const mod = loadResnormNode();
+    const host = new EngineHost({
+      post: (msg) => { const copy = structuredClone(msg); setImmediate(() => { if (alive) w.onmessage?.({ data: copy } as MessageEvent); }); },
+      load: async (req) => ({ module: await mod, text: req.text }),
+    });
+    return w;
+  };
+}
+
+describe('EngineClient over the protocol', () => {
+  it('runs several engines at once, each with its own events', async () => {
+    const created = { count: 0 };
+    const [a, b] = await Promise.all([
+      EngineClient.create(spiral({ steps: 400 }), { worker: fakeWorker(created) }),
+      EngineClient.create(spiral({ steps: 300 }, 7), { worker: fakeWorker(created) }),
+    ]);
+    expect(created.count).toBe(2);
+    expect(a.info.kind).toBe('mlp');
+    const seen = { a: [] as number[], b: [] as number[] };
+    const done: string[] = [];
+    a.on('stats', (s) => seen.a.push(...s.map((x) => x.step)));
+    b.on('stats', (s) => seen.b.push(...s.map((x) => x.step)));
+    a.on('stopped', (r) => done.push(`a:${r}`));
+    b.on('stopped', (r) => done.push(`b:${r}`));
+    a.run();
+    b.run();
+    await until(() => done.length === 2);
+    expect(done.sort()).toEqual(['a:done', 'b:done']);
+    expect(seen.a).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+    expect(seen.b).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    a.terminate();
+    b.terminate();
+    await expect(a.step(1)).rejects.toThrowError(/terminated/);
+  });
+
+  it('rejects create with the C++ message, and load with a clear one', async () => {
+    const created = { count: 0 };
+    await expect(EngineClient.create({ optim: { batch: 0 } }, { worker: fakeWorker(created) })).rejects.toThrowError(/^config: optim\.batch = 0/);
+    const c = await EngineClient.create(spiral(), { worker: fakeWorker(created) });
+    await expect(c.load(new Uint8Array([1, 2, 3]))).rejects.toThrowError(/checkpoint|safetensors/i);
+    const s = await c.step(3);
+    expect(s.map((x) => x.step)).toEqual([1, 2, 3]);
+    await c.setOptim({ lr: 0.02 });
+    expect(c.info.config.optim!.lr).toBe(0.02);
+    const g = await c.grid(16, -1.5, 1.5);
+    expect(g.length).toBe(256);
+    c.terminate();
+  });
+
+  it('gpt: sample and attention through the client', async () => {
+    const c = await EngineClient.create(tinyGpt, { worker: fakeWorker({ count: 0 }), text });
+    expect(c.info.vocab.length).toBe(65);
+    await c.step(2);
+    const s = await c.sample('Hi', 20, 1, 0, 3);
+    expect(s.length).toBe(20);
+    const a = await c.attention('Hello', 0);
+    expect([a.heads, a.T, a.data.length]).toEqual([2, 5, 50]);
+    const bytes = await c.save();
+    await c.load(bytes);
+    c.terminate();
+  });
+
+  it('reports a crash, rejects pending calls, and restarts with a fresh worker', async () => {
+    const created = { count: 0 };
+    const c = await EngineClient.create(spiral(), { worker: fakeWorker(created) });
+    await c.step(5);
+    const crashes: string[] = [];
+    c.on('crashed', (m) => crashes.push(m));
+    await expect(c.debugTrap()).rejects.toThrowError(/crashed/);
+    expect(crashes).toHaveLength(1);
+    await expect(c.step(1)).rejects.toThrowError(/crashed.*restart/);
+    await c.restart();
+    expect(created.count).toBe(2);
+    const s = await c.step(1);
+    expect(s[0].step).toBe(1);  // a fresh model
+    c.terminate();
+  });
+});
