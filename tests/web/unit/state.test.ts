@@ -139,3 +139,21 @@ describe('malformed URLs', () => {
     expect(a.config.depth).toBe(5);
   });
 });
+
+describe('embed parameters', async () => {
+  const { embedOptions } = await import('../../../web/src/embedParams');
+  it('reads controls, height and autoplay next to the state', () => {
+    expect(embedOptions('preset=postln-vs-preln&controls=lr,warmup&height=420')).toEqual({ controls: ['lr', 'warmup'], height: 420, autoplay: false });
+    expect(embedOptions('')).toEqual({ controls: [], height: 0, autoplay: false });
+    expect(embedOptions('controls=all&autoplay=1').controls).toBeNull();
+    expect(embedOptions('controls=lr,nope,,depth&height=abc').controls).toEqual(['lr', 'depth']);
+    expect(embedOptions('height=5').height).toBe(0);
+    expect(embedOptions('autoplay').autoplay).toBe(true);
+  });
+  it('leaves the state parser quiet about them', () => {
+    const r = parse('preset=postln-vs-preln&controls=lr,warmup&height=420&autoplay=1&panels=loss,heatmap');
+    expect(r.notices).toEqual([]);
+    expect(r.state.mode).toBe('compare');
+    expect(r.state.panels).toEqual(['loss', 'heatmap']);
+  });
+});
