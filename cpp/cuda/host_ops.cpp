@@ -188,7 +188,7 @@ void HostOps::optimizer_update(float* params, float* m, float* v, const float* g
         if (h.adamw) {
           if (decay && h.weight_decay > 0) p *= 1.0f - flr * h.weight_decay;
           m[i] = b1 * m[i] + (1.0f - b1) * g;
-          v[i] = b2 * v[i] + (1.0f - b2) * g * g;
+          v[i] = b2 * v[i] + (1.0f - b2) * (g * g);
           p -= s->step_size * m[i] / (std::sqrt(v[i]) / s->bc2_sqrt + h.eps);
         } else {
           const float swd = decay ? h.weight_decay : 0.0f;

@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -18,6 +20,9 @@
 #include "config.h"
 #include "error.h"
 #include "trainer.h"
+#ifdef RESNORM_WITH_CUDA
+#include "cuda_backend.h"
+#endif
 
 using namespace resnorm;
 
@@ -27,14 +32,17 @@ const char* kUsage =
     "usage:\n"
     "  resnorm train  [--preset NAME | --config FILE] [--steps N] [--log FILE.jsonl]\n"
     "                 [--save FILE.safetensors] [--load FILE.safetensors] [--data TEXT_FILE] [--quiet]\n"
+    "                 [--backend cpu|cuda] [--tf32]\n"
     "  resnorm sample --load FILE.safetensors [--prompt TEXT] [--tokens N] [--temperature T]\n"
     "                 [--top-k K] [--seed S]\n"
     "  resnorm bench  [--preset NAME | --config FILE] [--steps N] [--warmup N] [--json] [--data TEXT_FILE]\n"
+    "                 [--backend cpu|cuda] [--tf32]\n"
     "  resnorm presets            list the built-in presets\n"
     "  resnorm show --preset NAME print a preset's full config (all defaults filled in)\n"
     "\n"
     "The default preset is mlp-spiral. gpt presets read the text from web/public/data/tinyshakespeare.txt\n"
-    "(or --data, or $RESNORM_DATA).\n";
+    "(or --data, or $RESNORM_DATA). --backend cuda trains on the GPU (a build with the cuda preset); --tf32\n"
+    "lets its matrix products use TF32 tensor cores (default: plain fp32, as the CPU).\n";
 
 struct UsageError : Error {
   using Error::Error;
@@ -127,11 +135,54 @@ double peak_rss_mib() {
   return ru.ru_maxrss / 1024.0;
 }
 
+// The CPU Trainer and the CUDA backend's trainer share the calls the commands use.
+size_t params_of(const Trainer& t) { return t.model().num_params(); }
+
+bool cuda_backend(const Args& a) {
+  const std::string b = a.get("--backend", "cpu");
+  if (b != "cpu" && b != "cuda") throw UsageError("--backend must be cpu or cuda, got \"" + b + "\"");
+  if (a.has("--tf32") && b != "cuda") throw UsageError("--tf32 applies to --backend cuda only");
+  if (b == "cpu") return false;
+#ifndef RESNORM_WITH_CUDA
+  throw Error("this resnorm was built without CUDA; build it with the cuda preset: cmake --preset cuda && "
+              "cmake --build --preset cuda (then run build/cuda/resnorm)");
+#else
+  return true;
+#endif
+}
+
+#ifdef RESNORM_WITH_CUDA
+size_t params_of(const BackendTrainer& t) { return t.num_params(); }
+
+std::unique_ptr<BackendTrainer> make_gpu_trainer(const Config& cfg, const Args& a, const std::string& text) {
+  CudaOptions o;
+  o.tf32 = a.has("--tf32");
+  auto tr = make_cuda_trainer(cfg, text, "", o);
+  const CudaDeviceInfo d = cuda_device_info(o.device);
+  std::fprintf(stderr, "backend: cuda on %s (fp32%s)\n", d.name.c_str(), o.tf32 ? ", TF32 matrix products" : "");
+  return tr;
+}
+#endif
+
+template <class TR>
+int train_loop(TR& tr, const Config& cfg, const Args& a);
+
 int cmd_train(const Args& a) {
   Config cfg = load_config(a);
   if (a.has("--steps")) cfg.optim.steps = static_cast<int>(parse_int("--steps", a.get("--steps"), 1, 10000000));
-  const bool quiet = a.has("--quiet");
+  if (cuda_backend(a)) {
+#ifdef RESNORM_WITH_CUDA
+    auto tr = make_gpu_trainer(cfg, a, corpus_for(cfg, a));
+    return train_loop(*tr, cfg, a);
+#endif
+  }
   Trainer tr(cfg, corpus_for(cfg, a));
+  return train_loop(tr, cfg, a);
+}
+
+template <class TR>
+int train_loop(TR& tr, const Config& cfg, const Args& a) {
+  const bool quiet = a.has("--quiet");
   if (a.has("--load")) {
     const auto bytes = read_file(a.get("--load"));
     try {
@@ -149,7 +200,7 @@ int cmd_train(const Args& a) {
   std::fprintf(stderr, "training %s: %s, depth %d, width %d, residual %s, norm %s (%s), %zu parameters, %d steps\n",
                a.has("--config") ? a.get("--config").c_str() : a.get("--preset", "mlp-spiral").c_str(),
                to_string(cfg.model.kind), cfg.model.depth, cfg.model.width, to_string(cfg.model.residual),
-               to_string(cfg.model.norm), to_string(cfg.model.placement), tr.model().num_params(), cfg.optim.steps);
+               to_string(cfg.model.norm), to_string(cfg.model.placement), params_of(tr), cfg.optim.steps);
   const auto start = std::chrono::steady_clock::now();
   auto last_print = start;
   int diverged_in_a_row = 0;
@@ -239,12 +290,31 @@ int cmd_sample(const Args& a) {
   return 0;
 }
 
+template <class TR>
+int bench_loop(TR& tr, const Config& cfg, const Args& a, int steps, int warm, const std::string& backend,
+               const std::string& device, const std::function<double()>& peak_device_mib);
+
 int cmd_bench(const Args& a) {
   Config cfg = load_config(a);
   const int steps = static_cast<int>(parse_int("--steps", a.get("--steps", "30"), 1, 100000));
   const int warm = static_cast<int>(parse_int("--warmup", a.get("--warmup", "5"), 0, 100000));
   cfg.optim.steps = std::max(cfg.optim.steps, steps + warm);
+  if (cuda_backend(a)) {
+#ifdef RESNORM_WITH_CUDA
+    auto tr = make_gpu_trainer(cfg, a, corpus_for(cfg, a));
+    const std::string name = cuda_device_info().name + (a.has("--tf32") ? " (TF32)" : "");
+    BackendTrainer* t = tr.get();
+    return bench_loop(*tr, cfg, a, steps, warm, "cuda", name,
+                      [t] { return static_cast<double>(device_bytes_peak(t->ops())) / (1 << 20); });
+#endif
+  }
   Trainer tr(cfg, corpus_for(cfg, a));
+  return bench_loop(tr, cfg, a, steps, warm, "cpu", "", nullptr);
+}
+
+template <class TR>
+int bench_loop(TR& tr, const Config& cfg, const Args& a, int steps, int warm, const std::string& backend,
+               const std::string& device, const std::function<double()>& peak_device_mib) {
   for (int i = 0; i < warm; ++i) tr.step();
   std::vector<double> ms;
   for (int i = 0; i < steps; ++i) ms.push_back(tr.step().ms);
@@ -253,16 +323,21 @@ int cmd_bench(const Args& a) {
   const double rows = static_cast<double>(cfg.optim.batch) * (cfg.is_gpt() ? cfg.model.context : 1);
   const double per_s = rows / (median / 1000.0);
   const std::string name = a.has("--config") ? a.get("--config") : a.get("--preset", "mlp-spiral");
+  std::string dev_json;
+  if (!device.empty())
+    dev_json = ",\"device\":" + json_quote(device) + ",\"peak_device_mib\":" + format_number(peak_device_mib());
   if (a.has("--json")) {
-    std::printf("{\"preset\":%s,\"backend\":\"cpu\",\"steps\":%d,\"median_ms\":%s,\"min_ms\":%s,\"max_ms\":%s,\"%s_per_s\":%s,"
-                "\"params\":%zu,\"peak_rss_mib\":%s}\n",
-                json_quote(name).c_str(), steps, format_number(median).c_str(), format_number(ms.front()).c_str(),
-                format_number(ms.back()).c_str(), cfg.is_gpt() ? "tokens" : "samples", format_number(per_s).c_str(),
-                tr.model().num_params(), format_number(peak_rss_mib()).c_str());
+    std::printf("{\"preset\":%s,\"backend\":\"%s\",\"steps\":%d,\"median_ms\":%s,\"min_ms\":%s,\"max_ms\":%s,\"%s_per_s\":%s,"
+                "\"params\":%zu,\"peak_rss_mib\":%s%s}\n",
+                json_quote(name).c_str(), backend.c_str(), steps, format_number(median).c_str(),
+                format_number(ms.front()).c_str(), format_number(ms.back()).c_str(), cfg.is_gpt() ? "tokens" : "samples",
+                format_number(per_s).c_str(), params_of(tr), format_number(peak_rss_mib()).c_str(), dev_json.c_str());
   } else {
-    std::printf("%s: %d steps after %d warm-up, median %.3f ms/step (min %.3f, max %.3f), %.0f %s/s, %zu params, peak RSS %.1f MiB\n",
+    std::printf("%s: %d steps after %d warm-up, median %.3f ms/step (min %.3f, max %.3f), %.0f %s/s, %zu params, peak RSS %.1f MiB",
                 name.c_str(), steps, warm, median, ms.front(), ms.back(), per_s, cfg.is_gpt() ? "tokens" : "samples",
-                tr.model().num_params(), peak_rss_mib());
+                params_of(tr), peak_rss_mib());
+    if (!device.empty()) std::printf(", on %s (%s), peak device memory %.1f MiB", device.c_str(), backend.c_str(), peak_device_mib());
+    std::printf("\n");
   }
   return 0;
 }
@@ -273,11 +348,13 @@ int main(int argc, char** argv) {
   try {
     const std::string cmd = argc > 1 ? argv[1] : "";
     if (cmd == "train")
-      return cmd_train(parse_args(argc, argv, {"--preset", "--config", "--steps", "--log", "--save", "--load", "--data"}, {"--quiet"}));
+      return cmd_train(parse_args(argc, argv, {"--preset", "--config", "--steps", "--log", "--save", "--load", "--data", "--backend"},
+                                  {"--quiet", "--tf32"}));
     if (cmd == "sample")
       return cmd_sample(parse_args(argc, argv, {"--load", "--prompt", "--tokens", "--temperature", "--top-k", "--seed"}, {}));
     if (cmd == "bench")
-      return cmd_bench(parse_args(argc, argv, {"--preset", "--config", "--steps", "--warmup", "--data"}, {"--json"}));
+      return cmd_bench(parse_args(argc, argv, {"--preset", "--config", "--steps", "--warmup", "--data", "--backend"},
+                                  {"--json", "--tf32"}));
     if (cmd == "presets") {
       parse_args(argc, argv, {}, {});
       for (const auto& n : preset_names()) std::printf("%s\n", n.c_str());
