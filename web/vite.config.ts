@@ -32,6 +32,7 @@ export default defineConfig({
         // Every script lives in assets/ (src/site.ts finds the site root from there); the element
         // keeps a name without a hash so a blog can link it for good.
         entryFileNames: (chunk) => (chunk.name === 'resnorm-playground' ? 'assets/resnorm-playground.js' : 'assets/[name]-[hash].js'),
+        chunkFileNames: 'assets/playground-[hash].js',
       },
     },
   },
