@@ -75,6 +75,9 @@ await trainScenario('compare4_mlp_residual_deep',
   'mode=compare&runs=4&preset=mlp-residual-deep&steps=1000000&eval=0&b.norm=rmsnorm&c.placement=post&d.residual=rezero', { runs: 4 });
 await trainScenario('compare4_mlp_spiral',
   'mode=compare&runs=4&preset=mlp-spiral&steps=1000000&eval=0&b.norm=rmsnorm&c.placement=post&d.residual=rezero', { runs: 4 });
+// Control: the same four workers with only the loss chart drawn, to separate drawing from CPU contention.
+await trainScenario('compare4_mlp_residual_deep_loss_chart_only',
+  'mode=compare&runs=4&preset=mlp-residual-deep&steps=1000000&eval=0&b.norm=rmsnorm&c.placement=post&d.residual=rezero&panels=loss', { runs: 4 });
 await trainScenario('single_gpt_tiny', 'preset=gpt-tiny&steps=1000000', { runs: 1 });
 
 // First paint of the example post: a fresh page each time; the first load has a cold cache.

@@ -52,7 +52,7 @@ export interface AppOptions {
 /** Fields tucked under "More settings" (all still editable). */
 const ADVANCED = new Set(['beta1', 'beta2', 'opt_eps', 'momentum', 'min_lr', 'eval_batches', 'samples', 'test', 'eval']);
 const SPEEDS = [0, 2000, 500, 100, 20];
-const DRAW_INTERVAL_MS = 80;
+const DRAW_INTERVAL_MS = 66;
 
 interface PanelParts {
   loss?: LineChart;
