@@ -2,7 +2,11 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -56,6 +60,21 @@ inline double scaled_err(const std::vector<float>& a, const std::vector<float>& 
     if (!(d <= worst)) worst = d;  // NaN is the worst
   }
   return worst / scale;
+}
+
+// The tiny Shakespeare text: $RESNORM_DATA (a file) or the build's web/public/data copy.
+inline const std::string& shakespeare() {
+  static std::string text;
+  if (text.empty()) {
+    const char* env = std::getenv("RESNORM_DATA");
+    const std::string path = env && *env ? env : std::string(RESNORM_DATA_DIR) + "/tinyshakespeare.txt";
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    text = ss.str();
+    if (text.empty()) throw std::runtime_error("cannot read " + path + " (set RESNORM_DATA to the text file)");
+  }
+  return text;
 }
 
 inline std::vector<int> random_ints(size_t n, int hi, uint64_t seed) {

@@ -4,10 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include "backend_trainer.h"
+#include "cuda_testing.h"
 #include "host_ops.h"
 #include "model.h"
 #include "plan_executor.h"
@@ -15,19 +14,10 @@
 #include "trainer.h"
 
 using namespace resnorm;
+using resnorm_test::shakespeare;
 
 namespace {
 
-std::string shakespeare() {
-  static std::string text;
-  if (text.empty()) {
-    std::ifstream f(std::string(RESNORM_DATA_DIR) + "/tinyshakespeare.txt", std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    text = ss.str();
-  }
-  return text;
-}
 
 // Worst |a - b| / max(|a|, |b|, floor) over n elements.
 double rel_err(const float* a, const float* b, size_t n, double floor) {

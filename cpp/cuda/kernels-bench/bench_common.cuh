@@ -48,6 +48,12 @@ inline Args parse(int argc, char** argv) {
       std::exit(2);
     }
   }
+  int devices = 0;
+  const cudaError_t e = cudaGetDeviceCount(&devices);
+  if (e != cudaSuccess || devices == 0) {
+    std::fprintf(stderr, "no CUDA device (%s): nothing measured\n", e != cudaSuccess ? cudaGetErrorString(e) : "0 devices");
+    std::exit(77);
+  }
   return a;
 }
 
@@ -145,9 +151,9 @@ struct Reporter {
   Reporter(const Args& a, std::string op_name, std::string bytes_counted, size_t copy_bytes)
       : args(a), op(std::move(op_name)), counted(std::move(bytes_counted)) {
     copy = copy_gbps(copy_bytes, std::max(10, a.reps / 2));
-    if (!a.json)
-      std::printf("%s  N=%d C=%d on %s; device-to-device copy %.0f GB/s (read + write); GB/s counts %s\n", op.c_str(),
-                  a.N, a.C, gpu_name().c_str(), copy, counted.c_str());
+    std::fprintf(a.json ? stderr : stdout,
+                 "%s  N=%d C=%d on %s; device-to-device copy %.0f GB/s (read + write); GB/s counts %s\n", op.c_str(),
+                 a.N, a.C, gpu_name().c_str(), copy, counted.c_str());
   }
   bool wanted(int v) const { return args.version == 0 || args.version == v; }
   // Validation first: a version that disagrees with the CPU reference is reported and not timed.
@@ -166,12 +172,14 @@ struct Reporter {
                   "\"bytes_counted\":\"%s\"}\n",
                   op.c_str(), v, name, args.N, args.C, gpu_name().c_str(), ok ? "true" : "false", err, tol, ms, gbps,
                   copy, ok ? gbps / copy : 0.0, counted.c_str());
-    else if (ok)
-      std::printf("  v%d %-44s %8.4f ms %7.0f GB/s  %5.1f%% of copy   (max err %.2g)\n", v, name, ms, gbps,
-                  100.0 * gbps / copy, err);
+    FILE* human = args.json ? stderr : stdout;  // with --json: JSON lines on stdout, the table on stderr
+    if (ok)
+      std::fprintf(human, "  v%d %-50s %8.4f ms %7.0f GB/s  %5.1f%% of copy   (max err %.2g)\n", v, name, ms, gbps,
+                   100.0 * gbps / copy, err);
     else
-      std::printf("  v%d %-44s INVALID: max err %.3g > %.3g, not timed\n", v, name, err, tol);
+      std::fprintf(human, "  v%d %-50s INVALID: max err %.3g > %.3g, not timed\n", v, name, err, tol);
     std::fflush(stdout);
+    std::fflush(stderr);
   }
   int exit_code() const { return failures ? 1 : 0; }
 };

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The one prepared GPU script of issue 5: builds the cuda preset, runs the [cuda] tests, the kernel
+# benchmarks, `resnorm bench --backend cuda` for gpt-tiny and gpt-small, and the PyTorch reference
+# (eager, torch.compile) on the same GPU, writing everything under $OUT (bench/results/cuda when unset).
+#
+#   here, once:        bash bench/cuda/prepare-deps.sh      (Eigen/Catch2 headers into .deps, the text)
+#   on the GPU box:    bash bench/cuda/run.sh               (carry .deps and web/public/data/tinyshakespeare.txt)
+#
+# STAGES (default "env build test ours kernels torch") picks stages; each has a time limit and its own log,
+# and a failed stage does not stop the others. Results appear as they are made, so a run cut short
+# still leaves what it measured. $OUT/summary.md is the side-by-side table; $OUT/status.txt the stages.
+# Under a 10-minute limit per command, split it in two calls on the same warm machine (the build stays):
+#   STAGES="env build test ours" bash bench/cuda/run.sh        (build ~2-4 min on 16 cores, tests ~1 min)
+#   STAGES="kernels torch" bash bench/cuda/run.sh              (kernel benches ~2 min, PyTorch ~3-4 min)
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+OUT="${OUT:-$root/bench/results/cuda}"
+mkdir -p "$OUT"
+STAGES="${STAGES:-env build test ours kernels torch}"
+JOBS="${JOBS:-$(nproc 2>/dev/null || echo 4)}"
+PY="${PYTHON:-python3}"
+build="$root/build/cuda"
+data="$root/web/public/data/tinyshakespeare.txt"
+export RESNORM_DATA="$data"
+touch "$OUT/status.txt"  # appended to by every call
+
+note() { printf '%s\n' "$*" | tee -a "$OUT/status.txt"; }
+stage() {  # stage NAME LIMIT_SECONDS COMMAND...
+  local name="$1" limit="$2"; shift 2
+  case " $STAGES " in *" $name "*) ;; *) return 0 ;; esac
+  local t0=$SECONDS rc
+  echo "=== $name (limit ${limit}s)"
+  timeout --signal=TERM --kill-after=10 "$limit" "$@" > >(tee "$OUT/$name.log") 2>&1
+  rc=$?
+  note "$name: rc=$rc, $((SECONDS - t0)) s"
+  return $rc
+}
+
+do_env() {
+  date -u +%Y-%m-%dT%H:%M:%SZ
+  git -C "$root" rev-parse HEAD 2>/dev/null || true
+  nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm,clocks.max.mem --format=csv 2>&1 || true
+  nvcc --version 2>/dev/null | tail -1 || /usr/local/cuda/bin/nvcc --version | tail -1
+  cmake --version | head -1
+  ninja --version 2>/dev/null | sed 's/^/ninja /' || true
+  "$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available())' 2>&1 || true
+  [ -f .deps/eigen3/Eigen/Core ] || echo "WARNING: .deps/eigen3 missing (bash bench/cuda/prepare-deps.sh here, then carry .deps)"
+  [ -f .deps/catch2/catch.hpp ] || echo "WARNING: .deps/catch2 missing"
+  [ -s "$data" ] || echo "WARNING: $data missing (carry it)"
+}
+
+do_build() {
+  local deps=()
+  [ -f .deps/eigen3/Eigen/Core ] && deps+=("-DEIGEN3_INCLUDE_DIR=$root/.deps/eigen3")
+  [ -f .deps/catch2/catch.hpp ] && deps+=("-DCATCH2_INCLUDE_DIR=$root/.deps")
+  local nvcc=/usr/local/cuda/bin/nvcc
+  [ -x "$nvcc" ] || nvcc="$(command -v nvcc)"
+  if ! cmake --preset cuda -DCMAKE_CUDA_COMPILER="$nvcc" "${deps[@]}"; then
+    echo "cmake --preset cuda failed (CMake older than 3.25?); configuring with the preset's variables"
+    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRESNORM_NATIVE_ARCH=ON -DRESNORM_CUDA=ON \
+      -DCMAKE_CUDA_COMPILER="$nvcc" -DCMAKE_CUDA_ARCHITECTURES="90-real;90-virtual" "${deps[@]}" || return 1
+  fi
+  cmake --build "$build" -j "$JOBS"
+}
+
+do_test() {
+  local rc=0
+  "$build/resnorm_cuda_tests" "[cuda]" --durations yes -r console || rc=1
+  "$build/resnorm_cuda_tests" "[cuda]" -r junit -o "$OUT/cuda_tests.junit.xml" > /dev/null 2>&1 || true
+  "$build/resnorm_cuda_tests" "[cuda-host]" || rc=1
+  return $rc
+}
+
+do_ours() {
+  local rc=0 f="$OUT/ours.jsonl"
+  : > "$f"
+  for p in gpt-tiny gpt-small; do
+    local steps=50; [ "$p" = gpt-small ] && steps=20
+    "$build/resnorm" bench --backend cuda --preset "$p" --steps "$steps" --warmup 10 --json --data "$data" >> "$f" || rc=1
+    "$build/resnorm" bench --backend cuda --preset "$p" --steps "$steps" --warmup 10 --json --data "$data" --tf32 >> "$f" || rc=1
+  done
+  # Without CUDA graphs (launch cost visible) and the CPU core on this machine's CPU, for reference.
+  RESNORM_CUDA_GRAPHS=0 "$build/resnorm" bench --backend cuda --preset gpt-tiny --steps 50 --warmup 10 --data "$data" | sed 's/^/no graphs: /' || rc=1
+  "$build/resnorm" bench --preset gpt-tiny --steps 10 --warmup 2 --data "$data" | sed 's/^/cpu: /' || true
+  # A short training run on the GPU: losses beside a CPU run of the same preset and seed.
+  "$build/resnorm" train --backend cuda --preset gpt-tiny --steps 200 --quiet --data "$data" --log "$OUT/train_gpu.jsonl" || rc=1
+  "$build/resnorm" train --preset gpt-tiny --steps 200 --quiet --data "$data" --log "$OUT/train_cpu.jsonl" || true
+  cat "$f"
+  return $rc
+}
+
+do_kernels() { bash "$root/cpp/cuda/kernels-bench/run.sh" "$OUT/kernels"; }
+
+do_torch() {
+  "$PY" "$root/bench/torch_gpu_bench.py" --out "$OUT/torch_gpu.json" --resnorm "$build/resnorm" \
+    --ours "$OUT/ours.jsonl" --kernels "$OUT/kernels" --data "$data" | tee "$OUT/summary.md"
+}
+
+stage env 30 bash -c "$(declare -f do_env); root='$root'; data='$data'; PY='$PY'; do_env"
+stage build 300 bash -c "$(declare -f do_build); root='$root'; build='$build'; JOBS='$JOBS'; cd '$root'; do_build" ||
+  note "build failed: see $OUT/build.log"
+if [ -x "$build/resnorm_cuda_tests" ]; then
+  stage test 180 bash -c "$(declare -f do_test); build='$build'; OUT='$OUT'; do_test"
+  stage ours 120 bash -c "$(declare -f do_ours); build='$build'; OUT='$OUT'; data='$data'; do_ours"
+  stage kernels 150 bash -c "$(declare -f do_kernels); root='$root'; OUT='$OUT'; do_kernels"
+fi
+stage torch 270 bash -c "$(declare -f do_torch); root='$root'; build='$build'; OUT='$OUT'; data='$data'; PY='$PY'; do_torch"
+echo "=== done; results in $OUT"
+cat "$OUT/status.txt"
