@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(g++ cmake ninja-build ccache libeigen3-dev catch2 emscripten wabt chromium python3-torch libopenblas0-pthread)
+APT_PACKAGES=(g++ cmake ninja-build ccache libeigen3-dev catch2 emscripten wabt chromium fonts-wqy-microhei python3-torch libopenblas0-pthread)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

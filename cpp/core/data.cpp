@@ -27,6 +27,8 @@ Dataset2D make_dataset(const DataConfig& cfg, uint32_t seed) {
   std::vector<int> ys;
   xs.reserve(2 * static_cast<size_t>(n));
   ys.reserve(static_cast<size_t>(n));
+  // Random draws go into named locals before a call: the order in which a call's arguments are evaluated
+  // is unspecified (g++ goes right to left, clang left to right), and the datasets must match across builds.
   auto noise = [&] { return sigma * rng.normal(); };
   const std::string& name = cfg.name;
   if (name == "spiral") {  // two arms, 1.75 turns each
@@ -35,27 +37,31 @@ Dataset2D make_dataset(const DataConfig& cfg, uint32_t seed) {
       for (int i = 0; i < (arm ? n - half : half); ++i) {
         const double r = static_cast<double>(i) / half;
         const double t = 1.75 * r * 2 * kPi + arm * kPi;
-        add_point(xs, ys, r * std::sin(t) + noise(), r * std::cos(t) + noise(), arm);
+        const double nx = noise(), ny = noise();
+        add_point(xs, ys, r * std::sin(t) + nx, r * std::cos(t) + ny, arm);
       }
   } else if (name == "circle") {  // disc of radius 0.5 inside a ring 0.7..1
     for (int i = 0; i < n; ++i) {
       const int label = i % 2;
       const double r = label ? 0.7 + 0.3 * rng.uniform() : 0.5 * rng.uniform();
       const double t = 2 * kPi * rng.uniform();
-      add_point(xs, ys, r * std::sin(t) + noise(), r * std::cos(t) + noise(), label);
+      const double nx = noise(), ny = noise();
+      add_point(xs, ys, r * std::sin(t) + nx, r * std::cos(t) + ny, label);
     }
   } else if (name == "xor") {  // quadrants, kept a little away from the axes
     for (int i = 0; i < n; ++i) {
       double x = rng.uniform(-1.0f, 1.0f), y = rng.uniform(-1.0f, 1.0f);
       x += x > 0 ? 0.05 : -0.05;
       y += y > 0 ? 0.05 : -0.05;
-      add_point(xs, ys, x + noise(), y + noise(), x * y >= 0 ? 0 : 1);
+      const double nx = noise(), ny = noise();
+      add_point(xs, ys, x + nx, y + ny, x * y >= 0 ? 0 : 1);
     }
   } else if (name == "gauss") {  // two Gaussian blobs
     for (int i = 0; i < n; ++i) {
       const int label = i % 2;
       const double c = label ? -0.45 : 0.45, s = 0.2 + sigma;
-      add_point(xs, ys, c + s * rng.normal(), c + s * rng.normal(), label);
+      const double gx = rng.normal(), gy = rng.normal();
+      add_point(xs, ys, c + s * gx, c + s * gy, label);
     }
   } else if (name == "moons") {  // two interleaving half circles, scaled into [-1, 1]
     for (int i = 0; i < n; ++i) {
@@ -63,13 +69,15 @@ Dataset2D make_dataset(const DataConfig& cfg, uint32_t seed) {
       const double t = kPi * rng.uniform();
       double x = label ? 1.0 - std::cos(t) : std::cos(t);
       double y = label ? 0.5 - std::sin(t) : std::sin(t);
-      add_point(xs, ys, (x - 0.5) / 1.5 + noise(), (y - 0.25) / 1.5 + noise(), label);
+      const double nx = noise(), ny = noise();
+      add_point(xs, ys, (x - 0.5) / 1.5 + nx, (y - 0.25) / 1.5 + ny, label);
     }
   } else if (name == "checkerboard") {  // 4x4 board over [-1, 1]^2
     for (int i = 0; i < n; ++i) {
       const double x = rng.uniform(-1.0f, 1.0f), y = rng.uniform(-1.0f, 1.0f);
       const int cx = std::min(3, static_cast<int>((x + 1.0) * 2.0)), cy = std::min(3, static_cast<int>((y + 1.0) * 2.0));
-      add_point(xs, ys, x + noise(), y + noise(), (cx + cy) % 2);
+      const double nx = noise(), ny = noise();
+      add_point(xs, ys, x + nx, y + ny, (cx + cy) % 2);
     }
   } else {
     throw Error("data: \"" + name + "\" is not a 2-D dataset");

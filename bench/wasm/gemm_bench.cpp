@@ -1,0 +1,90 @@
+// GEMM throughput of the core's Eigen products at the shapes the presets use, one source for every build:
+// wasm (embind `runAll()`, driven by bench/wasm/bench.mjs in Node and Chromium) and native (`main`, printing JSON).
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "trainer.h"  // resnorm::configure_eigen: the same cache sizes the Trainer uses
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten/bind.h>
+#endif
+
+namespace {
+
+using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+struct Shape {
+  const char* name;  // where the shape comes from
+  int N, IC, OC;     // y[N,OC] = x[N,IC] * W[OC,IC]^T, as linear_forward
+};
+
+// The forward products of the presets (the backward ones are the same sizes, transposed).
+const Shape kShapes[] = {
+    {"mlp-spiral fc 32x32, batch 32", 32, 32, 32},
+    {"mlp-*-deep fc 64x64, batch 64", 64, 64, 64},
+    {"gpt-tiny qkv 128->384, 12x64 tokens", 768, 128, 384},
+    {"gpt-tiny mlp 128->512, 12x64 tokens", 768, 128, 512},
+    {"gpt-tiny proj 512->128, 12x64 tokens", 768, 512, 128},
+    {"square 256", 256, 256, 256},
+    {"square 512", 512, 512, 512},
+};
+
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Median GFLOP/s of `reps` timed batches, each at least ~min_ms long, after a warm-up batch.
+double gemm_gflops(const Shape& s, double min_ms, int reps) {
+  RowMat x = RowMat::Random(s.N, s.IC), w = RowMat::Random(s.OC, s.IC), y(s.N, s.OC);
+  auto once = [&] { y.noalias() = x * w.transpose(); };
+  // Calibrate the inner count so one batch lasts ~min_ms (also warms caches and the JIT).
+  int inner = 1;
+  for (;;) {
+    const double t0 = now_ms();
+    for (int i = 0; i < inner; ++i) once();
+    const double dt = now_ms() - t0;
+    if (dt >= min_ms || inner >= (1 << 24)) break;
+    inner *= dt < min_ms / 8 ? 8 : 2;
+  }
+  std::vector<double> rates;
+  for (int r = 0; r < reps; ++r) {
+    const double t0 = now_ms();
+    for (int i = 0; i < inner; ++i) once();
+    const double dt = now_ms() - t0;
+    rates.push_back(2.0 * s.N * s.IC * s.OC * inner / (dt * 1e6));
+  }
+  std::sort(rates.begin(), rates.end());
+  volatile float sink = y(0, 0);  // keep the products alive
+  (void)sink;
+  return rates[rates.size() / 2];
+}
+
+std::string run_all(double min_ms, int reps) {
+  resnorm::configure_eigen();
+  std::string out = "[";
+  for (const Shape& s : kShapes) {
+    char row[256];
+    std::snprintf(row, sizeof row, "%s{\"shape\":\"%s\",\"N\":%d,\"IC\":%d,\"OC\":%d,\"gflops\":%.3f}", out.size() > 1 ? "," : "",
+                  s.name, s.N, s.IC, s.OC, gemm_gflops(s, min_ms, reps));
+    out += row;
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+#ifdef __EMSCRIPTEN__
+EMSCRIPTEN_BINDINGS(gemm_bench) { emscripten::function("runAll", &run_all); }
+#else
+int main(int argc, char** argv) {
+  const double min_ms = argc > 1 ? std::atof(argv[1]) : 100.0;
+  const int reps = argc > 2 ? std::atoi(argv[2]) : 7;
+  std::printf("%s\n", run_all(min_ms, reps).c_str());
+  return 0;
+}
+#endif

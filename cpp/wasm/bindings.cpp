@@ -1,0 +1,191 @@
+// embind registration of the core's Trainer for JavaScript: type conversion only (C++ structs and vectors
+// to JS objects and typed-array copies, C++ exceptions to JS Errors). web/src/engine/wasm.ts mirrors it.
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <cstdint>
+#include <exception>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "trainer.h"
+
+using emscripten::val;
+
+namespace {
+
+// Every entry point runs inside guard(): a C++ exception becomes a JS Error carrying what(), so callers
+// see "config: model.depth = 0 is out of range ..." rather than a pointer or an abort. The message is
+// copied out of the catch block first so the C++ exception object is released before the JS throw.
+template <class F>
+auto guard(F&& f) -> decltype(f()) {
+  std::string msg;
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    msg = "out of memory";
+  } catch (const std::exception& e) {
+    msg = e.what();
+  } catch (...) {
+    msg = "unknown C++ exception";
+  }
+  val::global("Error").new_(val(msg)).throw_();
+}
+
+// Copies (not views): a view would detach as soon as wasm memory grows.
+val f32_copy(const float* p, size_t n) { return val(emscripten::typed_memory_view(n, p)).call<val>("slice"); }
+val f32_copy(const std::vector<float>& v) { return f32_copy(v.data(), v.size()); }
+val i32_copy(const std::vector<int>& v) { return val(emscripten::typed_memory_view(v.size(), v.data())).call<val>("slice"); }
+val u8_copy(const std::vector<uint8_t>& v) { return val(emscripten::typed_memory_view(v.size(), v.data())).call<val>("slice"); }
+
+val to_js(const resnorm::StepStats& s) {
+  val o = val::object();
+  o.set("step", s.step);
+  o.set("loss", s.loss);
+  o.set("lr", s.lr);
+  o.set("gradNorm", s.grad_norm);
+  o.set("ms", s.ms);
+  o.set("diverged", s.diverged);
+  o.set("divergence", s.divergence);
+  o.set("blockGradNorm", f32_copy(s.block_grad_norm));
+  o.set("blockActRms", f32_copy(s.block_act_rms));
+  o.set("updateRatio", f32_copy(s.update_ratio));
+  o.set("attnEntropy", f32_copy(s.attn_entropy));
+  return o;
+}
+
+val to_js(const resnorm::EvalStats& e) {
+  val o = val::object();
+  o.set("trainLoss", e.train_loss);
+  o.set("valLoss", e.val_loss);
+  o.set("trainAccuracy", e.train_accuracy);
+  o.set("accuracy", e.accuracy);
+  return o;
+}
+
+std::vector<uint8_t> bytes_from_js(const val& bytes) { return emscripten::convertJSArrayToNumberVector<uint8_t>(bytes); }
+
+// --- Trainer ------------------------------------------------------------------------------------------
+
+resnorm::Trainer* make_trainer(const std::string& config_json, const std::string& text, const std::string& vocab) {
+  return guard([&] { return new resnorm::Trainer(resnorm::config_from_string(config_json), text, vocab); });
+}
+
+// n steps; one stats object per step, in order.
+val step(resnorm::Trainer& t, int n) {
+  return guard([&] {
+    val out = val::array();
+    for (int i = 0; i < n; ++i) out.call<void>("push", to_js(t.step()));
+    return out;
+  });
+}
+
+val evaluate(resnorm::Trainer& t) { return guard([&] { return to_js(t.evaluate()); }); }
+int steps_done(const resnorm::Trainer& t) { return t.steps_done(); }
+double num_params(const resnorm::Trainer& t) { return static_cast<double>(t.model().num_params()); }
+double bytes(const resnorm::Trainer& t) { return static_cast<double>(t.bytes()); }
+std::string config_json(const resnorm::Trainer& t) { return resnorm::config_to_json(t.config()).dump(); }
+std::string vocab(const resnorm::Trainer& t) { return t.vocab(); }
+
+val dataset(const resnorm::Trainer& t) {
+  const resnorm::Dataset2D& d = t.dataset();
+  val o = val::object();
+  o.set("xTrain", f32_copy(d.x_train));
+  o.set("yTrain", i32_copy(d.y_train));
+  o.set("xTest", f32_copy(d.x_test));
+  o.set("yTest", i32_copy(d.y_test));
+  return o;
+}
+
+// The optimiser part of a whole config (JSON) is applied; the rest of it is validated and ignored.
+void set_optim(resnorm::Trainer& t, const std::string& config_json) {
+  guard([&] { t.set_optim(resnorm::config_from_string(config_json).optim); });
+}
+
+val grid(resnorm::Trainer& t, int res, float lo, float hi) {
+  return guard([&] {
+    std::vector<float> out(res > 0 && res <= 1024 ? static_cast<size_t>(res) * res : 0);
+    t.predict_grid(out.data(), res, lo, hi);
+    return f32_copy(out);
+  });
+}
+
+val logits(resnorm::Trainer& t, const std::string& text) { return guard([&] { return f32_copy(t.logits(t.encode(text))); }); }
+
+val attention(resnorm::Trainer& t, const std::string& text, int layer) {
+  return guard([&] { return f32_copy(t.attention_map(t.encode(text), layer)); });
+}
+
+std::string sample(resnorm::Trainer& t, const std::string& prompt, int tokens, double temperature, int top_k, double seed) {
+  return guard([&] { return t.sample(prompt, tokens, temperature, top_k, static_cast<uint32_t>(seed)); });
+}
+
+val save(const resnorm::Trainer& t) { return guard([&] { return u8_copy(t.save()); }); }
+
+void load(resnorm::Trainer& t, const val& bytes) {
+  guard([&] {
+    const std::vector<uint8_t> b = bytes_from_js(bytes);
+    t.load(b.data(), b.size());
+  });
+}
+
+// --- free functions -----------------------------------------------------------------------------------
+
+val preset_names() {
+  val out = val::array();
+  for (const std::string& n : resnorm::preset_names()) out.call<void>("push", n);
+  return out;
+}
+
+std::string preset_json(const std::string& name) { return guard([&] { return resnorm::preset_json(name); }); }
+
+// Validates a config and returns it with every default filled in (what `resnorm show` prints).
+std::string normalize_config(const std::string& json) {
+  return guard([&] { return resnorm::config_to_json(resnorm::config_from_string(json)).dump(); });
+}
+
+val checkpoint_info(const val& bytes) {
+  return guard([&] {
+    const std::vector<uint8_t> b = bytes_from_js(bytes);
+    const resnorm::CheckpointInfo info = resnorm::read_checkpoint_info(b.data(), b.size());
+    val o = val::object();
+    o.set("config", resnorm::config_to_json(info.config).dump());
+    o.set("vocab", info.vocab);
+    o.set("step", info.step);
+    return o;
+  });
+}
+
+// Test hook: executes a wasm `unreachable`, the same trap a C++ bug would raise, so tests can check that
+// the worker reports a crash and restarts.
+void debug_trap() { __builtin_trap(); }
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(resnorm) {
+  using namespace emscripten;
+  class_<resnorm::Trainer>("Trainer")
+      .constructor(&make_trainer, allow_raw_pointers())
+      .function("step", &step)
+      .function("evaluate", &evaluate)
+      .function("stepsDone", &steps_done)
+      .function("numParams", &num_params)
+      .function("bytes", &bytes)
+      .function("configJson", &config_json)
+      .function("vocab", &vocab)
+      .function("dataset", &dataset)
+      .function("setOptim", &set_optim)
+      .function("grid", &grid)
+      .function("logits", &logits)
+      .function("attention", &attention)
+      .function("sample", &sample)
+      .function("save", &save)
+      .function("load", &load);
+  function("presetNames", &preset_names);
+  function("presetJson", &preset_json);
+  function("normalizeConfig", &normalize_config);
+  function("checkpointInfo", &checkpoint_info);
+  function("debugTrap", &debug_trap);
+}

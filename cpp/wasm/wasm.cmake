@@ -1,0 +1,89 @@
+# WebAssembly build of the core (included by CMakeLists.txt under if(EMSCRIPTEN)): the flags that make
+# Eigen vectorize through Emscripten's SSE-to-wasm-SIMD mapping, C++ exceptions, and the embind module.
+# Presets "wasm" and "wasm-nosimd" (CMakePresets.json) select RESNORM_WASM_SIMD; see TOOLCHAIN.md.
+
+option(RESNORM_WASM_SIMD "Build with 128-bit wasm SIMD (Eigen through the SSE4.1 mapping)" ON)
+set(RESNORM_WASM_PUBLISH_DIR "" CACHE PATH "If set, copy resnorm.mjs + resnorm.wasm here after linking")
+
+# resnorm::Error must reach JavaScript with its message: JS-based exception handling (the only kind
+# whose libraries Debian's frozen Emscripten cache holds). The flags go on everything that links the core.
+target_compile_options(resnorm_core PUBLIC -fexceptions)
+target_link_options(resnorm_core INTERFACE -fexceptions)
+
+# Bulk memory (every browser since 2020, Node >= 12.5): memset/memcpy become memory.fill/memory.copy
+# instead of byte loops; zeroing the gradient blocks was the largest cost of a step without it.
+# Core only (PRIVATE): embind's headers use thread_local, which wasm-ld refuses in a bulk-memory
+# object unless atomics (threads) are on too.
+target_compile_options(resnorm_core PRIVATE -mbulk-memory)
+target_link_options(resnorm_core INTERFACE -mbulk-memory)
+
+if(RESNORM_WASM_SIMD)
+  # -msse4.1 lets Eigen see SSE and emit Packet4f code that Emscripten maps onto wasm SIMD.
+  # simd-shim/ holds an empty mmintrin.h (clang's refuses non-x86), searched before the system one;
+  # -fgnuc-version=5.13 steers Eigen away from inline-asm constraints that fail for wasm.
+  target_compile_options(resnorm_core PUBLIC -msimd128 -msse4.1 -fgnuc-version=5.13)
+  target_include_directories(resnorm_core SYSTEM BEFORE PUBLIC "${CMAKE_CURRENT_LIST_DIR}/simd-shim")
+  target_link_options(resnorm_core INTERFACE -msimd128)
+endif()
+
+# Code that runs once per config or checkpoint (parsing, validation, safetensors, dataset generation)
+# is compiled for size; the ops, model, optimiser and train step keep -O3. Saves ~10 KB gzipped.
+set_source_files_properties(cpp/core/config.cpp cpp/core/json.cpp cpp/core/checkpoint.cpp cpp/core/data.cpp
+                            PROPERTIES COMPILE_OPTIONS "-Oz")
+
+# One ES module + .wasm for browsers (main thread or worker) and Node alike. No eval/new Function in the
+# glue (strict CSP), no filesystem (nothing in the API touches files), memory grows on demand.
+add_executable(resnorm_wasm "${CMAKE_CURRENT_LIST_DIR}/bindings.cpp")
+target_link_libraries(resnorm_wasm PRIVATE resnorm_core)
+set_target_properties(resnorm_wasm PROPERTIES OUTPUT_NAME resnorm SUFFIX ".mjs")
+target_link_options(resnorm_wasm PRIVATE
+  --bind
+  -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createResnorm
+  -sENVIRONMENT=web,worker,node
+  -sDYNAMIC_EXECUTION=0
+  -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2GB
+  -sFILESYSTEM=0
+  -sINCOMING_MODULE_JS_API=[wasmBinary,locateFile,instantiateWasm,print,printErr,onAbort]
+  -sEXPORTED_RUNTIME_METHODS=[]
+  -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0  # don't install process-wide handlers in a host app
+  -Oz  # binaryen size passes (after CMake's -O3): keeps .wasm + glue under the 150 KB gzip budget
+)
+target_compile_options(resnorm_wasm PRIVATE -Oz)
+if(RESNORM_WASM_PUBLISH_DIR)
+  add_custom_command(TARGET resnorm_wasm POST_BUILD
+    COMMAND ${CMAKE_COMMAND} -E make_directory "${RESNORM_WASM_PUBLISH_DIR}"
+    COMMAND ${CMAKE_COMMAND} -E copy_if_different
+            "$<TARGET_FILE_DIR:resnorm_wasm>/resnorm.mjs" "$<TARGET_FILE_DIR:resnorm_wasm>/resnorm.wasm"
+            "${RESNORM_WASM_PUBLISH_DIR}"
+    VERBATIM)
+endif()
+
+# GEMM micro-benchmark (bench/wasm/gemm_bench.cpp), the wasm half of `npm run bench`.
+if(EXISTS "${CMAKE_SOURCE_DIR}/bench/wasm/gemm_bench.cpp")
+  add_executable(resnorm_gemm_bench "${CMAKE_SOURCE_DIR}/bench/wasm/gemm_bench.cpp")
+  target_link_libraries(resnorm_gemm_bench PRIVATE resnorm_core)
+  set_target_properties(resnorm_gemm_bench PROPERTIES OUTPUT_NAME gemm_bench SUFFIX ".mjs")
+  target_link_options(resnorm_gemm_bench PRIVATE
+    --bind -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createGemmBench -sENVIRONMENT=web,worker,node
+    -sDYNAMIC_EXECUTION=0 -sALLOW_MEMORY_GROWTH=1 -sFILESYSTEM=0)
+endif()
+
+# Catch2's headers live in /usr/include, and `-isystem /usr/include` would put glibc's headers in front of
+# the wasm sysroot's. Give the tests a folder holding only catch2/ (a link) instead.
+if(RESNORM_BUILD_TESTS AND CATCH2_INCLUDE_DIR STREQUAL "/usr/include" AND EXISTS "/usr/include/catch2/catch.hpp")
+  set(_resnorm_catch2 "${CMAKE_BINARY_DIR}/catch2-include")
+  file(MAKE_DIRECTORY "${_resnorm_catch2}")
+  if(NOT EXISTS "${_resnorm_catch2}/catch2")
+    file(CREATE_LINK "/usr/include/catch2" "${_resnorm_catch2}/catch2" SYMBOLIC)
+  endif()
+  set(CATCH2_INCLUDE_DIR "${_resnorm_catch2}")  # normal variable: shadows the cache entry in this build only
+endif()
+
+# package.json says "type": "module", so Node would read the test runner's CommonJS glue (resnorm_tests.js)
+# as an ES module and fail on __dirname. Name it .cjs. Deferred: the target is created after this file.
+function(_resnorm_wasm_tests_as_cjs)
+  if(TARGET resnorm_tests)
+    set_target_properties(resnorm_tests PROPERTIES SUFFIX ".cjs")
+  endif()
+endfunction()
+cmake_language(DEFER CALL _resnorm_wasm_tests_as_cjs)
