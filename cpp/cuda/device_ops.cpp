@@ -56,6 +56,7 @@ class DeviceOps final : public ModelOps {
   }
 
   ~DeviceOps() override {
+    if (ctx_.stream) cudaStreamSynchronize(ctx_.stream);  // nothing of ours may still be running
     forget_graphs();
     cuda::destroy_caches(ctx_.caches);
     for (void* p : std::vector<void*>(live_.begin(), live_.end())) release(p);
@@ -118,7 +119,8 @@ class DeviceOps final : public ModelOps {
       release(const_cast<float*>(ctx_.ones));
       auto* ones = static_cast<float*>(alloc(sizeof(float) * rows));
       const std::vector<float> host(static_cast<size_t>(rows), 1.0f);
-      RESNORM_CUDA_CHECK(cudaMemcpy(ones, host.data(), sizeof(float) * host.size(), cudaMemcpyHostToDevice));
+      RESNORM_CUDA_CHECK(cudaMemcpyAsync(ones, host.data(), sizeof(float) * host.size(), cudaMemcpyHostToDevice, ctx_.stream));
+      RESNORM_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
       ctx_.ones = ones;
       ctx_.ones_len = static_cast<size_t>(rows);
     }

@@ -84,8 +84,9 @@ const void* const* pointer_arrays(const std::string& tag, const std::vector<Fami
         host[f * BH + static_cast<size_t>(b) * H + h] = fams[f].base + b * fams[f].per_b + h * fams[f].per_h;
   void* dev = nullptr;
   RESNORM_CUDA_CHECK(cudaMalloc(&dev, sizeof(float*) * host.size()));
-  // Synchronous copy from pageable memory: the table must be complete before any kernel reads it.
-  RESNORM_CUDA_CHECK(cudaMemcpy(dev, host.data(), sizeof(float*) * host.size(), cudaMemcpyHostToDevice));
+  // On the ops' stream, so the GEMMs after it read the finished table; then wait, as `host` goes away.
+  RESNORM_CUDA_CHECK(cudaMemcpyAsync(dev, host.data(), sizeof(float*) * host.size(), cudaMemcpyHostToDevice, ctx.stream));
+  RESNORM_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
   ctx.caches->att_ptrs[key] = dev;
   return static_cast<const void* const*>(dev);
 }
