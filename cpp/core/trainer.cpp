@@ -61,6 +61,7 @@ Trainer::Trainer(const Config& cfg, const std::string& text, const std::string& 
   tokens_.assign(static_cast<size_t>(rows), 0);
   targets_.assign(static_cast<size_t>(rows), 0);
   block_sq_.assign(static_cast<size_t>(cfg.model.depth), 0.0);
+  update_sq_.assign(static_cast<size_t>(cfg.model.depth), 0.0);
   const auto L = static_cast<size_t>(cfg.model.depth);
   stats_.block_grad_norm.assign(L, 0.0f);
   stats_.block_act_rms.assign(L, 0.0f);
@@ -163,7 +164,7 @@ void Trainer::collect_update_ratios() {
   const int L = cfg_.model.depth;
   std::vector<double>& wsq = block_sq_;  // reuse the scratch for the weights' squared norms
   std::fill(wsq.begin(), wsq.end(), 0.0);
-  std::fill(stats_.update_ratio.begin(), stats_.update_ratio.end(), 0.0f);
+  std::fill(update_sq_.begin(), update_sq_.end(), 0.0);
   for (const Slice& s : model_.slices()) {
     if (s.block < 0) continue;
     double w2 = 0.0, d2 = 0.0;
@@ -173,11 +174,11 @@ void Trainer::collect_update_ratios() {
       d2 += di * di;
     }
     wsq[static_cast<size_t>(s.block)] += w2;
-    stats_.update_ratio[static_cast<size_t>(s.block)] += static_cast<float>(d2);  // holds sum of squares for now
+    update_sq_[static_cast<size_t>(s.block)] += d2;
   }
   for (int b = 0; b < L; ++b) {
     const auto i = static_cast<size_t>(b);
-    stats_.update_ratio[i] = static_cast<float>(std::sqrt(stats_.update_ratio[i]) / (std::sqrt(wsq[i]) + 1e-12));
+    stats_.update_ratio[i] = static_cast<float>(std::sqrt(update_sq_[i]) / (std::sqrt(wsq[i]) + 1e-12));
   }
 }
 

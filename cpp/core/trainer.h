@@ -96,7 +96,8 @@ class Trainer {
   Rng batch_rng_;
   std::vector<float> points_;         // [rows,2]
   std::vector<int> tokens_, targets_; // [rows]
-  std::vector<double> block_sq_;      // scratch per block
+  std::vector<double> block_sq_;      // scratch per block: squared gradient (then weight) norms
+  std::vector<double> update_sq_;     // scratch per block: squared update norms
   StepStats stats_;
   int step_ = 0;
 };

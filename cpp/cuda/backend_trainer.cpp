@@ -167,12 +167,12 @@ const StepStats& BackendTrainer::step() {
   const double* h_act = h_w2 + nsl;
   const auto* h_ent = reinterpret_cast<const float*>(h_act + L + 1);
   std::vector<double> bsq(static_cast<size_t>(L), 0.0), bw(static_cast<size_t>(L), 0.0);
-  std::vector<float> bd(static_cast<size_t>(L), 0.0f);  // float, as Trainer::collect_update_ratios sums it
+  std::vector<double> bd(static_cast<size_t>(L), 0.0);  // double, as Trainer::collect_update_ratios sums it
   for (int i = 0; i < nsl; ++i) {
     const int b = p.slices[static_cast<size_t>(i)].block;
     if (b < 0) continue;
     bsq[static_cast<size_t>(b)] += h_slice[i];
-    bd[static_cast<size_t>(b)] += static_cast<float>(h_d2[i]);
+    bd[static_cast<size_t>(b)] += h_d2[i];
     bw[static_cast<size_t>(b)] += h_w2[i];
   }
   const double n_act = static_cast<double>(B) * T * cfg.model.width;

@@ -190,7 +190,7 @@ class ResNormModel(nn.Module):
     def forward(self, inputs, targets=None):
         if self.cfg["kind"] == "gpt":
             T = inputs.shape[1]
-            x = self.wte(inputs) + self.wpe(torch.arange(T))
+            x = self.wte(inputs) + self.wpe(torch.arange(T, device=inputs.device))
         else:
             x = self.stem(inputs)
         for b in self.blocks:
