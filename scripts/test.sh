@@ -1,15 +1,41 @@
 #!/usr/bin/env bash
 # `npm test`: sets up what is missing, then builds and runs every test suite of the project:
-# the native Catch2 suite (including the PyTorch parity tests), the same suite compiled to
-# WebAssembly under Node, the JavaScript engine tests, and the browser tests in headless Chromium.
+#   1. native Catch2 suite via ctest (ops, blocks, model, optimiser, data, config, checkpoints,
+#      determinism, learning, PyTorch parity) and the CLI test;
+#   2. the same Catch2 suite compiled to WebAssembly, run under Node;
+#   3. the JavaScript engine tests (wasm API, worker protocol, wasm/native parity) in Node;
+#   4. the engine in headless Chromium under a strict CSP;
+#   5. the playground's unit tests and its end-to-end tests in headless Chromium;
+#   6. the CUDA build (compile check; its [cuda] tests run only where a GPU is present and are
+#      reported as skipped, never passed, elsewhere).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 step() { printf '\n=== %s\n' "$*"; }
 
-step "native build"
+step "1/6 native build and tests"
 cmake --preset native -G Ninja >/dev/null
 cmake --build --preset native
-step "native tests (Catch2 via ctest)"
 ctest --test-dir build/native --output-on-failure
+
+step "2/6 WebAssembly build and the Catch2 suite under Node"
+npm run --silent test:wasm
+
+step "3/6 engine tests in Node (vitest)"
+npm run --silent test:js
+
+step "4/6 engine in headless Chromium"
+npm run --silent test:browser
+
+step "5/6 playground: unit tests and end-to-end tests in headless Chromium"
+npm run --silent test:unit
+npm run --silent test:e2e
+
+step "6/6 CUDA build (compile check)"
+if [ -x /usr/local/cuda/bin/nvcc ]; then
+  bash scripts/gpu-check.sh
+else
+  echo "SKIPPED: no nvcc at /usr/local/cuda/bin/nvcc, the CUDA build was not compiled"
+fi
+printf '\nall test suites passed\n'
