@@ -11,8 +11,8 @@ const TYPES = {
   '.json': 'application/json', '.txt': 'text/plain; charset=utf-8', '.css': 'text/css', '.map': 'application/json',
 };
 
-/** mounts: URL prefix ('/', '/wasm/') -> folder. The longest matching prefix wins. */
-export function serveStatic(mounts) {
+/** mounts: URL prefix ('/', '/wasm/') -> folder. The longest matching prefix wins. csp: the header value (null: none). */
+export function serveStatic(mounts, { csp = CSP } = {}) {
   const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -21,7 +21,7 @@ export function serveStatic(mounts) {
     const file = root && normalize(join(root, path.slice(prefix.length)));
     let ok = false;
     try { ok = Boolean(file) && file.startsWith(normalize(root) + sep) && statSync(file).isFile(); } catch { ok = false; }  // no ../ escapes
-    res.setHeader('Content-Security-Policy', CSP);
+    if (csp) res.setHeader('Content-Security-Policy', csp);
     res.setHeader('Cache-Control', 'no-store');
     if (!ok) { res.writeHead(404, { 'Content-Type': 'text/plain' }); res.end('not found'); return; }
     res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });

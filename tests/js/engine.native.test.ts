@@ -81,18 +81,22 @@ function nativeLosses(preset: string, steps: number): { loss: number; grad_norm:
   return readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 }
 
-// Native is built with -march=native (AVX-512 FMA on the build machine) and glibc's libm; wasm with 128-bit
-// SIMD without FMA and musl's libm. The arithmetic order differs in GEMM blocking and in exp/tanh/log, so
-// the losses agree to float rounding that grows slowly through training, not bit for bit.
-const parity: [string, number][] = [
-  ['mlp-spiral', 1e-4],
-  ['mlp-residual-deep', 1e-4],
-  ['mlp-plain-deep', 1e-4],
-  ['gpt-tiny', 1e-4],
+// Native is built with -march=native: g++ contracts a*b+c into FMA (its default for C++, even with -std=c++17)
+// and Eigen's fast-math sqrt starts from the CPU's rsqrt estimate; wasm has neither. The data, the
+// initialisation and (with 16 Eigen registers) the GEMM blocking are the same, so losses agree to float
+// rounding that grows with training. mlp-residual-deep (32 blocks, lr 3e-3) is chaotic: its loss spikes at
+// steps 22 and 31, and any 1e-8 difference grows to O(1) after that, so only its first 20 steps are held
+// to the tolerance (all 50 are compared and reported).
+const parity: [string, number, number][] = [
+  // preset, relative tolerance, steps held to it
+  ['mlp-spiral', 1e-6, 50],
+  ['mlp-plain-deep', 1e-6, 50],
+  ['gpt-tiny', 1e-6, 50],
+  ['mlp-residual-deep', 1e-5, 20],
 ];
 
 describe('cross-build parity: 50 steps, same config and seed', () => {
-  it.each(parity)('%s: relative loss difference below %s', async (preset, tol) => {
+  it.each(parity)('%s: relative loss difference below %s for %s steps', async (preset, tol, strict) => {
     const steps = 50;
     const native = nativeLosses(preset, steps);
     const config = JSON.parse(mod.presetJson(preset)) as ResnormConfig;
@@ -101,13 +105,12 @@ describe('cross-build parity: 50 steps, same config and seed', () => {
     const wasm = t.step(steps);
     t.dispose();
     expect(wasm).toHaveLength(native.length);
-    let worst = 0, worstGrad = 0;
-    for (let i = 0; i < steps; ++i) {
-      worst = Math.max(worst, Math.abs(wasm[i].loss - native[i].loss) / Math.abs(native[i].loss));
-      worstGrad = Math.max(worstGrad, Math.abs(wasm[i].gradNorm - native[i].grad_norm) / Math.abs(native[i].grad_norm));
-    }
-    console.log(`parity ${preset}: max relative loss difference ${worst.toExponential(2)}, grad norm ${worstGrad.toExponential(2)}`);
-    expect(wasm[0].loss).toBeCloseTo(native[0].loss, 5);
-    expect(worst).toBeLessThan(tol);
+    const rel = wasm.map((w, i) => Math.abs(w.loss - native[i].loss) / Math.abs(native[i].loss));
+    const worst = (a: number[]) => Math.max(...a);
+    console.log(`parity ${preset}: max relative loss difference ${worst(rel.slice(0, strict)).toExponential(2)} over ` +
+      `${strict} steps, ${worst(rel).toExponential(2)} over ${steps}`);
+    // The first step starts from identical parameters and data: equal up to the 9 digits the CLI logs.
+    expect(rel[0]).toBeLessThan(1e-8);
+    expect(worst(rel.slice(0, strict))).toBeLessThan(tol);
   });
 });

@@ -1,0 +1,85 @@
+// Timing helpers shared by the Node and Chromium halves of the wasm benchmark: train steps of a wasm
+// Trainer, GEMM runs of the gemm_bench module, and the same MLP in TensorFlow.js. Medians after warm-up.
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
+}
+
+/** Per-step wall time (JS side, includes the binding) and the C++-measured time of a wasm Trainer. */
+export function timeTrainer(mod, configJson, text, { warmup, steps }) {
+  const t = new mod.Trainer(configJson, text ?? '', '');
+  try {
+    for (let i = 0; i < warmup; ++i) t.step(1);
+    const wall = [], inner = [];
+    for (let i = 0; i < steps; ++i) {
+      const t0 = performance.now();
+      const s = t.step(1)[0];
+      wall.push(performance.now() - t0);
+      inner.push(s.ms);
+    }
+    return { median_ms: median(wall), cpp_median_ms: median(inner), steps, warmup };
+  } finally {
+    t.delete();
+  }
+}
+
+/** gemm_bench's runAll(): GFLOP/s per preset shape. */
+export function runGemm(mod, minMs = 100, reps = 7) {
+  return JSON.parse(mod.runAll(minMs, reps));
+}
+
+/**
+ * The core's MLP in TF.js, layer for layer: stem Linear(2,C); `depth` blocks of pre-LN
+ * y = x + relu(Linear(LayerNorm(x))) (or plain relu(Linear(x)) without residual/norm); final LayerNorm;
+ * head Linear(C,2); softmax cross-entropy; Adam (betas 0.9/0.99, eps 1e-8). TF.js gets no gradient
+ * clipping and no per-block diagnostics, both of which the core's step does on top.
+ */
+export function makeTfjsMlp(tf, { width: C, depth, batch: B, residual = true, norm = true, lr = 0.003 }) {
+  const lin = (i, o) => ({
+    w: tf.variable(tf.randomUniform([i, o], -1 / Math.sqrt(i), 1 / Math.sqrt(i))),
+    b: tf.variable(tf.zeros([o])),
+  });
+  const ln = () => ({ g: tf.variable(tf.ones([C])), b: tf.variable(tf.zeros([C])) });
+  const stem = lin(2, C), head = lin(C, 2), fin = norm ? ln() : null;
+  const blocks = Array.from({ length: depth }, () => ({ fc: lin(C, C), n: norm ? ln() : null }));
+  const layerNorm = (x, p) => {
+    const { mean, variance } = tf.moments(x, -1, true);
+    return x.sub(mean).mul(tf.rsqrt(variance.add(1e-5))).mul(p.g).add(p.b);
+  };
+  const forward = (x) => {
+    let h = x.matMul(stem.w).add(stem.b);
+    for (const blk of blocks) {
+      const f = tf.relu((blk.n ? layerNorm(h, blk.n) : h).matMul(blk.fc.w).add(blk.fc.b));
+      h = residual ? h.add(f) : f;
+    }
+    if (fin) h = layerNorm(h, fin);
+    return h.matMul(head.w).add(head.b);
+  };
+  const xs = tf.randomUniform([B, 2], -1, 1);
+  const ys = tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, i) => i % 2), 'int32'), 2);
+  const opt = tf.train.adam(lr, 0.9, 0.99, 1e-8);
+  const params = 2 * C + C + depth * (C * C + C + (norm ? 2 * C : 0)) + (norm ? 2 * C : 0) + 2 * C + 2;
+  return {
+    params,
+    step() { opt.minimize(() => tf.losses.softmaxCrossEntropy(ys, forward(xs)), false); },
+    dispose() { xs.dispose(); ys.dispose(); opt.dispose(); tf.disposeVariables(); },
+  };
+}
+
+export async function timeTfjs(tf, spec, { warmup, steps }) {
+  const m = makeTfjsMlp(tf, spec);
+  try {
+    for (let i = 0; i < warmup; ++i) m.step();
+    const wall = [];
+    for (let i = 0; i < steps; ++i) {
+      const t0 = performance.now();
+      m.step();
+      wall.push(performance.now() - t0);
+    }
+    return { median_ms: median(wall), steps, warmup, params: m.params };
+  } finally {
+    m.dispose();
+  }
+}
