@@ -7,19 +7,29 @@ export function median(xs) {
   return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
 }
 
-/** Per-step wall time (JS side, includes the binding) and the C++-measured time of a wasm Trainer. */
+/**
+ * Train-step time of a wasm Trainer as the engine sees it (one step(1) call per step, statistics
+ * included): the median over blocks of consecutive steps, each block >= 20 ms so that Chromium's coarse
+ * performance.now() (100 us without cross-origin isolation) does not quantise small models.
+ */
 export function timeTrainer(mod, configJson, text, { warmup, steps }) {
   const t = new mod.Trainer(configJson, text ?? '', '');
   try {
     for (let i = 0; i < warmup; ++i) t.step(1);
-    const wall = [], inner = [];
-    for (let i = 0; i < steps; ++i) {
+    let per = 1;
+    for (;;) {  // steps per block
       const t0 = performance.now();
-      const s = t.step(1)[0];
-      wall.push(performance.now() - t0);
-      inner.push(s.ms);
+      for (let i = 0; i < per; ++i) t.step(1);
+      if (performance.now() - t0 >= 20 || per >= 4096) break;
+      per *= 2;
     }
-    return { median_ms: median(wall), cpp_median_ms: median(inner), steps, warmup };
+    const blocks = [];
+    for (let done = 0; done < steps; done += per) {
+      const t0 = performance.now();
+      for (let i = 0; i < per; ++i) t.step(1);
+      blocks.push((performance.now() - t0) / per);
+    }
+    return { median_ms: median(blocks), steps: blocks.length * per, warmup };
   } finally {
     t.delete();
   }
