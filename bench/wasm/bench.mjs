@@ -1,10 +1,11 @@
 // `npm run bench`: the wasm engine's speed, in Node and headless Chromium, beside native C++ and TF.js 4.22.
 // GEMM GFLOP/s at the presets' shapes, train-step ms per preset, TF.js on the same MLP. Medians after warm-up,
 // one run, sequential (never two measurements at once). Writes bench/results/wasm.json and prints tables.
-// Options: --quick (fewer repetitions), --no-browser, --no-tfjs.
+// Options: --quick (fewer repetitions), --no-browser, --no-tfjs, --gpt-time (also train gpt-tiny in Chromium
+// until validation loss 1.88, ~10 minutes).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -80,7 +81,7 @@ const configOf = (name, mod = simd) => mod.presetJson(name);
 
 const results = {
   date: new Date().toISOString(),
-  machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
+  machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, load_1min_at_start: loadavg()[0] },
   note: 'Medians after warm-up, one run, single thread everywhere. GFLOP/s = 2*N*IC*OC / time for y = x W^T.',
   size: {},
   gemm: {},    // shape -> { variant: GFLOP/s }
@@ -195,6 +196,12 @@ if (!argv.has('--no-browser')) {
             log(`${label} failed: ${e.message.split('\n')[0]}`);
           }
         }
+    if (argv.has('--gpt-time')) {
+      log('gpt-tiny to validation loss 1.88 in Chromium (minutes)');
+      const cfg = JSON.parse(configOf('gpt-tiny'));
+      results.gpt_tiny_to_1_88 = await page.evaluate(([c, target, every]) => window.benchGptToLoss(c, target, every),
+        [JSON.stringify(cfg), 1.88, cfg.eval.every]);
+    }
   } finally {
     await browser.close();
     await server.close();
@@ -214,6 +221,7 @@ results.ratios = {
   tfjs_best_over_resnorm_wasm: Object.fromEntries(Object.entries(results.tfjs).map(([k, v]) =>
     [k, fastest(v, /^TF\.js/) / fastest(v, /^resnorm wasm/)])),
 };
+results.machine.load_1min_at_end = loadavg()[0];
 mkdirSync(P('bench/results'), { recursive: true });
 writeFileSync(P('bench/results/wasm.json'), `${JSON.stringify(results, null, 1)}\n`);
 
@@ -231,5 +239,10 @@ table('Train step, median', results.train, 'ms');
 table('The same MLP in TF.js 4.22 vs resnorm wasm, train step median', results.tfjs, 'ms');
 console.log('\n### Ratios\n');
 for (const [k, v] of Object.entries(results.ratios)) console.log(`- ${k}: ${Object.entries(v).map(([a, b]) => `${a} ${fmt(b)}`).join('; ')}`);
+if (results.gpt_tiny_to_1_88) {
+  const g = results.gpt_tiny_to_1_88;
+  console.log(`\ngpt-tiny in Chromium (wasm SIMD, one thread): validation loss ${g.valLoss.toFixed(3)} after ${g.steps} steps in ` +
+    `${g.seconds.toFixed(0)} s (${g.reached ? 'reached' : 'did not reach'} 1.88)`);
+}
 console.log(`\n(${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}, Chromium ${results.machine.chromium ?? '–'}; wrote bench/results/wasm.json)`);
 void median;

@@ -28,5 +28,27 @@ window.benchTfjs = async (backend, spec, opts) => {
   return { ...r, backend: tf.getBackend(), simd: backend === 'wasm' ? await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') : undefined,
     threads: backend === 'wasm' ? await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT') : undefined };
 };
+// Issue item 4: wall time for gpt-tiny (its preset, 2000-step cosine schedule) to reach a validation loss,
+// evaluating every `every` steps as the playground does. Single thread, this page's main thread.
+window.benchGptToLoss = async (configJson, target, every) => {
+  const mod = await load('wasm', 'resnorm');
+  text ??= await (await fetch('/data/tinyshakespeare.txt')).text();
+  const cfg = JSON.parse(configJson);
+  const t = new mod.Trainer(configJson, text, '');
+  const t0 = performance.now();
+  let val = Infinity, steps = 0;
+  const curve = [];
+  try {
+    while (steps < cfg.optim.steps && val > target) {
+      t.step(every);
+      steps += every;
+      val = t.evaluate().valLoss;
+      curve.push([steps, val, (performance.now() - t0) / 1000]);
+    }
+  } finally {
+    t.delete();
+  }
+  return { reached: val <= target, steps, valLoss: val, seconds: (performance.now() - t0) / 1000, curve };
+};
 document.getElementById('status').textContent = 'loaded';
 window.benchReady = true;
