@@ -38,6 +38,13 @@ TEST_CASE("missing keys take the documented defaults", "[config]") {
 TEST_CASE("config round-trips through JSON and every preset is valid", "[config]") {
   for (const auto& name : preset_names()) {
     INFO(name);
+#ifdef __EMSCRIPTEN__
+    // gpt-small is the GPU benchmark preset (~6 GiB on a CPU); WebAssembly's 2 GiB cap refuses it.
+    if (name == "gpt-small") {
+      CHECK_THROWS_WITH(preset(name), Contains("over the cap of 2048 MiB"));
+      continue;
+    }
+#endif
     const Config c = preset(name);
     const Config back = config_from_json(config_to_json(c));
     CHECK(config_to_json(back).dump() == config_to_json(c).dump());
