@@ -62,6 +62,7 @@ Trainer::Trainer(const Config& cfg, const std::string& text, const std::string& 
   targets_.assign(static_cast<size_t>(rows), 0);
   block_sq_.assign(static_cast<size_t>(cfg.model.depth), 0.0);
   update_sq_.assign(static_cast<size_t>(cfg.model.depth), 0.0);
+  weight_sq_.assign(static_cast<size_t>(cfg.model.depth), 0.0);
   const auto L = static_cast<size_t>(cfg.model.depth);
   stats_.block_grad_norm.assign(L, 0.0f);
   stats_.block_act_rms.assign(L, 0.0f);
@@ -99,15 +100,24 @@ const StepStats& Trainer::step() {
   model_.zero_grad();
   model_.backward();
 
-  // Gradient norms per block and overall, before clipping.
+  // Gradient norms per block and overall, before clipping; in the same pass, the weights' norms
+  // per block before the update (the denominator of the update-to-weight ratio).
   const float* g = model_.grads();
+  const float* w = model_.params();
   std::fill(block_sq_.begin(), block_sq_.end(), 0.0);
+  std::fill(weight_sq_.begin(), weight_sq_.end(), 0.0);
   double total = 0.0;
   for (const Slice& s : model_.slices()) {
-    double sq = 0.0;
-    for (size_t i = 0; i < s.size; ++i) sq += static_cast<double>(g[s.offset + i]) * g[s.offset + i];
+    double sq = 0.0, wsq = 0.0;
+    for (size_t i = s.offset; i < s.offset + s.size; ++i) {
+      sq += static_cast<double>(g[i]) * g[i];
+      wsq += static_cast<double>(w[i]) * w[i];
+    }
     total += sq;
-    if (s.block >= 0) block_sq_[static_cast<size_t>(s.block)] += sq;
+    if (s.block >= 0) {
+      block_sq_[static_cast<size_t>(s.block)] += sq;
+      weight_sq_[static_cast<size_t>(s.block)] += wsq;
+    }
   }
   const int L = cfg_.model.depth;
   for (int b = 0; b < L; ++b) {
@@ -159,26 +169,18 @@ const StepStats& Trainer::step() {
 
 // Update-to-weight ratio per block: ||delta|| / ||theta_before||.
 void Trainer::collect_update_ratios() {
-  const float* p = model_.params();
   const float* d = opt_.delta();
   const int L = cfg_.model.depth;
-  std::vector<double>& wsq = block_sq_;  // reuse the scratch for the weights' squared norms
-  std::fill(wsq.begin(), wsq.end(), 0.0);
   std::fill(update_sq_.begin(), update_sq_.end(), 0.0);
   for (const Slice& s : model_.slices()) {
     if (s.block < 0) continue;
-    double w2 = 0.0, d2 = 0.0;
-    for (size_t i = 0; i < s.size; ++i) {
-      const double di = d[s.offset + i], wi = static_cast<double>(p[s.offset + i]) - di;
-      w2 += wi * wi;
-      d2 += di * di;
-    }
-    wsq[static_cast<size_t>(s.block)] += w2;
+    double d2 = 0.0;
+    for (size_t i = s.offset; i < s.offset + s.size; ++i) d2 += static_cast<double>(d[i]) * d[i];
     update_sq_[static_cast<size_t>(s.block)] += d2;
   }
   for (int b = 0; b < L; ++b) {
     const auto i = static_cast<size_t>(b);
-    stats_.update_ratio[i] = static_cast<float>(std::sqrt(update_sq_[i]) / (std::sqrt(wsq[i]) + 1e-12));
+    stats_.update_ratio[i] = static_cast<float>(std::sqrt(update_sq_[i]) / (std::sqrt(weight_sq_[i]) + 1e-12));
   }
 }
 

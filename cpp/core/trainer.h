@@ -96,8 +96,9 @@ class Trainer {
   Rng batch_rng_;
   std::vector<float> points_;         // [rows,2]
   std::vector<int> tokens_, targets_; // [rows]
-  std::vector<double> block_sq_;      // scratch per block: squared gradient (then weight) norms
-  std::vector<double> update_sq_;     // scratch per block: squared update norms
+  std::vector<double> block_sq_;      // per block: squared gradient norm of the last step
+  std::vector<double> weight_sq_;     // per block: squared weight norm before the last update
+  std::vector<double> update_sq_;     // per block: squared norm of the last update
   StepStats stats_;
   int step_ = 0;
 };
