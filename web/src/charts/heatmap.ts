@@ -45,13 +45,14 @@ export class Heatmap {
 
   setLabels(l: HeatmapLabels, title = this.title): void { this.labels = l; this.title = title; this.redraw(); }
 
-  /** Draws `s` with step 0..horizon across the width and the colour scale `range` (log10). */
-  draw(s: BlockSeries | null, range: { lo: number; hi: number }, horizon: number, divergedAt: number | null = null): void {
+  /** Draws `s` with step 0..horizon across the width and the colour scale `range` (log10); false if nothing changed. */
+  draw(s: BlockSeries | null, range: { lo: number; hi: number }, horizon: number, divergedAt: number | null = null): boolean {
     const key = `${s ? s.columns : -1}|${s ? s.endStep[s.columns - 1] : 0}|${range.lo}|${range.hi}|${horizon}|${divergedAt}`;
-    if (key === this.key && s === this.last.s) return;  // nothing new to show
+    if (key === this.key && s === this.last.s) return false;  // nothing new to show
     this.key = key;
     this.last = { s, range, horizon, mark: divergedAt };
     this.redraw();
+    return true;
   }
   private key = '';
   private bar: HTMLCanvasElement | null = null;
