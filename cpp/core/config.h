@@ -67,9 +67,10 @@ struct Config {
 };
 
 // Hard cap on parameters + optimiser state + activations, checked before any allocation:
-// 2 GiB in WebAssembly (a wasm32 page cannot grow much further), 8 GiB natively.
+// 1.5 GiB in WebAssembly (the module may grow to 2 GB, -sMAXIMUM_MEMORY in cpp/wasm/wasm.cmake,
+// and needs room beyond the model), 8 GiB natively.
 #ifdef __EMSCRIPTEN__
-constexpr double kMaxModelBytes = 2048.0 * 1024.0 * 1024.0;
+constexpr double kMaxModelBytes = 1536.0 * 1024.0 * 1024.0;
 #else
 constexpr double kMaxModelBytes = 8192.0 * 1024.0 * 1024.0;
 #endif

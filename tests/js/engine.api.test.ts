@@ -230,7 +230,7 @@ describe('memory', () => {
   });
 
   it('refuses a model over the memory cap with an error, not a crash', async () => {
-    await expect(createTrainer({ model: { depth: 512, width: 4096 } })).rejects.toThrowError(/over the cap of 2048 MiB/);
+    await expect(createTrainer({ model: { depth: 512, width: 4096 } })).rejects.toThrowError(/over the cap of 1536 MiB/);
     const t = await createTrainer(spiral());  // the module still works
     expect(t.step(1)[0].step).toBe(1);
     t.dispose();
