@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "config.h"
+#include "model.h"
 #include "rng.h"
 
 namespace resnorm_test {
@@ -42,6 +44,22 @@ inline double dot(const float* a, const std::vector<float>& b) {
   double s = 0.0;
   for (size_t i = 0; i < b.size(); ++i) s += static_cast<double>(a[i]) * b[i];
   return s;
+}
+
+// Every block setting, for tests that sweep residual x norm x placement.
+constexpr resnorm::Residual kResiduals[] = {resnorm::Residual::None, resnorm::Residual::Identity,
+                                            resnorm::Residual::ReZero, resnorm::Residual::DeepNorm};
+constexpr resnorm::NormKind kNorms[] = {resnorm::NormKind::None, resnorm::NormKind::LayerNorm,
+                                        resnorm::NormKind::RmsNorm};
+constexpr resnorm::Placement kPlacements[] = {resnorm::Placement::Pre, resnorm::Placement::Post,
+                                              resnorm::Placement::Sandwich};
+
+// Moves ReZero gates and norm gains off their initial 0 / 1 so every path of a block carries gradient.
+inline void perturb(float* params, const std::vector<resnorm::Slice>& slices) {
+  resnorm::Rng r(7, 7);
+  for (const resnorm::Slice& s : slices)
+    if (s.name.find("rezero") != std::string::npos || s.name.find("norm_") != std::string::npos)
+      for (size_t i = 0; i < s.size; ++i) params[s.offset + i] += 0.3f + 0.2f * r.uniform();
 }
 
 }  // namespace resnorm_test

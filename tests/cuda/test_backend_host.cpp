@@ -14,6 +14,7 @@
 #include "trainer.h"
 
 using namespace resnorm;
+using namespace resnorm_test;
 using resnorm_test::shakespeare;
 
 namespace {
@@ -27,18 +28,6 @@ double rel_err(const float* a, const float* b, size_t n, double floor) {
     worst = std::max(worst, d / std::max({std::fabs(static_cast<double>(a[i])), std::fabs(static_cast<double>(b[i])), floor}));
   }
   return worst;
-}
-
-const Residual kResiduals[] = {Residual::None, Residual::Identity, Residual::ReZero, Residual::DeepNorm};
-const NormKind kNorms[] = {NormKind::None, NormKind::LayerNorm, NormKind::RmsNorm};
-const Placement kPlacements[] = {Placement::Pre, Placement::Post, Placement::Sandwich};
-
-// Moves ReZero gates and norm gains off 0 / 1 so every path of the block carries gradient.
-void perturb(float* params, const std::vector<Slice>& slices) {
-  Rng r(7, 7);
-  for (const Slice& s : slices)
-    if (s.name.find("rezero") != std::string::npos || s.name.find("norm_") != std::string::npos)
-      for (size_t i = 0; i < s.size; ++i) params[s.offset + i] += 0.3f + 0.2f * r.uniform();
 }
 
 // Runs Model and a PlanExecutor on HostOps on the same batch; compares loss, probabilities and every

@@ -16,17 +16,6 @@ using namespace resnorm_test;
 
 namespace {
 
-const Residual kResiduals[] = {Residual::None, Residual::Identity, Residual::ReZero, Residual::DeepNorm};
-const NormKind kNorms[] = {NormKind::None, NormKind::LayerNorm, NormKind::RmsNorm};
-const Placement kPlacements[] = {Placement::Pre, Placement::Post, Placement::Sandwich};
-
-void perturb(float* params, const std::vector<Slice>& slices) {
-  Rng r(7, 7);
-  for (const Slice& s : slices)
-    if (s.name.find("rezero") != std::string::npos || s.name.find("norm_") != std::string::npos)
-      for (size_t i = 0; i < s.size; ++i) params[s.offset + i] += 0.3f + 0.2f * r.uniform();
-}
-
 // The CUDA executor against Model on one batch: loss, probabilities, every gradient slice.
 void compare_model(const ModelConfig& mc, int vocab, int B, int T, const std::vector<float>& pts,
                    const std::vector<int>& tok, const std::vector<int>& tgt) {

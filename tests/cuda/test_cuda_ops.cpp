@@ -17,12 +17,6 @@
 using namespace resnorm;
 using namespace resnorm_test;
 
-namespace {
-
-const Residual kResiduals[] = {Residual::None, Residual::Identity, Residual::ReZero, Residual::DeepNorm};
-
-}  // namespace
-
 TEST_CASE("linear forward and backward match the CPU core", "[cuda]") {
   struct Shape { int N, IC, OC; };
   const Shape shapes[] = {{7, 2, 16}, {64, 32, 96}, {300, 128, 65}, {1024, 384, 1536}, {33, 1536, 384}};
