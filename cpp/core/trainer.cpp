@@ -357,8 +357,9 @@ std::vector<uint8_t> Trainer::save() const {
   return write_safetensors(model_.slices(), model_.params(), meta);
 }
 
-CheckpointInfo read_checkpoint_info(const uint8_t* bytes, size_t n) {
-  const SafetensorsView view = parse_safetensors(bytes, n);
+namespace {
+// The config, vocabulary and step from an already validated safetensors header.
+CheckpointInfo info_from_view(const SafetensorsView& view) {
   auto get = [&](const char* key) -> const std::string& {
     auto it = view.metadata.find(key);
     if (it == view.metadata.end()) throw Error(std::string("checkpoint: metadata has no \"") + key + "\" (not saved by resnorm?)");
@@ -393,8 +394,13 @@ CheckpointInfo read_checkpoint_info(const uint8_t* bytes, size_t n) {
   return info;
 }
 
+}  // namespace
+
+CheckpointInfo read_checkpoint_info(const uint8_t* bytes, size_t n) { return info_from_view(parse_safetensors(bytes, n)); }
+
 void Trainer::load(const uint8_t* bytes, size_t n) {
-  const CheckpointInfo info = read_checkpoint_info(bytes, n);
+  const SafetensorsView view = parse_safetensors(bytes, n);
+  const CheckpointInfo info = info_from_view(view);
   const Json mine = config_to_json(cfg_), theirs = config_to_json(info.config);
   const Json* a = mine.find("model");
   const Json* b = theirs.find("model");
@@ -407,7 +413,6 @@ void Trainer::load(const uint8_t* bytes, size_t n) {
   if (cfg_.is_gpt() && info.vocab != chars_->vocab())
     throw Error("checkpoint: its vocabulary (" + std::to_string(info.vocab.size()) +
                 " characters) differs from this run's text (" + std::to_string(chars_->vocab_size()) + ")");
-  const SafetensorsView view = parse_safetensors(bytes, n);
   load_tensors(view, model_.slices(), model_.params());
   step_ = info.step;
   opt_.reset();
