@@ -10,36 +10,60 @@ using namespace resnorm_test;
 
 namespace {
 
-// Worst relative error over up to `per_slice` elements of every parameter slice.
-double model_grad_error(Model& m, const float* points, const int* tokens, const int* targets, int B, int T,
-                        std::string& worst_name, int per_slice = 4, float h = 1e-2f) {
+// check_grad() (testing.h) on every parameter tensor of the model, the loss as f. Returns the worst
+// tensor's result; `where` names it. A tensor whose gradient norm is below `floor_frac` of the model's
+// largest tensor gradient is measured against that floor instead of its own norm (and its elements
+// against the same fraction of the model's largest gradient element): the loss is a float
+// computation with rounding noise ~1e-7, so a derivative's noise is ~1e-7 / t ~ 1e-5 absolute, and a
+// tensor whose whole gradient is ~1e-4 (the embeddings of the plain, norm-free gpt) cannot be held to
+// 0.5% of itself. Such tensors are counted (`floored`) and printed.
+struct ModelCheck {
+  resnorm_test::GradCheck worst;
+  std::string where;
+  double least_planted = 1e30;  // the smallest planted-error score over all tensors (must exceed the tolerance)
+  int floored = 0, tensors = 0;
+};
+
+ModelCheck model_grad_check(Model& m, const float* points, const int* tokens, const int* targets, int B, int T,
+                            float t, size_t per_slice, double floor_frac) {
   m.zero_grad();
   m.forward(points, tokens, targets, B, T);
   m.backward();
   const std::vector<float> g(m.grads(), m.grads() + m.num_params());
-  double worst = 0.0;
+  double biggest = 0.0, biggest_elem = 0.0;
   for (const Slice& s : m.slices()) {
-    const size_t stride = std::max<size_t>(1, s.size / per_slice);
-    for (size_t i = 0; i < s.size; i += stride) {
-      float& p = m.params()[s.offset + i];
-      const float keep = p;
-      const double ana = g[s.offset + i];
-      // Two step sizes: a large one is exact enough for smooth settings, a small one for the
-      // badly conditioned ones (e.g. a post-norm over a near-constant branch); either must agree.
-      double err = 1e30;
-      for (const float step : {h, h / 5, h / 25}) {
-        p = keep + step;
-        const double up = m.forward(points, tokens, targets, B, T);
-        p = keep - step;
-        const double down = m.forward(points, tokens, targets, B, T);
-        p = keep;
-        const double num = (up - down) / (2.0 * step);
-        err = std::min(err, std::fabs(num - ana) / std::max(std::fabs(num) + std::fabs(ana), 2e-2));
-      }
-      if (err > worst) { worst = err; worst_name = s.name + "[" + std::to_string(i) + "]"; }
+    double sq = 0.0;
+    for (size_t i = 0; i < s.size; ++i) {
+      sq += static_cast<double>(g[s.offset + i]) * g[s.offset + i];
+      biggest_elem = std::max(biggest_elem, static_cast<double>(std::fabs(g[s.offset + i])));
     }
+    biggest = std::max(biggest, std::sqrt(sq));
   }
-  return worst;
+  ModelCheck out;
+  auto loss = [&] { return m.forward(points, tokens, targets, B, T); };
+  for (const Slice& s : m.slices()) {
+    const double floor = floor_frac * biggest;
+    const GradCheck r = check_grad(m.params() + s.offset, s.size, g.data() + s.offset, loss, t, per_slice, floor,
+                                   floor_frac * biggest_elem);
+    if (r.worst() >= out.worst.worst()) { out.worst = r; out.where = s.name; }
+    ++out.tensors;
+    if (r.gnorm > floor)
+      out.least_planted = std::min(out.least_planted, std::min(r.scaled, r.spiked));
+    else
+      ++out.floored;
+  }
+  return out;
+}
+
+void report(const std::string& setting, const ModelCheck& c) {
+  std::printf("gradcheck %-32s worst %.1e (%s at %s), least planted-2%% score %.1e, %d of %d tensors under the floor\n",
+              setting.c_str(), c.worst.worst(),
+              c.worst.worst() == c.worst.elem ? "elem" : c.worst.worst() == c.worst.dir_grad ? "dir_grad" : "dir_rand",
+              c.where.c_str(), c.least_planted, c.floored, c.tensors);
+  INFO(setting << ": worst " << c.worst.worst() << " at " << c.where << " (dir_grad " << c.worst.dir_grad << ", dir_rand "
+               << c.worst.dir_rand << ", elem " << c.worst.elem << "); least planted-2% score " << c.least_planted);
+  CHECK(c.worst.worst() < kGradTol);
+  CHECK(c.least_planted > kGradTol);
 }
 
 }  // namespace
@@ -62,10 +86,8 @@ TEST_CASE("mlp gradients match finite differences for every block setting", "[bl
         Model m(mc, 2, 8);
         m.init(3);
         perturb(m.params(), m.slices());
-        std::string where;
-        const double err = model_grad_error(m, pts.data(), nullptr, y.data(), B, 1, where);
-        INFO(to_string(res) << " x " << to_string(norm) << " x " << to_string(pl) << ": worst " << err << " at " << where);
-        CHECK(err < 3e-2);
+        const ModelCheck c = model_grad_check(m, pts.data(), nullptr, y.data(), B, 1, 5e-3f, 4, 1e-3);
+        report(std::string(to_string(res)) + " x " + to_string(norm) + " x " + to_string(pl), c);
       }
 }
 
@@ -84,13 +106,17 @@ TEST_CASE("gpt gradients match finite differences for every block setting", "[bl
         mc.residual = res;
         mc.norm = norm;
         mc.placement = pl;
+        // The plain norm-free transformer (residual none, norm none) is the vanishing-gradient case:
+        // its first block's tensors get a few percent of the last's gradient, ~1e-5 per element, the
+        // size of a float loss's rounding noise over t. They are held to a floor of 10% of the model's
+        // largest gradient; the op checks and the PyTorch parity test cover them at full precision.
+        const bool plain = res == Residual::None && norm == NormKind::None;
         Model m(mc, V, B * T);
         m.init(5);
         perturb(m.params(), m.slices());
-        std::string where;
-        const double err = model_grad_error(m, nullptr, tok.data(), tgt.data(), B, T, where, 3, 2e-3f);
-        INFO(to_string(res) << " x " << to_string(norm) << " x " << to_string(pl) << ": worst " << err << " at " << where);
-        CHECK(err < 5e-2);
+        const ModelCheck c = model_grad_check(m, nullptr, tok.data(), tgt.data(), B, T, 1e-2f, 3,
+                                                plain ? 1e-1 : 3e-2);
+        report(std::string(to_string(res)) + " x " + to_string(norm) + " x " + to_string(pl), c);
       }
 }
 
