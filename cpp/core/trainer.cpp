@@ -2,7 +2,6 @@
 // inference for the playground, and checkpoints.
 #include "trainer.h"
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <chrono>
 #include <functional>
@@ -11,6 +10,7 @@
 
 #include "checkpoint.h"
 #include "error.h"
+#include "ops/eigen_maps.h"
 #include "ops/ops.h"
 
 namespace resnorm {

@@ -2,6 +2,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <functional>
 #include <new>
 
 #include "trainer.h"
@@ -9,28 +10,99 @@
 
 using namespace resnorm;
 
-// Count heap allocations while a flag is set. On glibc every allocation path (operator new,
-// Eigen's aligned_malloc) ends in malloc, so the test binary wraps malloc itself; elsewhere
-// (wasm) it replaces the global operator new.
+// Counts heap allocations while a flag is set, through every allocator the project can reach:
+// malloc, calloc, realloc, memalign, aligned_alloc, posix_memalign, and operator new in all its forms
+// (libstdc++ and libc++ implement new on top of malloc / aligned_alloc, so those are counted too; the
+// negative-control test below checks each entry point).
+//  * glibc (native) and Emscripten (wasm): the test binary defines the C entry points itself and
+//    forwards to the C library's own allocator (__libc_* in glibc; dlmalloc, whose public names are
+//    weak aliases, in Emscripten).
+//  * AddressSanitizer owns malloc and would abort on a second definition, so its builds count
+//    through the sanitizer's allocation hook, which sees every allocation of every kind.
 namespace {
 std::atomic<bool> g_counting{false};
 std::atomic<long> g_allocs{0};
+inline void note_alloc() {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
+}
 }  // namespace
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/allocator_interface.h>
+namespace {
+void on_malloc(const volatile void*, size_t) { note_alloc(); }
+void on_free(const volatile void*) {}
+const int g_hooks_installed = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+}  // namespace
+#elif defined(__GLIBC__) || defined(__EMSCRIPTEN__)
+#include <cerrno>
+extern "C" {
 #if defined(__GLIBC__)
-extern "C" void* __libc_malloc(std::size_t);
-extern "C" void* malloc(std::size_t n) {
-  if (g_counting) ++g_allocs;
-  return __libc_malloc(n);
+void* __libc_malloc(size_t);
+void* __libc_calloc(size_t, size_t);
+void* __libc_realloc(void*, size_t);
+void* __libc_memalign(size_t, size_t);
+#define RESNORM_REAL_MALLOC __libc_malloc
+#define RESNORM_REAL_CALLOC __libc_calloc
+#define RESNORM_REAL_REALLOC __libc_realloc
+#define RESNORM_REAL_MEMALIGN __libc_memalign
+#else
+void* dlmalloc(size_t);
+void* dlcalloc(size_t, size_t);
+void* dlrealloc(void*, size_t);
+void* dlmemalign(size_t, size_t);
+#define RESNORM_REAL_MALLOC dlmalloc
+#define RESNORM_REAL_CALLOC dlcalloc
+#define RESNORM_REAL_REALLOC dlrealloc
+#define RESNORM_REAL_MEMALIGN dlmemalign
+#endif
+void* malloc(size_t n) { note_alloc(); return RESNORM_REAL_MALLOC(n); }
+void* calloc(size_t k, size_t n) { note_alloc(); return RESNORM_REAL_CALLOC(k, n); }
+void* realloc(void* p, size_t n) { note_alloc(); return RESNORM_REAL_REALLOC(p, n); }
+void* memalign(size_t a, size_t n) { note_alloc(); return RESNORM_REAL_MEMALIGN(a, n); }
+void* aligned_alloc(size_t a, size_t n) { note_alloc(); return RESNORM_REAL_MEMALIGN(a, n); }
+int posix_memalign(void** out, size_t a, size_t n) {
+  note_alloc();
+  if (a < sizeof(void*) || (a & (a - 1)) != 0) return EINVAL;
+  void* p = RESNORM_REAL_MEMALIGN(a, n);
+  if (!p) return ENOMEM;
+  *out = p;
+  return 0;
+}
 }
 #else
-void* operator new(std::size_t n) {
-  if (g_counting) ++g_allocs;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#error "the allocation-counting test knows glibc, Emscripten and AddressSanitizer builds only"
 #endif
+
+namespace {
+// Keeps an allocation observable, so the compiler cannot elide a new/delete or malloc/free pair.
+void* volatile g_sink = nullptr;
+struct alignas(64) Wide { float v[16]; };
+}  // namespace
+
+TEST_CASE("the allocation counter sees every allocator (negative control)", "[model]") {
+  struct Probe { const char* what; std::function<void()> run; };
+  const Probe probes[] = {
+      {"malloc", [] { g_sink = std::malloc(24); std::free(g_sink); }},
+      {"calloc", [] { g_sink = std::calloc(3, 8); std::free(g_sink); }},
+      {"realloc", [] { g_sink = std::realloc(nullptr, 40); std::free(g_sink); }},
+      {"aligned_alloc", [] { g_sink = std::aligned_alloc(64, 128); std::free(g_sink); }},
+      {"posix_memalign", [] { void* p = nullptr; REQUIRE(posix_memalign(&p, 64, 128) == 0); g_sink = p; std::free(p); }},
+      {"operator new", [] { int* p = new int(3); g_sink = p; delete p; }},
+      {"operator new[]", [] { auto* p = new float[9]; g_sink = p; delete[] p; }},
+      {"aligned operator new", [] { auto* p = new Wide(); g_sink = p; delete p; }},
+      {"std::vector", [] { std::vector<double> v(17, 1.0); g_sink = v.data(); }},
+      {"resnorm::FloatBuffer (the project's aligned allocator)", [] { FloatBuffer b(33, 0.0f); g_sink = b.data(); }},
+  };
+  for (const Probe& p : probes) {
+    INFO(p.what);
+    g_allocs = 0;
+    g_counting = true;
+    p.run();
+    g_counting = false;
+    CHECK(g_allocs >= 1);
+  }
+}
 
 TEST_CASE("gpt parameter layout matches the nanoGPT-style count and PyTorch names", "[model]") {
   Config c = preset("gpt-tiny");
