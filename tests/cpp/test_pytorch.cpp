@@ -1,5 +1,7 @@
-// Parity with PyTorch (issue 2): drives the real resnorm::Trainer, records logits, loss, every gradient
-// and 20 optimiser steps, and has tests/torch_ref/parity.py replay them in PyTorch and compare.
+// Parity with PyTorch (issues 2 and 8): drives the real resnorm::Trainer, records logits, loss, every
+// gradient, 20 optimiser steps and, at each of those steps, the diagnostics the playground draws
+// (StepStats: gradient norm, per-block gradient norm, residual RMS and update ratio, per-head
+// attention entropy), and has tests/torch_ref/parity.py replay them in PyTorch and compare.
 //
 // Tolerances (float32 on both sides; enforced in parity.py, which prints every measured value):
 //   logits  max|ours - torch| / max|torch|                                  <= 1e-5
@@ -8,6 +10,17 @@
 //   grads   per tensor max|ours - torch| / max(max|torch|, 1e-3 * max|any grad|)  <= 1e-4
 //           (the floor only matters for exactly-zero gradients: ReZero branches at initialisation)
 //   losses  over 20 AdamW (one case: SGD) steps, max |ours - torch| / |torch| <= 1e-4
+//   diagnostics, per value |ours - torch| / |torch| (floored at 1e-3 of the step's largest value),
+//   at step 1 / over all 20 steps, PyTorch's from its own gradients, hooks, softmax and optimiser:
+//     gradient norm, block gradient norm                          1e-4 / 1e-3
+//     residual RMS after each block                               1e-5 / 1e-4
+//     attention entropy per layer and head                        1e-5 / 1e-5
+//     update ratio per block, plus 2^-23 absolute (the rounding of
+//     the stored parameters that PyTorch's p_after - p_before sees) 1e-4 / 1e-4
+//   (step 1: the forward's and the gradients' bounds, as norms are 1-Lipschitz; later steps compare
+//   trajectories that rounding has moved apart, hence the looser bounds for the most sensitive.)
+//   parity.py's docstring says why each bound; it prints every measured error and the worst per
+//   comparison over all cases. The "tampered" case proves each comparison can fail.
 // Python is $RESNORM_PYTHON (ctest sets /usr/bin/python3, the one that sees Debian's torch). A machine
 // without torch FAILS this group with a message saying so; it never passes silently.
 #include <sys/wait.h>
@@ -153,9 +166,18 @@ std::string num(double v) {
   return buf;
 }
 
+// A recorded value perturbed on purpose (the negative controls): element index of tensor (a name in
+// ours.safetensors), moved by rel x the tensor's largest |value| for "grad.*", by rel x itself otherwise.
+struct Tamper {
+  std::string tensor;
+  size_t index;
+  float rel;
+};
+
 // Trains kSteps with the real Trainer and writes DIR/model.safetensors (before the first step) and
-// DIR/ours.safetensors. tamper: a gradient to perturb on purpose (the negative control).
-void record_case(const Config& cfg, const std::string& text, const fs::path& dir, const std::string& tamper = "") {
+// DIR/ours.safetensors (see parity.py's docstring for its contents).
+void record_case(const Config& cfg, const std::string& text, const fs::path& dir,
+                 const std::vector<Tamper>& tampers = {}) {
   fs::create_directories(dir);
   Trainer tr(cfg, text);
   write_file_atomic((dir / "model.safetensors").string(), tr.save());
@@ -172,11 +194,24 @@ void record_case(const Config& cfg, const std::string& text, const fs::path& dir
   Record rec;
   std::string losses = "[", loss0;
   int clipped = 0;
+  const int L = cfg.model.depth, H = gpt ? cfg.model.heads : 0;
+  // The diagnostics the playground draws, every step: [steps] and [steps, depth] / [steps, depth*heads].
+  std::vector<float> grad_norm, block_grad_norm, block_act_rms, update_ratio, attn_entropy;
   for (int k = 0; k < kSteps; ++k) {
     const StepStats& st = tr.step();
     REQUIRE_FALSE(st.diverged);
+    REQUIRE(st.step == k + 1);
+    REQUIRE(st.block_grad_norm.size() == static_cast<size_t>(L));
+    REQUIRE(st.block_act_rms.size() == static_cast<size_t>(L));
+    REQUIRE(st.update_ratio.size() == static_cast<size_t>(L));
+    REQUIRE(st.attn_entropy.size() == static_cast<size_t>(L) * H);
     clipped += st.grad_norm > cfg.optim.clip;
     losses += (k ? "," : "") + num(st.loss);
+    grad_norm.push_back(static_cast<float>(st.grad_norm));
+    block_grad_norm.insert(block_grad_norm.end(), st.block_grad_norm.begin(), st.block_grad_norm.end());
+    block_act_rms.insert(block_act_rms.end(), st.block_act_rms.begin(), st.block_act_rms.end());
+    update_ratio.insert(update_ratio.end(), st.update_ratio.begin(), st.update_ratio.end());
+    attn_entropy.insert(attn_entropy.end(), st.attn_entropy.begin(), st.attn_entropy.end());
     const std::string pre = "batch." + std::to_string(k);
     if (gpt) {
       rec.add_ints(pre + ".inputs", {B, T}, tr.batch_tokens().data(), rows);
@@ -212,13 +247,23 @@ void record_case(const Config& cfg, const std::string& text, const fs::path& dir
     rec.add("final." + s.name, s.shape, tr.model().params() + s.offset);
     if (s.decay) decay += (decay.size() > 1 ? "," : "") + std::string("\"") + s.name + "\"";
   }
-  if (!tamper.empty()) {  // one element off by 1e-3 of the tensor's largest gradient: 10x the tolerance
-    const Slice* g = rec.find("grad." + tamper);
+  rec.add("stats.grad_norm", {kSteps, 1}, grad_norm.data());
+  rec.add("stats.block_grad_norm", {kSteps, L}, block_grad_norm.data());
+  rec.add("stats.block_act_rms", {kSteps, L}, block_act_rms.data());
+  rec.add("stats.update_ratio", {kSteps, L}, update_ratio.data());
+  if (gpt) rec.add("stats.attn_entropy", {kSteps, L * H}, attn_entropy.data());
+  for (const Tamper& t : tampers) {
+    const Slice* g = rec.find(t.tensor);
     REQUIRE(g != nullptr);
+    REQUIRE(t.index < g->size);
     float* p = rec.data.data() + g->offset;
-    float big = 0.0f;
-    for (size_t i = 0; i < g->size; ++i) big = std::max(big, std::fabs(p[i]));
-    p[g->size / 2] += 1e-3f * big;
+    if (t.tensor.rfind("grad.", 0) == 0) {  // gradients: off by rel x the tensor's largest gradient
+      float big = 0.0f;
+      for (size_t i = 0; i < g->size; ++i) big = std::max(big, std::fabs(p[i]));
+      p[t.index] += t.rel * big;
+    } else {  // diagnostics: off by rel of the value itself
+      p[t.index] *= 1.0f + t.rel;
+    }
   }
   const std::map<std::string, std::string> meta = {
       {"loss", loss0}, {"losses", losses + "]"}, {"decay", decay + "]"}, {"steps", std::to_string(kSteps)}};
@@ -281,23 +326,44 @@ std::vector<Case> cases_for(const std::string& kind) {
 
 }  // namespace
 
-TEST_CASE("mlp matches PyTorch: logits, loss, gradients, 20 optimiser steps", "[pytorch]") {
+TEST_CASE("mlp matches PyTorch: logits, loss, gradients, 20 optimiser steps, diagnostics", "[pytorch]") {
   check_cases("mlp", cases_for("mlp"));
 }
 
-TEST_CASE("gpt matches PyTorch: logits, loss, gradients, 20 AdamW steps", "[pytorch]") {
+TEST_CASE("gpt matches PyTorch: logits, loss, gradients, 20 AdamW steps, diagnostics", "[pytorch]") {
   check_cases("gpt", cases_for("gpt"));
 }
 
-TEST_CASE("the parity check fails on a perturbed gradient and names the tensor", "[pytorch]") {
+TEST_CASE("the parity check fails on a perturbed gradient or diagnostic and names it", "[pytorch]") {
+  // One gpt case (depth 2, 4 heads), each quantity off by 5-10x its tolerance at a different place
+  // (at step 1 by less than the looser all-steps bound, so the step-1 bound is what catches it);
+  // parity.py must report every one, at that step and index.
   Scratch s("tampered");
   require_torch(s);
   const fs::path d = s.dir / "tampered";
-  record_case(make_config("gpt", "identity", "layernorm", "pre"), corpus(), d, "blocks.1.mlp.fc.weight");
+  const int L = 2, LH = 2 * 4;
+  record_case(make_config("gpt", "identity", "layernorm", "pre"), corpus(), d,
+              {{"grad.blocks.1.mlp.fc.weight", 2048, 1e-3f},
+               {"stats.grad_norm", 0, 5e-4f},                   // step 1
+               {"stats.block_grad_norm", 6 * L + 1, 1e-2f},     // step 7, block 1
+               {"stats.block_act_rms", 0, 5e-5f},               // step 1, block 0
+               {"stats.update_ratio", 11 * L + 1, 1e-3f},       // step 12, block 1
+               {"stats.attn_entropy", 19 * LH + 7, 1e-4f}});    // step 20, layer 1 head 3
   std::string log;
   const int rc = run_parity(s, {d}, "tampered", log);
   INFO(log);
   REQUIRE(rc == 1);
-  REQUIRE(log.find("grad blocks.1.mlp.fc.weight") != std::string::npos);
+  CHECK(log.find("FAIL grad blocks.1.mlp.fc.weight") != std::string::npos);
+  CHECK(log.find("FAIL gradient norm step 1 (worst step 1 [0])") != std::string::npos);
+  CHECK(log.find("FAIL block gradient norm steps 1-20 (worst step 7 [1])") != std::string::npos);
+  CHECK(log.find("FAIL residual RMS step 1 (worst step 1 [0])") != std::string::npos);
+  CHECK(log.find("FAIL update ratio steps 1-20 (worst step 12 [1])") != std::string::npos);
+  CHECK(log.find("FAIL attention entropy steps 1-20 (worst step 20 [7])") != std::string::npos);
+  // and only those: the untampered comparisons of the same case still pass (the step-1 tampers are
+  // under the all-steps bounds, the later ones leave step 1 alone)
+  for (const char* ok : {"ok   logits", "ok   loss ", "ok   losses over 20 steps", "ok   gradient norm steps 1-20",
+                         "ok   block gradient norm step 1 ", "ok   residual RMS steps 1-20", "ok   update ratio step 1 ",
+                         "ok   attention entropy step 1 "})
+    CHECK(log.find(ok) != std::string::npos);
   s.passed();
 }

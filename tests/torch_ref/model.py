@@ -81,6 +81,8 @@ class Norm(nn.Module):
 class Sublayer(nn.Module):
     """One branch F wrapped by the residual/norm/placement settings. branch: act | attn | ffn."""
 
+    keep_attention = False  # attn: keep the last forward's softmax probabilities in last_att
+
     def __init__(self, m, branch):
         super().__init__()
         C = m["width"]
@@ -114,7 +116,10 @@ class Sublayer(nn.Module):
         q, k, v = (t.view(B, T, H, hd).transpose(1, 2) for t in (q, k, v))  # [B,H,T,hd]
         s = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hd))
         s = s.masked_fill(~self.mask[:T, :T], float("-inf"))
-        y = F.softmax(s, dim=-1) @ v  # [B,H,T,hd]
+        att = F.softmax(s, dim=-1)  # [B,H,T,T]; masked entries are exactly 0
+        if self.keep_attention:  # opt-in (ResNormModel.keep_attention), so benchmarks store nothing
+            self.last_att = att.detach()
+        y = att @ v  # [B,H,T,hd]
         return self.proj(y.transpose(1, 2).reshape(B, T, C))
 
     def f(self, h):
@@ -186,6 +191,16 @@ class ResNormModel(nn.Module):
             self.lm_head = nn.Linear(C, vocab, bias=False)
         else:
             self.head = nn.Linear(C, vocab)
+
+    def keep_attention(self, on=True):
+        """gpt: from now on each forward keeps its attention probabilities; see attention_probs()."""
+        for b in self.blocks:
+            if hasattr(b, "attn"):
+                b.attn.keep_attention = on
+
+    def attention_probs(self):
+        """gpt, after keep_attention() and a forward: per layer the softmax probabilities [B,H,T,T]."""
+        return [b.attn.last_att for b in self.blocks if hasattr(b, "attn")]
 
     def forward(self, inputs, targets=None):
         if self.cfg["kind"] == "gpt":
