@@ -7,6 +7,7 @@
 #include <map>
 
 #include "error.h"
+#include "model.h"
 
 namespace resnorm {
 
@@ -134,22 +135,25 @@ const char* to_string(Placement v) { return enum_name(kPlacements, v); }
 const char* to_string(OptimName v) { return enum_name(kOptims, v); }
 const char* to_string(Schedule v) { return enum_name(kSchedules, v); }
 
+int training_rows(const Config& c) {
+  return c.is_gpt() ? c.optim.batch * c.model.context : std::max(c.optim.batch, 256);
+}
+
 double estimate_bytes(const Config& c, int vocab) {
-  // Mirrors Model::build(): parameters (+ gradients, two moments, the update) and activations
-  // (+ their gradients), plus the attention probabilities.
-  const double C = c.model.width, L = c.model.depth;
-  double params, acts, extra = 0;
-  if (c.is_gpt()) {
-    const double N = static_cast<double>(c.optim.batch) * c.model.context, T = c.model.context, H = c.model.heads;
-    params = vocab * C * 2 + T * C + L * (12 * C * C + 17 * C) + 2 * C;
-    acts = L * N * (18 * C + 12) + N * (2 * C + 2 * vocab + 2);
-    extra = L * N * H * T;
-  } else {
-    const double N = std::max(c.optim.batch, 256);
-    params = 3 * C + L * (C * C + 6 * C) + 3 * C + 2;
-    acts = L * N * (6 * C + 6) + N * (2 * C + 6);
-  }
-  return 4.0 * (params * 5 + acts * 2 + extra);
+  if (!c.is_gpt()) vocab = 2;
+  vocab = std::max(vocab, 2);
+  // A cheap upper bound first, in double: a config far over any cap is refused without building its
+  // plan, whose size_t offsets would overflow in 32-bit WebAssembly. Per row and block it counts
+  // more activations than any setting has (sandwich gpt: 25 C + 6 + heads x context per block).
+  const double C = c.model.width, L = c.model.depth, R = training_rows(c), V = vocab;
+  const double T = c.is_gpt() ? c.model.context : 1, H = c.is_gpt() ? c.model.heads : 0;
+  const double bound = 4.0 * (5.0 * (V * C * 2 + T * C + L * (12 * C * C + 20 * C) + 4 * C + V) +
+                              2.0 * R * (L * (2 * 26 * C + 12) + 2 * C + 2 * V + 4) + L * R * H * T + T * T + 4 * R);
+  if (bound > 4.0 * kMaxModelBytes) return bound;
+  const ModelPlan plan = make_plan(c.model, vocab, training_rows(c));
+  const double optimiser = static_cast<double>(plan.num_params) * sizeof(float) * (c.optim.name == OptimName::AdamW ? 3 : 2);
+  const double batch = static_cast<double>(training_rows(c)) * (2 * sizeof(float) + 2 * sizeof(int));
+  return static_cast<double>(plan_bytes(plan)) + optimiser + batch;
 }
 
 Config config_from_json(const Json& j) {

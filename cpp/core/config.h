@@ -85,7 +85,14 @@ std::vector<std::string> preset_names();
 std::string preset_json(const std::string& name);  // throws Error naming the known presets
 Config preset(const std::string& name);
 
-// Estimated bytes needed by a config (params, grads, optimiser state, activations).
+// Rows of the activation block a Trainer allocates for this config: batch x context tokens for gpt;
+// for mlp at least 256 samples, so evaluation and the decision-boundary grid run in chunks.
+int training_rows(const Config& c);
+
+// Bytes a Trainer for this config allocates (parameters, gradients, optimiser state, activations
+// and their gradients, attention probabilities, batch buffers), computed from the same ModelPlan
+// the model allocates (model.h: plan_bytes), so it is exact, not an approximation. vocab: classes
+// (mlp: 2) or characters (gpt). Checked against kMaxModelBytes before anything is allocated.
 double estimate_bytes(const Config& c, int vocab);
 
 const char* to_string(ModelKind);

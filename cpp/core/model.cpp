@@ -176,6 +176,11 @@ ModelPlan make_plan(const ModelConfig& cfg, int vocab, int max_rows) {
   return p;
 }
 
+size_t plan_bytes(const ModelPlan& p) {
+  const size_t scratch = p.cfg.kind == ModelKind::Gpt ? static_cast<size_t>(p.cfg.context) * p.cfg.context : 0;
+  return sizeof(float) * (2 * p.num_params + 2 * p.num_acts + p.num_att + scratch);
+}
+
 const Slice* Model::find(const std::string& name) const {
   for (const auto& s : plan_.slices)
     if (s.name == name) return &s;

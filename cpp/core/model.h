@@ -59,6 +59,9 @@ struct ModelPlan {
 };
 
 ModelPlan make_plan(const ModelConfig& cfg, int vocab, int max_rows);
+// Bytes a Model built from this plan allocates: parameters and gradients, activations and their
+// gradients, attention probabilities and the attention backward's [context, context] scratch.
+size_t plan_bytes(const ModelPlan& p);
 
 class Model {
  public:

@@ -17,14 +17,23 @@ namespace resnorm {
 
 namespace {
 
-constexpr int kMlpMinRows = 256;  // mlp capacity: enough rows to evaluate and draw grids in chunks
-
 int vocab_for(const Config& cfg, const std::unique_ptr<CharData>& chars) {
   return cfg.is_gpt() ? chars->vocab_size() : 2;
 }
 
-int rows_for(const Config& cfg) {
-  return cfg.is_gpt() ? cfg.optim.batch * cfg.model.context : std::max(cfg.optim.batch, kMlpMinRows);
+int rows_for(const Config& cfg) { return training_rows(cfg); }
+
+// The model's config, after checking that the whole trainer fits the memory cap: runs in the member
+// initialiser list, before the model, the optimiser or the batch buffers are allocated.
+const ModelConfig& checked_model(const Config& cfg, int vocab, int capacity_rows) {
+  Config c = cfg;
+  if (capacity_rows > 0 && !cfg.is_gpt()) c.optim.batch = std::max(c.optim.batch, capacity_rows);
+  const double need = estimate_bytes(c, vocab);
+  if (need > kMaxModelBytes)
+    throw Error("config: this model needs about " + std::to_string(static_cast<long long>(need / (1 << 20))) +
+                " MiB, over the memory cap of " + std::to_string(static_cast<long long>(kMaxModelBytes / (1 << 20))) +
+                " MiB: reduce model.depth, model.width, model.context or optim.batch");
+  return cfg.model;
 }
 
 std::unique_ptr<CharData> make_chars(const Config& cfg, const std::string& text, const std::string& vocab) {
@@ -50,11 +59,10 @@ Trainer::Trainer(const Config& cfg, const std::string& text, const std::string& 
     : cfg_(cfg),
       chars_(make_chars(cfg, text, vocab)),
       data2d_(cfg.is_gpt() ? Dataset2D{} : make_dataset(cfg.data, cfg.seed)),
-      model_((configure_eigen(), cfg.model), vocab_for(cfg, chars_), capacity_rows > 0 ? capacity_rows : rows_for(cfg)),
+      model_((configure_eigen(), checked_model(cfg, vocab_for(cfg, chars_), capacity_rows)), vocab_for(cfg, chars_),
+             capacity_rows > 0 ? capacity_rows : rows_for(cfg)),
       opt_(cfg.optim, model_.slices(), model_.num_params()),
       batch_rng_(cfg.seed, /*stream=*/0xBA7C) {
-  const double need = estimate_bytes(cfg, model_.vocab());
-  if (need > kMaxModelBytes) throw Error("config: model too large for the memory cap");
   model_.init(cfg.seed);
   const int rows = std::max(model_.max_rows(), rows_for(cfg));  // batches are drawn at full size
   points_.assign(2 * static_cast<size_t>(rows), 0.0f);

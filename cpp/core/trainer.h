@@ -83,7 +83,11 @@ class Trainer {
   std::vector<uint8_t> save() const;
   void load(const uint8_t* bytes, size_t n);
 
-  size_t bytes() const { return model_.bytes() + opt_.bytes(); }
+  // Bytes of the trainer's size-dependent buffers: model, optimiser state and batch buffers. Equal to
+  // estimate_bytes(config, vocab) (tests/cpp/test_model.cpp checks it, and the heap's own count).
+  size_t bytes() const {
+    return model_.bytes() + opt_.bytes() + sizeof(float) * points_.size() + sizeof(int) * (tokens_.size() + targets_.size());
+  }
 
  private:
   void collect_update_ratios();

@@ -5,6 +5,7 @@
 #include <functional>
 #include <new>
 
+#include "error.h"
 #include "trainer.h"
 #include "testing.h"
 
@@ -22,15 +23,18 @@ using namespace resnorm;
 namespace {
 std::atomic<bool> g_counting{false};
 std::atomic<long> g_allocs{0};
-inline void note_alloc() {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
+std::atomic<long long> g_alloc_bytes{0};  // bytes requested while counting
+inline void note_alloc(size_t bytes) {
+  if (!g_counting.load(std::memory_order_relaxed)) return;
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  g_alloc_bytes.fetch_add(static_cast<long long>(bytes), std::memory_order_relaxed);
 }
 }  // namespace
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/allocator_interface.h>
 namespace {
-void on_malloc(const volatile void*, size_t) { note_alloc(); }
+void on_malloc(const volatile void*, size_t n) { note_alloc(n); }
 void on_free(const volatile void*) {}
 const int g_hooks_installed = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
 }  // namespace
@@ -56,13 +60,13 @@ void* dlmemalign(size_t, size_t);
 #define RESNORM_REAL_REALLOC dlrealloc
 #define RESNORM_REAL_MEMALIGN dlmemalign
 #endif
-void* malloc(size_t n) { note_alloc(); return RESNORM_REAL_MALLOC(n); }
-void* calloc(size_t k, size_t n) { note_alloc(); return RESNORM_REAL_CALLOC(k, n); }
-void* realloc(void* p, size_t n) { note_alloc(); return RESNORM_REAL_REALLOC(p, n); }
-void* memalign(size_t a, size_t n) { note_alloc(); return RESNORM_REAL_MEMALIGN(a, n); }
-void* aligned_alloc(size_t a, size_t n) { note_alloc(); return RESNORM_REAL_MEMALIGN(a, n); }
+void* malloc(size_t n) { note_alloc(n); return RESNORM_REAL_MALLOC(n); }
+void* calloc(size_t k, size_t n) { note_alloc(k * n); return RESNORM_REAL_CALLOC(k, n); }
+void* realloc(void* p, size_t n) { note_alloc(n); return RESNORM_REAL_REALLOC(p, n); }
+void* memalign(size_t a, size_t n) { note_alloc(n); return RESNORM_REAL_MEMALIGN(a, n); }
+void* aligned_alloc(size_t a, size_t n) { note_alloc(n); return RESNORM_REAL_MEMALIGN(a, n); }
 int posix_memalign(void** out, size_t a, size_t n) {
-  note_alloc();
+  note_alloc(n);
   if (a < sizeof(void*) || (a & (a - 1)) != 0) return EINVAL;
   void* p = RESNORM_REAL_MEMALIGN(a, n);
   if (!p) return ENOMEM;
@@ -178,4 +182,59 @@ TEST_CASE("after the first step, a train step allocates nothing", "[model]") {
     g_counting = false;
     CHECK(g_allocs == 0);
   }
+}
+
+TEST_CASE("the memory estimate is what a trainer allocates, for every setting", "[model]") {
+  // estimate_bytes() is checked against the cap before allocation; it must be the real layout. The
+  // heap's own count of bytes requested while a Trainer is built must cover it (nothing allocated
+  // that the estimate misses, beyond the data and bookkeeping: a few KiB here) and Trainer::bytes(),
+  // the sizes of the buffers it holds, must equal it exactly.
+  std::string text;
+  for (int i = 0; i < 3000; ++i) text += static_cast<char>('a' + (i * 7) % 26);
+  for (const bool gpt : {false, true})
+    for (OptimName opt : {OptimName::AdamW, OptimName::Sgd})
+      for (Residual res : resnorm_test::kResiduals)
+        for (NormKind norm : resnorm_test::kNorms)
+          for (Placement pl : resnorm_test::kPlacements) {
+            Config c = preset(gpt ? "gpt-tiny" : "mlp-spiral");
+            c.model.depth = gpt ? 3 : 5;
+            c.model.width = 64;
+            c.model.residual = res;
+            c.model.norm = norm;
+            c.model.placement = pl;
+            c.optim.name = opt;
+            c.optim.batch = gpt ? 4 : 300;
+            INFO((gpt ? "gpt " : "mlp ") << to_string(opt) << " " << to_string(res) << " x " << to_string(norm) << " x "
+                                         << to_string(pl));
+            g_alloc_bytes = 0;
+            g_counting = true;
+            const auto* tr = new Trainer(c, gpt ? text : "");
+            g_counting = false;
+            const double estimate = estimate_bytes(c, tr->model().vocab());
+            const auto heap = static_cast<double>(g_alloc_bytes.load());
+            INFO("estimate " << estimate << " B, Trainer::bytes " << tr->bytes() << " B, heap " << heap << " B");
+            CHECK(static_cast<double>(tr->bytes()) == estimate);
+            CHECK(heap >= estimate);
+            CHECK(heap <= estimate + 64 * 1024 + 16.0 * static_cast<double>(text.size()));
+            delete tr;
+          }
+}
+
+TEST_CASE("a config over the memory cap is refused before anything is allocated", "[model]") {
+  Config c = preset("mlp-spiral");
+  c.model.depth = 512;
+  c.model.width = 4096;
+  c.optim.batch = 4096;
+  REQUIRE(estimate_bytes(c, 2) > kMaxModelBytes);
+  g_alloc_bytes = 0;
+  g_counting = true;
+  bool refused = false;
+  try {
+    Trainer tr(c);
+  } catch (const Error& e) {
+    refused = std::string(e.what()).find("memory cap") != std::string::npos;
+  }
+  g_counting = false;
+  CHECK(refused);
+  CHECK(g_alloc_bytes < 1 << 20);  // the dataset and messages, not the model's gigabytes
 }
