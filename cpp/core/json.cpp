@@ -73,8 +73,13 @@ std::string format_number(double d) {
     std::snprintf(buf, sizeof buf, "%.0f", d);
     return buf;
   }
+  // The shortest form that reads back as the same double (at most 17 significant digits), so a
+  // number written by `show`, a checkpoint or a log round-trips exactly and 0.001 stays 0.001.
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%.9g", d);
+  for (int digits = 15; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, d);
+    if (std::strtod(buf, nullptr) == d) break;
+  }
   return buf;
 }
 

@@ -43,7 +43,10 @@ void Optimizer::update(float* params, const float* grads, double lr) {
       if (s.decay && cfg_.weight_decay > 0) p *= 1.0f - flr * static_cast<float>(cfg_.weight_decay);
       m = b1 * m + (1.0f - b1) * g;
       v = b2 * v + (1.0f - b2) * g.square();
-      p -= step_size * m / (v.sqrt() / bc2_sqrt + eps);
+      // An exact sqrt (IEEE, as PyTorch's), element by element: Eigen's vectorised sqrt under its
+      // default EIGEN_FAST_MATH starts from the CPU's rsqrt estimate, which differs between x86 and
+      // WebAssembly and would break the wasm == native-sse bit-identity (tests/js/engine.native.test.ts).
+      for (Eigen::Index i = 0; i < n; ++i) p[i] -= step_size * m[i] / (std::sqrt(v[i]) / bc2_sqrt + eps);
       d = p - d;
     }
   } else {

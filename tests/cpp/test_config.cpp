@@ -4,6 +4,12 @@
 
 #include "config.h"
 #include "error.h"
+#include "json.h"
+#include "rng.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <vector>
 
 using namespace resnorm;
 using Catch::Matchers::Contains;
@@ -111,4 +117,23 @@ TEST_CASE("JSON parser handles escapes and rejects junk", "[config]") {
   CHECK_THROWS_AS(parse_json("{\"a\":}"), Error);
   CHECK_THROWS_AS(parse_json("\"\\ud800\""), Error);
   CHECK_THROWS_AS(parse_json(std::string(100, '[') + std::string(100, ']')), Error);  // nesting limit
+}
+
+TEST_CASE("numbers are written so they read back exactly (17 significant digits at most)", "[config]") {
+  // format_number writes `show`, checkpoint metadata and logs: a value must survive the round trip.
+  resnorm::Rng r(99, 3);
+  std::vector<double> values = {0.1, 1.0 / 3.0, 1e-300, 123456789.123456789, 0.001, 3e-4, -2.5e17, 6.02214076e23};
+  for (int i = 0; i < 2000; ++i) values.push_back(std::ldexp(r.uniform() - 0.5, static_cast<int>(r.below(200)) - 100));
+  for (double d : values) {
+    const std::string s = resnorm::format_number(d);
+    INFO(s);
+    CHECK(std::strtod(s.c_str(), nullptr) == d);
+  }
+  CHECK(resnorm::format_number(0.001) == "0.001");  // short when short is exact
+  CHECK(resnorm::format_number(0.1) == "0.1");
+  // A config shown and read back is the same config.
+  const resnorm::Config c = resnorm::config_from_string(R"({"optim": {"lr": 0.00123456789012345678, "eps": 1e-9}})");
+  const resnorm::Config back = resnorm::config_from_string(resnorm::config_to_json(c).dump());
+  CHECK(back.optim.lr == c.optim.lr);
+  CHECK(back.optim.eps == c.optim.eps);
 }

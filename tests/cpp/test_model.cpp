@@ -16,8 +16,7 @@ using namespace resnorm;
 // (libstdc++ and libc++ implement new on top of malloc / aligned_alloc, so those are counted too; the
 // negative-control test below checks each entry point).
 //  * glibc (native) and Emscripten (wasm): the test binary defines the C entry points itself and
-//    forwards to the C library's own allocator (__libc_* in glibc; dlmalloc, whose public names are
-//    weak aliases, in Emscripten).
+//    forwards to the C library's own allocator (its __libc_* entry points).
 //  * AddressSanitizer owns malloc and would abort on a second definition, so its builds count
 //    through the sanitizer's allocation hook, which sees every allocation of every kind.
 namespace {
@@ -32,7 +31,9 @@ inline void note_alloc(size_t bytes) {
 }  // namespace
 
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+// Declared here: GCC 12 ships libasan without its <sanitizer/allocator_interface.h> header.
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*, size_t),
+                                                         void (*free_hook)(const volatile void*));
 namespace {
 void on_malloc(const volatile void*, size_t n) { note_alloc(n); }
 void on_free(const volatile void*) {}
@@ -41,25 +42,22 @@ const int g_hooks_installed = __sanitizer_install_malloc_and_free_hooks(on_mallo
 #elif defined(__GLIBC__) || defined(__EMSCRIPTEN__)
 #include <cerrno>
 extern "C" {
-#if defined(__GLIBC__)
+// The C library's own entry points: glibc exports __libc_*; Emscripten's dlmalloc exports the same
+// __libc_* names (its public malloc & co. are weak aliases, so a program may replace them) and
+// emscripten_builtin_memalign.
 void* __libc_malloc(size_t);
 void* __libc_calloc(size_t, size_t);
 void* __libc_realloc(void*, size_t);
+#if defined(__GLIBC__)
 void* __libc_memalign(size_t, size_t);
+#define RESNORM_REAL_MEMALIGN __libc_memalign
+#else
+void* emscripten_builtin_memalign(size_t, size_t);
+#define RESNORM_REAL_MEMALIGN emscripten_builtin_memalign
+#endif
 #define RESNORM_REAL_MALLOC __libc_malloc
 #define RESNORM_REAL_CALLOC __libc_calloc
 #define RESNORM_REAL_REALLOC __libc_realloc
-#define RESNORM_REAL_MEMALIGN __libc_memalign
-#else
-void* dlmalloc(size_t);
-void* dlcalloc(size_t, size_t);
-void* dlrealloc(void*, size_t);
-void* dlmemalign(size_t, size_t);
-#define RESNORM_REAL_MALLOC dlmalloc
-#define RESNORM_REAL_CALLOC dlcalloc
-#define RESNORM_REAL_REALLOC dlrealloc
-#define RESNORM_REAL_MEMALIGN dlmemalign
-#endif
 void* malloc(size_t n) { note_alloc(n); return RESNORM_REAL_MALLOC(n); }
 void* calloc(size_t k, size_t n) { note_alloc(k * n); return RESNORM_REAL_CALLOC(k, n); }
 void* realloc(void* p, size_t n) { note_alloc(n); return RESNORM_REAL_REALLOC(p, n); }

@@ -7,10 +7,15 @@ import type { ResnormConfig } from '../../web/src/engine/types';
 
 export const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export const nativeCli = resolve(repo, 'build/native/resnorm');
+/** The SSE4.1 build without FMA contraction: the same arithmetic as the wasm build (CMakePresets.json). */
+export const nativeSseCli = resolve(repo, 'build/native-sse/resnorm');
 
-export function requireNative(): string {
-  if (!existsSync(nativeCli)) throw new Error(`${nativeCli} is missing: build it first (npm run build:native)`);
-  return nativeCli;
+export function requireNative(which: 'native' | 'native-sse' = 'native'): string {
+  const cli = which === 'native' ? nativeCli : nativeSseCli;
+  if (!existsSync(cli)) {
+    throw new Error(`${cli} is missing: build it first (cmake --preset ${which} && cmake --build --preset ${which})`);
+  }
+  return cli;
 }
 
 /** A gpt small enough to train a few steps in a test. */
