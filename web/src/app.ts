@@ -4,7 +4,7 @@
 import {
   FIELDS, FIELD_BY_KEY, MAX_DEPTH, checkValue, crossProblems, mergeConfig, parseNumber, toEngineConfig, type Field, type FlatConfig, type NumField,
 } from './config/fields';
-import { PRESET_NAMES, presetConfig } from './config/presets';
+import { PRESET_NAMES, kindConfig, presetConfig } from './config/presets';
 import { addRun, removeRun, runLabel, setRunField } from './compare';
 import { EXPERIMENTS, experimentState } from './experiments';
 import { canvasesToPng, download, metricsCsv, metricsJson, readCheckpointHeader, type ExportRun } from './export';
@@ -63,6 +63,8 @@ const CANVASES_PER_FRAME = 2;
 /** ...and a frame stops early once its script has taken this long. */
 const FRAME_BUDGET_MS = 8;
 
+type ZeroWhere = 'heat' | 'profile' | 'rms' | 'update';
+
 interface PanelParts {
   loss?: LineChart;
   heat: Heatmap[];
@@ -73,6 +75,9 @@ interface PanelParts {
   samples?: HTMLElement;
   attention?: AttentionView;
   attnRunSel?: HTMLSelectElement;
+  attnLayerSel?: HTMLSelectElement;
+  /** "Exactly 0" notes: the heatmap and the per-block charts (gradient, activation RMS, update ratio). */
+  zeroNotes: { el: HTMLElement; where: ZeroWhere }[];
 }
 
 export class App {
@@ -81,8 +86,10 @@ export class App {
   private root: HTMLElement;
   private urlNotices: Notice[];
   private messages: { kind: 'error' | 'warn' | 'info'; text: string; action?: { label: string; run: () => void }; tag?: string }[] = [];
+  /** The runs (by index) the line charts' series were last set up for. */
+  private chartRuns = '';
   private selected = 0;            // the run whose settings the controls edit (compare mode)
-  private parts: PanelParts = { heat: [], boundary: [] };
+  private parts: PanelParts = { heat: [], boundary: [], zeroNotes: [] };
   private dirty = true;
   private lastDraw = 0;
   private raf = 0;
@@ -92,7 +99,11 @@ export class App {
   private showKeys = false;
   private menu: 'export' | 'panels' | null = null;
   private els: Record<string, HTMLElement> = {};
-  private ctrlInputs = new Map<string, { row: HTMLElement; inputs: (HTMLInputElement | HTMLSelectElement)[]; msg: HTMLElement }>();
+  /**
+   * Each control's elements; `pending` holds a typed number that was refused (shown as typed, in red,
+   * until a valid value replaces it or the field changes some other way), with the value still in use.
+   */
+  private ctrlInputs = new Map<string, { row: HTMLElement; inputs: (HTMLInputElement | HTMLSelectElement)[]; msg: HTMLElement; pending?: { raw: string; inUse: string | number } }>();
   private destroyed = false;
   private builtConfigs = '';
   private keyHandler: (e: Event) => void;
@@ -168,7 +179,8 @@ export class App {
     clearTimeout(this.rebuildTimer);
     const configs = runConfigs(this.state);
     this.builtConfigs = JSON.stringify(configs);
-    this.messages = this.messages.filter((m) => m.kind === 'info');
+    // New runs: "all runs finished" and "loaded a checkpoint" no longer describe them.
+    this.messages = this.messages.filter((m) => m.kind === 'info' && m.tag !== 'done' && m.tag !== 'load');
     this.startStep = [];
     this.renderMessages();
     const problems = configs.flatMap((c, i) => crossProblems(c).map((p) => `${RUN_LETTERS[i].toUpperCase()}: ${p.key} ${p.reason}`));
@@ -207,7 +219,7 @@ export class App {
       this.messages.push({ kind: 'error', text: this.t('notice.crashed', { run: letter, msg: run.message }),
         action: { label: this.t('notice.restart'), run: () => void this.rebuild() } });
     } else if (reason === 'done' && this.session.runs.every((r) => r.status !== 'ready')) {
-      if (!this.messages.some((m) => m.text === this.t('notice.done'))) this.messages.push({ kind: 'info', text: this.t('notice.done') });
+      if (!this.messages.some((m) => m.tag === 'done')) this.messages.push({ kind: 'info', text: this.t('notice.done'), tag: 'done' });
     }
     this.renderMessages();
     this.syncToolbar();
@@ -251,7 +263,7 @@ export class App {
       // A different kind of model: start from its default preset (hyperparameters differ a lot), keep the seed.
       next = cloneState(this.state);
       const seed = next.config.seed;
-      next.config = { ...presetConfig(value === 'gpt' ? 'gpt-tiny' : 'mlp-spiral'), seed };
+      next.config = kindConfig(value === 'gpt' ? 'gpt' : 'mlp', seed);
       next.runs = next.runs.map(() => ({}));
       next.layer = 0;
       next.head = 0;
@@ -289,8 +301,19 @@ export class App {
     return `resnorm-${this.state.exp || `${c.kind}-${c.residual}-${c.norm}-${c.placement}`}`;
   }
 
-  private exportCsv(): void { download(`${this.baseName()}-metrics.csv`, metricsCsv(this.exportRuns()), 'text/csv'); }
-  private exportJson(): void { download(`${this.baseName()}-metrics.json`, metricsJson(this.exportRuns()), 'application/json'); }
+  /** Whether any run has a step to export (before that a metrics file would hold only its header). */
+  private hasMetrics(): boolean { return this.session.runs.some((r) => (r.metrics?.step.length ?? 0) > 0); }
+
+  private exportMetrics(ext: 'csv' | 'json'): void {
+    if (!this.hasMetrics()) {
+      this.messages = this.messages.filter((m) => m.tag !== 'export');
+      this.messages.push({ kind: 'warn', text: this.t('ex.empty'), tag: 'export' });
+      this.renderMessages();
+      return;
+    }
+    if (ext === 'csv') download(`${this.baseName()}-metrics.csv`, metricsCsv(this.exportRuns()), 'text/csv');
+    else download(`${this.baseName()}-metrics.json`, metricsJson(this.exportRuns()), 'application/json');
+  }
 
   private async saveModel(): Promise<void> {
     const run = this.session.runs[this.selected];
@@ -492,13 +515,16 @@ export class App {
         if (f) void this.loadModel(f);
         (e.target as HTMLInputElement).value = '';
       } });
-    const item = (label: string, fn: () => void, action: string) => h('button', { type: 'button', role: 'menuitem', 'data-action': action, onclick: () => { this.menu = null; this.render(); fn(); } }, label);
+    const item = (label: string, fn: () => void, action: string, disabled = false) => h('button', { type: 'button', role: 'menuitem', 'data-action': action, disabled, title: disabled ? this.t('ex.empty') : undefined,
+      onclick: () => { this.menu = null; this.render(); fn(); } }, label);
+    const empty = !this.hasMetrics();
     return h('div', { class: 'rp-menu' },
       h('button', { type: 'button', class: `rp-btn${this.opts.embed ? ' rp-small' : ''}`, 'aria-haspopup': 'menu', 'aria-expanded': String(open), 'data-action': 'export-menu',
         onclick: () => { this.menu = open ? null : 'export'; this.render(); } }, this.t('tb.export'), ' ▾'),
       open ? h('div', { class: 'rp-menu-list', role: 'menu' },
-        item(this.t('ex.csv'), () => this.exportCsv(), 'csv'),
-        item(this.t('ex.json'), () => this.exportJson(), 'json'),
+        item(this.t('ex.csv'), () => this.exportMetrics('csv'), 'csv', empty),
+        item(this.t('ex.json'), () => this.exportMetrics('json'), 'json', empty),
+        empty ? h('small', { class: 'rp-menu-note' }, this.t('ex.empty')) : null,
         item(this.t('ex.save'), () => void this.saveModel(), 'save'),
         h('label', { class: 'rp-menu-file', role: 'menuitem' }, this.t('ex.load'), file),
         this.state.mode === 'compare' ? h('small', {}, this.t('ex.load_compare', { run: RUN_LETTERS[this.selected].toUpperCase() })) : null) : file);
@@ -531,6 +557,14 @@ export class App {
     this.els.ms = h('span', { class: 'rp-num', 'data-stat': 'ms' }, '–');
     this.els.status = h('span', { class: 'rp-status', 'data-stat': 'status' }, '');
     this.els.params = h('span', { class: 'rp-params' }, '');
+    // single run: its numbers here (a comparison shows them on each run's chip)
+    const single = this.state.mode === 'single';
+    const numStat = (key: string, label: MessageKey, title?: string) => {
+      const el = h('span', { class: 'rp-num', 'data-stat': key }, '–');
+      this.els[`stat_${key}`] = el;
+      return h('div', { class: 'rp-stat rp-stat-metric', 'data-metric': key, title }, h('label', {}, this.t(label)), el);
+    };
+    for (const k of ['stat_loss', 'stat_val', 'stat_acc']) delete this.els[k];
     return h('div', { class: 'rp-toolbar' },
       h('div', { class: 'rp-tools' },
         btn('rp-reset', this.t('tb.reset'), 'reset', () => this.reset(), 'r'),
@@ -540,6 +574,9 @@ export class App {
         h('div', { class: 'rp-stat rp-stat-big' }, h('label', {}, this.t('tb.step_count')), this.els.stepCount),
         h('div', { class: 'rp-stat' }, h('label', {}, this.t('tb.rate')), this.els.rate),
         h('div', { class: 'rp-stat' }, h('label', {}, this.t('tb.ms')), this.els.ms),
+        single ? numStat('loss', 'tb.loss', this.t('tb.loss_title', { n: LOSS_MEAN_STEPS })) : null,
+        single ? numStat('val', 'tb.val') : null,
+        single && this.state.config.kind === 'mlp' ? numStat('acc', 'tb.acc') : null,
         h('div', { class: 'rp-stat' }, h('label', {}, this.t('tb.speed')), speed)),
       h('div', { class: 'rp-statusbox' }, this.els.status, this.els.params));
   }
@@ -569,7 +606,7 @@ export class App {
     for (let i = 0; i <= s.runs.length; i++) {
       const chip = h('div', { class: `rp-run${i === this.selected ? ' on' : ''}`, style: `--run:${RUN_COLORS[i]}`, 'data-run': RUN_LETTERS[i] },
         h('button', { type: 'button', class: 'rp-run-pick', 'aria-pressed': String(i === this.selected), onclick: () => { this.selected = i; this.render(); } },
-          h('span', { class: 'rp-swatch' }), h('span', { class: 'rp-run-label' }, runLabel(s, i).replace('same as A', this.t('cmp.same')))),
+          h('span', { class: 'rp-swatch' }), h('span', { class: 'rp-run-label' }, this.runName(i))),
         h('span', { class: 'rp-run-stat' }, ''),
         s.runs.length > 0 ? h('button', { type: 'button', class: 'rp-run-x', 'aria-label': this.t('cmp.remove', { run: RUN_LETTERS[i].toUpperCase() }), title: this.t('cmp.remove', { run: RUN_LETTERS[i].toUpperCase() }),
           onclick: () => { this.selected = 0; this.setState(removeRun(this.state, i), { rebuild: 'now' }); } }, '×') : null);
@@ -676,12 +713,17 @@ export class App {
     const maxDepth = this.state.config.kind === 'gpt' ? MAX_DEPTH.gpt : MAX_DEPTH.mlp;
     let err = n === null ? 'not a number' : checkValue(f, n);
     if (!err && f.key === 'depth' && n! > maxDepth) err = `at most ${maxDepth} for ${this.state.config.kind}`;
-    const row = this.ctrlInputs.get(f.key)?.row;
+    const c = this.ctrlInputs.get(f.key);
+    const row = c?.row;
     if (err) {
-      msg.textContent = this.t('h.invalid', { range: rangeText(f, maxDepth) });
+      const sel = this.selected;
+      const inUse = (sel === 0 ? this.state.config : mergeConfig(this.state.config, this.state.runs[sel - 1]))[f.key];
+      msg.textContent = this.t('h.invalid_kept', { range: rangeText(f, maxDepth), v: String(inUse) });
       row?.classList.add('bad');
+      if (c) c.pending = { raw, inUse };
       return;
     }
+    if (c) c.pending = undefined;
     msg.textContent = '';
     row?.classList.remove('bad');
     this.setState(setRunField(this.state, this.selected, f.key, n!), { rebuild: soon ? 'soon' : 'now' });
@@ -701,7 +743,10 @@ export class App {
     clear(box);
     if (this.urlNotices.length) {
       box.append(h('div', { class: 'rp-msg warn', 'data-notice': 'url' },
-        h('span', {}, this.t('notice.url'), ' ', this.urlNotices.map((n) => `${n.key}=${JSON.stringify(n.value)} (${n.reason})`).join('; ')),
+        h('span', {}, this.t('notice.url'), ' ', this.urlNotices.map((n) => {
+          const what = n.how === 'ignored' || n.how === undefined || n.used === undefined ? this.t('notice.how.ignored') : this.t(`notice.how.${n.how}`, { v: n.used });
+          return `${n.key}=${JSON.stringify(n.value)} (${n.reason}): ${what}`;
+        }).join('; ')),
         h('button', { type: 'button', class: 'rp-btn rp-small', onclick: () => { this.urlNotices = []; this.renderMessages(); } }, this.t('notice.dismiss'))));
     }
     for (const m of this.messages) {
@@ -763,7 +808,7 @@ export class App {
     }
     const exp = EXPERIMENTS.find((e) => e.id === s.exp);
     const ch = this.chartHeight();
-    const parts: PanelParts = { heat: [], boundary: [] };
+    const parts: PanelParts = { heat: [], boundary: [], zeroNotes: [] };
     const lbl = (i: number) => (nRuns > 1 ? RUN_LETTERS[i].toUpperCase() : '');
     for (const p of this.visiblePanels()) {
       const body = h('div', { class: 'rp-panel-body' });
@@ -774,6 +819,11 @@ export class App {
         h('p', { class: 'rp-help' }, this.t(`p.${p}.help` as MessageKey)),
         body);
       const header = panel.querySelector('header')!;
+      if (p === 'heatmap' || p === 'profile' || p === 'rms' || p === 'update') {
+        const note = h('p', { class: 'rp-zero-note', role: 'status', hidden: true, 'data-zero': p });
+        panel.insertBefore(note, body);
+        parts.zeroNotes.push({ el: note, where: p === 'heatmap' ? 'heat' : p });
+      }
       switch (p) {
         case 'loss': {
           const log = h('label', { class: 'rp-check' }, h('input', { type: 'checkbox', checked: s.logScale, 'data-action': 'log', onchange: (e: Event) => {
@@ -827,6 +877,7 @@ export class App {
             void this.session.refreshPictures(false).then(() => this.invalidate());
           } }, ...Array.from({ length: Number(s.config.depth) }, (_, i) => h('option', { value: i, selected: i === s.layer }, `${this.t('p.attention.layer')} ${i + 1}`)));
           header.insertBefore(layerSel, png);
+          parts.attnLayerSel = layerSel;
           if (nRuns > 1) {
             parts.attnRunSel = h('select', { 'aria-label': 'run', onchange: () => this.invalidate() },
               ...Array.from({ length: nRuns }, (_, i) => h('option', { value: i }, RUN_LETTERS[i].toUpperCase())));
@@ -869,14 +920,37 @@ export class App {
     const p = this.parts;
     p.loss?.destroy(); p.profile?.destroy(); p.rms?.destroy(); p.update?.destroy();
     p.heat.forEach((x) => x.destroy()); p.boundary.forEach((x) => x.destroy()); p.attention?.destroy();
-    this.parts = { heat: [], boundary: [] };
+    this.parts = { heat: [], boundary: [], zeroNotes: [] };
     this.panelQueue = [];  // the redraws of the charts just removed
   }
 
   /** New runs (or a new page layout): series specs, data points, labels. */
   private resetCharts(): void {
+    this.resetSeries();
     const runs = this.session.runs;
     const p = this.parts;
+    p.boundary.forEach((b, i) => {
+      const info = runs[i]?.engine?.info;
+      b.reset(info?.points ?? null);
+    });
+    this.session.wants = {
+      grid: this.visiblePanels().includes('boundary'),
+      samples: this.visiblePanels().includes('samples'),
+      attention: this.visiblePanels().includes('attention'),
+      layer: this.state.layer,
+    };
+    this.invalidate();
+  }
+
+  /**
+   * The line charts' series, one set per run of the session. Also done by draw() whenever the runs
+   * changed since: the page can draw between a new state (one run) and the new engines being built,
+   * and series and data must always agree.
+   */
+  private resetSeries(): void {
+    const runs = this.session.runs;
+    const p = this.parts;
+    this.chartRuns = runs.map((r) => r.index).join();
     const multi = runs.length > 1;
     const name = (i: number) => (multi ? RUN_LETTERS[i].toUpperCase() : '');
     const specs: SeriesSpec[] = [];
@@ -889,17 +963,6 @@ export class App {
     p.profile?.reset(blockSpecs);
     p.rms?.reset(blockSpecs);
     p.update?.reset(blockSpecs);
-    p.boundary.forEach((b, i) => {
-      const info = runs[i]?.engine?.info;
-      b.reset(info?.points ?? null);
-    });
-    this.session.wants = {
-      grid: this.visiblePanels().includes('boundary'),
-      samples: this.visiblePanels().includes('samples'),
-      attention: this.visiblePanels().includes('attention'),
-      layer: this.state.layer,
-    };
-    this.invalidate();
   }
 
   private invalidate(): void {
@@ -940,6 +1003,7 @@ export class App {
   private draw(): void {
     const runs = this.session.runs;
     const p = this.parts;
+    if (runs.map((r) => r.index).join() !== this.chartRuns) this.resetSeries();
     this.syncToolbar();
     // loss: x = the longest run's steps, decimated to at most ~1000 points (bucket means)
     if (p.loss) {
@@ -988,6 +1052,7 @@ export class App {
       this.panelQueue = jobs;
     }
     this.syncRunStats();
+    this.syncZeroNotes();
   }
 
   /**
@@ -1015,6 +1080,14 @@ export class App {
     const runs = this.session.runs;
     const maxDepth = Math.max(1, ...runs.map((r) => r.metrics?.depth ?? 0));
     const bx = Float64Array.from({ length: maxDepth }, (_, i) => i + 1);
+    // exact zeros (a dead block): a log axis cannot draw them, so they get marks along the bottom
+    const zeros: { x: number; color: string; row: number }[] = [];
+    for (const r of runs) {
+      if (!r.metrics || !r.metrics.step.length) continue;
+      const v = pick(r.metrics);
+      for (let b = 0; b < r.metrics.depth; b++) if (v[b] === 0) zeros.push({ x: b + 1, color: RUN_COLORS[r.index], row: r.index });
+    }
+    chart.setZeros(zeros);
     chart.setData(bx, runs.map((r) => Array.from({ length: maxDepth }, (_, b) =>
       (r.metrics && b < r.metrics.depth && r.metrics.step.length ? logSafe(pick(r.metrics)[b]) : null))));
   }
@@ -1033,7 +1106,43 @@ export class App {
       return done * 4 >= total ? total : Math.min(total, niceCeil(Math.max(50, done * 1.25)));
     }));
     const r = runs[i];
+    // labels from the run itself: its depth is what the rows are, whatever the state says now
+    const depth = r?.metrics?.depth ?? Number(r?.config.depth ?? this.state.config.depth);
+    hm.setLabels({ ...this.heatLabels(), last: String(depth) });
+    const who = runs.length > 1 && r ? ` ${RUN_LETTERS[r.index].toUpperCase()}` : '';
+    hm.setDescription(this.t('p.heatmap.aria', { run: who, d: depth, h: horizon }));
     return hm.draw(r?.metrics?.gradBlocks ?? null, range, horizon, r?.metrics?.diverged?.step ?? null);
+  }
+
+  /**
+   * Exactly-zero gradients (dead ReLUs, a dead network) in words: a log axis cannot draw 0 and the
+   * heatmap's black is easy to miss, so the panels say which blocks of which run have none.
+   */
+  private syncZeroNotes(): void {
+    const notes = this.parts.zeroNotes;
+    if (!notes.length) return;
+    const runs = this.session.runs;
+    const sep = this.state.lang === 'zh' ? '' : ' ';
+    for (const n of notes) {
+      const series = n.where === 'rms' ? 'rmsBlocks' : n.where === 'update' ? 'updBlocks' : 'gradBlocks';
+      const bits: string[] = [];
+      for (const r of runs) {
+        const m = r.metrics;
+        if (!m || !m.step.length) continue;
+        const v = m[series].latest;
+        const dead: number[] = [];
+        for (let b = 0; b < v.length; b++) if (v[b] === 0) dead.push(b + 1);
+        if (!dead.length) continue;
+        const who = runs.length > 1 ? this.t('zero.run', { run: RUN_LETTERS[r.index].toUpperCase() }) : '';
+        const vars = { n: dead.length, d: v.length, blocks: blockRanges(dead) };
+        const text = series === 'gradBlocks' ? (dead.length === v.length ? this.t('zero.all') : this.t('zero.some', vars))
+          : this.t(series === 'rmsBlocks' ? 'zero.rms' : 'zero.upd', vars);
+        bits.push(who ? who + text : text.charAt(0).toUpperCase() + text.slice(1));
+      }
+      const text = bits.length ? bits.join(sep) + sep + this.t(n.where === 'heat' ? 'zero.heat' : 'zero.now') : '';
+      setText(n.el, text);
+      n.el.hidden = !text;
+    }
   }
 
   /** Run i's decision boundary, when the engine has sent a new grid. */
@@ -1084,10 +1193,20 @@ export class App {
         if (inp instanceof HTMLInputElement && inp.type === 'range') {
           const nf = f as NumField;
           inp.value = String(nf.ui?.log ? Math.log10(Math.max(Number(v), 1e-12)) : v);
+        } else if (c.pending && c.pending.inUse === v) {
+          // a refused entry stays as typed (red, with the value in use beside it) until replaced
         } else if (document.activeElement !== inp && (inp.getRootNode() as Document | ShadowRoot).activeElement !== inp) {
           inp.value = String(v);
         }
         inp.disabled = s.mode === 'compare' && sel > 0 && !!f.shared;
+      }
+      if (c.pending && c.pending.inUse !== v) {
+        // the field changed some other way (slider, preset, another run): the refused entry is moot
+        c.pending = undefined;
+        c.msg.textContent = '';
+        c.row.classList.remove('bad');
+        const box = c.inputs[c.inputs.length - 1];
+        if (document.activeElement !== box && (box.getRootNode() as Document | ShadowRoot).activeElement !== box) box.value = String(v);
       }
       const differs = s.mode === 'compare' && sel > 0 && s.runs[sel - 1][key] !== undefined;
       c.row.classList.toggle('differs', differs);
@@ -1106,7 +1225,29 @@ export class App {
         box.max = String(cfg.kind === 'gpt' ? MAX_DEPTH.gpt : MAX_DEPTH.mlp);
       }
     }
+    // the loss chart's scale (checkbox, L key, a pasted link)
+    this.parts.loss?.setLog(s.logScale);
+    const logBox = this.root.querySelector<HTMLInputElement>('[data-action="log"]');
+    if (logBox) logBox.checked = s.logScale;
+    // run chips: what each run changes (A's summary too), as the settings are now
+    if (s.mode === 'compare' && this.els.runs) {
+      for (let i = 0; i <= s.runs.length; i++) {
+        const el = this.els.runs.querySelector(`[data-run="${RUN_LETTERS[i]}"] .rp-run-label`);
+        if (el) setText(el, this.runName(i));
+      }
+    }
+    // the attention view's layers (gpt depth)
+    const layerSel = this.parts.attnLayerSel;
+    const depth = Number(s.config.depth);
+    if (layerSel && layerSel.options.length !== depth) {
+      layerSel.replaceChildren(...Array.from({ length: depth }, (_, i) => h('option', { value: i, selected: i === s.layer }, `${this.t('p.attention.layer')} ${i + 1}`)));
+    }
     this.syncToolbar();
+  }
+
+  /** Run i's chip label, in the page's language. */
+  private runName(i: number): string {
+    return runLabel(this.state, i).replace('same as A', this.t('cmp.same'));
   }
 
   private syncToolbar(): void {
@@ -1139,6 +1280,25 @@ export class App {
     else status = this.session.steps ? this.t('status.paused') : this.t('status.ready');
     setText(e.status, status);
     e.status.dataset.state = playing ? 'running' : st.includes('diverged') || st.includes('error') || st.includes('crashed') ? 'bad' : 'idle';
+    if (e.stat_loss) {
+      const m = runs[0]?.metrics;
+      const n = Math.min(LOSS_MEAN_STEPS, m?.loss.length ?? 0);
+      let sum = 0, cnt = 0;
+      for (let i = (m?.loss.length ?? 0) - n; m && i < m.loss.length; i++) if (Number.isFinite(m.loss.data[i])) { sum += m.loss.data[i]; cnt++; }
+      setText(e.stat_loss, cnt ? fmtLoss(sum / cnt) : n ? String(m!.loss.last()) : '–');
+      const last = m?.evals[m.evals.length - 1];
+      if (e.stat_val) setText(e.stat_val, last ? fmtLoss(last.valLoss) : '–');
+      if (e.stat_acc) setText(e.stat_acc, last && last.accuracy >= 0 ? `${(last.accuracy * 100).toFixed(1)}%` : '–');
+    }
+    if (this.menu === 'export') {
+      const empty = !this.hasMetrics();
+      this.root.querySelectorAll<HTMLButtonElement>('[data-action="csv"], [data-action="json"]').forEach((b) => {
+        b.disabled = empty;
+        b.title = empty ? this.t('ex.empty') : '';
+      });
+      const note = this.root.querySelector<HTMLElement>('.rp-menu-note');
+      if (note) note.hidden = !empty;
+    }
     const info = runs[0]?.engine?.info;
     setText(e.params, info ? this.t('tb.params', { n: fmtInt(this.state.lang, info.params) }) : '');
     this.root.dataset.steps = String(this.session.steps);
@@ -1178,6 +1338,15 @@ function maxDepthOf(runs: readonly Run[]): number {
   return Math.max(1, ...runs.map((r) => Number(r.config.depth)));
 }
 
+/** The toolbar's train loss: the mean over this many latest steps (one step's loss is noisy). */
+const LOSS_MEAN_STEPS = 20;
+
+/** A loss with three significant digits (0.693, 2.41, 1.2e+5). */
+export function fmtLoss(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  return Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toPrecision(3);
+}
+
 /** ms per step with the digits that matter: 0.156, 14.5, 512. */
 export function fmtMs(ms: number): string {
   return ms < 10 ? ms.toPrecision(3) : ms < 100 ? ms.toFixed(1) : String(Math.round(ms));
@@ -1211,6 +1380,18 @@ export function blowupWhere(m: RunMetrics): { block: number; rms: string } | nul
   if (worst < 0) return null;
   const v = rms[worst];
   return { block: worst + 1, rms: Number.isFinite(v) ? v.toExponential(1) : String(v) };
+}
+
+/** Block numbers as short ranges: [1, 2, 3, 7] -> "1–3, 7". */
+export function blockRanges(blocks: readonly number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < blocks.length; i++) {
+    let j = i;
+    while (j + 1 < blocks.length && blocks[j + 1] === blocks[j] + 1) j++;
+    out.push(j > i ? `${blocks[i]}–${blocks[j]}` : String(blocks[i]));
+    i = j;
+  }
+  return out.join(', ');
 }
 
 /** Sets text only when it changed (an unchanged write would still cost a layout). */

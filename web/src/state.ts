@@ -3,7 +3,7 @@
 import {
   FIELDS, FIELD_BY_KEY, coreDefaults, crossProblems, fixCross, mergeConfig, parseFieldValue, parseNumber, type FlatConfig,
 } from './config/fields';
-import { DEFAULT_PRESET, PRESET_JSON, presetConfig } from './config/presets';
+import { DEFAULT_PRESET, PRESET_JSON, kindConfig, presetConfig } from './config/presets';
 import { EXPERIMENTS, experimentState } from './experiments';
 
 export type Mode = 'single' | 'compare';
@@ -26,8 +26,12 @@ export interface AppState {
   head: number;
 }
 
-/** One thing from the URL that could not be used, and what was used instead. */
-export interface Notice { key: string; value: string; reason: string }
+/**
+ * One thing from the URL that could not be used as given, and what was used instead: the default
+ * (`used` is that default), a value clamped to its limit, another value that fixes a conflict
+ * between fields, or nothing (the key is ignored; a run's override falls back to run A's value).
+ */
+export interface Notice { key: string; value: string; reason: string; how?: 'default' | 'clamped' | 'fixed' | 'ignored'; used?: string }
 
 export function defaultState(): AppState {
   return {
@@ -110,7 +114,13 @@ export function parse(text: string, base: AppState = defaultState()): { state: A
   const params = splitParams(text, notices);
   const s = cloneState(base);
   const get = (k: string) => { for (let i = params.length - 1; i >= 0; i--) if (params[i][0] === k) return params[i][1]; return undefined; };
-  const bad = (key: string, value: string, reason: string) => notices.push({ key, value: value.slice(0, 60), reason });
+  const bad = (key: string, value: string, reason: string, how: Notice['how'] = 'ignored') => {
+    const n: Notice = { key, value: value.slice(0, 60), reason, how };
+    notices.push(n);
+    return n;
+  };
+  /** Per-field fallbacks: what the field ends up as is filled in once everything is read. */
+  const fellBack: [Notice, string][] = [];
 
   const preset = get('preset');
   if (preset !== undefined) {
@@ -130,19 +140,25 @@ export function parse(text: string, base: AppState = defaultState()): { state: A
     else bad('mode', mode, 'allowed: single|compare');
   }
 
+  // A different model kind starts from that kind's default preset, as the Model menu does (a gpt
+  // with the MLP's widths would be no model anyone chose); explicit keys then apply over it.
+  const kindRaw = get('kind');
+  if ((kindRaw === 'mlp' || kindRaw === 'gpt') && kindRaw !== s.config.kind) s.config = kindConfig(kindRaw, s.config.seed);
+
   // Config fields of run A. Values checked per field; problems between fields are repaired below.
   const given = new Set<string>();
   for (const f of FIELDS) {
     const raw = get(f.key);
     if (raw === undefined) continue;
     const { value, error } = parseFieldValue(f, raw);
-    if (error) bad(f.key, raw, error);
+    if (error) fellBack.push([bad(f.key, raw, error, 'default'), f.key]);
     else { s.config[f.key] = value!; given.add(f.key); }
   }
   // A gpt link that names no dataset means the text, as in the JSON config.
   if (s.config.kind === 'gpt' && !given.has('data')) s.config.data = 'tinyshakespeare';
-  for (const p of crossProblems(s.config)) bad(p.key, String(s.config[p.key]), p.reason);
+  const crossed = crossProblems(s.config).map((p) => bad(p.key, String(s.config[p.key]), p.reason, p.key === 'depth' || p.key === 'min_lr' ? 'clamped' : 'fixed'));
   s.config = fixCross(s.config);
+  for (const n of crossed) n.used = String(s.config[n.key]);
 
   // Runs B..D: `runs=N` and `b.lr=...` overrides. Shared fields cannot differ between runs.
   const runsRaw = get('runs');
@@ -228,6 +244,7 @@ export function parse(text: string, base: AppState = defaultState()): { state: A
     if (STATE_KEYS.has(k) || FIELD_BY_KEY.has(k) || /^[a-d]\./.test(k)) continue;
     bad(k, v, 'unknown key, ignored');
   }
+  for (const [n, key] of fellBack) n.used = String(s.config[key]);
   return { state: s, notices };
 }
 

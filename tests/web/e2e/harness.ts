@@ -1,9 +1,12 @@
 // Shared setup of the browser tests: the built site on a local server with the strict CSP, a fresh
 // headless Chromium, pages that record console errors and foreign requests, and screenshots
-// saved to test-results/e2e/ (look at them).
+// saved to test-results/e2e/ (look at them). Every page opened in a test is checked when the test
+// ends: a page error, console error or warning, failed or foreign request fails that test, whatever
+// the test itself asserted (`allow` names the messages a test provokes on purpose).
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
+import { expect, onTestFinished } from 'vitest';
 // @ts-expect-error plain ES module without types
 import { serve } from '../../../scripts/serve.mjs';
 // @ts-expect-error plain ES module without types
@@ -14,7 +17,11 @@ export const SHOTS = 'test-results/e2e';
 export interface Harness {
   url: string;
   context: BrowserContext;
-  open(path: string, opts?: { width?: number; height?: number }): Promise<{ page: Page; problems: string[] }>;
+  /**
+   * Opens a page; its problems (page errors, console errors and warnings, failed and foreign
+   * requests) fail the current test when it finishes, except those matching `allow`.
+   */
+  open(path: string, opts?: { width?: number; height?: number; allow?: RegExp[] }): Promise<{ page: Page; problems: string[] }>;
   shot(page: Page, name: string, opts?: { fullPage?: boolean }): Promise<string>;
   close(): Promise<void>;
 }
@@ -32,6 +39,10 @@ export async function start(): Promise<Harness> {
       const page = await browser.context.newPage();
       await page.setViewportSize({ width: opts.width ?? 1400, height: opts.height ?? 1000 });
       const problems: string[] = watch(page, origin);
+      const allow = opts.allow ?? [];
+      onTestFinished(() => {
+        expect(problems.filter((p) => !allow.some((re) => re.test(p))), `problems on ${path}`).toEqual([]);
+      });
       await page.goto(url + path);
       return { page, problems };
     },

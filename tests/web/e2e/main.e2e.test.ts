@@ -111,7 +111,7 @@ describe('main page', () => {
   });
 
   it('reports a crashed engine and restarts it without reloading the page', async () => {
-    const { page, problems } = await H.open('index.html#preset=mlp-spiral');
+    const { page, problems } = await H.open('index.html#preset=mlp-spiral', { allow: [/RuntimeError|unreachable|trap/i] });
     await waitBuilt(page);
     await page.evaluate(() => (window as any).__resnorm.apps[0].session.runs[0].engine.debugTrap().catch(() => {}));
     const msg = page.locator('.rp-msg.error');

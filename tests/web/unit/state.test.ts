@@ -60,6 +60,17 @@ describe('URL round trip', () => {
     expect(state.config).toEqual({ ...presetConfig('gpt-tiny'), lr: 0.003 });
   });
 
+  it('reads kind= as the Model menu does: that kind’s default preset, then explicit keys', () => {
+    const seed = defaultState().config.seed;
+    const gpt = parse('kind=gpt');
+    expect(gpt.notices).toEqual([]);
+    expect(gpt.state.config).toEqual({ ...presetConfig('gpt-tiny'), seed });
+    expect(parse('kind=gpt&width=256&seed=9').state.config).toEqual({ ...presetConfig('gpt-tiny'), width: 256, seed: 9 });
+    // the same kind as the base changes nothing; a preset of that kind stays
+    expect(parse('kind=mlp').state.config).toEqual(defaultState().config);
+    expect(parse('preset=gpt-small&kind=gpt').state.config).toEqual(presetConfig('gpt-small'));
+  });
+
   it('accepts a leading # or ?, and + for spaces', () => {
     expect(parse('#depth=12').state.config.depth).toBe(12);
     expect(parse('?depth=12').state.config.depth).toBe(12);
@@ -79,6 +90,17 @@ describe('malformed URLs', () => {
     expect(state.config.warmup).toBe(7);
     expect(notices.map((n) => n.key).sort()).toEqual(['depth', 'lr', 'norm', 'seed']);
     for (const n of notices) expect(n.reason.length).toBeGreaterThan(0);
+  });
+
+  it('says what it used instead: the default, a clamped value, or a repair', () => {
+    const bad = parse('lr=-1&norm=batchnorm').notices;
+    expect(bad.map((n) => [n.key, n.how, n.used])).toEqual([['norm', 'default', 'layernorm'], ['lr', 'default', '0.01']]);
+    const clamped = parse('kind=gpt&depth=100').notices;
+    expect(clamped).toEqual([{ key: 'depth', value: '100', reason: 'at most 64 for gpt', how: 'clamped', used: '64' }]);
+    expect(parse('kind=gpt&data=spiral').notices.map((n) => [n.how, n.used])).toEqual([['fixed', 'tinyshakespeare']]);
+    expect(parse('schedule=cosine&lr=0.01&min_lr=0.5').notices.map((n) => [n.key, n.how, n.used])).toEqual([['min_lr', 'clamped', '0.01']]);
+    expect(parse('zzz=1').notices.map((n) => n.how)).toEqual(['ignored']);
+    expect(parse('mode=compare&runs=2&b.seed=7').notices.map((n) => [n.how, n.used])).toEqual([['ignored', undefined]]);
   });
 
   it('rejects out-of-range values of every numeric field', () => {

@@ -1,9 +1,13 @@
 // Blocks x time heatmap on a canvas: one row per residual block (block 1 at the top), one column per
-// recorded step, colour = log10 of the value. Vanishing gradients show as rows fading to dark.
+// recorded step, colour = log10 of the value. Vanishing gradients show as rows fading to dark; an
+// exactly-zero value (a dead block) is black, a non-finite one red, and no data yet light grey.
 import type { BlockSeries } from '../metrics';
 import { VIRIDIS_LUT, lutCss } from './colors';
 
 const M = { left: 46, right: 58, top: 8, bottom: 34 };
+/** Cell colours outside the colour scale (RGBA). Black is below every colour of the ramp. */
+export const ZERO_RGBA = [0, 0, 0, 255] as const;
+export const NONFINITE_RGBA = [230, 30, 30, 255] as const;
 
 export interface HeatmapLabels { block: string; step: string; first: string; last: string }
 
@@ -33,6 +37,7 @@ export class Heatmap {
   constructor(private el: HTMLElement, private height: number, private labels: HeatmapLabels, private title = '') {
     this.canvas = document.createElement('canvas');
     this.canvas.className = 'heatmap';
+    this.canvas.setAttribute('role', 'img');
     this.canvas.style.height = `${height}px`;
     el.appendChild(this.canvas);
     // The width comes from the observer, so drawing never forces a layout.
@@ -43,7 +48,17 @@ export class Heatmap {
     this.ro.observe(el);
   }
 
-  setLabels(l: HeatmapLabels, title = this.title): void { this.labels = l; this.title = title; this.redraw(); }
+  setLabels(l: HeatmapLabels, title = this.title): void {
+    if (l.block === this.labels.block && l.step === this.labels.step && l.first === this.labels.first && l.last === this.labels.last && title === this.title) return;
+    this.labels = l;
+    this.title = title;
+    this.redraw();
+  }
+
+  /** What the picture shows, in words (for screen readers). */
+  setDescription(text: string): void {
+    if (this.canvas.getAttribute('aria-label') !== text) this.canvas.setAttribute('aria-label', text);
+  }
 
   /** Draws `s` with step 0..horizon across the width and the colour scale `range` (log10); false if nothing changed. */
   draw(s: BlockSeries | null, range: { lo: number; hi: number }, horizon: number, divergedAt: number | null = null): boolean {
@@ -79,6 +94,7 @@ export class Heatmap {
     ctx.font = '11px system-ui, sans-serif';
     ctx.fillStyle = '#444';
     if (this.title) { ctx.textAlign = 'left'; ctx.fillText(this.title, M.left + 4, M.top + 12); }
+    let zeros = false, nonFinite = false;
     if (s && s.columns > 0) {
       const cols = s.columns, d = s.depth;
       const lastStep = s.endStep[cols - 1];
@@ -95,9 +111,9 @@ export class Heatmap {
           const v = col[b];
           const o = (b * outCols + j) * 4;
           if (!(v > 0) || !Number.isFinite(v)) {
-            // zero, NaN or Inf: red marks a non-finite value, light grey a zero
-            if (Number.isFinite(v)) img.data.set([220, 220, 220, 255], o);
-            else img.data.set([230, 30, 30, 255], o);
+            // zero (a dead block: no gradient at all) black, NaN or Inf red; light grey stays "no data"
+            if (Number.isFinite(v)) { img.data.set(ZERO_RGBA, o); zeros = true; }
+            else { img.data.set(NONFINITE_RGBA, o); nonFinite = true; }
             continue;
           }
           const t = (Math.log10(v) - range.lo) / span;
@@ -144,12 +160,22 @@ export class Heatmap {
       const b = this.bar.getContext('2d')!;
       for (let i = 0; i < 256; i++) { b.fillStyle = lutCss(VIRIDIS_LUT, 1 - i / 255); b.fillRect(0, i, 1, 1); }
     }
+    // the colours off the scale, when the picture has them, below a shorter bar
+    const extra = ([[zeros, ZERO_RGBA, '0'], [nonFinite, NONFINITE_RGBA, 'NaN']] as const).filter((x) => x[0]);
+    const barH = Math.max(20, ph - extra.length * 14);
     ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(this.bar, bx, M.top, bw, ph);
+    ctx.drawImage(this.bar, bx, M.top, bw, barH);
     ctx.fillStyle = '#444';
     ctx.textAlign = 'left';
     ctx.fillText(fmtPow(range.hi), bx + bw + 3, M.top + 9);
-    ctx.fillText(fmtPow(range.lo), bx + bw + 3, M.top + ph);
+    ctx.fillText(fmtPow(range.lo), bx + bw + 3, M.top + barH);
+    extra.forEach(([, rgba, label], k) => {
+      const y = M.top + barH + 5 + k * 14;
+      ctx.fillStyle = `rgb(${rgba[0]},${rgba[1]},${rgba[2]})`;
+      ctx.fillRect(bx, y, bw, 9);
+      ctx.fillStyle = '#444';
+      ctx.fillText(label, bx + bw + 3, y + 9);
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 // A small uPlot wrapper for every line chart on the page (loss over steps, values per block):
 // `reset` with the series to draw, `setData` with aligned columns, linear or log y axis.
 import uPlot from 'uplot';
+import { linearSplits, logSplits } from './ticks';
 
 export interface SeriesSpec { label: string; color: string; dash?: number[]; width?: number; points?: boolean; pointSize?: number }
 
@@ -23,6 +24,8 @@ export class LineChart {
   private elW = 0;
   /** Upper limit of the linear y axis (a diverged run's 1e22 should not flatten everything else). */
   private yCap = Infinity;
+  /** Values exactly 0 that a log axis cannot draw: black marks along the bottom (`row` stacks runs). */
+  private zeros: { x: number; color: string; row: number }[] = [];
 
   constructor(private el: HTMLElement, private opts: LineChartOptions) {
     this.ro = new ResizeObserver((es) => this.resize(Math.floor(es[es.length - 1].contentRect.width)));
@@ -58,11 +61,44 @@ export class LineChart {
     this.build();
   }
 
+  /**
+   * One y column per series given to `reset`, in order. A caller whose columns and series disagree
+   * (runs just added or removed) gets its missing columns as gaps and its extra ones dropped, never
+   * an exception from inside uPlot.
+   */
   setData(x: ArrayLike<number>, ys: (number | null)[][], yCap = Infinity): void {
     this.yCap = yCap;
-    this.data = [x as number[], ...ys] as unknown as uPlot.AlignedData;
+    const cols = this.specs.map((_, i) => ys[i] ?? new Array<number | null>(x.length).fill(null));
+    this.data = [x as number[], ...cols] as unknown as uPlot.AlignedData;
     if (this.plot) this.plot.setData(this.data);
   }
+
+  /** Marks for exact zeros, drawn with the next setData. */
+  setZeros(marks: { x: number; color: string; row: number }[]): void { this.zeros = marks; }
+  zeroMarks(): readonly { x: number; color: string; row: number }[] { return this.zeros; }
+
+  private drawZeros(u: uPlot): void {
+    if (!this.zeros.length) return;
+    const ctx = u.ctx;
+    const dpr = devicePixelRatio || 1;
+    const size = Math.round(8 * dpr);
+    const bottom = u.bbox.top + u.bbox.height;
+    ctx.save();
+    ctx.lineWidth = Math.max(1, Math.round(1.5 * dpr));
+    for (const z of this.zeros) {
+      const x = u.valToPos(z.x, 'x', true);
+      if (!Number.isFinite(x)) continue;
+      const y = bottom - size - z.row * (size + 2 * dpr);
+      ctx.fillStyle = '#000';
+      ctx.fillRect(x - size / 2, y, size, size);
+      ctx.strokeStyle = z.color;
+      ctx.strokeRect(x - size / 2, y, size, size);
+    }
+    ctx.restore();
+  }
+
+  /** Whether the y axis is logarithmic. */
+  get log(): boolean { return !!this.opts.log; }
 
   canvas(): HTMLCanvasElement | null { return this.plot ? this.plot.ctx.canvas : null; }
   legend(): SeriesSpec[] { return this.specs; }
@@ -83,6 +119,7 @@ export class LineChart {
       width: this.width,
       height: o.height,
       legend: { show: true, live: false },
+      hooks: { draw: [(u) => this.drawZeros(u)] },
       cursor: { drag: { x: false, y: false }, points: { size: 5 } },
       scales: {
         x: { time: false },
@@ -101,6 +138,9 @@ export class LineChart {
           values: o.xFormat ? (_u, vals) => vals.map((v) => o.xFormat!(v)) : undefined,
           incrs: o.discreteX ? [1, 2, 4, 8, 16, 32, 64, 128] : undefined },
         { stroke: axisStroke, grid, ticks: grid, label: o.yLabel, labelSize: 18, size: 50, font: '11px system-ui, sans-serif', labelFont: '11px system-ui, sans-serif',
+          // uPlot's own tick loops never end for some ranges (log below ~1e-6, e.g. a dead network's
+          // update ratios of 1e-20; linear steps lost in rounding): "Invalid array length". Ours are bounded.
+          splits: o.log ? (_u, _i, min, max) => logSplits(min, max) : (_u, _i, min, max, incr) => linearSplits(min, max, incr),
           values: (_u, vals) => vals.map(fmtTick) },
       ],
       series: [

@@ -21,3 +21,11 @@ export function presetConfig(name: string): FlatConfig {
 
 /** What the page opens with when nothing else is asked for. */
 export const DEFAULT_PRESET = 'mlp-spiral';
+
+/** Each model kind's default preset: what the Model menu (and a link's `kind=`) switches to. */
+export const KIND_PRESET = { mlp: 'mlp-spiral', gpt: 'gpt-tiny' } as const;
+
+/** A kind's default preset, keeping the seed. */
+export function kindConfig(kind: keyof typeof KIND_PRESET, seed: string | number): FlatConfig {
+  return { ...presetConfig(KIND_PRESET[kind]), seed };
+}

@@ -29,6 +29,10 @@ export const en = {
   'tb.keys': 'Keys',
   'tb.language': 'Language',
   'tb.open_full': 'Open in the playground ↗',
+  'tb.loss': 'train loss',
+  'tb.val': 'val loss',
+  'tb.acc': 'test acc',
+  'tb.loss_title': 'Training loss, mean of the last {n} steps',
 
   'status.building': 'Building…',
   'status.ready': 'Ready',
@@ -49,9 +53,14 @@ export const en = {
   'ex.loaded': 'Loaded {file}: {kind}, step {step}. Press Play to continue training.',
   'ex.load_failed': 'Could not load {file}: {msg}. Nothing was changed.',
   'ex.load_compare': 'Loads into the selected run ({run}).',
+  'ex.empty': 'No metrics yet: take a step first (press Play or N).',
 
   // notices
-  'notice.url': 'Some settings in the link could not be used; they fall back to their defaults:',
+  'notice.url': 'Some settings in the link could not be used as given:',
+  'notice.how.default': 'uses the default {v}',
+  'notice.how.clamped': 'clamped to {v}',
+  'notice.how.fixed': 'set to {v}',
+  'notice.how.ignored': 'ignored',
   'notice.dismiss': 'Dismiss',
   'notice.diverged': 'Run {run} diverged at step {step}: {where}. It has been paused.',
   'notice.crashed': 'Run {run}’s engine crashed ({msg}). Restart builds it again; the rest of the page keeps working.',
@@ -119,7 +128,7 @@ export const en = {
   'h.steps': 'Training stops after this many steps (also the cosine schedule’s length).',
   'h.shared': 'Shared by all runs of a comparison',
   'h.differs': 'Differs from run A',
-  'h.invalid': 'Allowed: {range}',
+  'h.invalid_kept': 'Allowed: {range}. Not applied: still using {v}.',
 
   'opt.mlp': 'mlp (2-D points)',
   'opt.gpt': 'gpt (text)',
@@ -180,6 +189,14 @@ export const en = {
   'p.attention.head': 'Head',
   'p.attention.entropy': 'Mean attention entropy per layer × head (nats)',
   'p.none_yet': 'Press Play to start training.',
+  'p.heatmap.aria': 'Gradient norm heatmap{run}: blocks 1–{d} (rows, first at the top), steps 0–{h} (columns)',
+  'zero.run': 'Run {run}: ',
+  'zero.all': 'gradient exactly 0 in every block. The network is dead (e.g. every ReLU is off): nothing flows back, so it cannot learn any more.',
+  'zero.some': 'gradient exactly 0 in {n} of {d} blocks ({blocks}). Dead units (e.g. ReLUs that never fire) pass nothing back.',
+  'zero.rms': 'activations exactly 0 after {n} of {d} blocks ({blocks}): every unit there is off.',
+  'zero.upd': 'update exactly 0 in {n} of {d} blocks ({blocks}): those weights no longer change.',
+  'zero.heat': 'Black on the map = exactly 0; grey = no data yet.',
+  'zero.now': 'A log axis cannot draw 0: black squares along the bottom mark those blocks.',
 
   'ax.step': 'step',
   'ax.loss': 'loss',
@@ -220,10 +237,10 @@ export const en = {
     'Both runs are 128-block Post-LN MLPs, y = LN(α·x + F(x)). Run B is standard Post-LN (α = 1). Run A is DeepNorm (Wang et al. 2022): the shortcut is up-weighted by α = (2N)^¼ and the branch weights are initialized smaller by β = (8N)^-¼, which bounds how much each update can change the model, so Post-LN keeps its quality and still trains stably at great depth.',
   'exp.deepnorm.look': 'The gradient heatmaps: Post-LN’s gradients shrink by five orders of magnitude or more from the last block to the first, DeepNorm’s stay within about one. Then the loss: DeepNorm learns the spiral, Post-LN stays near chance (0.69).',
   'exp.rmsnorm.title': 'RMSNorm vs LayerNorm',
-  'exp.rmsnorm.short': 'About the same quality, a little cheaper: RMSNorm skips the mean.',
+  'exp.rmsnorm.short': 'About the same quality. RMSNorm computes no mean and no bias; in this core its step costs about the same as LayerNorm’s.',
   'exp.rmsnorm.body':
-    'LayerNorm computes (x − mean) / sqrt(var + eps) · g + b. RMSNorm (Zhang & Sennrich 2019) drops the mean and the bias: x / sqrt(mean(x²) + eps) · g. It keeps the re-scaling invariance that matters for training and costs less, which is why LLaMA-style models use it. The two runs differ only in the norm.',
-  'exp.rmsnorm.look': 'The loss and the test accuracy at the end: both runs reach about the same (96% here after 600 steps), though with this seed RMSNorm takes off later. And the ms/step beside each run: RMSNorm’s is a little lower.',
+    'LayerNorm computes (x − mean) / sqrt(var + eps) · g + b. RMSNorm (Zhang & Sennrich 2019) drops the mean and the bias: x / sqrt(mean(x²) + eps) · g. It keeps the re-scaling invariance that matters for training with less arithmetic per norm, and LLaMA-style models use it. In this core the norm is a small part of each step, so RMSNorm’s step measures about the same as LayerNorm’s. The two runs differ only in the norm.',
+  'exp.rmsnorm.look': 'The loss and the test accuracy at the end: both runs reach about the same (96% here after 600 steps), though with this seed RMSNorm takes off later. The ms/step beside each run: about the same for both, since the norm is a small part of a step here.',
 
   // keyboard help
   'keys.title': 'Keyboard',
