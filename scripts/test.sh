@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: sets up what is missing, then builds and runs every test suite of the project:
 #   1. native Catch2 suite via ctest (ops, blocks, model, optimiser, data, config, checkpoints,
-#      determinism, learning, PyTorch parity) and the CLI test;
+#      determinism, learning, experiments, PyTorch parity) and the CLI test; the fast groups again
+#      under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   2. the same Catch2 suite compiled to WebAssembly, run under Node;
 #   3. the JavaScript engine tests (wasm API, worker protocol, wasm/native parity) in Node;
 #   4. the engine in headless Chromium under a strict CSP;
@@ -19,10 +20,24 @@ cmake --preset native -G Ninja >/dev/null
 cmake --build --preset native
 ctest --test-dir build/native --output-on-failure
 
+step "1/6 (cont.) the Catch2 suite under AddressSanitizer + UndefinedBehaviorSanitizer (debug preset, -O1)"
+# The fast groups; training to convergence and PyTorch parity are covered by the optimised build above.
+cmake --preset debug -DRESNORM_TESTS_SKIP= >/dev/null
+cmake --build --preset debug --target resnorm_tests
+for group in ops blocks model optim data config checkpoint determinism; do
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    build/debug/resnorm_tests "[$group]" >/dev/null || { echo "sanitizer build: group [$group] failed"; \
+    build/debug/resnorm_tests "[$group]" | tail -30; exit 1; }
+  echo "sanitizers: [$group] passed"
+done
+
 step "2/6 WebAssembly build and the Catch2 suite under Node"
 npm run --silent test:wasm
 
 step "3/6 engine tests in Node (vitest)"
+# native-sse: the bit-exact comparison point of the wasm build (tests/js/engine.native.test.ts, tier 1).
+cmake --preset native-sse >/dev/null
+cmake --build --preset native-sse --target resnorm
 npm run --silent test:js
 
 step "4/6 engine in headless Chromium"

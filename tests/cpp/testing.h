@@ -33,8 +33,8 @@ inline std::vector<float> random_vec(size_t n, uint64_t seed, float scale = 1.0f
 // Per tensor, three measurements of the analytic gradient g against the numbers:
 //  dir_grad  along the unit direction g/|g|:  |D - |g|| / |g|. A gradient off by a factor (1 + e)
 //            shows here as e / (1 + e): the scale check.
-//  dir_rand  along a Gaussian direction v (one N(0,1) per element): |D - <g,v>| / |g|. An error
-//            vector d shows as ~|d| / |g| wherever it is: the shape check.
+//  dir_rand  along a Gaussian direction v (one N(0,1) per element): |D - <g,v>| / (|g| rms(v)). An
+//            error vector d shows as ~|d| / |g| wherever it is: the shape check.
 //  elem      each element (or `max_elems` spread over the tensor, always with the largest |g_i|):
 //            max_i |D_i - g_i| / max_j |g_j|: catches an error in one row or one element.
 // `floor` and `elem_floor` (absolute, >= 0) replace |g| and max_j |g_j| in the denominators when
@@ -97,19 +97,22 @@ inline GradCheck check_grad(float* x, size_t n, const float* g, const std::funct
     r.dir_grad = std::fabs(d - gnorm) / gden;
     r.scaled = std::max(r.scaled, std::fabs(d - 1.02 * gnorm) / (1.02 * gden));
   }
-  // Shape: along a Gaussian direction.
-  {
+  // Shape: along a Gaussian direction (a scalar has no shape: its element check below covers it).
+  if (n > 1) {
     resnorm::Rng rng(seed, 17);
     std::vector<double> v(n);
-    double ana = 0.0, planted = 0.0;
+    double ana = 0.0, planted = 0.0, vsq = 0.0;
     for (size_t i = 0; i < n; ++i) {
       v[i] = rng.normal();
+      vsq += v[i] * v[i];
       ana += g[i] * v[i];
       planted += (i == imax ? 1.02 : 1.0) * g[i] * v[i];
     }
     const double d = along(v);
-    r.dir_rand = gden > 0 ? std::fabs(d - ana) / gden : std::fabs(d);
-    r.spiked = std::max(r.spiked, gden > 0 ? std::fabs(d - planted) / gden : 0.0);
+    // Divided by |v| / sqrt(n) (~1 for a long v): for a scalar, v's one draw would scale the error.
+    const double vrms = std::sqrt(vsq / static_cast<double>(n));
+    r.dir_rand = gden > 0 ? std::fabs(d - ana) / (gden * vrms) : std::fabs(d) / vrms;
+    r.spiked = std::max(r.spiked, gden > 0 ? std::fabs(d - planted) / (gden * vrms) : 0.0);
   }
   // Elements: a spread sample plus the largest.
   const size_t stride = n > max_elems ? n / max_elems : 1;
