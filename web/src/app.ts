@@ -7,7 +7,7 @@ import {
 import { PRESET_NAMES, kindConfig, presetConfig } from './config/presets';
 import { addRun, removeRun, runLabel, setRunField } from './compare';
 import { EXPERIMENTS, experimentState } from './experiments';
-import { canvasesToPng, download, metricsCsv, metricsJson, readCheckpointHeader, type ExportRun } from './export';
+import { canvasesToPng, download, metricsCsv, metricsJson, readCheckpointHeader, type ExportRun, type LegendItem, type PngPart } from './export';
 import { fmtInt, hasKey, translate, type MessageKey } from './i18n';
 import {
   LANGS, MAX_RUNS, PANELS, RUN_LETTERS, cloneState, runConfigs, serialize, type AppState, type Notice, type PanelId,
@@ -15,11 +15,13 @@ import {
 import { GRID_RES, Session, type EngineFactory, type Run } from './session';
 import { RunMetrics } from './metrics';
 import { h, clear, icon } from './dom';
-import { LineChart, type SeriesSpec } from './charts/lineChart';
+import { LineChart, type LineHit, type SeriesSpec } from './charts/lineChart';
 import { Heatmap, logRange } from './charts/heatmap';
 import { Boundary } from './charts/boundary';
-import { AttentionView } from './charts/attention';
-import { RUN_COLORS, logSafe } from './charts/colors';
+import { AttentionView, showChar } from './charts/attention';
+import { BOUNDARY_LUT, BLUES_LUT, CLASS_COLORS, RUN_COLORS, logSafe } from './charts/colors';
+import { fmtValue, lastAtOrBelow, watchPointer, type At } from './charts/readout';
+import { continueLr } from './session';
 
 export interface EmbedOptions {
   /** Field keys whose controls are shown (null: all). */
@@ -78,7 +80,11 @@ interface PanelParts {
   attnLayerSel?: HTMLSelectElement;
   /** "Exactly 0" notes: the heatmap and the per-block charts (gradient, activation RMS, update ratio). */
   zeroNotes: { el: HTMLElement; where: ZeroWhere }[];
+  /** Each panel's read-out line and what it shows now (null: the hint); `pinned` by a tap. */
+  readouts: Map<PanelId, Readout>;
 }
+
+interface Readout { el: HTMLElement; text: (() => string | null) | null; pinned: boolean }
 
 export class App {
   state: AppState;
@@ -89,7 +95,7 @@ export class App {
   /** The runs (by index) the line charts' series were last set up for. */
   private chartRuns = '';
   private selected = 0;            // the run whose settings the controls edit (compare mode)
-  private parts: PanelParts = { heat: [], boundary: [], zeroNotes: [] };
+  private parts: PanelParts = { heat: [], boundary: [], zeroNotes: [], readouts: new Map() };
   private dirty = true;
   private lastDraw = 0;
   private raf = 0;
@@ -110,6 +116,10 @@ export class App {
   private wasPlaying = false;
   private offscreen = false;
   private startStep: number[] = [];
+  /** Play once the engines being built are ready ("Run this" on an experiment). */
+  private playAfterBuild = false;
+  /** Play pressed on finished runs: the offer to continue them (for `n` more steps) or restart. */
+  private offer: { n: number } | null = null;
 
   constructor(private opts: AppOptions) {
     this.root = opts.root;
@@ -179,12 +189,14 @@ export class App {
     clearTimeout(this.rebuildTimer);
     const configs = runConfigs(this.state);
     this.builtConfigs = JSON.stringify(configs);
-    // New runs: "all runs finished" and "loaded a checkpoint" no longer describe them.
-    this.messages = this.messages.filter((m) => m.kind === 'info' && m.tag !== 'done' && m.tag !== 'load');
+    // New runs: "all runs finished", "continued" and "loaded a checkpoint" no longer describe them.
+    this.messages = this.messages.filter((m) => m.kind === 'info' && m.tag !== 'done' && m.tag !== 'load' && m.tag !== 'continued');
+    this.offer = null;
     this.startStep = [];
     this.renderMessages();
     const problems = configs.flatMap((c, i) => crossProblems(c).map((p) => `${RUN_LETTERS[i].toUpperCase()}: ${p.key} ${p.reason}`));
     if (problems.length) {
+      this.playAfterBuild = false;
       this.session.dispose();
       this.messages.push({ kind: 'error', text: problems.join('; ') });
       this.renderMessages();
@@ -204,7 +216,9 @@ export class App {
     this.resetCharts();
     this.renderMessages();
     this.syncToolbar();
-    if (ok && this.opts.autoplay && !this.offscreen) this.session.play();
+    const play = ok && (this.opts.autoplay || this.playAfterBuild) && !this.offscreen;
+    this.playAfterBuild = false;
+    if (play) this.session.play();
   }
 
   private onStopped(run: Run, reason: string): void {
@@ -233,11 +247,51 @@ export class App {
   toggle(): void {
     if (this.session.playing) this.session.pause();
     else if (this.session.live.length) this.session.play();
+    else if (this.session.runs.some((r) => r.status === 'done') && this.session.runs.every((r) => r.status === 'done' || r.status === 'diverged')) this.offerContinue();
     else if (this.session.runs.length && this.session.runs.every((r) => r.status === 'done' || r.status === 'diverged')) void this.rebuild().then(() => this.session.play());
+  }
+
+  /** Play on finished runs: offer "continue for N more steps" or "restart" (the continue button takes the focus). */
+  private offerContinue(): void {
+    this.offer = { n: this.offer?.n ?? this.continueSteps };
+    this.messages = this.messages.filter((m) => m.tag !== 'done');
+    this.renderMessages();
+    this.els.messages?.querySelector<HTMLButtonElement>('[data-action="continue"]')?.focus({ preventScroll: true });
+  }
+  /** How many more steps "continue" offers (the last number used, else the run's own length). */
+  private get continueSteps(): number { return this.lastContinue || Math.max(1, Number(this.state.config.steps) || 1000); }
+  private lastContinue = 0;
+
+  /** Continues the finished runs for n more steps (same model, optimiser state and charts), then plays. */
+  async continueRuns(n: number): Promise<void> {
+    n = Math.max(1, Math.min(1_000_000, Math.floor(n)));
+    this.lastContinue = n;
+    this.offer = null;
+    this.messages = this.messages.filter((m) => m.tag !== 'done' && m.tag !== 'continued' && m.tag !== 'continue');
+    let runs: Run[];
+    try {
+      runs = await this.session.extend(n);
+    } catch (e) {
+      this.messages.push({ kind: 'error', text: this.t('notice.continue_failed', { msg: e instanceof Error ? e.message : String(e) }), tag: 'continue' });
+      this.renderMessages();
+      return;
+    }
+    if (this.destroyed || !runs.length) return;
+    const lrs = [...new Set(runs.map((r) => fmtValue(Number(r.config.lr))))].join(', ');
+    this.messages.push({ kind: 'info', text: this.t('notice.continued', { n: fmtInt(this.state.lang, Math.max(...runs.map((r) => Number(r.config.steps)))), lr: lrs }), tag: 'continued' });
+    this.renderMessages();
+    this.session.play();
+    this.invalidate();
   }
   step(): void { void this.session.stepOnce(); }
   reset(): void {
     this.messages = [];
+    void this.rebuild();
+  }
+  /** Starts the runs again from step 0 and plays ("restart" of the offer). */
+  restart(): void {
+    this.messages = [];
+    this.playAfterBuild = true;
     void this.rebuild();
   }
 
@@ -278,7 +332,12 @@ export class App {
     this.selected = 0;
     this.showExps = false;
     this.messages = [];
+    // "Run this" runs it: training starts as soon as the engines are built
+    this.playAfterBuild = true;
+    const same = JSON.stringify(runConfigs(next)) === this.builtConfigs;
     this.setState(next, { render: true, rebuild: 'now' });
+    // the same runs as now (nothing to rebuild): start them over and play
+    if (same) void this.rebuild();
     if (!this.opts.embed) this.root.querySelector('.rp-explain')?.scrollIntoView({ block: 'nearest' });
   }
 
@@ -749,11 +808,36 @@ export class App {
         }).join('; ')),
         h('button', { type: 'button', class: 'rp-btn rp-small', onclick: () => { this.urlNotices = []; this.renderMessages(); } }, this.t('notice.dismiss'))));
     }
+    if (this.offer) box.append(this.renderOffer(this.offer));
     for (const m of this.messages) {
-      box.append(h('div', { class: `rp-msg ${m.kind}` }, h('span', {}, m.text),
+      box.append(h('div', { class: `rp-msg ${m.kind}`, 'data-tag': m.tag }, h('span', {}, m.text),
         m.action ? h('button', { type: 'button', class: 'rp-btn rp-small', onclick: m.action.run }, m.action.label) : null,
         h('button', { type: 'button', class: 'rp-btn rp-small', onclick: () => { this.messages = this.messages.filter((x) => x !== m); this.renderMessages(); } }, this.t('notice.dismiss'))));
     }
+  }
+
+  /** "Continue for N more steps" or "restart", offered by Play on finished runs. */
+  private renderOffer(offer: { n: number }): HTMLElement {
+    const done = this.session.runs.filter((r) => r.status === 'done' && r.metrics);
+    const lrs = [...new Set(done.map((r) => fmtValue(continueLr(r.metrics!, r.config))))].join(', ');
+    const steps = fmtInt(this.state.lang, this.session.steps);
+    const input = h('input', { type: 'number', min: 1, max: 1000000, step: 1, value: offer.n, class: 'rp-offer-n', 'data-action': 'continue-n',
+      'aria-label': this.t('notice.continue_n') }) as HTMLInputElement;
+    const go = h('button', { type: 'button', class: 'rp-btn rp-small rp-primary', 'data-action': 'continue', onclick: () => {
+      const n = Number(input.value);
+      void this.continueRuns(Number.isFinite(n) && n >= 1 ? n : offer.n);
+    } }, this.t('notice.continue', { n: fmtInt(this.state.lang, offer.n) }));
+    input.addEventListener('input', () => {
+      const n = Math.floor(Number(input.value));
+      if (Number.isFinite(n) && n >= 1) { offer.n = n; go.textContent = this.t('notice.continue', { n: fmtInt(this.state.lang, n) }); }
+    });
+    input.addEventListener('keydown', (e) => { if (e.key === 'Enter') go.click(); });
+    return h('div', { class: 'rp-msg info rp-offer', 'data-notice': 'offer' },
+      h('span', {}, this.t(done.length > 1 ? 'notice.offer_many' : 'notice.offer', { n: steps, lr: lrs })),
+      h('span', { class: 'rp-offer-actions' },
+        input, go,
+        h('button', { type: 'button', class: 'rp-btn rp-small', 'data-action': 'restart-run', onclick: () => { this.offer = null; this.restart(); } }, this.t('notice.restart_run')),
+        h('button', { type: 'button', class: 'rp-btn rp-small', onclick: () => { this.offer = null; this.renderMessages(); } }, this.t('notice.dismiss'))));
   }
 
   // ------------------------------------------------------------------ panels
@@ -808,7 +892,7 @@ export class App {
     }
     const exp = EXPERIMENTS.find((e) => e.id === s.exp);
     const ch = this.chartHeight();
-    const parts: PanelParts = { heat: [], boundary: [], zeroNotes: [] };
+    const parts: PanelParts = { heat: [], boundary: [], zeroNotes: [], readouts: new Map() };
     const lbl = (i: number) => (nRuns > 1 ? RUN_LETTERS[i].toUpperCase() : '');
     for (const p of this.visiblePanels()) {
       const body = h('div', { class: 'rp-panel-body' });
@@ -832,7 +916,8 @@ export class App {
           header.insertBefore(log, png);
           parts.loss = new LineChart(body, { height: ch + 40, xLabel: this.t('ax.step'), yLabel: this.t('ax.loss'), log: s.logScale });
           body.classList.add('rp-has-empty');
-          body.append(h('p', { class: 'rp-empty' }, this.t('p.none_yet')));
+          this.els.empty = h('p', { class: 'rp-empty', 'data-empty': 'loss' }, this.t('p.none_yet'));
+          body.append(this.els.empty);
           break;
         }
         case 'heatmap': {
@@ -886,13 +971,20 @@ export class App {
           parts.attention = new AttentionView(body, 380, (hd) => {
             const n = cloneState(this.state); n.head = hd; this.setState(n, { rebuild: 'no' });
           });
+          parts.attention.weightLabel = this.t('p.attention.weight');
           break;
         }
+      }
+      if (p !== 'samples') {
+        const ro = h('p', { class: 'rp-readout', 'data-readout': p }, this.t('ro.hint'));
+        body.after(ro);
+        parts.readouts.set(p, { el: ro, text: null, pinned: false });
       }
       png.addEventListener('click', () => void this.exportPng(p, panel));
       main.append(panel);
     }
     this.parts = parts;
+    this.wireReadouts(parts);
     // Decision boundaries side by side: fit them to the panel's width (known now that it is laid out).
     const bbody = main.querySelector<HTMLElement>('.rp-boundaries');
     if (bbody && parts.boundary.length) {
@@ -905,22 +997,197 @@ export class App {
     }
   }
 
+  // ------------------------------------------------------------------ hover / tap read-outs
+
+  /** Pointer watchers on every chart: what lies under a mouse (or a tap) goes to the panel's read-out line. */
+  private wireReadouts(parts: PanelParts): void {
+    const line = (p: PanelId, chart: LineChart | undefined, text: (hit: LineHit | null) => string | null) => {
+      if (!chart) return;
+      chart.onProbe = (hit, touch) => this.probe(p, hit ? () => text(chart.hit()) : null, touch);
+    };
+    line('loss', parts.loss, (hit) => this.lossReadout(hit));
+    line('profile', parts.profile, (hit) => this.blockReadout('profile', hit));
+    line('rms', parts.rms, (hit) => this.blockReadout('rms', hit));
+    line('update', parts.update, (hit) => this.blockReadout('update', hit));
+    const picture = (p: PanelId, canvas: HTMLCanvasElement, text: (at: At) => string | null) =>
+      watchPointer(canvas, (at, touch) => this.probe(p, () => text(at), touch), () => this.probe(p, null, false));
+    parts.heat.forEach((hm, i) => picture('heatmap', hm.canvas, (at) => this.heatReadout(i, at)));
+    parts.boundary.forEach((b, i) => picture('boundary', b.canvas, (at) => this.boundaryReadout(i, at)));
+    if (parts.attention) picture('attention', parts.attention.canvas, (at) => this.attentionReadout(at));
+  }
+
+  /**
+   * Shows `text` (re-read after every redraw while it stays) on panel p's read-out line; null: the
+   * pointer left, back to the hint, unless a tap pinned the read-out (a phone has no "leave").
+   */
+  private probe(p: PanelId, text: (() => string | null) | null, touch: boolean): void {
+    const r = this.parts.readouts.get(p);
+    if (!r) return;
+    if (!text) {
+      if (r.pinned) return;
+      r.text = null;
+    } else {
+      r.text = text;
+      r.pinned = touch;
+    }
+    this.showReadout(r);
+  }
+
+  private showReadout(r: Readout): void {
+    const text = r.text?.() ?? null;
+    if (text === null && r.pinned) r.pinned = false;  // a tap beside the cells unpins
+    setText(r.el, text ?? this.t('ro.hint'));
+    r.el.classList.toggle('on', text !== null);
+  }
+
+  /** Between the items of a list in the page's language. */
+  private listSep(): string { return this.state.lang === 'zh' ? '，' : ', '; }
+
+  private who(r: Run): string {
+    return this.session.runs.length > 1 ? this.t('ro.run', { run: RUN_LETTERS[r.index].toUpperCase() }) : '';
+  }
+
+  /** The loss chart: the step under the pointer, each run's training loss there and its latest evaluation by then. */
+  private lossReadout(hit: LineHit | null): string | null {
+    if (!hit) return null;
+    const runs = this.session.runs.filter((r) => r.metrics && r.metrics.step.length);
+    if (!runs.length) return null;
+    const lang = this.state.lang;
+    const want = Math.round(hit.x);
+    let shown = -1;
+    const bits: string[] = [];
+    for (const r of runs) {
+      const m = r.metrics!;
+      const i = Math.max(0, lastAtOrBelow(m.step.data, m.step.length, want));
+      const step = m.step.data[i];
+      if (shown < 0) shown = step;
+      const vals = [this.t('ro.train', { v: fmtValue(m.loss.data[i]) })];
+      let e = null;
+      for (let k = m.evals.length - 1; k >= 0; k--) if (m.evals[k].step <= step) { e = m.evals[k]; break; }
+      if (e) vals.push(this.t('ro.val', { v: fmtValue(e.valLoss), s: fmtInt(lang, e.step) }));
+      const own = step !== shown ? ` (${this.t('ro.step', { s: fmtInt(lang, step) })})` : '';
+      bits.push(this.who(r) + vals.join(this.listSep()) + own);
+    }
+    return `${this.t('ro.step', { s: fmtInt(lang, shown) })} · ${bits.join(' · ')}`;
+  }
+
+  /** The per-block charts: the block under the pointer and each run's latest value there. */
+  private blockReadout(p: 'profile' | 'rms' | 'update', hit: LineHit | null): string | null {
+    if (!hit) return null;
+    const b = Math.round(hit.x);
+    const runs = this.session.runs.filter((r) => r.metrics && r.metrics.step.length && b >= 1 && b <= r.metrics.depth);
+    if (!runs.length) return null;
+    const name = this.t(p === 'profile' ? 'ax.grad' : p === 'rms' ? 'ax.rms' : 'ax.ratio');
+    const vals = runs.map((r) => {
+      const m = r.metrics!;
+      const v = (p === 'profile' ? m.gradBlocks : p === 'rms' ? m.rmsBlocks : m.updBlocks).latest[b - 1];
+      return `${this.who(r)}${fmtValue(v)}`;
+    });
+    const step = this.t('ro.step', { s: fmtInt(this.state.lang, this.session.steps) });
+    return `${this.t('ro.block', { b })} · ${step} · ${name} ${vals.join(this.listSep())}`;
+  }
+
+  /** The heatmap: block, step (the steps its column averages) and gradient norm under the pointer. */
+  private heatReadout(i: number, at: At): string | null {
+    const hit = this.parts.heat[i]?.hit(at.x, at.y);
+    const r = this.session.runs[i];
+    if (!hit || !r) return null;
+    const lang = this.state.lang;
+    const v = fmtValue(hit.value);
+    return this.who(r) + (hit.span > 1
+      ? this.t('ro.heat_span', { b: hit.block, a: fmtInt(lang, hit.endStep - hit.span + 1), s: fmtInt(lang, hit.endStep), n: hit.span, v })
+      : this.t('ro.heat', { b: hit.block, s: fmtInt(lang, hit.endStep), v }));
+  }
+
+  /** The decision boundary: the point under the pointer and the network's P(class) there. */
+  private boundaryReadout(i: number, at: At): string | null {
+    const hit = this.parts.boundary[i]?.hit(at.x, at.y);
+    const r = this.session.runs[i];
+    if (!hit || !r) return null;
+    const c = (v: number) => v.toFixed(2).replace('-', '−');
+    const xy = { x: c(hit.x1), y: c(hit.x2) };
+    if (hit.p === null || !Number.isFinite(hit.p)) return this.who(r) + this.t('ro.boundary_none', xy);
+    return this.who(r) + this.t('ro.boundary', { ...xy, p1: hit.p.toFixed(3), p0: (1 - hit.p).toFixed(3) });
+  }
+
+  /** The attention map: query and key characters under the pointer and the weight between them. */
+  private attentionReadout(at: At): string | null {
+    const view = this.parts.attention;
+    const hit = view?.hit(at.x, at.y);
+    if (!hit) return null;
+    const i = this.parts.attnRunSel ? Number(this.parts.attnRunSel.value) : 0;
+    const r = this.session.runs[i];
+    return (r ? this.who(r) : '') + this.t('ro.attn', {
+      h: hit.head + 1, q: showChar(hit.qChar), qi: hit.query + 1, k: showChar(hit.kChar), ki: hit.key + 1, w: fmtValue(hit.weight),
+    }) + (hit.key > hit.query ? this.t('ro.masked') : '');
+  }
+
   private heatLabels() {
     return { block: this.t('ax.block'), step: this.t('ax.step'), first: '1', last: String(this.state.config.depth) };
   }
 
+  /** A panel as a PNG: its title, a legend of its colours and lines, and its canvases with their axes. */
   private async exportPng(p: PanelId, panel: HTMLElement): Promise<void> {
     const canvases = Array.from(panel.querySelectorAll('canvas')).filter((c) => c.width > 0 && !c.classList.contains('u-cursor'));
-    const legend = this.session.runs.map((r) => runLabel(this.state, r.index)).join('   ');
-    const blob = await canvasesToPng(`${this.t(`p.${p}` as MessageKey)} — ${legend}`, canvases);
+    const { parts, legend } = this.pngLegend(p, canvases);
+    // one run: what it is goes in the title (a comparison names its runs in the legend)
+    const c = this.session.runs[0]?.config;
+    const what = c ? `${c.kind} · depth=${c.depth} · residual=${c.residual} · norm=${c.norm} · placement=${c.placement} · lr=${c.lr}` : '';
+    const title = this.session.runs.length === 1 && what ? `${this.t(`p.${p}` as MessageKey)} — ${what}` : this.t(`p.${p}` as MessageKey);
+    const blob = await canvasesToPng(title, parts, legend);
     download(`${this.baseName()}-${p}.png`, blob, 'image/png');
+  }
+
+  /** What an exported panel's legend says, and the axes the pictures without their own get. */
+  pngLegend(p: PanelId, canvases: HTMLCanvasElement[]): { parts: PngPart[]; legend: LegendItem[] } {
+    const runs = this.session.runs;
+    const multi = runs.length > 1;
+    const name = (r: Run) => (multi ? this.runName(r.index) : runLabel(this.state, r.index));
+    const legend: LegendItem[] = [];
+    let parts: PngPart[] = canvases.map((canvas) => ({ canvas }));
+    const rgb = (c: readonly number[]) => `rgb(${c[0]},${c[1]},${c[2]})`;
+    switch (p) {
+      case 'loss':
+        for (const r of runs) {
+          const who = multi ? `${RUN_LETTERS[r.index].toUpperCase()} ` : '';
+          legend.push({ kind: 'line', label: `${who}${this.t('p.loss.train')}`, color: RUN_COLORS[r.index] });
+          legend.push({ kind: 'line', label: `${who}${this.t('p.loss.val')}`, color: RUN_COLORS[r.index], dash: true });
+        }
+        break;
+      case 'profile': case 'rms': case 'update':
+        for (const r of runs) legend.push({ kind: 'line', label: name(r), color: RUN_COLORS[r.index] });
+        break;
+      case 'heatmap':
+        for (const r of runs) legend.push({ kind: 'box', label: name(r), color: RUN_COLORS[r.index] });
+        break;
+      case 'boundary': {
+        const ext = this.parts.boundary[0]?.range ?? 1.5;
+        const ticks = [-ext, -ext / 2, 0, ext / 2, ext];
+        parts = canvases.map((canvas) => ({ canvas, axes: { x: [-ext, ext], y: [-ext, ext], ticks, xLabel: 'x', yLabel: 'y' } }));
+        for (const r of runs) if (multi) legend.push({ kind: 'box', label: name(r), color: RUN_COLORS[r.index] });
+        legend.push({ kind: 'ramp', label: 'P(class 1)', lut: BOUNDARY_LUT, from: '0', to: '1' });
+        legend.push({ kind: 'box', label: this.t('ex.class0'), color: rgb(CLASS_COLORS.zero) });
+        legend.push({ kind: 'box', label: this.t('ex.class1'), color: rgb(CLASS_COLORS.one) });
+        legend.push({ kind: 'box', label: this.t('ex.rims'), color: '#fff', rim: '#222' });
+        break;
+      }
+      case 'attention': {
+        const i = this.parts.attnRunSel ? Number(this.parts.attnRunSel.value) : 0;
+        if (runs[i]) legend.push({ kind: 'box', label: name(runs[i]), color: RUN_COLORS[i] });
+        legend.push({ kind: 'ramp', label: this.t('p.attention.weight'), lut: BLUES_LUT, from: '0', to: '1' });
+        break;
+      }
+      default:
+        for (const r of runs) legend.push({ kind: 'box', label: name(r), color: RUN_COLORS[r.index] });
+    }
+    return { parts, legend };
   }
 
   private destroyCharts(): void {
     const p = this.parts;
     p.loss?.destroy(); p.profile?.destroy(); p.rms?.destroy(); p.update?.destroy();
     p.heat.forEach((x) => x.destroy()); p.boundary.forEach((x) => x.destroy()); p.attention?.destroy();
-    this.parts = { heat: [], boundary: [], zeroNotes: [] };
+    this.parts = { heat: [], boundary: [], zeroNotes: [], readouts: new Map() };
     this.panelQueue = [];  // the redraws of the charts just removed
   }
 
@@ -1053,6 +1320,7 @@ export class App {
     }
     this.syncRunStats();
     this.syncZeroNotes();
+    for (const r of p.readouts.values()) if (r.text) this.showReadout(r);
   }
 
   /**
@@ -1279,6 +1547,8 @@ export class App {
     else if (st.includes('crashed')) status = this.t('status.crashed');
     else status = this.session.steps ? this.t('status.paused') : this.t('status.ready');
     setText(e.status, status);
+    // before the first step: "Press Play", and once Play is pressed "First step…" until it comes back
+    if (e.empty) setText(e.empty, playing && this.session.steps === 0 ? this.t('p.first_step') : this.t('p.none_yet'));
     e.status.dataset.state = playing ? 'running' : st.includes('diverged') || st.includes('error') || st.includes('crashed') ? 'bad' : 'idle';
     if (e.stat_loss) {
       const m = runs[0]?.metrics;

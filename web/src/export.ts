@@ -140,25 +140,143 @@ export function download(name: string, data: Blob | string | Uint8Array, type: s
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-/** A chart's canvases drawn onto one white PNG with a title line. */
-export async function canvasesToPng(title: string, canvases: HTMLCanvasElement[], gap = 8): Promise<Blob> {
+/** One entry of an exported chart's legend: a line (dashed or not), a box of colour, or a colour ramp. */
+export type LegendItem =
+  | { kind: 'line'; label: string; color: string; dash?: boolean }
+  | { kind: 'box'; label: string; color: string; rim?: string }
+  | { kind: 'ramp'; label: string; lut: Uint8ClampedArray; from: string; to: string };
+
+/** Axes drawn around a canvas that has none of its own (the decision boundary): value ranges and names. */
+export interface FrameAxes { x: [number, number]; y: [number, number]; ticks: number[]; xLabel: string; yLabel: string }
+
+export interface PngPart { canvas: HTMLCanvasElement; axes?: FrameAxes }
+
+/** Where each legend entry goes (device px), wrapping to new rows at `width`. */
+export function layoutLegend(widths: number[], width: number, pad: number): { x: number; row: number }[] {
+  const out: { x: number; row: number }[] = [];
+  let x = pad, row = 0;
+  for (const w of widths) {
+    if (x > pad && x + w > width - pad) { x = pad; row++; }
+    out.push({ x, row });
+    x += w + 2 * pad;
+  }
+  return out;
+}
+
+/**
+ * A chart as one white PNG: a title line, the legend (what each colour and line means), then the
+ * chart's canvases, each with the axes it draws itself (uPlot's, the heatmap's) or, for a picture
+ * without any (`axes`), a frame of ticks and axis names drawn here.
+ */
+export async function canvasesToPng(title: string, parts: (HTMLCanvasElement | PngPart)[], legend: LegendItem[] = [], gap = 8): Promise<Blob> {
+  const items = parts.map((p) => (p instanceof HTMLCanvasElement ? { canvas: p } : p));
+  const canvases = items.map((p) => p.canvas);
   const scale = Math.max(1, ...canvases.map((c) => c.width / Math.max(1, c.getBoundingClientRect().width || c.width)));
-  const titleH = Math.round(28 * scale);
-  const w = Math.max(1, ...canvases.map((c) => c.width)) ;
-  const h = titleH + canvases.reduce((s, c) => s + c.height + gap * scale, 0);
+  const font = (px: number) => `${Math.round(px * scale)}px system-ui, sans-serif`;
   const out = document.createElement('canvas');
+  const ctx = out.getContext('2d')!;
+  const frameL = Math.round(44 * scale), frameB = Math.round(34 * scale), frameT = Math.round(6 * scale), frameR = Math.round(18 * scale);
+  const partW = (p: PngPart) => p.canvas.width + (p.axes ? frameL + frameR : 0);
+  const partH = (p: PngPart) => p.canvas.height + (p.axes ? frameT + frameB : 0);
+  const w = Math.max(Math.round(320 * scale), ...items.map(partW));
+  // legend geometry
+  ctx.font = font(12);
+  const sw = Math.round(22 * scale), pad = Math.round(8 * scale), rowH = Math.round(18 * scale);
+  const entryW = legend.map((it) => (it.kind === 'ramp' ? sw * 3 + ctx.measureText(`${it.from} ${it.to}`).width + 3 * pad : sw + pad) + ctx.measureText(it.label).width);
+  const places = layoutLegend(entryW, w, pad);
+  const legendH = legend.length ? (Math.max(...places.map((p) => p.row)) + 1) * rowH + pad : 0;
+  const titleH = Math.round(28 * scale);
+  const h = titleH + legendH + items.reduce((s, p) => s + partH(p) + gap * scale, 0);
   out.width = w;
   out.height = Math.ceil(h);
-  const ctx = out.getContext('2d')!;
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, 0, out.width, out.height);
   ctx.fillStyle = '#222';
-  ctx.font = `${Math.round(15 * scale)}px system-ui, sans-serif`;
+  ctx.font = font(15);
+  ctx.textBaseline = 'alphabetic';
   ctx.fillText(title, 8 * scale, 19 * scale);
-  let y = titleH;
-  for (const c of canvases) {
-    ctx.drawImage(c, 0, y);
-    y += c.height + gap * scale;
+  // legend
+  ctx.font = font(12);
+  ctx.textBaseline = 'middle';
+  legend.forEach((it, k) => {
+    const { x, row } = places[k];
+    const cy = titleH + row * rowH + rowH / 2;
+    if (it.kind === 'line') {
+      ctx.strokeStyle = it.color;
+      ctx.lineWidth = 2.5 * scale;
+      ctx.setLineDash(it.dash ? [6 * scale, 4 * scale] : []);
+      ctx.beginPath(); ctx.moveTo(x, cy); ctx.lineTo(x + sw, cy); ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.fillStyle = '#222';
+      ctx.fillText(it.label, x + sw + pad / 2, cy);
+    } else if (it.kind === 'box') {
+      const b = Math.round(11 * scale);
+      ctx.fillStyle = it.color;
+      ctx.fillRect(x + (sw - b) / 2, cy - b / 2, b, b);
+      ctx.strokeStyle = it.rim ?? '#888';
+      ctx.lineWidth = scale;
+      ctx.strokeRect(x + (sw - b) / 2, cy - b / 2, b, b);
+      ctx.fillStyle = '#222';
+      ctx.fillText(it.label, x + sw + pad / 2, cy);
+    } else {
+      ctx.fillStyle = '#222';
+      ctx.fillText(it.label, x, cy);
+      let rx = x + ctx.measureText(it.label).width + pad;
+      ctx.fillText(it.from, rx, cy);
+      rx += ctx.measureText(it.from).width + pad / 2;
+      const rw = sw * 3, rh = Math.round(10 * scale);
+      for (let i = 0; i < rw; i++) {
+        const k4 = Math.round((i / Math.max(1, rw - 1)) * 255) * 4;
+        ctx.fillStyle = `rgb(${it.lut[k4]},${it.lut[k4 + 1]},${it.lut[k4 + 2]})`;
+        ctx.fillRect(rx + i, cy - rh / 2, 1, rh);
+      }
+      ctx.fillStyle = '#222';
+      ctx.fillText(it.to, rx + rw + pad / 2, cy);
+    }
+  });
+  ctx.textBaseline = 'alphabetic';
+  // the charts
+  let y = titleH + legendH;
+  for (const p of items) {
+    if (!p.axes) {
+      ctx.drawImage(p.canvas, 0, y);
+    } else {
+      const a = p.axes, cx = frameL, cy = y + frameT, cw = p.canvas.width, ch = p.canvas.height;
+      ctx.drawImage(p.canvas, cx, cy);
+      ctx.strokeStyle = '#555';
+      ctx.lineWidth = scale;
+      ctx.strokeRect(cx - 0.5, cy - 0.5, cw + 1, ch + 1);
+      ctx.fillStyle = '#444';
+      ctx.font = font(11);
+      const fx = (v: number) => cx + ((v - a.x[0]) / (a.x[1] - a.x[0])) * cw;
+      const fy = (v: number) => cy + ch - ((v - a.y[0]) / (a.y[1] - a.y[0])) * ch;
+      ctx.textAlign = 'center';
+      for (const t of a.ticks) {
+        const tx = fx(t);
+        ctx.fillRect(tx, cy + ch, scale, 4 * scale);
+        ctx.fillText(fmtAxis(t), tx, cy + ch + 15 * scale);
+      }
+      ctx.fillText(a.xLabel, cx + cw / 2, cy + ch + 29 * scale);
+      ctx.textAlign = 'right';
+      for (const t of a.ticks) {
+        const ty = fy(t);
+        ctx.fillRect(cx - 4 * scale, ty, 4 * scale, scale);
+        ctx.fillText(fmtAxis(t), cx - 6 * scale, ty + 4 * scale);
+      }
+      ctx.save();
+      ctx.translate(11 * scale, cy + ch / 2);
+      ctx.rotate(-Math.PI / 2);
+      ctx.textAlign = 'center';
+      ctx.fillText(a.yLabel, 0, 0);
+      ctx.restore();
+      ctx.textAlign = 'left';
+    }
+    y += partH(p) + gap * scale;
   }
   return new Promise((res, rej) => out.toBlob((b) => (b ? res(b) : rej(new Error('PNG encoding failed'))), 'image/png'));
+}
+
+/** An axis tick: -1.5 with a real minus sign. */
+function fmtAxis(v: number): string {
+  return String(Number(v.toPrecision(3))).replace('-', '−');
 }

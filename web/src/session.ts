@@ -17,6 +17,8 @@ export interface EngineLike {
   attention(text: string, layer: number): Promise<{ heads: number; T: number; data: Float32Array }>;
   save(): Promise<Uint8Array>;
   load(bytes: Uint8Array): Promise<void>;
+  /** Changes optimiser settings of the running model (Trainer::set_optim; not the optimiser nor the batch). */
+  setOptim(optim: NonNullable<ResnormConfig['optim']>): Promise<void>;
   terminate(): void;
 }
 export type EngineFactory = (config: ResnormConfig) => Promise<EngineLike>;
@@ -184,6 +186,29 @@ export class Session {
   pause(): void { this.setPlaying(false); }
   toggle(): void { if (this.playing) this.pause(); else this.play(); }
 
+  /**
+   * Continues every finished run for `more` steps at the learning rate its last step used (the
+   * schedule's end), constant from there: the model, optimiser state and metrics are kept
+   * (Trainer::set_optim raises optim.steps mid-run). Returns the runs continued.
+   */
+  async extend(more: number): Promise<Run[]> {
+    const gen = this.gen;
+    const runs = this.runs.filter((r) => r.status === 'done' && r.engine && r.metrics);
+    await Promise.all(runs.map(async (r) => {
+      const m = r.metrics!;
+      const steps = m.steps + Math.max(1, Math.floor(more));
+      const lr = continueLr(m, r.config);
+      const warmup = Math.min(Number(r.config.warmup) || 0, m.steps);
+      await r.engine!.setOptim({ schedule: 'constant', lr, steps, warmup });
+      if (gen !== this.gen) return;
+      r.config = { ...r.config, schedule: 'constant', lr, steps, warmup };
+      r.status = 'ready';
+      r.message = '';
+    }));
+    if (gen === this.gen) this.emit('update');
+    return runs;
+  }
+
   /** One step of every live run (while paused). Clicks while a step is running queue up. */
   async stepOnce(): Promise<void> {
     if (this.playing) return;
@@ -213,8 +238,10 @@ export class Session {
     const live = this.live;
     const ms = live.map((r) => r.metrics!.recentMs(20));
     const msKnown = ms.every((x) => Number.isFinite(x));
-    let k = Math.min(...live.map((r) => roundSteps(msKnown ? ms : [5], this.roundMs, r.metrics!.steps + ahead,
-      r.config.steps as number, r.config.eval as number)));
+    // Until a step has been timed, one step: a first round guessed too long (a transformer's steps
+    // take tens of ms) would keep the page without any feedback for seconds after Play.
+    let k = msKnown ? Math.min(...live.map((r) => roundSteps(ms, this.roundMs, r.metrics!.steps + ahead,
+      r.config.steps as number, r.config.eval as number))) : 1;
     if (this.speed > 0) k = Math.min(k, Math.max(1, Math.round((this.speed * this.roundMs) / 1000)));
     return k;
   }
@@ -288,6 +315,8 @@ export class Session {
       if (d) this.fail(run, 'diverged', d.message);
     });
     this.noteRate();
+    // the new steps on screen now, not after this round's evaluation and pictures
+    this.emit('update');
     await this.evaluateDue(gen);
     if (gen !== this.gen) return;
     for (const run of this.live) {
@@ -379,4 +408,12 @@ export class Session {
     }
     await Promise.all(jobs);
   }
+}
+
+/** The learning rate a finished run continues at: its last step's (where the schedule ended). */
+export function continueLr(m: RunMetrics, config: FlatConfig): number {
+  const last = m.lr.length ? m.lr.last() : NaN;
+  if (last > 0 && Number.isFinite(last)) return last;
+  const floor = Number(config.min_lr);
+  return config.schedule === 'cosine' && floor > 0 ? floor : Number(config.lr);
 }

@@ -51,6 +51,10 @@ export class FakeEngine implements EngineLike {
   }
   async save(): Promise<Uint8Array> { return new Uint8Array(8); }
   async load(): Promise<void> {}
+  async setOptim(optim: NonNullable<ResnormConfig['optim']>): Promise<void> {
+    this.calls.push(`setOptim(${JSON.stringify(optim)})`);
+    this.config = { ...this.config, optim: { ...this.config.optim, ...optim } };
+  }
   terminate(): void { this.terminated = true; }
 }
 

@@ -4,6 +4,21 @@ import { BOUNDARY_LUT, CLASS_COLORS } from './colors';
 
 export interface Points { xTrain: Float32Array; yTrain: Int32Array; xTest: Float32Array; yTest: Int32Array }
 
+/** A point of the plane and the network's P(class 1) there (null before the first grid). */
+export interface BoundaryHit { x1: number; x2: number; p: number | null }
+
+/**
+ * The plane's point under (x, y) CSS px of a `size` px square over [-extent, extent]^2 (x2 up), and
+ * P(class 1) of the grid cell that contains it (the grid's row 0 is the top, y = extent).
+ */
+export function boundaryHit(grid: Float32Array | null, res: number, size: number, extent: number, x: number, y: number): BoundaryHit | null {
+  if (!(x >= 0 && x < size && y >= 0 && y < size)) return null;
+  const x1 = -extent + (x / size) * 2 * extent, x2 = extent - (y / size) * 2 * extent;
+  if (!grid || res <= 0 || grid.length < res * res) return { x1, x2, p: null };
+  const col = Math.min(res - 1, Math.floor((x / size) * res)), row = Math.min(res - 1, Math.floor((y / size) * res));
+  return { x1, x2, p: grid[row * res + col] };
+}
+
 export class Boundary {
   readonly canvas: HTMLCanvasElement;
   private off = document.createElement('canvas');
@@ -46,6 +61,14 @@ export class Boundary {
   }
 
   destroy(): void { this.canvas.remove(); }
+
+  /** What lies under (x, y), CSS px from the canvas's corner. */
+  hit(x: number, y: number): BoundaryHit | null {
+    return boundaryHit(this.grid, this.res, this.size, this.extent, x, y);
+  }
+
+  /** The picture's edge: the data square's extent (for axes drawn around an exported copy). */
+  get range(): number { return this.extent; }
 
   draw(): void {
     const dpr = window.devicePixelRatio || 1;

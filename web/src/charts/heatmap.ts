@@ -11,6 +11,24 @@ export const NONFINITE_RGBA = [230, 30, 30, 255] as const;
 
 export interface HeatmapLabels { block: string; step: string; first: string; last: string }
 
+/** What a point of the map shows: block (1-based), the column's last step and span, its value. */
+export interface HeatHit { block: number; endStep: number; span: number; value: number }
+
+/**
+ * The cell under (x, y) CSS px of a map `w` x `h` px showing `s` over steps 0..horizon, as drawn:
+ * the columns fill the width up to the last recorded step, one row per block. Null off the cells.
+ */
+export function heatHit(s: BlockSeries | null, horizon: number, w: number, h: number, x: number, y: number): HeatHit | null {
+  if (!s || s.columns === 0) return null;
+  const pw = w - M.left - M.right, ph = h - M.top - M.bottom;
+  const fracW = Math.min(1, s.endStep[s.columns - 1] / Math.max(1, horizon));
+  const fx = (x - M.left) / (pw * fracW), fy = (y - M.top) / ph;
+  if (!(fx >= 0 && fx < 1 && fy >= 0 && fy < 1)) return null;
+  const c = Math.min(s.columns - 1, Math.floor(fx * s.columns));
+  const b = Math.min(s.depth - 1, Math.floor(fy * s.depth));
+  return { block: b + 1, endStep: s.endStep[c], span: s.span[c], value: s.column(c)[b] };
+}
+
 /** log10 range over several series (so side-by-side maps share one colour scale). */
 export function logRange(series: readonly BlockSeries[], maxDecades = 14): { lo: number; hi: number } {
   let lo = Infinity, hi = -Infinity;
@@ -73,6 +91,11 @@ export class Heatmap {
   private bar: HTMLCanvasElement | null = null;
 
   destroy(): void { this.ro.disconnect(); this.canvas.remove(); }
+
+  /** The cell under (x, y), CSS px from the canvas's corner, as last drawn. */
+  hit(x: number, y: number): HeatHit | null {
+    return heatHit(this.last.s, this.last.horizon, this.cssW, this.height, x, y);
+  }
 
   private redraw(): void {
     const dpr = window.devicePixelRatio || 1;

@@ -2,6 +2,7 @@
 // `reset` with the series to draw, `setData` with aligned columns, linear or log y axis.
 import uPlot from 'uplot';
 import { linearSplits, logSplits } from './ticks';
+import { watchPointer, type PointerWatch } from './readout';
 
 export interface SeriesSpec { label: string; color: string; dash?: number[]; width?: number; points?: boolean; pointSize?: number }
 
@@ -15,8 +16,16 @@ export interface LineChartOptions {
   xFormat?: (v: number) => string;
 }
 
+/** What a pointer is over: the x value there (data units) and the nearest data point's index. */
+export interface LineHit { x: number; idx: number | null }
+
 export class LineChart {
   private plot: uPlot | null = null;
+  /** The pointer's place in the plotting area (CSS px), kept so the read-out follows new data. */
+  private probePos: { left: number; top: number } | null = null;
+  private watch: PointerWatch;
+  /** Called when a pointer moves over the plot, taps it (touch = true) or leaves it (null). */
+  onProbe: ((hit: LineHit | null, touch: boolean) => void) | null = null;
   private specs: SeriesSpec[] = [];
   private data: uPlot.AlignedData = [[]];
   private ro: ResizeObserver;
@@ -30,7 +39,39 @@ export class LineChart {
   constructor(private el: HTMLElement, private opts: LineChartOptions) {
     this.ro = new ResizeObserver((es) => this.resize(Math.floor(es[es.length - 1].contentRect.width)));
     this.ro.observe(el);
+    this.watch = watchPointer(el, (at, touch) => {
+      const u = this.plot;
+      if (!u) return;
+      // the plotting area's offset inside el (axes on the left and top)
+      const o = u.over.getBoundingClientRect(), e = el.getBoundingClientRect();
+      const left = at.x - (o.left - e.left), top = at.y - (o.top - e.top);
+      if (left < 0 || top < 0 || left > o.width || top > o.height) {
+        if (!touch) { this.probePos = null; this.onProbe?.(null, false); }
+        return;
+      }
+      this.probePos = { left, top };
+      if (touch) u.setCursor({ left, top });
+      this.onProbe?.(this.hit(), touch);
+    }, () => { this.probePos = null; this.onProbe?.(null, false); });
   }
+
+  /** What the pointer is over now (the data may have moved under it since). */
+  hit(): LineHit | null {
+    const u = this.plot, p = this.probePos;
+    if (!u || !p) return null;
+    const x = u.posToVal(p.left, 'x');
+    if (!Number.isFinite(x)) return null;
+    const xs = u.data[0];
+    let idx: number | null = null;
+    if (xs && xs.length) {
+      const i = u.posToIdx(p.left);
+      idx = i >= 0 && i < xs.length ? i : null;
+    }
+    return { x, idx };
+  }
+
+  /** Forgets a pinned (tapped) position. */
+  clearProbe(): void { this.probePos = null; }
 
   private resize(width: number): void {
     if (width <= 0) return;
@@ -105,6 +146,7 @@ export class LineChart {
 
   destroy(): void {
     this.ro.disconnect();
+    this.watch.detach();
     this.plot?.destroy();
     this.plot = null;
   }

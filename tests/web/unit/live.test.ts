@@ -1,0 +1,110 @@
+// Issue 10, "Live numbers, and training that continues": the pure parts of the hover read-outs
+// (what lies under a pointer on each chart) and the session's first round and continuation.
+import { describe, expect, it } from 'vitest';
+import { BlockSeries, RunMetrics } from '../../../web/src/metrics';
+import { heatHit } from '../../../web/src/charts/heatmap';
+import { boundaryHit } from '../../../web/src/charts/boundary';
+import { fmtValue, lastAtOrBelow } from '../../../web/src/charts/readout';
+import { layoutLegend } from '../../../web/src/export';
+import { Session, continueLr } from '../../../web/src/session';
+import { parse, runConfigs } from '../../../web/src/state';
+import { fakeFactory } from './fakeEngine';
+
+describe('read-outs', () => {
+  it('finds the heatmap cell under a point, as drawn (block rows, step columns up to the last step)', () => {
+    const s = new BlockSeries(4);
+    for (let step = 1; step <= 10; step++) s.push(step, [step, 10 * step, 100 * step, 0]);
+    // a 204 x 142 canvas: margins 46 left, 58 right, 8 top, 34 bottom -> a 100 x 100 plot; horizon 20:
+    // the 10 columns fill the left half
+    const W = 46 + 100 + 58, H = 8 + 100 + 34;
+    expect(heatHit(s, 20, W, H, 46 + 0.5, 8 + 0.5)).toEqual({ block: 1, endStep: 1, span: 1, value: 1 });
+    expect(heatHit(s, 20, W, H, 46 + 49.5, 8 + 99.5)).toEqual({ block: 4, endStep: 10, span: 1, value: 0 });
+    expect(heatHit(s, 20, W, H, 46 + 27, 8 + 30)).toEqual({ block: 2, endStep: 6, span: 1, value: 60 });
+    expect(heatHit(s, 20, W, H, 46 + 60, 8 + 30)).toBeNull();   // no steps there yet
+    expect(heatHit(s, 20, W, H, 20, 30)).toBeNull();             // the axis margin
+    expect(heatHit(null, 20, W, H, 60, 30)).toBeNull();
+  });
+
+  it('reports a merged heatmap column with the steps it averages', () => {
+    const s = new BlockSeries(1, 4);
+    for (let step = 1; step <= 8; step++) s.push(step, [step]);  // 4 columns full at step 4, merged in pairs
+    const hit = heatHit(s, 8, 46 + 100 + 58, 8 + 100 + 34, 46 + 99, 10)!;
+    expect(hit.endStep).toBe(8);
+    expect(hit.span).toBe(2);
+    expect(hit.value).toBe(7.5);
+  });
+
+  it('maps a point of the boundary picture to the plane and the grid cell that holds it', () => {
+    const res = 4, grid = Float32Array.from({ length: 16 }, (_, i) => i / 16);
+    // 200 px square over [-1.5, 1.5]^2, row 0 at the top
+    expect(boundaryHit(grid, res, 200, 1.5, 0, 0)).toEqual({ x1: -1.5, x2: 1.5, p: 0 });
+    expect(boundaryHit(grid, res, 200, 1.5, 100, 100)).toEqual({ x1: 0, x2: 0, p: grid[2 * 4 + 2] });
+    const h = boundaryHit(grid, res, 200, 1.5, 199, 199)!;
+    expect(h.p).toBe(grid[15]);
+    expect(h.x1).toBeCloseTo(1.485, 3);
+    expect(boundaryHit(null, res, 200, 1.5, 50, 50)).toEqual({ x1: -0.75, x2: 0.75, p: null });
+    expect(boundaryHit(grid, res, 200, 1.5, 200, 10)).toBeNull();
+  });
+
+  it('formats values and finds steps', () => {
+    expect(fmtValue(0.41234)).toBe('0.412');
+    expect(fmtValue(2.5e-7)).toBe('2.50e-7');
+    expect(fmtValue(0)).toBe('0');
+    expect(fmtValue(NaN)).toBe('NaN');
+    expect(fmtValue(Infinity)).toBe('∞');
+    const xs = [1, 2, 3, 5, 8];
+    expect(lastAtOrBelow(xs, 5, 4)).toBe(2);
+    expect(lastAtOrBelow(xs, 5, 8)).toBe(4);
+    expect(lastAtOrBelow(xs, 5, 0)).toBe(-1);
+    expect(lastAtOrBelow(xs, 3, 100)).toBe(2);
+  });
+
+  it('wraps an exported legend onto new rows', () => {
+    expect(layoutLegend([100, 100, 100], 340, 10)).toEqual([{ x: 10, row: 0 }, { x: 130, row: 0 }, { x: 10, row: 1 }]);
+  });
+});
+
+describe('Session: first feedback and continuing', () => {
+  const configs = () => runConfigs(parse('exp=postln-vs-preln').state).map((c) => ({ ...c, kind: 'mlp', data: 'spiral', steps: 40, eval: 0 }));
+
+  it('asks for a single step in the first round (its time is unknown), more once timed', async () => {
+    const { factory, made } = fakeFactory();
+    const s = new Session(factory);
+    s.roundMs = 50;
+    await s.build(configs());
+    await new Promise<void>((resolve) => { s.on('playing', (on) => { if (!on) resolve(); }); s.play(); });
+    const steps = made[0].calls.filter((c) => c.startsWith('step'));
+    expect(steps[0]).toBe('step(1)');
+    expect(steps.length).toBeLessThan(10);
+  });
+
+  it('continues finished runs for more steps at the learning rate their schedule ended on, keeping their metrics', async () => {
+    const { factory, made } = fakeFactory();
+    const s = new Session(factory);
+    s.roundMs = 5;
+    await s.build(configs());
+    const finish = () => new Promise<void>((resolve) => { s.on('playing', (on) => { if (!on) resolve(); }); s.play(); });
+    await finish();
+    expect(s.runs.map((r) => r.status)).toEqual(['done', 'done']);
+    const lastLr = s.runs[0].metrics!.lr.last();
+    const continued = await s.extend(25);
+    expect(continued).toHaveLength(2);
+    expect(s.runs.map((r) => r.status)).toEqual(['ready', 'ready']);
+    expect(made[0].calls.find((c) => c.startsWith('setOptim'))).toBe(`setOptim(${JSON.stringify({ schedule: 'constant', lr: lastLr, steps: 65, warmup: 0 })})`);
+    await finish();
+    for (const r of s.runs) {
+      expect(r.status).toBe('done');
+      expect(Array.from(r.metrics!.step.view())).toEqual(Array.from({ length: 65 }, (_, i) => i + 1));
+      expect(r.config.steps).toBe(65);
+    }
+    expect(made).toHaveLength(2);  // the same engines: nothing was rebuilt
+  });
+
+  it('picks the last step’s learning rate, else the schedule’s floor', () => {
+    const m = new RunMetrics(2);
+    expect(continueLr(m, { lr: 0.01, schedule: 'cosine', min_lr: 1e-4 })).toBe(1e-4);
+    expect(continueLr(m, { lr: 0.01, schedule: 'constant', min_lr: 1e-4 })).toBe(0.01);
+    m.lr.push(0.003);
+    expect(continueLr(m, { lr: 0.01, schedule: 'cosine', min_lr: 1e-4 })).toBe(0.003);
+  });
+});
