@@ -1,0 +1,348 @@
+#!/usr/bin/env bash
+# Mutation check (`npm run mutants`): plants small bugs in the C++ core one at a time, rebuilds,
+# runs the native test suite and shows that it fails for each of them. A mutant whose tests all
+# pass "SURVIVED": the suite cannot see that bug.
+#
+#   bash scripts/mutants.sh              baseline + every mutant; table to stdout and to
+#                                        bench/results/mutants.txt; exit 1 if any mutant survived
+#   bash scripts/mutants.sh --list       the mutants (and whether each one still applies)
+#   bash scripts/mutants.sh --only 3,7b  baseline + these mutants (results file left alone)
+#   bash scripts/mutants.sh --keep       keep the scratch folder (sources, build, logs) at exit
+#
+# Everything happens in a scratch copy of the committed HEAD (git archive), never in the working
+# tree: uncommitted edits are not tested and are not disturbed. Each mutant is a literal search/
+# replace on one file; a mutant whose search text is not found exactly once is refused, so the
+# list cannot silently rot when the code changes. Per mutant: apply, rebuild (ninja, -j2; ccache),
+# run the fast groups, then pytorch, then the slow groups (learning, experiments) only if nothing
+# has failed yet, and restore the file from git. A baseline run without any mutant comes first and
+# must pass every group.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+JOBS=${MUTANTS_JOBS:-2}
+GROUP_TIMEOUT=${MUTANTS_GROUP_TIMEOUT:-1800}
+FAST_ORDER=(ops blocks model optim data config checkpoint determinism cli)
+SLOW_GROUPS=(learning experiments)
+PYTORCH_GROUP=pytorch
+
+# ---------------------------------------------------------------------------------------------
+# The mutants: id, file, description, search text, replacement. $'...' strings hold newlines.
+M_ID=() M_FILE=() M_DESC=() M_FROM=() M_TO=()
+mutant() { M_ID+=("$1"); M_FILE+=("$2"); M_DESC+=("$3"); M_FROM+=("$4"); M_TO+=("$5"); }
+
+mutant 1 cpp/core/model.cpp "DeepNorm beta = 1 (branch weights not scaled down)" \
+  'const auto beta = static_cast<float>(std::pow(8.0 * plan_.cfg.depth, -0.25));' \
+  'const auto beta = 1.0f;'
+mutant 2 cpp/core/trainer.cpp "residual RMS reported for the next block" \
+  'stats_.block_act_rms[static_cast<size_t>(b)] = model_.block_rms(b);' \
+  'stats_.block_act_rms[static_cast<size_t>(b)] = model_.block_rms(std::min(b + 1, L - 1));'
+mutant 3 cpp/core/trainer.cpp "update-to-weight ratios halved" \
+  'static_cast<float>(std::sqrt(update_sq_[i]) / (std::sqrt(weight_sq_[i]) + 1e-12));' \
+  'static_cast<float>(0.5 * std::sqrt(update_sq_[i]) / (std::sqrt(weight_sq_[i]) + 1e-12));'
+# The buffer is handed to an op in another translation unit so the compiler cannot elide it.
+mutant 4 cpp/core/trainer.cpp "an aligned scratch buffer allocated in every train step" \
+  $'  fill_batch();\n  const int B = cfg_.optim.batch, T = cfg_.is_gpt() ? cfg_.model.context : 1;' \
+  $'  fill_batch();\n  FloatBuffer scratch(64, 0.0f);\n  activation_forward(scratch.data(), scratch.data(), scratch.size(), Activation::Relu);\n  stats_.ms += scratch[0];\n  const int B = cfg_.optim.batch, T = cfg_.is_gpt() ? cfg_.model.context : 1;'
+mutant 5a cpp/core/ops/layernorm.cpp "LayerNorm weight gradient x 1.03" \
+  'dwa += dy * (x - m) * r;' \
+  'dwa += 1.03f * dy * (x - m) * r;'
+mutant 5b cpp/core/ops/layernorm.cpp "LayerNorm weight gradient x 1.02" \
+  'dwa += dy * (x - m) * r;' \
+  'dwa += 1.02f * dy * (x - m) * r;'
+mutant 6 cpp/core/ops/rmsnorm.cpp "RMSNorm backward: correction term's sign flipped" \
+  'MapArr(din + o, C) += r * (dy * wa - x * (r * mean_dx));' \
+  'MapArr(din + o, C) += r * (dy * wa + x * (r * mean_dx));'
+mutant 7 cpp/core/trainer.cpp "per-block gradient norm attributed to block + 1" \
+  'block_sq_[static_cast<size_t>(s.block)] += sq;' \
+  'block_sq_[static_cast<size_t>(std::min(s.block + 1, cfg_.model.depth - 1))] += sq;'
+mutant 7b cpp/core/model.cpp "last_of_block picks the first sublayer of the next block" \
+  'return subs[(static_cast<size_t>(block) + 1) * per - 1];' \
+  'return subs[std::min((static_cast<size_t>(block) + 1) * per, subs.size() - 1)];'
+mutant 8 cpp/core/ops/layernorm.cpp "LayerNorm forward without eps" \
+  'const float r = 1.0f / std::sqrt(var + eps);' \
+  'const float r = 1.0f / std::sqrt(var);'
+mutant 9 cpp/core/ops/attention.cpp "attention forward scaled by 1/hd instead of 1/sqrt(hd)" \
+  $'int B, int T, int C, int H) {\n  const int hd = C / H;\n  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));' \
+  $'int B, int T, int C, int H) {\n  const int hd = C / H;\n  const float scale = 1.0f / static_cast<float>(hd);'
+mutant 9b cpp/core/model.cpp "DeepNorm alpha = N^(1/4) instead of (2N)^(1/4)" \
+  'std::pow(2.0 * cfg.depth, 0.25)' \
+  'std::pow(1.0 * cfg.depth, 0.25)'
+mutant 10 cpp/core/ops/attention.cpp "causal mask lets position t see t+1" \
+  $'        auto row = p.row(t).head(t + 1).array();\n        const float m = row.maxCoeff();\n        row = (row - m).exp();\n        row /= row.sum();\n        p.row(t).tail(T - t - 1).setZero();' \
+  $'        auto row = p.row(t).head(std::min(t + 2, T)).array();\n        const float m = row.maxCoeff();\n        row = (row - m).exp();\n        row /= row.sum();\n        p.row(t).tail(std::max(T - t - 2, 0)).setZero();'
+mutant 11 cpp/core/ops/activation.cpp "GELU forward with 0.0447 instead of 0.044715" \
+  'y = 0.5f * x * (1.0f + (kSqrt2OverPi * (x + kGeluC * x.cube())).tanh());' \
+  'y = 0.5f * x * (1.0f + (kSqrt2OverPi * (x + 0.0447f * x.cube())).tanh());'
+mutant 12 cpp/core/optimizer.cpp "AdamW without the second moment's bias correction" \
+  'const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));' \
+  'const float bc2_sqrt = 1.0f;'
+mutant 13 cpp/core/ops/residual.cpp "ReZero gate gradient dropped" \
+  'if (da) *da += (dy * CMapArr(f, len)).sum();' \
+  '(void)da;'
+mutant 14 cpp/core/ops/attention.cpp "attention entropy in log2 instead of ln" \
+  'total -= (row * row.max(1e-30f).log()).sum();' \
+  'total -= (row * (row.max(1e-30f).log() / std::log(2.0f))).sum();'
+mutant 15 cpp/core/trainer.cpp "clipping coefficient from the squared gradient norm" \
+  'const double coef = cfg_.optim.clip / (stats_.grad_norm + 1e-6);' \
+  'const double coef = cfg_.optim.clip / (total + 1e-6);'
+mutant 16 cpp/core/ops/cross_entropy.cpp "cross-entropy backward sums over rows (forward is the mean)" \
+  'const float inv = 1.0f / static_cast<float>(N);' \
+  'const float inv = 1.0f;'
+mutant 17 cpp/core/optimizer.cpp "AdamW weight decay on every tensor (norms, biases, gates too)" \
+  'if (s.decay && cfg_.weight_decay > 0) p *= 1.0f - flr * static_cast<float>(cfg_.weight_decay);' \
+  'if (cfg_.weight_decay > 0) p *= 1.0f - flr * static_cast<float>(cfg_.weight_decay);'
+mutant 18 cpp/core/optimizer.cpp "SGD momentum with dampening (1 - momentum) on the gradient" \
+  'buf = mom * buf + g + swd * p;' \
+  'buf = mom * buf + (1.0f - mom) * g + swd * p;'
+mutant 19 cpp/core/optimizer.cpp "warmup off by one (step 0 has learning rate 0)" \
+  'return o.lr * (step + 1) / o.warmup;' \
+  'return o.lr * step / o.warmup;'
+mutant 20 cpp/core/ops/residual.cpp "DeepNorm backward forgets alpha on the skip path" \
+  'case Residual::DeepNorm: dxs += a * dy; dfs += dy; break;' \
+  'case Residual::DeepNorm: dxs += dy; dfs += dy; break;'
+mutant 21 cpp/core/ops/embedding.cpp "position embedding gradient overwritten instead of accumulated" \
+  'MapRow(dwpe + static_cast<size_t>(t) * C, C) += g;' \
+  'MapRow(dwpe + static_cast<size_t>(t) * C, C) = g;'
+mutant 22 cpp/core/data.cpp "char data split 80/20 instead of 90/10" \
+  'const size_t n_train = text.size() * 9 / 10;' \
+  'const size_t n_train = text.size() * 8 / 10;'
+mutant 23 cpp/core/config.cpp "gpt depth limit (64) not applied" \
+  'const int max_depth = c.is_gpt() ? 64 : 512;' \
+  'const int max_depth = 512;'
+mutant 24 cpp/core/checkpoint.cpp "checkpoint tensor shape not checked on load" \
+  'if (t->shape != s.shape)' \
+  'if (false)'
+
+# ---------------------------------------------------------------------------------------------
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+
+LIST=0 KEEP=0 ONLY=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --list) LIST=1 ;;
+    --keep) KEEP=1 ;;
+    --only) [ $# -ge 2 ] || { usage >&2; exit 2; }; ONLY=$2; shift ;;
+    --only=*) ONLY=${1#--only=} ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "mutants.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+
+COMMIT=$(git -C "$ROOT" rev-parse HEAD)
+
+# How often a mutant's search text occurs in the committed file (the text the script mutates).
+count_in_head() {  # count_in_head FILE SEARCH
+  git -C "$ROOT" show "$COMMIT:$1" 2>/dev/null |
+    FROM=$2 python3 -c 'import os, sys; print(sys.stdin.read().count(os.environ["FROM"]))'
+}
+
+if [ "$LIST" = 1 ]; then
+  printf '%-4s %-30s %-7s %s\n' ID FILE APPLIES DESCRIPTION
+  for i in "${!M_ID[@]}"; do
+    n=$(count_in_head "${M_FILE[$i]}" "${M_FROM[$i]}")
+    if [ "$n" = 1 ]; then ok=yes; else ok="no($n)"; fi
+    printf '%-4s %-30s %-7s %s\n' "${M_ID[$i]}" "${M_FILE[$i]}" "$ok" "${M_DESC[$i]}"
+  done
+  exit 0
+fi
+
+# The selection, and a check that every selected mutant still applies, before any build.
+SEL=()
+if [ -n "$ONLY" ]; then
+  IFS=',' read -r -a wanted <<<"$ONLY"
+  for w in "${wanted[@]}"; do
+    found=""
+    for i in "${!M_ID[@]}"; do [ "${M_ID[$i]}" = "$w" ] && found=$i; done
+    [ -n "$found" ] || { echo "mutants.sh: no mutant with id '$w' (see --list)" >&2; exit 2; }
+    SEL+=("$found")
+  done
+else
+  SEL=("${!M_ID[@]}")
+fi
+stale=0
+for i in "${SEL[@]}"; do
+  n=$(count_in_head "${M_FILE[$i]}" "${M_FROM[$i]}")
+  if [ "$n" != 1 ]; then
+    echo "mutants.sh: mutant ${M_ID[$i]} (${M_FILE[$i]}): search text found $n times in HEAD, wanted exactly 1:" >&2
+    printf '%s\n' "${M_FROM[$i]}" | sed 's/^/    | /' >&2
+    stale=1
+  fi
+done
+[ "$stale" = 0 ] || { echo "mutants.sh: update the mutant list to the current code" >&2; exit 2; }
+
+# ---------------------------------------------------------------------------------------------
+START=$(date +%s)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/resnorm-mutants.XXXXXX")
+SRC=$TMP/src BUILD=$TMP/build LOGS=$TMP/logs
+cleanup() {
+  if [ "$KEEP" = 1 ]; then echo "mutants.sh: scratch kept in $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mkdir -p "$SRC" "$LOGS"
+git -C "$ROOT" archive "$COMMIT" | tar -x -C "$SRC"
+if [ ! -s "$SRC/web/public/data/tinyshakespeare.txt" ]; then
+  for f in "$ROOT/web/public/data/tinyshakespeare.txt" /work/shared/data/tinyshakespeare.txt; do
+    if [ -s "$f" ]; then mkdir -p "$SRC/web/public/data"; cp "$f" "$SRC/web/public/data/"; break; fi
+  done
+fi
+# ccache (enabled by CMakeLists.txt) keys on the command line; paths relative to the scratch folder
+# make restored files hit the cache within a run and across runs.
+export CCACHE_BASEDIR=$TMP
+
+say() { printf '%s\n' "$*" >&2; }
+cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //')
+say "mutants: commit $COMMIT, scratch $TMP, cpu ${cpu:-unknown}"
+
+build() {  # build LOG
+  cmake --build "$BUILD" -j "$JOBS" >"$1" 2>&1
+}
+
+say "configure + baseline build..."
+cmake -S "$SRC" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRESNORM_NATIVE_ARCH=ON >"$LOGS/configure.log" 2>&1 ||
+  { cat "$LOGS/configure.log" >&2; say "mutants: configure failed"; exit 2; }
+build "$LOGS/baseline.build.log" || { tail -40 "$LOGS/baseline.build.log" >&2; say "mutants: baseline build failed"; exit 2; }
+
+# The groups ctest knows, in the order they are run.
+mapfile -t KNOWN < <(ctest --test-dir "$BUILD" -N | sed -n 's/^ *Test *#[0-9]*: *//p')
+in_list() { local x=$1; shift; local y; for y in "$@"; do [ "$x" = "$y" ] && return 0; done; return 1; }
+FAST=() SLOW=() HAS_PYTORCH=0
+for g in "${FAST_ORDER[@]}"; do in_list "$g" "${KNOWN[@]}" && FAST+=("$g"); done
+for g in "${KNOWN[@]}"; do  # a group this script does not know yet runs with the fast ones
+  in_list "$g" "${FAST_ORDER[@]}" "${SLOW_GROUPS[@]}" "$PYTORCH_GROUP" || FAST+=("$g")
+done
+in_list "$PYTORCH_GROUP" "${KNOWN[@]}" && HAS_PYTORCH=1
+for g in "${SLOW_GROUPS[@]}"; do in_list "$g" "${KNOWN[@]}" && SLOW+=("$g"); done
+say "groups: fast: ${FAST[*]}; pytorch: $([ $HAS_PYTORCH = 1 ] && echo yes || echo absent); slow: ${SLOW[*]:-none}"
+
+# run_groups TAG: runs the groups, sets FAILED (space-separated) and RAN; logs to $LOGS/TAG.GROUP.log.
+run_group() {  # run_group TAG GROUP -> 0 pass, 1 fail
+  local log="$LOGS/$1.$2.log" t0=$SECONDS rc=0
+  ctest --test-dir "$BUILD" -R "^$2\$" --output-on-failure --timeout "$GROUP_TIMEOUT" >"$log" 2>&1 || rc=$?
+  # ctest exits 0 when the regex matches nothing; make sure the group ran.
+  if [ "$rc" = 0 ] && ! grep -q '100% tests passed' "$log"; then rc=1; fi
+  say "    $2: $([ "$rc" = 0 ] && echo pass || echo FAIL) ($((SECONDS - t0)) s)"
+  return "$rc"
+}
+run_groups() {
+  FAILED="" RAN=""
+  local g
+  for g in "${FAST[@]}"; do
+    RAN+=" $g"; run_group "$1" "$g" || FAILED+=" $g"
+  done
+  if [ "$HAS_PYTORCH" = 1 ]; then RAN+=" $PYTORCH_GROUP"; run_group "$1" "$PYTORCH_GROUP" || FAILED+=" $PYTORCH_GROUP"; fi
+  if [ -z "$FAILED" ]; then
+    for g in "${SLOW[@]}"; do
+      RAN+=" $g"; run_group "$1" "$g" || FAILED+=" $g"
+    done
+  fi
+  FAILED=${FAILED# } RAN=${RAN# }
+}
+
+# The first failing Catch2 test case (or CLI check) in a group's log, for the details section.
+first_failure() {  # first_failure LOG: "test case: CHECK( ... )" [first PyTorch parity FAIL], a CLI "FAIL:" line, or a crash
+  awk '
+    /^== / { cur = $2 }
+    /^  FAIL / && pfail == "" { line = $0; sub(/^  FAIL +/, "", line); gsub(/  +/, " ", line); pfail = cur " " line }
+    /^-+$/ && length($0) >= 20 { if (hdr) hdr = 0; else { hdr = 1; name = "" }; next }
+    hdr { sub(/^ +/, ""); name = name (name == "" ? "" : " / ") $0; next }
+    want && NF { sub(/^ +/, ""); print name ": " $0 (pfail == "" ? "" : " [" pfail "]"); found = 1; exit }
+    /: FAILED:/ { want = 1; next }
+    /^FAIL:/ { print; found = 1; exit }
+    /\*\*\*Timeout|\*\*\*Exception|SegFault|Subprocess aborted/ { print; found = 1; exit }
+    END { if (!found) print "(see the log)" }
+  ' "$1" | head -c 240
+}
+
+say "baseline (no mutant):"
+t0=$SECONDS
+run_groups baseline
+BASE_S=$((SECONDS - t0))
+if [ -n "$FAILED" ]; then
+  say "mutants: the baseline FAILS ($FAILED) at $COMMIT: the suite must pass without mutants first."
+  for g in $FAILED; do say "---- $g"; tail -40 "$LOGS/baseline.$g.log" >&2; done
+  KEEP=1
+  exit 2
+fi
+say "baseline passes: $RAN (${BASE_S} s)"
+
+# ---------------------------------------------------------------------------------------------
+apply_mutant() {  # apply_mutant FILE FROM TO
+  FROM=$2 TO=$3 python3 - "$SRC/$1" <<'PY'
+import os, sys
+path = sys.argv[1]
+text = open(path, encoding="utf-8").read()
+src, dst = os.environ["FROM"], os.environ["TO"]
+n = text.count(src)
+if n != 1:
+    sys.exit(f"search text found {n} times in {path}, wanted exactly 1")
+open(path, "w", encoding="utf-8").write(text.replace(src, dst, 1))
+PY
+}
+restore() { git -C "$ROOT" show "$COMMIT:$1" >"$SRC/$1"; }
+
+R_ID=() R_FILE=() R_DESC=() R_FAILED=() R_VERDICT=() R_SECS=() R_WHY=()
+survivors=0 errors=0
+for i in "${SEL[@]}"; do
+  id=${M_ID[$i]} file=${M_FILE[$i]}
+  say "mutant $id: ${M_DESC[$i]} ($file)"
+  t0=$SECONDS
+  apply_mutant "$file" "${M_FROM[$i]}" "${M_TO[$i]}"
+  why=""
+  if ! build "$LOGS/m$id.build.log"; then
+    verdict=NOBUILD FAILED="(does not compile)" errors=$((errors + 1))
+    why=$(grep -m1 'error:' "$LOGS/m$id.build.log" | head -c 160 || true)
+  else
+    run_groups "m$id"
+    if [ -n "$FAILED" ]; then
+      verdict=CAUGHT
+      for g in $FAILED; do why+="${why:+$'\n'}$g: $(first_failure "$LOGS/m$id.$g.log")"; done
+    else
+      verdict=SURVIVED survivors=$((survivors + 1)) FAILED="-" why="ran: $RAN"
+    fi
+  fi
+  restore "$file"
+  secs=$((SECONDS - t0))
+  say "  -> $verdict ($FAILED) ${secs} s"
+  R_ID+=("$id") R_FILE+=("$file") R_DESC+=("${M_DESC[$i]}") R_FAILED+=("$FAILED") R_VERDICT+=("$verdict")
+  R_SECS+=("$secs") R_WHY+=("$why")
+done
+# Leave the scratch build at the baseline (useful with --keep).
+build "$LOGS/final.build.log" || true
+
+# ---------------------------------------------------------------------------------------------
+TOTAL=$(($(date +%s) - START))
+report() {
+  echo "Mutation check (scripts/mutants.sh)"
+  echo "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+  echo "commit:   $COMMIT"
+  echo "cpu:      ${cpu:-unknown} ($(nproc) cores visible, builds with -j$JOBS)"
+  echo "groups:   fast: ${FAST[*]}; then ${PYTORCH_GROUP}$([ $HAS_PYTORCH = 1 ] || echo ' (absent)'); slow (only when nothing failed yet): ${SLOW[*]:-none}"
+  echo "baseline: every group passes (${BASE_S} s)"
+  echo
+  printf '%-4s %-28s %-62s %-32s %-9s %5s\n' ID FILE DESCRIPTION "GROUPS FAILED" RESULT SECS
+  local k
+  for k in "${!R_ID[@]}"; do
+    printf '%-4s %-28s %-62s %-32s %-9s %5s\n' "${R_ID[$k]}" "${R_FILE[$k]#cpp/core/}" "${R_DESC[$k]}" \
+      "${R_FAILED[$k]// /,}" "${R_VERDICT[$k]}" "${R_SECS[$k]}"
+  done
+  echo
+  local caught=0
+  for k in "${!R_ID[@]}"; do [ "${R_VERDICT[$k]}" = CAUGHT ] && caught=$((caught + 1)); done
+  echo "caught ${caught} of ${#R_ID[@]}; survived ${survivors}; did not compile ${errors}; total ${TOTAL} s"
+  echo
+  echo "first failure per failing group:"
+  for k in "${!R_ID[@]}"; do
+    while IFS= read -r line; do printf '  %-4s %s\n' "${R_ID[$k]}" "$line"; done <<<"${R_WHY[$k]}"
+  done
+}
+report
+if [ -z "$ONLY" ]; then
+  mkdir -p "$ROOT/bench/results"
+  report >"$ROOT/bench/results/mutants.txt"
+  say "mutants: table written to bench/results/mutants.txt"
+else
+  say "mutants: --only run, bench/results/mutants.txt left as it is"
+fi
+[ "$survivors" = 0 ] && [ "$errors" = 0 ]
