@@ -18,7 +18,7 @@ step() { printf '\n=== %s\n' "$*"; }
 step "1/6 native build and tests"
 cmake --preset native -G Ninja >/dev/null
 cmake --build --preset native
-ctest --test-dir build/native --output-on-failure
+ctest --test-dir build/native --output-on-failure -j2
 
 step "1/6 (cont.) the Catch2 suite under AddressSanitizer + UndefinedBehaviorSanitizer (debug preset, -O1)"
 # The fast groups; training to convergence and PyTorch parity are covered by the optimised build above.
