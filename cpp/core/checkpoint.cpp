@@ -1,25 +1,26 @@
 // safetensors writing and strict reading.
 #include "checkpoint.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <fstream>
 
 #include "error.h"
 #include "json.h"
 
 namespace resnorm {
 
-namespace {
-constexpr uint64_t kMaxHeader = 100u << 20;  // the format's own limit is 100 MB
-}
-
 const TensorEntry* SafetensorsView::find(const std::string& name) const {
-  for (const auto& t : tensors)
-    if (t.name == name) return &t;
-  return nullptr;
+  auto it = std::lower_bound(by_name.begin(), by_name.end(), name,
+                             [&](size_t i, const std::string& k) { return tensors[i].name < k; });
+  return it != by_name.end() && tensors[*it].name == name ? &tensors[*it] : nullptr;
 }
 
 std::vector<uint8_t> write_safetensors(const std::vector<Slice>& slices, const float* params,
@@ -53,13 +54,34 @@ std::vector<uint8_t> write_safetensors(const std::vector<Slice>& slices, const f
   return out;
 }
 
-SafetensorsView parse_safetensors(const uint8_t* bytes, size_t n) {
-  if (n < 8) throw Error("checkpoint: file is " + std::to_string(n) + " bytes, too short for a safetensors header");
+namespace {
+// The header length in the first 8 bytes of a file of n bytes (n >= 8), checked.
+uint64_t header_length(const uint8_t* bytes, uint64_t n) {
   uint64_t hn = 0;
   for (int i = 0; i < 8; ++i) hn |= static_cast<uint64_t>(bytes[i]) << (8 * i);
-  if (hn < 2 || hn > kMaxHeader || hn > n - 8)
+  if (hn < 2 || hn > n - 8)
     throw Error("checkpoint: header length " + std::to_string(hn) + " does not fit a file of " + std::to_string(n) +
                 " bytes (truncated or not a safetensors file)");
+  if (hn > kMaxCheckpointHeader)
+    throw Error("checkpoint: header length " + std::to_string(hn) + " is over the " +
+                std::to_string(kMaxCheckpointHeader >> 20) + " MiB a resnorm checkpoint's header can take");
+  return hn;
+}
+void too_short(uint64_t n) {
+  if (n < 8) throw Error("checkpoint: file is " + std::to_string(n) + " bytes, too short for a safetensors header");
+}
+}  // namespace
+
+SafetensorsView parse_safetensors(const uint8_t* bytes, size_t n) {
+  SafetensorsView v = parse_safetensors_header(bytes, n, n);
+  v.data = bytes + (n - v.data_size);
+  return v;
+}
+
+SafetensorsView parse_safetensors_header(const uint8_t* bytes, size_t n, uint64_t file_size) {
+  too_short(file_size);
+  const uint64_t hn = header_length(bytes, file_size);
+  if (n < 8 + hn) throw Error("checkpoint: internal error: the header was not read whole");
   Json header;
   try {
     header = parse_json(std::string(reinterpret_cast<const char*>(bytes) + 8, static_cast<size_t>(hn)));
@@ -68,8 +90,7 @@ SafetensorsView parse_safetensors(const uint8_t* bytes, size_t n) {
   }
   if (!header.is_object()) throw Error("checkpoint: header must be a JSON object");
   SafetensorsView v;
-  v.data = bytes + 8 + hn;
-  v.data_size = static_cast<size_t>(n - 8 - hn);
+  const uint64_t data_size = file_size - 8 - hn;  // may exceed size_t in 32-bit WebAssembly: checked last
   for (const auto& kv : header.members()) {
     if (kv.first == "__metadata__") {
       if (!kv.second.is_object()) throw Error("checkpoint: __metadata__ must be an object");
@@ -102,11 +123,12 @@ SafetensorsView parse_safetensors(const uint8_t* bytes, size_t n) {
     const double en = offs->items()[1].is_number() ? offs->items()[1].as_number() : -1;
     if (b < 0 || en < b || b != std::floor(b) || en != std::floor(en))
       throw Error(where + " has bad data_offsets " + offs->dump());
-    if (en > static_cast<double>(v.data_size))
+    if (en > static_cast<double>(data_size))
       throw Error(where + " ends at byte " + format_number(en) + " but the data section has only " +
-                  std::to_string(v.data_size) + " bytes (truncated file)");
+                  std::to_string(data_size) + " bytes (truncated file)");
     if (en - b != count * 4)
       throw Error(where + " has " + format_number(en - b) + " bytes for a shape of " + format_number(count) + " floats");
+    if (en > static_cast<double>(SIZE_MAX)) throw Error("checkpoint: file too large for this machine");
     e.begin = static_cast<size_t>(b);
     e.end = static_cast<size_t>(en);
     v.tensors.push_back(e);
@@ -115,29 +137,111 @@ SafetensorsView parse_safetensors(const uint8_t* bytes, size_t n) {
   std::vector<const TensorEntry*> order;
   for (const auto& t : v.tensors) order.push_back(&t);
   std::sort(order.begin(), order.end(), [](const TensorEntry* a, const TensorEntry* b) { return a->begin < b->begin; });
-  size_t pos = 0;
+  uint64_t pos = 0;
   for (const TensorEntry* t : order) {
     if (t->begin != pos) throw Error("checkpoint: tensor \"" + t->name + "\" overlaps another or leaves a gap");
     pos = t->end;
   }
-  if (pos != v.data_size)
-    throw Error("checkpoint: " + std::to_string(v.data_size - pos) + " trailing bytes after the last tensor");
+  if (pos != data_size)
+    throw Error("checkpoint: " + std::to_string(data_size - pos) + " trailing bytes after the last tensor");
+  if (data_size > SIZE_MAX) throw Error("checkpoint: file too large for this machine");
+  v.data_size = static_cast<size_t>(data_size);
+  v.by_name.resize(v.tensors.size());
+  for (size_t i = 0; i < v.by_name.size(); ++i) v.by_name[i] = i;
+  std::sort(v.by_name.begin(), v.by_name.end(), [&](size_t a, size_t b) { return v.tensors[a].name < v.tensors[b].name; });
   return v;
 }
 
-void load_tensors(const SafetensorsView& view, const std::vector<Slice>& slices, float* params) {
+CheckpointInfo checkpoint_info(const SafetensorsView& view) {
+  auto get = [&](const char* key) -> const std::string& {
+    auto it = view.metadata.find(key);
+    if (it == view.metadata.end()) throw Error(std::string("checkpoint: metadata has no \"") + key + "\" (not saved by resnorm?)");
+    return it->second;
+  };
+  if (get("format") != "resnorm-safetensors-1") throw Error("checkpoint: unknown format \"" + get("format") + "\"");
+  CheckpointInfo info;
+  try {
+    info.config = config_from_string(get("config"));
+  } catch (const Error& e) {
+    throw Error(std::string("checkpoint: its config is invalid: ") + e.what());
+  }
+  const std::string& step = get("step");
+  char* end = nullptr;
+  const long s = std::strtol(step.c_str(), &end, 10);
+  if (step.empty() || *end || s < 0 || s > 1000000000) throw Error("checkpoint: bad step \"" + step + "\"");
+  info.step = static_cast<int>(s);
+  if (info.config.is_gpt()) {
+    Json v;
+    try {
+      v = parse_json(get("vocab"));
+    } catch (const Error&) {
+      throw Error("checkpoint: vocab metadata is not valid JSON");
+    }
+    if (!v.is_array() || v.items().size() < 2 || v.items().size() > 256) throw Error("checkpoint: vocab must be 2..256 byte values");
+    for (const Json& c : v.items()) {
+      if (!c.is_number() || c.as_number() < 0 || c.as_number() > 255 || c.as_number() != std::floor(c.as_number()))
+        throw Error("checkpoint: vocab holds a bad byte value " + c.dump());
+      info.vocab += static_cast<char>(static_cast<int>(c.as_number()));
+    }
+  }
+  return info;
+}
+
+namespace {
+std::string shape_str(const std::vector<int>& v) {
+  std::string o = "[";
+  for (size_t i = 0; i < v.size(); ++i) o += (i ? "," : "") + std::to_string(v[i]);
+  return o + "]";
+}
+
+// Every slice present with its shape, and no other tensor.
+void check_tensors(const SafetensorsView& view, const std::vector<Slice>& slices) {
+  std::vector<const std::string*> names;
+  names.reserve(slices.size());
   for (const Slice& s : slices) {
     const TensorEntry* t = view.find(s.name);
     if (!t) throw Error("checkpoint: tensor \"" + s.name + "\" is missing");
-    if (t->shape != s.shape) {
-      auto str = [](const std::vector<int>& v) {
-        std::string o = "[";
-        for (size_t i = 0; i < v.size(); ++i) o += (i ? "," : "") + std::to_string(v[i]);
-        return o + "]";
-      };
-      throw Error("checkpoint: tensor \"" + s.name + "\" has shape " + str(t->shape) + ", the model expects " + str(s.shape));
-    }
-    const auto* src = reinterpret_cast<const uint8_t*>(view.data + t->begin);
+    if (t->shape != s.shape)
+      throw Error("checkpoint: tensor \"" + s.name + "\" has shape " + shape_str(t->shape) + ", the model expects " +
+                  shape_str(s.shape));
+    names.push_back(&s.name);
+  }
+  std::sort(names.begin(), names.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+  for (const auto& t : view.tensors) {
+    const bool known = std::binary_search(names.begin(), names.end(), &t.name,
+                                          [](const std::string* a, const std::string* b) { return *a < *b; });
+    if (!known) throw Error("checkpoint: unexpected tensor \"" + t.name + "\" (does the config match?)");
+  }
+}
+}  // namespace
+
+// The rule when a checkpoint's config and a run's disagree: the checkpoint's model section defines
+// the model its tensors belong to. A run that loads it must have the very same model section; any
+// field that differs, whether or not a tensor shape would show it, refuses the file naming the field.
+CheckpointInfo check_checkpoint_fits(const SafetensorsView& view, const Config& cfg, const std::string& vocab,
+                                     const std::vector<Slice>& slices) {
+  CheckpointInfo info = checkpoint_info(view);
+  const Json mine = config_to_json(cfg), theirs = config_to_json(info.config);
+  const Json* a = mine.find("model");
+  const Json* b = theirs.find("model");
+  for (const auto& kv : a->members()) {
+    const Json* other = b->find(kv.first);
+    if (other->dump() != kv.second.dump())
+      throw Error("checkpoint: it was saved with model." + kv.first + " = " + other->dump() + ", this run has " +
+                  kv.second.dump());
+  }
+  if (cfg.is_gpt() && info.vocab != vocab)
+    throw Error("checkpoint: its vocabulary (" + std::to_string(info.vocab.size()) +
+                " characters) differs from this run's text (" + std::to_string(vocab.size()) + ")");
+  check_tensors(view, slices);
+  return info;
+}
+
+void load_tensors(const SafetensorsView& view, const std::vector<Slice>& slices, float* params) {
+  check_tensors(view, slices);
+  if (!view.data && !slices.empty()) throw Error("checkpoint: internal error: the data section was not read");
+  for (const Slice& s : slices) {
+    const auto* src = view.data + view.find(s.name)->begin;
     for (size_t i = 0; i < s.size; ++i) {
       float f;
       std::memcpy(&f, src + 4 * i, 4);
@@ -145,37 +249,139 @@ void load_tensors(const SafetensorsView& view, const std::vector<Slice>& slices,
         throw Error("checkpoint: tensor \"" + s.name + "\" holds a non-finite value at index " + std::to_string(i));
     }
   }
-  for (const auto& t : view.tensors) {
-    bool known = false;
-    for (const Slice& s : slices) known = known || s.name == t.name;
-    if (!known) throw Error("checkpoint: unexpected tensor \"" + t.name + "\" (does the config match?)");
-  }
   for (const Slice& s : slices) std::memcpy(params + s.offset, view.data + view.find(s.name)->begin, s.size * 4);
 }
 
-std::vector<uint8_t> read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error("cannot open \"" + path + "\"");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+namespace {
+std::string reason() { return std::strerror(errno); }
+
+// An open file descriptor, closed on every path.
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// Opens path for reading; refuses a directory.
+void open_for_reading(const std::string& path, Fd& f, struct stat& st) {
+  f.fd = ::open(path.c_str(), O_RDONLY);
+  if (f.fd < 0) throw Error("cannot open \"" + path + "\": " + reason());
+  if (::fstat(f.fd, &st) != 0) throw Error("cannot open \"" + path + "\": " + reason());
+  if (S_ISDIR(st.st_mode)) throw Error("\"" + path + "\" is a directory, not a file");
+}
+
+// Reads up to n bytes at out; returns how many (fewer only at the end of the file).
+size_t read_some(int fd, uint8_t* out, size_t n, const std::string& path) {
+  size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::read(fd, out + got, std::min<size_t>(n - got, size_t(1) << 30));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) throw Error("cannot read \"" + path + "\": " + reason());
+    if (r == 0) break;
+    got += static_cast<size_t>(r);
+  }
+  return got;
+}
+}  // namespace
+
+std::vector<uint8_t> read_file(const std::string& path, uint64_t max_bytes, const char* what) {
+  Fd f;
+  struct stat st {};
+  open_for_reading(path, f, st);
+  auto too_long = [&] {
+    return Error("\"" + path + "\" is over " + std::to_string(max_bytes) + " bytes, the most a " + what + " may have");
+  };
+  if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > max_bytes) throw too_long();
+  std::vector<uint8_t> bytes;
+  size_t got = 0;
+  while (true) {  // a regular file's size is known, but may change; a pipe's or a device's is not
+    if (bytes.size() - got < 65536) bytes.resize(std::max<size_t>(bytes.size() * 2, got + 65536));
+    const size_t want = bytes.size() - got;
+    const size_t r = read_some(f.fd, bytes.data() + got, want, path);
+    got += r;
+    if (got > max_bytes) throw too_long();
+    if (r < want) break;
+  }
+  bytes.resize(got);
+  bytes.shrink_to_fit();
+  return bytes;
+}
+
+std::vector<uint8_t> read_checkpoint_file(const std::string& path, const std::function<void(const SafetensorsView&)>& check) {
+  Fd f;
+  struct stat st {};
+  open_for_reading(path, f, st);
+  if (!S_ISREG(st.st_mode)) throw Error("\"" + path + "\" is not a regular file (a checkpoint is read from one)");
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  too_short(size);
+  std::vector<uint8_t> bytes(8);
+  if (read_some(f.fd, bytes.data(), 8, path) < 8) too_short(0);
+  const uint64_t hn = header_length(bytes.data(), size);
+  bytes.resize(8 + hn);
+  if (read_some(f.fd, bytes.data() + 8, hn, path) < hn)
+    throw Error("checkpoint: \"" + path + "\" changed while it was read");
+  const SafetensorsView view = parse_safetensors_header(bytes.data(), bytes.size(), size);
+  if (check) check(view);
+  if (size > SIZE_MAX) throw Error("checkpoint: file too large for this machine");
+  bytes.resize(static_cast<size_t>(size));
+  if (read_some(f.fd, bytes.data() + 8 + hn, static_cast<size_t>(size - 8 - hn), path) < size - 8 - hn)
+    throw Error("checkpoint: \"" + path + "\" changed while it was read");
   return bytes;
 }
 
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw Error("cannot write \"" + tmp + "\"");
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    f.flush();
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw Error("writing \"" + tmp + "\" failed (disk full?)");
-    }
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw Error("cannot write \"" + tmp + "\": " + reason());
+  auto fail = [&](const std::string& what) {
+    const std::string why = reason();
+    if (fd >= 0) ::close(fd);
+    ::unlink(tmp.c_str());
+    return Error(what + ": " + why);
+  };
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t w = ::write(fd, bytes.data() + done, std::min<size_t>(bytes.size() - done, size_t(1) << 30));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) throw fail("writing \"" + tmp + "\" failed (disk full?)");
+    done += static_cast<size_t>(w);
+  }
+  if (::fsync(fd) != 0) throw fail("writing \"" + tmp + "\" failed (fsync)");
+  if (::close(fd) != 0) {
+    const std::string why = reason();
+    ::unlink(tmp.c_str());
+    throw Error("writing \"" + tmp + "\" failed: " + why);
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error("cannot replace \"" + path + "\"");
+    const std::string why = reason();
+    ::unlink(tmp.c_str());
+    throw Error("cannot replace \"" + path + "\": " + why);
   }
+  // The rename itself reaches the disk with the folder's entry; a failure here loses nothing already written.
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+void check_writable(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) throw Error("\"" + path + "\" is a directory, not a file");
+    if (!S_ISREG(st.st_mode)) return;  // a device or a pipe (/dev/null, /dev/stdout): opened when used
+    const int fd = ::open(path.c_str(), O_WRONLY);  // no O_TRUNC: checking must not change the file
+    if (fd < 0) throw Error("cannot write \"" + path + "\": " + reason());
+    ::close(fd);
+    return;
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (fd < 0) throw Error("cannot write \"" + path + "\": " + reason());
+  ::close(fd);
+  ::unlink(path.c_str());
 }
 
 }  // namespace resnorm

@@ -4,13 +4,20 @@
 // tests/torch_ref/model.py can load a checkpoint as it is.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "model.h"
+#include "trainer.h"
 
 namespace resnorm {
+
+// The largest header accepted. The format allows 100 MB; the largest model a config allows (mlp,
+// depth 512, sandwich ReZero: 3,590 tensors) has a 325 KB header, so anything far beyond it is not a
+// resnorm checkpoint and is refused before it is read or parsed (parsing 4 MiB takes ~0.3 s natively).
+constexpr uint64_t kMaxCheckpointHeader = 4u << 20;
 
 struct TensorEntry {
   std::string name;
@@ -20,8 +27,10 @@ struct TensorEntry {
 
 struct SafetensorsView {
   std::map<std::string, std::string> metadata;
-  std::vector<TensorEntry> tensors;
-  const uint8_t* data = nullptr;  // start of the data section (points into the caller's bytes)
+  std::vector<TensorEntry> tensors;  // in the header's order
+  std::vector<size_t> by_name;       // indices into tensors, sorted by name (find is O(log n))
+  const uint8_t* data = nullptr;  // start of the data section (points into the caller's bytes); null when
+                                  // only the header was read
   size_t data_size = 0;
   const TensorEntry* find(const std::string& name) const;
 };
@@ -31,12 +40,37 @@ std::vector<uint8_t> write_safetensors(const std::vector<Slice>& slices, const f
 // Validates everything it can without knowing the model: header length and JSON, dtypes (F32
 // only), shapes against byte ranges, ranges inside the file, no overlaps or gaps.
 SafetensorsView parse_safetensors(const uint8_t* bytes, size_t n);
-// Copies tensors into params after checking names, shapes and finiteness against the layout;
-// params is untouched when anything is wrong.
+// The same checks on the header alone: bytes holds at least the length and the header, and the whole
+// file has file_size bytes. The view's data is null.
+SafetensorsView parse_safetensors_header(const uint8_t* bytes, size_t n, uint64_t file_size);
+
+// The config, vocabulary and step from a validated header (the config validated like any config).
+CheckpointInfo checkpoint_info(const SafetensorsView& view);
+// Whether a checkpoint fits a run, from its header alone: the model section of its config equals the
+// run's (field by field, so heads, activation, residual or eps that no tensor shape shows are compared
+// too), the gpt vocabulary is the run's, and the tensors are exactly the model's, by name and shape.
+// Throws naming the first difference. Returns the checkpoint's info.
+CheckpointInfo check_checkpoint_fits(const SafetensorsView& view, const Config& cfg, const std::string& vocab,
+                                     const std::vector<Slice>& slices);
+// Checks names and shapes (as check_checkpoint_fits), then every value's finiteness, then copies the
+// tensors into params; params is untouched when anything is wrong.
 void load_tensors(const SafetensorsView& view, const std::vector<Slice>& slices, float* params);
 
-std::vector<uint8_t> read_file(const std::string& path);
-// Writes to path + ".tmp", then renames: a half-written file never replaces a good one.
+// Reads a whole file of at most max_bytes; `what` names its content in the message that refuses a
+// longer one, which comes as soon as max_bytes + 1 bytes were read (/dev/zero included). A directory is
+// refused with a message, not read.
+std::vector<uint8_t> read_file(const std::string& path, uint64_t max_bytes = UINT64_MAX, const char* what = "file");
+// Reads a checkpoint file header first: the 8-byte length, then the header, which is validated (and
+// passed to check, if given, with a null data pointer) before the data section is read. A file that is
+// not a safetensors file, a header over kMaxCheckpointHeader, or a checkpoint that check refuses, is
+// refused without reading the rest, whatever the file's size; so are a directory and /dev/zero.
+std::vector<uint8_t> read_checkpoint_file(const std::string& path,
+                                          const std::function<void(const SafetensorsView&)>& check = nullptr);
+// Writes to path + ".tmp", flushes it to the disk (fsync), then renames it over path (and syncs the
+// folder): a half-written file never replaces a good one, and on any failure the .tmp is removed.
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes);
+// Refuses, before any work, a path that write_file_atomic or a log could not write: a directory, a
+// missing or read-only folder. Creates nothing that stays.
+void check_writable(const std::string& path);
 
 }  // namespace resnorm

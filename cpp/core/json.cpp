@@ -1,36 +1,155 @@
-// JSON parsing (RFC 8259 subset: no duplicate-key checks beyond "last one wins" refused below)
-// and compact serialisation.
+// JSON parsing (RFC 8259; duplicate keys refused, nesting limited to 64) and compact serialisation.
 #include "json.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <new>
+#include <set>
+#include <vector>
 
 #include "error.h"
 
 namespace resnorm {
 
+namespace {
+// Storage for arrays and objects: raw blocks holding exactly `cap` slots, elements moved in and out.
+template <class T>
+T* allocate(size_t cap) {
+  return cap ? static_cast<T*>(::operator new(cap * sizeof(T))) : nullptr;
+}
+template <class T>
+void destroy(T* p, size_t n) noexcept {
+  for (size_t i = 0; i < n; ++i) p[i].~T();
+  ::operator delete(p);
+}
+// Moves n elements into a new block of `cap` slots and frees the old one.
+template <class T>
+T* regrow(T* old, size_t n, size_t cap) {
+  T* p = allocate<T>(cap);
+  for (size_t i = 0; i < n; ++i) new (p + i) T(std::move(old[i]));
+  destroy(old, n);
+  return p;
+}
+size_t pow2_at_least(size_t n) {
+  size_t c = 1;
+  while (c < n) c <<= 1;
+  return c;
+}
+}  // namespace
+
 Json Json::boolean(bool b) { Json j; j.type_ = Type::Bool; j.b_ = b; return j; }
 Json Json::number(double d) { Json j; j.type_ = Type::Number; j.d_ = d; return j; }
-Json Json::string(std::string s) { Json j; j.type_ = Type::String; j.s_ = std::move(s); return j; }
-Json Json::array() { Json j; j.type_ = Type::Array; return j; }
-Json Json::object() { Json j; j.type_ = Type::Object; return j; }
+Json Json::string(const std::string& s) {
+  if (s.size() > UINT32_MAX) throw Error("JSON string too long");
+  Json j;
+  j.type_ = Type::String;
+  j.n_ = static_cast<uint32_t>(s.size());
+  if (j.n_ > kInline) {
+    j.hs_ = static_cast<char*>(::operator new(s.size()));
+  }
+  std::memcpy(j.n_ > kInline ? j.hs_ : j.s_, s.data(), s.size());
+  return j;
+}
+Json Json::array() { Json j; j.type_ = Type::Array; j.a_ = nullptr; return j; }
+Json Json::object() { Json j; j.type_ = Type::Object; j.o_ = nullptr; return j; }
+
+void Json::release() noexcept {
+  if (type_ == Type::String && n_ > kInline) ::operator delete(hs_);
+  if (type_ == Type::Array) destroy(a_, n_);
+  if (type_ == Type::Object) destroy(o_, n_);
+  type_ = Type::Null;
+  grown_ = false;
+  n_ = 0;
+  d_ = 0.0;
+}
+
+void Json::copy_from(const Json& o) {  // *this is null
+  if (o.type_ == Type::String) {
+    *this = string(std::string(o.chars(), o.n_));
+  } else if (o.type_ == Type::Array) {
+    Json* p = allocate<Json>(o.n_);
+    size_t i = 0;
+    try {
+      for (; i < o.n_; ++i) new (p + i) Json(o.a_[i]);
+    } catch (...) {
+      destroy(p, i);
+      throw;
+    }
+    type_ = Type::Array, n_ = o.n_, a_ = p;
+  } else if (o.type_ == Type::Object) {
+    Member* p = allocate<Member>(o.n_);
+    size_t i = 0;
+    try {
+      for (; i < o.n_; ++i) new (p + i) Member(o.o_[i]);
+    } catch (...) {
+      destroy(p, i);
+      throw;
+    }
+    type_ = Type::Object, n_ = o.n_, o_ = p;
+  } else {  // null, boolean, number: the value is in the node
+    type_ = o.type_, n_ = o.n_;
+    std::memcpy(s_, o.s_, sizeof s_);
+  }
+}
+
+Json::Json(const Json& o) : d_(0.0) { copy_from(o); }
+Json::Json(Json&& o) noexcept : type_(o.type_), grown_(o.grown_), n_(o.n_) {
+  std::memcpy(s_, o.s_, sizeof s_);  // the whole union, whichever member is live
+  o.type_ = Type::Null, o.grown_ = false, o.n_ = 0, o.d_ = 0.0;
+}
+Json& Json::operator=(const Json& o) {
+  if (this != &o) {
+    Json tmp(o);
+    *this = std::move(tmp);
+  }
+  return *this;
+}
+Json& Json::operator=(Json&& o) noexcept {
+  if (this != &o) {
+    release();
+    type_ = o.type_, grown_ = o.grown_, n_ = o.n_;
+    std::memcpy(s_, o.s_, sizeof s_);
+    o.type_ = Type::Null, o.grown_ = false, o.n_ = 0, o.d_ = 0.0;
+  }
+  return *this;
+}
+Json::~Json() { release(); }
+
+std::string Json::as_string() const { return type_ == Type::String ? std::string(chars(), n_) : std::string(); }
+JsonSpan<Json> Json::items() const { return {type_ == Type::Array ? a_ : nullptr, type_ == Type::Array ? n_ : 0u}; }
+JsonSpan<Json::Member> Json::members() const {
+  return {type_ == Type::Object ? o_ : nullptr, type_ == Type::Object ? n_ : 0u};
+}
+size_t Json::capacity() const { return grown_ ? pow2_at_least(n_) : n_; }
 
 const Json* Json::find(const std::string& key) const {
-  for (const auto& kv : o_)
-    if (kv.first == key) return &kv.second;
+  if (type_ != Type::Object) return nullptr;
+  for (uint32_t i = 0; i < n_; ++i)
+    if (o_[i].first == key) return &o_[i].second;
   return nullptr;
 }
 
 Json& Json::set(const std::string& key, Json v) {
-  for (auto& kv : o_)
-    if (kv.first == key) { kv.second = std::move(v); return kv.second; }
-  o_.emplace_back(key, std::move(v));
-  return o_.back().second;
+  if (type_ != Type::Object) *this = object();
+  for (uint32_t i = 0; i < n_; ++i)
+    if (o_[i].first == key) { o_[i].second = std::move(v); return o_[i].second; }
+  if (n_ == UINT32_MAX) throw Error("JSON object too large");
+  if (n_ == capacity()) o_ = regrow(o_, n_, pow2_at_least(n_ + 1)), grown_ = true;
+  new (o_ + n_) Member(key, std::move(v));
+  return o_[n_++].second;
 }
 
-Json& Json::push(Json v) { a_.push_back(std::move(v)); return a_.back(); }
+Json& Json::push(Json v) {
+  if (type_ != Type::Array) *this = array();
+  if (n_ == UINT32_MAX) throw Error("JSON array too large");
+  if (n_ == capacity()) a_ = regrow(a_, n_, pow2_at_least(n_ + 1)), grown_ = true;
+  new (a_ + n_) Json(std::move(v));
+  return a_[n_++];
+}
 
 const char* Json::type_name(Type t) {
   switch (t) {
@@ -83,33 +202,72 @@ std::string format_number(double d) {
   return buf;
 }
 
-std::string Json::dump() const {
+void Json::dump_to(std::string& out) const {
   switch (type_) {
-    case Type::Null: return "null";
-    case Type::Bool: return b_ ? "true" : "false";
-    case Type::Number: return format_number(d_);
-    case Type::String: return json_quote(s_);
-    case Type::Array: {
-      std::string out = "[";
-      for (size_t i = 0; i < a_.size(); ++i) out += (i ? "," : "") + a_[i].dump();
-      return out + "]";
-    }
-    case Type::Object: {
-      std::string out = "{";
-      for (size_t i = 0; i < o_.size(); ++i)
-        out += (i ? "," : "") + json_quote(o_[i].first) + ":" + o_[i].second.dump();
-      return out + "}";
-    }
+    case Type::Null: out += "null"; return;
+    case Type::Bool: out += b_ ? "true" : "false"; return;
+    case Type::Number: out += format_number(d_); return;
+    case Type::String: out += json_quote(std::string(chars(), n_)); return;
+    case Type::Array:
+      out += '[';
+      for (uint32_t i = 0; i < n_; ++i) {
+        if (i) out += ',';
+        a_[i].dump_to(out);
+      }
+      out += ']';
+      return;
+    case Type::Object:
+      out += '{';
+      for (uint32_t i = 0; i < n_; ++i) {
+        if (i) out += ',';
+        out += json_quote(o_[i].first);
+        out += ':';
+        o_[i].second.dump_to(out);
+      }
+      out += '}';
+      return;
   }
-  return "null";
 }
 
-namespace {
+std::string Json::dump() const {
+  std::string out;
+  dump_to(out);
+  return out;
+}
 
-struct Parser {
+// The parser. Elements of the arrays and objects still open wait on two stacks shared by the whole
+// parse; a container that closes takes exactly its own elements off the top. Duplicate keys are found
+// by scanning the few keys of a small object, and through a sorted index of the keys of a larger one:
+// O(log n) string comparisons per key, however the keys are chosen (a hash could be made to collide).
+class JsonParser {
+ public:
+  explicit JsonParser(const std::string& text) : t(text) {}
+
+  Json parse() {
+    Json v = value();
+    ws();
+    if (i != t.size()) fail("trailing characters after the value");
+    return v;
+  }
+
+ private:
+  using Member = Json::Member;
+  static constexpr size_t kScan = 8;  // objects up to this many keys are searched by a plain scan
+
+  // Orders member indices (into `members`) by key; also compares an index with a key not yet stored.
+  struct ByKey {
+    using is_transparent = void;
+    const std::vector<Member>* m;
+    bool operator()(size_t a, size_t b) const { return (*m)[a].first < (*m)[b].first; }
+    bool operator()(size_t a, const std::string& k) const { return (*m)[a].first < k; }
+    bool operator()(const std::string& k, size_t b) const { return k < (*m)[b].first; }
+  };
+
   const std::string& t;
   size_t i = 0;
   int depth = 0;
+  std::vector<Json> items;      // elements of the open arrays, innermost last
+  std::vector<Member> members;  // members of the open objects, innermost last
 
   [[noreturn]] void fail(const std::string& what) const {
     throw Error("invalid JSON at byte " + std::to_string(i) + ": " + what);
@@ -160,11 +318,15 @@ struct Parser {
     ++i;
     std::string out;
     while (true) {
+      // The plain run up to the next quote, backslash or control character, appended at once.
+      size_t run = i;
+      while (run < t.size() && t[run] != '"' && t[run] != '\\' && static_cast<unsigned char>(t[run]) >= 0x20) ++run;
+      out.append(t, i, run - i);
+      i = run;
       if (i >= t.size()) fail("unterminated string");
       char c = t[i++];
       if (c == '"') break;
       if (static_cast<unsigned char>(c) < 0x20) fail("control character in string");
-      if (c != '\\') { out += c; continue; }
       if (i >= t.size()) fail("unterminated escape");
       char e = t[i++];
       switch (e) {
@@ -196,6 +358,56 @@ struct Parser {
     }
     return out;
   }
+  // Moves items[base..] / members[base..] into a container holding exactly them.
+  Json close_array(size_t base) {
+    Json out = Json::array();
+    const size_t n = items.size() - base;
+    if (n > UINT32_MAX) fail("array too large");
+    out.a_ = allocate<Json>(n);
+    for (size_t k = 0; k < n; ++k) new (out.a_ + k) Json(std::move(items[base + k]));
+    out.n_ = static_cast<uint32_t>(n);
+    items.resize(base);
+    return out;
+  }
+  Json close_object(size_t base) {
+    Json out = Json::object();
+    const size_t n = members.size() - base;
+    if (n > UINT32_MAX) fail("object too large");
+    out.o_ = allocate<Member>(n);
+    for (size_t k = 0; k < n; ++k) new (out.o_ + k) Member(std::move(members[base + k]));
+    out.n_ = static_cast<uint32_t>(n);
+    members.erase(members.begin() + static_cast<std::ptrdiff_t>(base), members.end());
+    return out;
+  }
+  Json object() {
+    const size_t base = members.size();
+    std::unique_ptr<std::set<size_t, ByKey>> index;  // made once the object outgrows a scan
+    if (!eat('}')) {
+      do {
+        std::string k = str();
+        bool dup = false;
+        std::set<size_t, ByKey>::iterator at;  // with an index: where k goes (the first key not below it)
+        if (index) {
+          at = index->lower_bound(k);
+          dup = at != index->end() && members[*at].first == k;
+        } else {
+          for (size_t m = base; m < members.size() && !dup; ++m) dup = members[m].first == k;
+        }
+        if (dup) fail("duplicate key \"" + k + "\"");
+        expect(':');
+        Json v = value();
+        members.emplace_back(std::move(k), std::move(v));
+        if (index) {
+          index->emplace_hint(at, members.size() - 1);  // nothing touched this index while v was parsed
+        } else if (members.size() - base > kScan) {
+          index = std::make_unique<std::set<size_t, ByKey>>(ByKey{&members});
+          for (size_t m = base; m < members.size(); ++m) index->insert(m);
+        }
+      } while (eat(','));
+      expect('}');
+    }
+    return close_object(base);
+  }
   Json value() {
     ws();
     if (i >= t.size()) fail("unexpected end of input");
@@ -204,23 +416,18 @@ struct Parser {
     char c = t[i];
     if (c == '{') {
       ++i;
-      out = Json::object();
-      if (!eat('}')) {
-        do {
-          std::string k = str();
-          if (out.find(k)) fail("duplicate key \"" + k + "\"");
-          expect(':');
-          out.set(k, value());
-        } while (eat(','));
-        expect('}');
-      }
+      out = object();
     } else if (c == '[') {
       ++i;
-      out = Json::array();
+      const size_t base = items.size();
       if (!eat(']')) {
-        do out.push(value()); while (eat(','));
+        do {
+          Json v = value();
+          items.push_back(std::move(v));
+        } while (eat(','));
         expect(']');
       }
+      out = close_array(base);
     } else if (c == '"') {
       out = Json::string(str());
     } else if (c == 't') { literal("true"); out = Json::boolean(true); }
@@ -245,14 +452,6 @@ struct Parser {
   }
 };
 
-}  // namespace
-
-Json parse_json(const std::string& text) {
-  Parser p{text};
-  Json v = p.value();
-  p.ws();
-  if (p.i != text.size()) p.fail("trailing characters after the value");
-  return v;
-}
+Json parse_json(const std::string& text) { return JsonParser(text).parse(); }
 
 }  // namespace resnorm

@@ -1,21 +1,49 @@
 // Minimal JSON value, parser and writer for configs, checkpoint headers and CLI logs.
 // Objects keep insertion order so configs and safetensors headers round-trip readably.
+//
+// Hostile input (issue 9): parsing takes time linear in the text (duplicate keys are found through
+// a sorted index, not by scanning the object), and the tree is lean: a node is 16 bytes, strings of
+// up to 8 bytes live inside it, and arrays and objects hold exactly their elements. A parsed tree
+// takes at most ~8x its text, whatever the text is made of (tests/cpp/test_config.cpp measures it).
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
-#include <vector>
 
 namespace resnorm {
 
+// A read-only view of an array's items or an object's members, valid until that value changes.
+template <class T>
+class JsonSpan {
+ public:
+  JsonSpan(const T* p, size_t n) : p_(p), n_(n) {}
+  const T* begin() const { return p_; }
+  const T* end() const { return p_ + n_; }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  const T& operator[](size_t i) const { return p_[i]; }
+
+ private:
+  const T* p_;
+  size_t n_;
+};
+
 class Json {
  public:
-  enum class Type { Null, Bool, Number, String, Array, Object };
+  enum class Type : uint8_t { Null, Bool, Number, String, Array, Object };
+  using Member = std::pair<std::string, Json>;
 
-  Json() = default;
+  Json() noexcept : d_(0.0) {}
+  Json(const Json& o);
+  Json(Json&& o) noexcept;
+  Json& operator=(const Json& o);
+  Json& operator=(Json&& o) noexcept;
+  ~Json();
+
   static Json boolean(bool b);
   static Json number(double d);
-  static Json string(std::string s);
+  static Json string(const std::string& s);
   static Json array();
   static Json object();
 
@@ -27,11 +55,11 @@ class Json {
   bool is_array() const { return type_ == Type::Array; }
   bool is_object() const { return type_ == Type::Object; }
 
-  bool as_bool() const { return b_; }
-  double as_number() const { return d_; }
-  const std::string& as_string() const { return s_; }
-  const std::vector<Json>& items() const { return a_; }
-  const std::vector<std::pair<std::string, Json>>& members() const { return o_; }
+  bool as_bool() const { return type_ == Type::Bool && b_; }
+  double as_number() const { return type_ == Type::Number ? d_ : 0.0; }
+  std::string as_string() const;  // "" unless a string
+  JsonSpan<Json> items() const;     // empty unless an array
+  JsonSpan<Member> members() const;  // empty unless an object
 
   // Object access: find returns nullptr when absent.
   const Json* find(const std::string& key) const;
@@ -42,12 +70,25 @@ class Json {
   static const char* type_name(Type t);
 
  private:
+  friend class JsonParser;
+  static constexpr uint32_t kInline = 8;  // strings this short live in the node itself
+  void release() noexcept;
+  void copy_from(const Json& o);
+  const char* chars() const { return n_ <= kInline ? s_ : hs_; }
+  size_t capacity() const;
+  void dump_to(std::string& out) const;
+
   Type type_ = Type::Null;
-  bool b_ = false;
-  double d_ = 0.0;
-  std::string s_;
-  std::vector<Json> a_;
-  std::vector<std::pair<std::string, Json>> o_;
+  bool grown_ = false;  // arrays/objects: capacity is the next power of two of n_ (else exactly n_)
+  uint32_t n_ = 0;      // string length, item or member count
+  union {
+    bool b_;
+    double d_;
+    char s_[kInline];
+    char* hs_;
+    Json* a_;
+    Member* o_;
+  };
 };
 
 // Throws resnorm::Error with the byte offset of the problem.

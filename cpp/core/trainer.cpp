@@ -366,62 +366,56 @@ std::vector<uint8_t> Trainer::save() const {
 }
 
 namespace {
-// The config, vocabulary and step from an already validated safetensors header.
-CheckpointInfo info_from_view(const SafetensorsView& view) {
-  auto get = [&](const char* key) -> const std::string& {
-    auto it = view.metadata.find(key);
-    if (it == view.metadata.end()) throw Error(std::string("checkpoint: metadata has no \"") + key + "\" (not saved by resnorm?)");
-    return it->second;
-  };
-  if (get("format") != "resnorm-safetensors-1") throw Error("checkpoint: unknown format \"" + get("format") + "\"");
-  CheckpointInfo info;
-  try {
-    info.config = config_from_string(get("config"));
-  } catch (const Error& e) {
-    throw Error(std::string("checkpoint: its config is invalid: ") + e.what());
-  }
-  const std::string& step = get("step");
-  char* end = nullptr;
-  const long s = std::strtol(step.c_str(), &end, 10);
-  if (step.empty() || *end || s < 0 || s > 1000000000) throw Error("checkpoint: bad step \"" + step + "\"");
-  info.step = static_cast<int>(s);
-  if (info.config.is_gpt()) {
-    Json v;
-    try {
-      v = parse_json(get("vocab"));
-    } catch (const Error&) {
-      throw Error("checkpoint: vocab metadata is not valid JSON");
-    }
-    if (!v.is_array() || v.items().size() < 2 || v.items().size() > 256) throw Error("checkpoint: vocab must be 2..256 byte values");
-    for (const Json& c : v.items()) {
-      if (!c.is_number() || c.as_number() < 0 || c.as_number() > 255 || c.as_number() != std::floor(c.as_number()))
-        throw Error("checkpoint: vocab holds a bad byte value " + c.dump());
-      info.vocab += static_cast<char>(static_cast<int>(c.as_number()));
-    }
-  }
-  return info;
-}
+// The config, vocabulary and step from an already validated safetensors header (checkpoint.cpp).
+CheckpointInfo info_from_view(const SafetensorsView& view) { return checkpoint_info(view); }
 
 }  // namespace
 
 CheckpointInfo read_checkpoint_info(const uint8_t* bytes, size_t n) { return info_from_view(parse_safetensors(bytes, n)); }
 
+// Loading a checkpoint. The rule when its config and this run's disagree (check_checkpoint_fits): the
+// checkpoint's model section defines the model its tensors belong to, and this run must have the same
+// one, field by field, including what no tensor shape shows (heads, activation, residual none vs
+// identity vs deepnorm, eps): any difference refuses the file, naming the
+// field. So a checkpoint is always run under the config it was saved with; `resnorm sample` and the
+// playground build their model from that config. optim, data, eval and seed are this run's own.
+// Then weights that make the forward pass Inf or NaN (finite but huge values) are refused, naming the
+// block and tensor: one forward on a fixed small input. Nothing changes unless everything passes.
 void Trainer::load(const uint8_t* bytes, size_t n) {
   const SafetensorsView view = parse_safetensors(bytes, n);
-  const CheckpointInfo info = info_from_view(view);
-  const Json mine = config_to_json(cfg_), theirs = config_to_json(info.config);
-  const Json* a = mine.find("model");
-  const Json* b = theirs.find("model");
-  for (const auto& kv : a->members()) {
-    const Json* other = b->find(kv.first);
-    if (other->dump() != kv.second.dump())
-      throw Error("checkpoint: it was saved with model." + kv.first + " = " + other->dump() + ", this run has " +
-                  kv.second.dump());
-  }
-  if (cfg_.is_gpt() && info.vocab != chars_->vocab())
-    throw Error("checkpoint: its vocabulary (" + std::to_string(info.vocab.size()) +
-                " characters) differs from this run's text (" + std::to_string(chars_->vocab_size()) + ")");
+  const CheckpointInfo info = check_checkpoint_fits(view, cfg_, vocab(), model_.slices());
+  std::vector<float> keep(model_.params(), model_.params() + model_.num_params());
   load_tensors(view, model_.slices(), model_.params());
+  // The probe: four points of the plane (mlp), or one sequence of the first tokens (gpt).
+  const float points[8] = {-1.0f, -1.0f, 1.0f, 1.0f, 0.5f, -0.25f, -0.75f, 0.5f};
+  std::vector<int> tokens;
+  const int T = cfg_.is_gpt() ? std::min(cfg_.model.context, 8) : 1;
+  const int B = cfg_.is_gpt() ? 1 : std::min(4, model_.max_rows());
+  for (int t = 0; t < T; ++t) tokens.push_back(t % model_.vocab());
+  model_.forward(cfg_.is_gpt() ? nullptr : points, cfg_.is_gpt() ? tokens.data() : nullptr, nullptr, B, T);
+  bool finite = true;
+  const float* z = model_.logits();
+  for (size_t i = 0; i < static_cast<size_t>(B) * T * model_.vocab() && finite; ++i) finite = std::isfinite(z[i]);
+  if (!finite) {
+    int block = -1;  // the first block whose output is not finite; -1: the blocks are, the head is not
+    for (int b = 0; b < cfg_.model.depth && block < 0; ++b)
+      if (!std::isfinite(model_.block_rms(b))) block = b;
+    // The culprit: the largest weight in that block or before it (all tensors when it is the head).
+    const Slice* worst = nullptr;
+    float worst_abs = -1.0f;
+    bool in_block = false;
+    for (const Slice& s : model_.slices()) {  // in layout order: stem or embeddings, blocks, final norm, head
+      if (block >= 0 && in_block && s.block != block) break;
+      in_block = in_block || s.block == block;
+      for (size_t i = s.offset; i < s.offset + s.size; ++i)
+        if (std::fabs(model_.params()[i]) > worst_abs) worst_abs = std::fabs(model_.params()[i]), worst = &s;
+    }
+    std::copy(keep.begin(), keep.end(), model_.params());
+    throw Error("checkpoint: its weights make the forward pass overflow to Inf/NaN " +
+                (block >= 0 ? "in block " + std::to_string(block) : std::string("after the last block")) +
+                "; the largest weight up to there is in tensor \"" + (worst ? worst->name : std::string("?")) +
+                "\" (" + format_number(worst_abs) + ")");
+  }
   step_ = info.step;
   opt_.reset();
   model_.zero_grad();

@@ -1,18 +1,19 @@
 // resnorm: the native command line. train / sample / bench / presets, all driven by the same
 // Trainer and config as the browser. Bad arguments print usage and exit 2; bad input files exit 1.
+#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -94,20 +95,23 @@ double parse_double(const std::string& flag, const std::string& v, double lo, do
   return x;
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error("cannot open \"" + path + "\"");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+// What a command line may read whole: configs are a few hundred bytes (4 MiB still parses in a fraction of
+// a second), the tinyshakespeare text ~1 MB. /dev/zero or a huge file is refused after these many bytes.
+constexpr uint64_t kMaxConfigBytes = 4u << 20;
+constexpr uint64_t kMaxTextBytes = 256u << 20;
+
+std::string read_text(const std::string& path, uint64_t max_bytes, const char* what) {
+  const std::vector<uint8_t> bytes = read_file(path, max_bytes, what);
+  return std::string(bytes.begin(), bytes.end());
 }
 
 Config load_config(const Args& a) {
   if (a.has("--preset") && a.has("--config")) throw UsageError("give --preset or --config, not both");
   if (a.has("--config")) {
     const std::string path = a.get("--config");
+    const std::string text = read_text(path, kMaxConfigBytes, "config file");  // its errors name the path
     try {
-      return config_from_string(read_text(path));
+      return config_from_string(text);
     } catch (const Error& e) {
       throw Error(path + ": " + e.what());
     }
@@ -120,7 +124,7 @@ std::string corpus_for(const Config& cfg, const Args& a) {
   std::string path = a.get("--data");
   if (path.empty() && std::getenv("RESNORM_DATA")) path = std::getenv("RESNORM_DATA");
   if (path.empty()) path = std::string(RESNORM_DATA_DIR) + "/tinyshakespeare.txt";
-  return read_text(path);
+  return read_text(path, kMaxTextBytes, "training text");
 }
 
 std::string floats(const std::vector<float>& v) {
@@ -170,7 +174,15 @@ int train_loop(TR& tr, const Config& cfg, const Args& a);
 int cmd_train(const Args& a) {
   Config cfg = load_config(a);
   if (a.has("--steps")) cfg.optim.steps = static_cast<int>(parse_int("--steps", a.get("--steps"), 1, 10000000));
-  if (cuda_backend(a)) {
+  const bool cuda = cuda_backend(a);
+  // Where the results go is checked before any work: a bad --save or --log path is not found after the
+  // last step. The checkpoint is written to NAME.tmp, then renamed, so both must be writable.
+  if (a.has("--save")) {
+    check_writable(a.get("--save"));
+    check_writable(a.get("--save") + ".tmp");
+  }
+  if (a.has("--log")) check_writable(a.get("--log"));
+  if (cuda) {
 #ifdef RESNORM_WITH_CUDA
     auto tr = make_gpu_trainer(cfg, a, corpus_for(cfg, a));
     return train_loop(*tr, cfg, a);
@@ -180,37 +192,110 @@ int cmd_train(const Args& a) {
   return train_loop(tr, cfg, a);
 }
 
+// The host Trainer: the model, vocabulary and config a checkpoint is checked against.
+Trainer& host_of(Trainer& t) { return t; }
+#ifdef RESNORM_WITH_CUDA
+Trainer& host_of(BackendTrainer& t) { return t.host(); }
+#endif
+
+// Errors about a checkpoint's content start with "checkpoint:" and get the file's name in front; those
+// about the file itself (cannot open, a directory) name it already.
+[[noreturn]] void rethrow_for(const std::string& path, const Error& e) {
+  const std::string m = e.what();
+  if (m.rfind("checkpoint:", 0) == 0) throw Error(path + ": " + m);
+  throw e;
+}
+
+// Ctrl-C (SIGINT) or SIGTERM during training: the step under way finishes, its log line is written
+// whole, the checkpoint of that step is saved (with --save), and resnorm exits 128 + the signal. A
+// second signal before that ends the process at once, as usual; none can interrupt the save itself.
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+extern "C" void on_stop_signal(int sig) {
+  if (g_stop_signal) {
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+    return;
+  }
+  g_stop_signal = sig;
+}
+
+// A signal the process was started with ignored (nohup, a background job of a script) stays ignored.
+struct StopSignals {
+  void (*old_int)(int) = SIG_DFL;
+  void (*old_term)(int) = SIG_DFL;
+  static void (*take(int sig))(int) {
+    void (*old)(int) = std::signal(sig, on_stop_signal);
+    if (old == SIG_IGN) std::signal(sig, SIG_IGN);
+    return old;
+  }
+  StopSignals() {
+    g_stop_signal = 0;
+    old_int = take(SIGINT);
+    old_term = take(SIGTERM);
+  }
+  ~StopSignals() {
+    std::signal(SIGINT, old_int == SIG_ERR ? SIG_DFL : old_int);
+    std::signal(SIGTERM, old_term == SIG_ERR ? SIG_DFL : old_term);
+  }
+};
+
+// Holds SIGINT and SIGTERM back while a checkpoint is written (they are delivered afterwards).
+struct HoldSignals {
+  sigset_t old{};
+  HoldSignals() {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGTERM);
+    sigprocmask(SIG_BLOCK, &s, &old);
+  }
+  ~HoldSignals() { sigprocmask(SIG_SETMASK, &old, nullptr); }
+};
+
 template <class TR>
 int train_loop(TR& tr, const Config& cfg, const Args& a) {
   const bool quiet = a.has("--quiet");
   if (a.has("--load")) {
-    const auto bytes = read_file(a.get("--load"));
+    // Header first: a file that is not a checkpoint of this model is refused before its data is read.
+    const std::string path = a.get("--load");
+    Trainer& host = host_of(tr);
     try {
+      const auto bytes = read_checkpoint_file(path, [&](const SafetensorsView& view) {
+        check_checkpoint_fits(view, host.config(), host.vocab(), host.model().slices());
+      });
       tr.load(bytes.data(), bytes.size());
     } catch (const Error& e) {
-      throw Error(a.get("--load") + ": " + e.what());
+      rethrow_for(path, e);
     }
+    if (tr.steps_done() >= cfg.optim.steps)
+      throw Error(path + ": the checkpoint is at step " + std::to_string(tr.steps_done()) + " and this run ends at step " +
+                  std::to_string(cfg.optim.steps) + " (optim.steps): nothing to train; give --steps above " +
+                  std::to_string(tr.steps_done()));
   }
+  const std::string log_path = a.get("--log");
   std::ofstream log;
   if (a.has("--log")) {
-    log.open(a.get("--log"), std::ios::trunc);
-    if (!log) throw Error("cannot write \"" + a.get("--log") + "\"");
+    log.open(log_path, std::ios::trunc);
+    if (!log) throw Error("cannot write \"" + log_path + "\"");
   }
+  std::string failure;  // a write error on the log: training stops, the checkpoint is still saved
   const bool tty = isatty(fileno(stderr));
   std::fprintf(stderr, "training %s: %s, depth %d, width %d, residual %s, norm %s (%s), %zu parameters, %d steps\n",
                a.has("--config") ? a.get("--config").c_str() : a.get("--preset", "mlp-spiral").c_str(),
                to_string(cfg.model.kind), cfg.model.depth, cfg.model.width, to_string(cfg.model.residual),
                to_string(cfg.model.norm), to_string(cfg.model.placement), params_of(tr), cfg.optim.steps);
+  const StopSignals stop_signals;
   const auto start = std::chrono::steady_clock::now();
   auto last_print = start;
   int diverged_in_a_row = 0;
   EvalStats ev;
-  while (tr.steps_done() < cfg.optim.steps) {
+  while (tr.steps_done() < cfg.optim.steps && !g_stop_signal) {
     const StepStats& s = tr.step();
     const bool last = tr.steps_done() == cfg.optim.steps;
     const bool eval_now = last || (cfg.eval.every > 0 && s.step % cfg.eval.every == 0);
     if (eval_now) ev = tr.evaluate();
-    if (log) {
+    if (log.is_open()) {
       log << "{\"step\":" << s.step << ",\"loss\":" << format_number(s.loss) << ",\"lr\":" << format_number(s.lr)
           << ",\"grad_norm\":" << format_number(s.grad_norm) << ",\"block_grad_norm\":" << floats(s.block_grad_norm)
           << ",\"block_act_rms\":" << floats(s.block_act_rms) << ",\"update_ratio\":" << floats(s.update_ratio);
@@ -222,6 +307,10 @@ int train_loop(TR& tr, const Config& cfg, const Args& a) {
         if (!cfg.is_gpt()) log << ",\"accuracy\":" << format_number(ev.accuracy);
       }
       log << "}\n";
+      if (!log) {
+        failure = "writing \"" + log_path + "\" failed at step " + std::to_string(s.step) + " (disk full?)";
+        break;
+      }
     }
     if (s.diverged) {
       std::fprintf(stderr, "%sdiverged: %s (update skipped; continuing from the last good parameters)\n", tty ? "\n" : "",
@@ -254,26 +343,45 @@ int train_loop(TR& tr, const Config& cfg, const Args& a) {
       last_print = now;
     }
   }
-  if (cfg.is_gpt())
-    std::printf("{\"steps\":%d,\"train_loss\":%s,\"val_loss\":%s}\n", tr.steps_done(), format_number(ev.train_loss).c_str(),
-                format_number(ev.val_loss).c_str());
-  else
-    std::printf("{\"steps\":%d,\"train_loss\":%s,\"val_loss\":%s,\"train_accuracy\":%s,\"accuracy\":%s}\n", tr.steps_done(),
-                format_number(ev.train_loss).c_str(), format_number(ev.val_loss).c_str(),
-                format_number(ev.train_accuracy).c_str(), format_number(ev.accuracy).c_str());
-  if (a.has("--save")) {
-    write_file_atomic(a.get("--save"), tr.save());
-    std::fprintf(stderr, "saved %s\n", a.get("--save").c_str());
+  if (log.is_open() && failure.empty()) {
+    log.close();  // flushes: a write error may show only now
+    if (log.fail()) failure = "writing \"" + log_path + "\" failed (disk full?)";
   }
-  return 0;
+  const int stopped_by = g_stop_signal;
+  if (stopped_by)
+    std::fprintf(stderr, "%sinterrupted (%s) after step %d\n", tty ? "\n" : "", stopped_by == SIGINT ? "SIGINT" : "SIGTERM",
+                 tr.steps_done());
+  if (!stopped_by && failure.empty()) {
+    if (cfg.is_gpt())
+      std::printf("{\"steps\":%d,\"train_loss\":%s,\"val_loss\":%s}\n", tr.steps_done(), format_number(ev.train_loss).c_str(),
+                  format_number(ev.val_loss).c_str());
+    else
+      std::printf("{\"steps\":%d,\"train_loss\":%s,\"val_loss\":%s,\"train_accuracy\":%s,\"accuracy\":%s}\n", tr.steps_done(),
+                  format_number(ev.train_loss).c_str(), format_number(ev.val_loss).c_str(),
+                  format_number(ev.train_accuracy).c_str(), format_number(ev.accuracy).c_str());
+  }
+  if (a.has("--save")) {
+    const HoldSignals hold;
+    write_file_atomic(a.get("--save"), tr.save());
+    std::fprintf(stderr, "saved %s (step %d)\n", a.get("--save").c_str(), tr.steps_done());
+  }
+  if (!failure.empty()) throw Error(failure);
+  return stopped_by ? 128 + stopped_by : 0;
 }
 
 int cmd_sample(const Args& a) {
   if (!a.has("--load")) throw UsageError("resnorm sample needs --load FILE.safetensors");
-  const auto bytes = read_file(a.get("--load"));
+  const std::string path = a.get("--load");
   try {
-    const CheckpointInfo info = read_checkpoint_info(bytes.data(), bytes.size());
-    if (!info.config.is_gpt()) throw Error("this is an mlp checkpoint; sampling needs a gpt one");
+    // The model is built from the checkpoint's own config (it wins wholly); its header is checked
+    // against that model before the data is read.
+    CheckpointInfo info;
+    const auto bytes = read_checkpoint_file(path, [&](const SafetensorsView& view) {
+      info = checkpoint_info(view);
+      if (!info.config.is_gpt()) throw Error("this is an mlp checkpoint; sampling needs a gpt one");
+      const ModelPlan plan = make_plan(info.config.model, static_cast<int>(info.vocab.size()), 1);
+      check_checkpoint_fits(view, info.config, info.vocab, plan.slices);
+    });
     Trainer tr(info.config, "", info.vocab);
     tr.load(bytes.data(), bytes.size());
     const int tokens = static_cast<int>(parse_int("--tokens", a.get("--tokens", "200"), 1, 100000));
@@ -285,7 +393,9 @@ int cmd_sample(const Args& a) {
   } catch (const UsageError&) {
     throw;
   } catch (const Error& e) {
-    throw Error(a.get("--load") + ": " + e.what());
+    const std::string m = e.what();
+    if (m.rfind("cannot open", 0) == 0 || m.rfind("cannot read", 0) == 0 || m.rfind("\"" + path + "\"", 0) == 0) throw;
+    throw Error(path + ": " + m);
   }
   return 0;
 }

@@ -61,4 +61,81 @@ expect 1 'prompt: character' -- "$BIN" sample --load "$WORK/g.safetensors" --pro
 # A failed save leaves no partial file behind.
 expect 1 'cannot write' -- "$BIN" train --preset mlp-spiral --steps 2 --save /nonexistent-dir/x.safetensors --quiet
 
+# ---- Nothing lost, hostile files refused fast (issue 9) ----
+# Where results go is checked before training: 10^7 steps would take hours, the refusal comes at once.
+expect 1 'cannot write "/nonexistent-dir/x.safetensors' -- timeout 20 "$BIN" train --preset mlp-spiral --steps 10000000 --save /nonexistent-dir/x.safetensors --quiet
+expect 1 'cannot write "/nonexistent-dir/run.jsonl' -- timeout 20 "$BIN" train --preset mlp-spiral --steps 10000000 --log /nonexistent-dir/run.jsonl --quiet
+mkdir "$WORK/adir"
+expect 1 '"[^"]*/adir" is a directory' -- timeout 20 "$BIN" train --preset mlp-spiral --steps 10000000 --save "$WORK/adir" --quiet
+expect 1 '"[^"]*/adir" is a directory' -- timeout 20 "$BIN" train --preset mlp-spiral --steps 10000000 --log "$WORK/adir" --quiet
+# A write error on the log is an error (exit 1), and the checkpoint is still saved.
+expect 1 'writing "/dev/full" failed' -- "$BIN" train --preset mlp-spiral --steps 3 --log /dev/full --save "$WORK/full.safetensors" --quiet
+expect 0 '"steps":4' -- "$BIN" train --preset mlp-spiral --steps 4 --load "$WORK/full.safetensors" --quiet
+# A directory or a device where a file is expected: a clear message, exit 1 (--load DIR aborted with 134).
+expect 1 '"[^"]*/adir" is a directory, not a file' -- "$BIN" train --preset mlp-spiral --load "$WORK/adir"
+expect 1 '"[^"]*/adir" is a directory, not a file' -- "$BIN" sample --load "$WORK/adir"
+expect 1 '"[^"]*/adir" is a directory, not a file' -- "$BIN" train --config "$WORK/adir"
+expect 1 '"[^"]*/adir" is a directory, not a file' -- "$BIN" train --config "$WORK/gpt.json" --data "$WORK/adir"
+expect 1 'not a regular file' -- timeout 20 "$BIN" sample --load /dev/zero
+expect 1 'over 4194304 bytes, the most a config file may have' -- timeout 20 "$BIN" train --config /dev/zero
+# A huge file is refused from its header, not read whole (a sparse 4 GB file; reading it took ~10 s and 4 GB).
+if truncate -s 4G "$WORK/huge.safetensors" 2>/dev/null; then
+  expect 1 'header length 0 does not fit a file of 4294967296 bytes' -- timeout 5 "$BIN" sample --load "$WORK/huge.safetensors"
+  expect 1 'is over 4194304 bytes' -- timeout 5 "$BIN" train --config "$WORK/huge.safetensors"
+  rm -f "$WORK/huge.safetensors"
+fi
+# A config of 100,000 keys is parsed and refused in well under a second (the quadratic duplicate-key
+# check took minutes; the 10 s bound only separates the two).
+awk 'BEGIN { printf "{"; for (i = 0; i < 100000; i++) printf "%s\"k%d\":0", (i ? "," : ""), i; printf "}" }' > "$WORK/keys.json"
+expect 1 'unknown key "k0"' -- timeout 10 "$BIN" show --config "$WORK/keys.json"
+sed 's/}$/,"k5":1}/' "$WORK/keys.json" > "$WORK/dupkeys.json"
+expect 1 'duplicate key "k5"' -- timeout 10 "$BIN" show --config "$WORK/dupkeys.json"
+# Resuming at or past the run's last step says so (it printed train_loss 0 and accuracy -1, exit 0).
+expect 1 'checkpoint is at step 10 and this run ends at step 10 .*nothing to train' -- "$BIN" train --preset mlp-spiral --steps 10 --load "$WORK/m.safetensors" --quiet
+expect 1 'checkpoint is at step 10 and this run ends at step 5' -- "$BIN" train --preset mlp-spiral --steps 5 --load "$WORK/m.safetensors" --quiet
+# A config that disagrees with the checkpoint where no shape shows it is refused, naming the field.
+sed 's/"heads": 2/"heads": 4/' "$WORK/gpt.json" > "$WORK/gpt4.json"
+expect 1 'model.heads = 2, this run has 4' -- "$BIN" train --config "$WORK/gpt4.json" --load "$WORK/g.safetensors" --steps 9
+# Saving syncs the file before renaming it (where strace is installed to see it).
+if command -v strace >/dev/null; then
+  strace -f -e trace=fsync,rename,renameat,renameat2 -o "$WORK/trace" "$BIN" train --preset mlp-spiral --steps 2 --save "$WORK/s.safetensors" --quiet >/dev/null 2>&1
+  if grep -qE 'fsync' "$WORK/trace" && [ "$(grep -nE 'fsync|rename' "$WORK/trace" | head -1 | grep -c fsync)" = 1 ]; then
+    echo "ok: save fsyncs, then renames"
+  else
+    echo "FAIL: save does not fsync before rename:"; cat "$WORK/trace"; fails=$((fails + 1))
+  fi
+fi
+# A save that fails (here: over an 8 KB file-size limit; the checkpoint is 19 KB) leaves neither the
+# file nor a .tmp.
+expect 1 'writing ".*limited.safetensors.tmp" failed' -- bash -c "ulimit -f 8; trap '' XFSZ; exec \"$BIN\" train --preset mlp-spiral --steps 1 --save \"$WORK/limited.safetensors\" --quiet"
+ls "$WORK"/limited.safetensors* >/dev/null 2>&1 && { echo "FAIL: a failed save left $(ls "$WORK"/limited.safetensors*)"; fails=$((fails + 1)); }
+
+# Ctrl-C during `train --save`: the checkpoint of the last finished step is saved, the log ends on a
+# whole line, exit 130; the checkpoint loads and training goes on from it.
+# (Job control on: a script's background jobs would otherwise start with SIGINT ignored.)
+set -m
+"$BIN" train --config "$WORK/gpt.json" --steps 10000000 --log "$WORK/int.jsonl" --save "$WORK/int.safetensors" --quiet \
+  >"$WORK/int.out" 2>&1 &
+pid=$!
+set +m
+for _ in $(seq 200); do [ -f "$WORK/int.jsonl" ] && [ "$(wc -l < "$WORK/int.jsonl")" -ge 3 ] && break; sleep 0.1; done
+kill -INT $pid
+for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+kill -0 $pid 2>/dev/null && { echo "FAIL: still running 10 s after SIGINT"; kill -KILL $pid; }
+wait $pid; rc=$?
+last=$(tail -n 1 "$WORK/int.jsonl")
+step=$(sed -n 's/^{"step":\([0-9]*\),.*}$/\1/p' <<<"$last")
+if [ "$rc" = 130 ] && [ -n "$step" ] && [ "$(tail -c 1 "$WORK/int.jsonl" | od -An -c | tr -d ' ')" = '\n' ] &&
+   grep -q "interrupted (SIGINT) after step $step" "$WORK/int.out" && grep -q "saved .*int.safetensors (step $step)" "$WORK/int.out" &&
+   [ ! -e "$WORK/int.safetensors.tmp" ]; then
+  echo "ok: SIGINT saved step $step"
+else
+  echo "FAIL: SIGINT -> exit $rc, last log line '${last:0:80}', output:"; cat "$WORK/int.out"; fails=$((fails + 1))
+fi
+if command -v python3 >/dev/null; then
+  python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$WORK/int.jsonl" || { echo "FAIL: the log does not parse"; fails=$((fails + 1)); }
+fi
+expect 0 '^ROMEO' -- "$BIN" sample --load "$WORK/int.safetensors" --prompt ROMEO --tokens 10
+expect 0 "\"steps\":$((step + 2))" -- "$BIN" train --config "$WORK/gpt.json" --load "$WORK/int.safetensors" --steps $((step + 2)) --quiet
+
 [ $fails = 0 ] && echo "cli: all passed" || { echo "cli: $fails failed"; exit 1; }

@@ -1,8 +1,14 @@
 // Checkpoints: round trip, and refusal of truncated, corrupted and mismatched files.
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 
 #include "checkpoint.h"
 #include "error.h"
@@ -149,4 +155,223 @@ TEST_CASE("atomic write never leaves a half-written file in place", "[checkpoint
   CHECK(read_file(path) == bytes);
   std::remove(path.c_str());
   CHECK_THROWS_WITH(read_file("/nonexistent-file"), Contains("cannot open"));
+}
+
+// ---- Hostile files (issue 9) ----
+
+namespace {
+// Processor time, not wall time: a busy machine slows the wall clock, not this.
+double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
+double seconds_since(double t0) { return cpu_seconds() - t0; }
+// A safetensors file from a header text and a data section of `data` zero bytes.
+std::vector<uint8_t> safetensors_bytes(std::string header, size_t data) {
+  while (header.size() % 8) header += ' ';
+  std::vector<uint8_t> out(8 + header.size() + data, 0);
+  for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * i));
+  std::memcpy(out.data() + 8, header.data(), header.size());
+  return out;
+}
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+// Overwrites every value of one tensor of a saved checkpoint.
+std::vector<uint8_t> with_tensor_filled(const std::vector<uint8_t>& bytes, const std::string& name, float value) {
+  const SafetensorsView v = parse_safetensors(bytes.data(), bytes.size());
+  const TensorEntry* t = v.find(name);
+  REQUIRE(t);
+  std::vector<uint8_t> out = bytes;
+  const size_t data_at = bytes.size() - v.data_size;
+  for (size_t i = t->begin; i < t->end; i += 4) std::memcpy(out.data() + data_at + i, &value, 4);
+  return out;
+}
+}  // namespace
+
+// Time bounds here assert a complexity class, not a speed (see the same kind of test in test_config.cpp):
+// linear parsing takes tens of milliseconds where the quadratic one took minutes.
+TEST_CASE("a checkpoint header with 20,000 tensors or 100,000 metadata keys is parsed or refused fast", "[checkpoint]") {
+  // 20,000 tensors (1.3 MB of header, 60x the largest model's) and 100,000 metadata keys.
+  std::string h = "{\"__metadata__\":{\"format\":\"resnorm-safetensors-1\"}";
+  for (int i = 0; i < 20000; ++i)
+    h += ",\"t" + std::to_string(i) + "\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[" + std::to_string(4 * i) + "," +
+         std::to_string(4 * i + 4) + "]}";
+  const auto many_tensors = safetensors_bytes(h + "}", 80000);
+  double t0 = cpu_seconds();
+  const SafetensorsView v = parse_safetensors(many_tensors.data(), many_tensors.size());
+  CHECK(v.tensors.size() == 20000);
+  CHECK(v.find("t19999") != nullptr);
+  CHECK(seconds_since(t0) < 2.0);
+  Trainer b(preset("mlp-spiral"));
+  t0 = cpu_seconds();
+  CHECK_THAT(load_error(b, many_tensors), Contains("checkpoint: metadata has no \"config\""));
+  CHECK(seconds_since(t0) < 2.0);
+  // The same tensors checked against a model: every name is looked up, each in O(log n).
+  t0 = cpu_seconds();
+  CHECK_THAT(error_of([&] { load_tensors(v, b.model().slices(), b.model().params()); }), Contains("is missing"));
+  CHECK(seconds_since(t0) < 2.0);
+
+  std::string m = "{\"__metadata__\":{";
+  for (int i = 0; i < 100000; ++i) m += (i ? ",\"m" : "\"m") + std::to_string(i) + "\":\"x\"";
+  const auto many_meta = safetensors_bytes(m + ",\"m5\":\"y\"}}", 0);
+  t0 = cpu_seconds();
+  CHECK_THAT(load_error(b, many_meta), Contains("duplicate key \"m5\""));
+  CHECK(seconds_since(t0) < 2.0);
+}
+
+TEST_CASE("a header over the size a resnorm checkpoint can have is refused before it is parsed", "[checkpoint]") {
+  auto big = safetensors_bytes("{}", 0);
+  const uint64_t hn = kMaxCheckpointHeader + 8;
+  big.resize(8 + hn, ' ');
+  for (int i = 0; i < 8; ++i) big[static_cast<size_t>(i)] = static_cast<uint8_t>(hn >> (8 * i));
+  Trainer b(preset("mlp-spiral"));
+  CHECK_THAT(load_error(b, big), Contains("is over the 4 MiB a resnorm checkpoint's header can take"));
+}
+
+TEST_CASE("the checkpoint's model config must equal the run's, field by field, even where shapes agree", "[checkpoint]") {
+  // heads, activation, residual none vs identity and eps leave every tensor shape as it is.
+  struct Change { const char* field; std::function<void(Config&)> apply; };
+  const Change changes[] = {
+      {"model.heads = 4, this run has 2", [](Config& c) { c.model.heads = 4; }},
+      {"model.activation = \"tanh\", this run has \"relu\"", [](Config& c) { c.model.activation = Activation::Tanh; }},
+      {"model.residual = \"none\", this run has \"identity\"", [](Config& c) { c.model.residual = Residual::None; }},
+      {"model.eps = 0.001, this run has 1e-05", [](Config& c) { c.model.eps = 1e-3; }},
+  };
+  Trainer b(small_gpt(), text_corpus());
+  const std::vector<float> before(b.model().params(), b.model().params() + b.model().num_params());
+  REQUIRE(b.config().model.activation == Activation::Relu);
+  for (const Change& ch : changes) {
+    INFO(ch.field);
+    Config other = small_gpt();
+    ch.apply(other);
+    Trainer a(other, text_corpus());
+    const auto bytes = a.save();
+    // Same names and shapes: only the config tells them apart.
+    for (const Slice& s : b.model().slices()) CHECK(a.model().find(s.name) != nullptr);
+    CHECK_THAT(load_error(b, bytes), Contains(std::string("checkpoint: it was saved with ") + ch.field));
+    CHECK(std::memcmp(before.data(), b.model().params(), before.size() * 4) == 0);
+  }
+}
+
+TEST_CASE("a checkpoint is run under its own config: a model built from it reads the tensors that way", "[checkpoint]") {
+  // What `resnorm sample --load` and the playground do: the checkpoint's config wins wholly. A file whose
+  // config was edited (2 heads -> 4, the tensors unchanged) is a 4-head model from then on.
+  Trainer a(small_gpt(), text_corpus());
+  a.step();
+  const auto good = a.save();
+  std::string s(good.begin(), good.end());
+  const std::string from = "\\\"heads\\\":2", to = "\\\"heads\\\":4";
+  const size_t at = s.find(from);
+  REQUIRE(at != std::string::npos);
+  s.replace(at, from.size(), to);
+  const std::vector<uint8_t> edited(s.begin(), s.end());
+  const CheckpointInfo info = read_checkpoint_info(edited.data(), edited.size());
+  CHECK(info.config.model.heads == 4);
+  Trainer four(info.config, "", info.vocab);
+  four.load(edited.data(), edited.size());
+  CHECK(std::memcmp(four.model().params(), a.model().params(), a.model().num_params() * 4) == 0);
+  Trainer two(small_gpt(), "", a.vocab());
+  two.load(good.data(), good.size());
+  const std::vector<int> tokens = {1, 2, 3, 4, 5};
+  CHECK(four.logits(tokens) != two.logits(tokens));  // same weights, read as another model
+  // And the run that made it refuses the edited file, naming the field.
+  CHECK_THAT(load_error(a, edited), Contains("model.heads = 4, this run has 2"));
+}
+
+TEST_CASE("weights that make the forward pass overflow are refused at load, naming the tensor", "[checkpoint]") {
+  for (bool gpt : {false, true}) {
+    INFO((gpt ? "gpt" : "mlp"));
+    const Config c = gpt ? small_gpt() : preset("mlp-spiral");
+    Trainer a(c, text_corpus());
+    const auto good = a.save();
+    const std::string name = gpt ? "blocks.1.mlp.fc.weight" : "blocks.2.mlp.fc.weight";
+    const auto bad = with_tensor_filled(good, name, 3e38f);  // finite, but any sum of two overflows
+    Trainer b(c, text_corpus());
+    b.step();
+    const std::vector<float> before(b.model().params(), b.model().params() + b.model().num_params());
+    const std::string msg = load_error(b, bad);
+    CHECK_THAT(msg, Contains("forward pass overflow"));
+    CHECK_THAT(msg, Contains("in block " + std::string(gpt ? "1" : "2")));
+    CHECK_THAT(msg, Contains("\"" + name + "\""));
+    CHECK(std::memcmp(before.data(), b.model().params(), before.size() * 4) == 0);
+    CHECK(b.steps_done() == 1);
+    // The good file still loads, and a merely large weight is fine.
+    b.load(good.data(), good.size());
+    b.load(with_tensor_filled(good, name, 10.0f).data(), good.size());
+    // In the head (after the last block).
+    const std::string head = gpt ? "lm_head.weight" : "head.weight";
+    if (a.model().find(head)) CHECK_THAT(load_error(b, with_tensor_filled(good, head, 3e38f)), Contains("\"" + head + "\""));
+  }
+}
+
+TEST_CASE("checkpoint files are read header first: a directory, /dev/zero or a huge file is refused at once", "[checkpoint]") {
+  Trainer a(preset("mlp-spiral"));
+  const auto good = a.save();
+  const std::string dir = "resnorm_test_dir.safetensors", path = "resnorm_test_hdr.safetensors";
+  std::remove(dir.c_str());
+  REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
+  CHECK_THAT(error_of([&] { read_checkpoint_file(dir); }), Contains("is a directory"));
+  CHECK_THAT(error_of([&] { read_file(dir); }), Contains("is a directory"));
+  ::rmdir(dir.c_str());
+  double t0 = cpu_seconds();
+  CHECK_THAT(error_of([&] { read_checkpoint_file("/dev/zero"); }), Contains("not a regular file"));
+  CHECK_THAT(error_of([&] { read_file("/dev/zero", 1 << 20, "config file"); }),
+             Contains("\"/dev/zero\" is over 1048576 bytes, the most a config file may have"));
+  CHECK(seconds_since(t0) < 2.0);
+
+  // A 1 GB sparse file (WebAssembly's file layer sees sizes up to 2 GB): its first 8 bytes are zeros,
+  // so its header length is 0.
+  const off_t huge = off_t(1) << 30;
+  {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    REQUIRE(fd >= 0);
+    REQUIRE(::ftruncate(fd, huge) == 0);
+    ::close(fd);
+  }
+  t0 = cpu_seconds();
+  CHECK_THAT(error_of([&] { read_checkpoint_file(path); }), Contains("header length 0 does not fit a file of 1073741824 bytes"));
+  CHECK_THAT(error_of([&] { read_file(path, 1 << 20, "config file"); }), Contains("is over 1048576 bytes"));
+  CHECK(seconds_since(t0) < 2.0);
+  // A good header followed by 1 GB: the header is checked (here: against the model) before any data is read.
+  {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC);
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, good.data(), good.size() - 8) == static_cast<ssize_t>(good.size() - 8));
+    REQUIRE(::ftruncate(fd, huge) == 0);
+    ::close(fd);
+  }
+  t0 = cpu_seconds();
+  bool checked = false;
+  CHECK_THAT(error_of([&] { read_checkpoint_file(path, [&](const SafetensorsView&) { checked = true; }); }),
+             Contains("trailing bytes after the last tensor"));
+  CHECK_FALSE(checked);
+  CHECK(seconds_since(t0) < 2.0);
+  std::remove(path.c_str());
+  // A good file reads whole, and the check sees its header first.
+  write_file_atomic(path, good);
+  std::string seen;
+  CHECK(read_checkpoint_file(path, [&](const SafetensorsView& v) { seen = v.metadata.at("format"); CHECK(v.data == nullptr); }) == good);
+  CHECK(seen == "resnorm-safetensors-1");
+  CHECK_THAT(error_of([&] { read_checkpoint_file(path, [](const SafetensorsView&) { throw Error("refused"); }); }),
+             Contains("refused"));
+  std::remove(path.c_str());
+}
+
+TEST_CASE("a failed atomic write leaves neither a partial file nor a .tmp", "[checkpoint]") {
+  Trainer a(preset("mlp-spiral"));
+  const auto bytes = a.save();
+  const std::string dir = "resnorm_test_target";
+  std::remove(dir.c_str());
+  REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
+  CHECK_THROWS_WITH(write_file_atomic(dir, bytes), Contains("cannot replace"));  // rename onto a directory
+  struct stat st {};
+  CHECK(::stat((dir + ".tmp").c_str(), &st) != 0);
+  CHECK_THAT(error_of([&] { check_writable(dir); }), Contains("is a directory"));
+  ::rmdir(dir.c_str());
+  CHECK_THAT(error_of([&] { check_writable("/nonexistent-dir/x.safetensors"); }), Contains("cannot write"));
+  CHECK(error_of([&] { check_writable("resnorm_test_new_file"); }) == "(accepted)");
+  CHECK(::stat("resnorm_test_new_file", &st) != 0);  // checking created nothing
 }
