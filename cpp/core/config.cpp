@@ -139,17 +139,38 @@ int training_rows(const Config& c) {
   return c.is_gpt() ? c.optim.batch * c.model.context : std::max(c.optim.batch, 256);
 }
 
+double bytes_upper_bound(const Config& c, int vocab) {
+  if (!c.is_gpt()) vocab = 2;
+  vocab = std::max(vocab, 2);
+  // Per block, more than any placement, norm and residual allocate (model.cpp, make_plan): parameters
+  // (mlp: fc C^2 + C, two norms 4C, a gate; gpt: qkv + proj 4C^2 + 4C, fc + proj 8C^2 + 5C, four norms
+  // 8C, two gates) and activations per row (mlp: h, f, y, u, g or z and four norm statistics;
+  // gpt: 20 C + 8 plus the attention probabilities, heads x context).
+  const double C = c.model.width, L = c.model.depth, R = training_rows(c), V = vocab;
+  double params, acts_per_row, att = 0, scratch = 0;
+  if (c.is_gpt()) {
+    const double T = c.model.context, H = c.model.heads;
+    params = 2 * V * C + T * C + L * (12 * C * C + 17 * C + 2) + 2 * C;
+    acts_per_row = L * (20 * C + 8) + 3 * C + 2 * V + 2;
+    att = L * R * H * T;
+    scratch = T * T;
+  } else {
+    params = 3 * C + L * (C * C + 5 * C + 1) + 2 * C + 3 * C + 2;
+    acts_per_row = L * (5 * C + 4) + 3 * C + 2 * V + 2;
+  }
+  const double optimiser_copies = c.optim.name == OptimName::AdamW ? 3 : 2;
+  return 4.0 * (params * (2 + optimiser_copies) + 2 * R * acts_per_row + att + scratch + 4 * R);
+}
+
 double estimate_bytes(const Config& c, int vocab) {
   if (!c.is_gpt()) vocab = 2;
   vocab = std::max(vocab, 2);
-  // A cheap upper bound first, in double: a config far over any cap is refused without building its
-  // plan, whose size_t offsets would overflow in 32-bit WebAssembly. Per row and block it counts
-  // more activations than any setting has (sandwich gpt: 25 C + 6 + heads x context per block).
-  const double C = c.model.width, L = c.model.depth, R = training_rows(c), V = vocab;
-  const double T = c.is_gpt() ? c.model.context : 1, H = c.is_gpt() ? c.model.heads : 0;
-  const double bound = 4.0 * (5.0 * (V * C * 2 + T * C + L * (12 * C * C + 20 * C) + 4 * C + V) +
-                              2.0 * R * (L * (2 * 26 * C + 12) + 2 * C + 2 * V + 4) + L * R * H * T + T * T + 4 * R);
-  if (bound > 4.0 * kMaxModelBytes) return bound;
+  // Building the plan for a config far over any cap could overflow its size_t offsets in 32-bit
+  // WebAssembly, so there an upper bound (bytes_upper_bound) decides first: a config it puts beyond
+  // 3.5 GiB is refused on the bound alone. The bound is within 2x of the exact figure, so every
+  // config under the caps (8 GiB native, 1.5 GiB wasm) gets the exact plan-based number.
+  const double bound = bytes_upper_bound(c, vocab);
+  if (sizeof(size_t) < 8 && bound > 3.5 * 1024.0 * 1024.0 * 1024.0) return bound;
   const ModelPlan plan = make_plan(c.model, vocab, training_rows(c));
   const double optimiser = static_cast<double>(plan.num_params) * sizeof(float) * (c.optim.name == OptimName::AdamW ? 3 : 2);
   const double batch = static_cast<double>(training_rows(c)) * (2 * sizeof(float) + 2 * sizeof(int));

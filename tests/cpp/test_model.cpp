@@ -212,6 +212,10 @@ TEST_CASE("the memory estimate is what a trainer allocates, for every setting", 
             const auto heap = static_cast<double>(g_alloc_bytes.load());
             INFO("estimate " << estimate << " B, Trainer::bytes " << tr->bytes() << " B, heap " << heap << " B");
             CHECK(static_cast<double>(tr->bytes()) == estimate);
+            // The overflow guard's bound stays above the exact figure, and close to it (so no config
+            // under the cap is refused on the bound alone).
+            CHECK(bytes_upper_bound(c, tr->model().vocab()) >= estimate);
+            CHECK(bytes_upper_bound(c, tr->model().vocab()) <= 2.0 * estimate);
             CHECK(heap >= estimate);
             CHECK(heap <= estimate + 64 * 1024 + 16.0 * static_cast<double>(text.size()));
             delete tr;
