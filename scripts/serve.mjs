@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // A small static file server for the built site (web/dist) on 127.0.0.1, sending the strict
 // Content-Security-Policy the playground must live under. Used by `npm start` and the browser tests.
+// Also sends COOP/COEP (cross-origin isolated), and survives read errors and aborted requests.
 //   node scripts/serve.mjs [--dir web/dist] [--port 0] [--csp strict|issue|none]
 import { createServer } from 'node:http';
-import { createReadStream, statSync } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,32 +22,76 @@ export const CSP = {
   none: '',
 };
 
+/** Sent with every answer: the CSP, and cross-origin isolation (COOP/COEP) for SharedArrayBuffer and precise timers. */
+export const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
+/** The content type of a file name (own keys only: `x.constructor` is no type). */
+const typeOf = (file) => { const e = extname(file); return Object.hasOwn(TYPES, e) ? TYPES[e] : 'application/octet-stream'; };
+
 export function serve({ dir, port = 0, csp = 'strict', log = false } = {}) {
   const root = resolve(dir);
-  const server = createServer((req, res) => {
+  const base = { 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff', ...ISOLATION };
+  if (Object.hasOwn(CSP, csp) && CSP[csp]) base['Content-Security-Policy'] = CSP[csp];
+  const fail = (res, code, text) => {
+    if (res.headersSent) { res.destroy(); return; }
+    res.writeHead(code, { ...base, 'Content-Type': 'text/plain; charset=utf-8' }).end(text);
+  };
+  // Never throws out of the handler: every error (stat, open, read, an aborted request) ends in an
+  // answer or a closed socket, and the file is closed in every case (pipeline destroys both ends).
+  const handle = async (req, res) => {
     let path;
     try {
       path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     } catch {
-      res.writeHead(400).end('bad request');
+      fail(res, 400, 'bad request');
       return;
     }
     let file = normalize(join(root, path));
-    if (file !== root && !file.startsWith(root + sep)) { res.writeHead(403).end('forbidden'); return; }
+    if (file !== root && !file.startsWith(root + sep)) { fail(res, 403, 'forbidden'); return; }
+    let st;
     try {
-      if (statSync(file).isDirectory()) file = join(file, 'index.html');
-      const st = statSync(file);
-      const headers = { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': st.size, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' };
-      if (CSP[csp]) headers['Content-Security-Policy'] = CSP[csp];
-      res.writeHead(200, headers);
-      if (req.method === 'HEAD') { res.end(); return; }
-      createReadStream(file).pipe(res);
-      if (log) console.log(200, path);
-    } catch {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
-      if (log) console.log(404, path);
+      st = await stat(file);
+      if (st.isDirectory()) { file = join(file, 'index.html'); st = await stat(file); }
+    } catch (e) {
+      const code = e?.code === 'ENOENT' || e?.code === 'ENOTDIR' || e?.code === 'ENAMETOOLONG' ? 404 : 500;
+      fail(res, code, code === 404 ? 'not found' : 'cannot read');
+      if (log) console.log(code, path);
+      return;
     }
+    if (!st.isFile()) { fail(res, 404, 'not found'); if (log) console.log(404, path); return; }
+    if (req.method === 'HEAD') {
+      res.writeHead(200, { ...base, 'Content-Type': typeOf(file), 'Content-Length': st.size }).end();
+      return;
+    }
+    let fh;
+    try {
+      fh = await open(file, 'r');  // opened before the head is sent, so EMFILE/EACCES get an answer
+    } catch (e) {
+      fail(res, e?.code === 'EMFILE' || e?.code === 'ENFILE' ? 503 : 500, 'cannot read');
+      if (log) console.log(500, path, e?.code);
+      return;
+    }
+    if (res.destroyed || req.destroyed) { await fh.close().catch(() => {}); return; }
+    res.writeHead(200, { ...base, 'Content-Type': typeOf(file), 'Content-Length': st.size });
+    try {
+      await pipeline(fh.createReadStream({ autoClose: true }), res);
+      if (log) console.log(200, path);
+    } catch (e) {
+      // aborted by the client, or a read error mid-file: the socket is closed, the file too
+      if (!res.destroyed) res.destroy();
+      if (log) console.log('aborted', path, e?.code);
+    } finally {
+      await fh.close().catch(() => {});
+    }
+  };
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      try { fail(res, 500, 'error'); } catch { res.destroy(); }
+      if (log) console.log(500, req.url, e?.message);
+    });
   });
+  // A socket error (reset by the peer) is no reason to stop; EMFILE on accept is retried by Node.
+  server.on('clientError', (_e, socket) => { socket.destroy(); });
   return new Promise((ok, fail) => {
     const done = () => ok({ server, url: `http://127.0.0.1:${server.address().port}/` });
     server.once('error', (e) => {

@@ -803,6 +803,7 @@ export class App {
     if (this.urlNotices.length) {
       box.append(h('div', { class: 'rp-msg warn', 'data-notice': 'url' },
         h('span', {}, this.t('notice.url'), ' ', this.urlNotices.map((n) => {
+          if (n.msg) return this.t(n.msg, n.vars);
           const what = n.how === 'ignored' || n.how === undefined || n.used === undefined ? this.t('notice.how.ignored') : this.t(`notice.how.${n.how}`, { v: n.used });
           return `${n.key}=${JSON.stringify(n.value)} (${n.reason}): ${what}`;
         }).join('; ')),

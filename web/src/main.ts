@@ -4,11 +4,11 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { App } from './app';
 import { createEngine } from './engineFactory';
-import { parse } from './state';
+import { cloneState, parse, tooLong } from './state';
 
 const root = document.getElementById('app')!;
 const initial = parse(location.hash);
-if (!location.hash && navigator.language?.toLowerCase().startsWith('zh')) initial.state.lang = 'zh';
+if ((!location.hash || tooLong(location.hash)) && navigator.language?.toLowerCase().startsWith('zh')) initial.state.lang = 'zh';
 let written = location.hash.replace(/^#/, '');
 
 const app = new App({
@@ -29,7 +29,9 @@ window.addEventListener('hashchange', () => {
   const h = location.hash.replace(/^#/, '');
   if (h === written) return;
   written = h;
-  const { state, notices } = parse(h);
+  // a link too long to read leaves the page as it is (language included), with a notice
+  const long = tooLong(h);
+  const { state, notices } = long ? { state: cloneState(app.state), notices: [long] } : parse(h);
   app.load(state, notices);  // rebuilds the engines if the configs changed
 });
 

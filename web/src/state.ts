@@ -3,7 +3,8 @@
 import {
   FIELDS, FIELD_BY_KEY, coreDefaults, crossProblems, fixCross, mergeConfig, parseFieldValue, parseNumber, type FlatConfig,
 } from './config/fields';
-import { DEFAULT_PRESET, PRESET_JSON, kindConfig, presetConfig } from './config/presets';
+import { DEFAULT_PRESET, isPreset, kindConfig, presetConfig } from './config/presets';
+import type { MessageKey } from './i18n/en';
 import { EXPERIMENTS, experimentState } from './experiments';
 
 export type Mode = 'single' | 'compare';
@@ -31,7 +32,23 @@ export interface AppState {
  * (`used` is that default), a value clamped to its limit, another value that fixes a conflict
  * between fields, or nothing (the key is ignored; a run's override falls back to run A's value).
  */
-export interface Notice { key: string; value: string; reason: string; how?: 'default' | 'clamped' | 'fixed' | 'ignored'; used?: string }
+export interface Notice {
+  key: string; value: string; reason: string; how?: 'default' | 'clamped' | 'fixed' | 'ignored'; used?: string;
+  /** A notice about the link as a whole, shown as this message (with `vars`) instead of key=value. */
+  msg?: MessageKey; vars?: Record<string, number | string>;
+}
+
+/**
+ * The longest link text read (characters after '#' or '?'). A full state is about 1 KB; anything
+ * far longer is refused before it is split, so a huge hash cannot freeze the tab.
+ */
+export const MAX_PARAM_TEXT = 8192;
+
+/** The notice for a link text over MAX_PARAM_TEXT, or null. */
+export function tooLong(text: string): Notice | null {
+  if (text.length <= MAX_PARAM_TEXT + 1) return null;
+  return { key: '#', value: '', reason: `longer than ${MAX_PARAM_TEXT} characters`, how: 'ignored', msg: 'notice.too_long', vars: { n: text.length, max: MAX_PARAM_TEXT } };
+}
 
 export function defaultState(): AppState {
   return {
@@ -110,6 +127,8 @@ const STATE_KEYS = new Set(['mode', 'exp', 'preset', 'runs', 'panels', 'log', 'l
  * Order: defaults, then `preset=`, then `exp=`, then the explicit keys.
  */
 export function parse(text: string, base: AppState = defaultState()): { state: AppState; notices: Notice[] } {
+  const long = tooLong(text);
+  if (long) return { state: cloneState(base), notices: [long] };
   const notices: Notice[] = [];
   const params = splitParams(text, notices);
   const s = cloneState(base);
@@ -124,7 +143,7 @@ export function parse(text: string, base: AppState = defaultState()): { state: A
 
   const preset = get('preset');
   if (preset !== undefined) {
-    if (PRESET_JSON[preset] !== undefined) s.config = presetConfig(preset);
+    if (isPreset(preset)) s.config = presetConfig(preset);
     else if (EXPERIMENTS.some((e) => e.id === preset)) Object.assign(s, experimentState(preset, s));
     else bad('preset', preset, 'unknown preset');
   }

@@ -10,9 +10,15 @@ export const PRESET_JSON: Readonly<Record<string, unknown>> = Object.fromEntries
 
 export const PRESET_NAMES: readonly string[] = Object.keys(PRESET_JSON).sort();
 
+/** Whether `name` is a preset (an own key: Object.prototype's names are not). */
+export function isPreset(name: string): boolean {
+  return Object.hasOwn(PRESET_JSON, name);
+}
+
 /** The preset as a complete flat config (core defaults filled in). Throws on an unknown name. */
 export function presetConfig(name: string): FlatConfig {
-  const json = PRESET_JSON[name];
+  // own names only: `constructor`, `__proto__`, `toString`... are no presets
+  const json = isPreset(name) ? PRESET_JSON[name] : undefined;
   if (json === undefined) throw new Error(`unknown preset "${name}" (known: ${PRESET_NAMES.join(', ')})`);
   const { config, problems } = fromEngineConfig(json, coreDefaults());
   if (problems.length) throw new Error(`preset ${name}: ${problems.join('; ')}`);

@@ -57,6 +57,7 @@ export const en = {
 
   // notices
   'notice.url': 'Some settings in the link could not be used as given:',
+  'notice.too_long': 'The link is too long ({n} characters; at most {max} are read), so none of it was used.',
   'notice.how.default': 'uses the default {v}',
   'notice.how.clamped': 'clamped to {v}',
   'notice.how.fixed': 'set to {v}',

@@ -56,6 +56,7 @@ export const zh: Record<MessageKey, string> = {
   'ex.empty': '还没有指标：先训练一步（按“开始”或 N）。',
 
   'notice.url': '链接中的部分设置无法按原样使用：',
+  'notice.too_long': '链接过长（{n} 个字符；最多读取 {max} 个），因此整个链接都未使用。',
   'notice.how.default': '改用默认值 {v}',
   'notice.how.clamped': '已限制为 {v}',
   'notice.how.fixed': '已改为 {v}',
