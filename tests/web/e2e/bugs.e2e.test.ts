@@ -95,7 +95,14 @@ describe('issue 10 bugs', () => {
     expect(await page.locator('.rp-panel-profile .rp-zero-note').textContent()).toMatch(/exactly 0 in every block/);
     // the "now" chart: a log axis has no place for 0, so black marks along the bottom, one per block
     await expect.poll(() => app(page, 'app.parts.profile.zeroMarks().map((z) => z.x).join()')).toBe('1,2,3,4,5,6,7,8');
-    // the heatmap's latest column: the zero colour, not the empty background nor the old light grey
+    // the heatmap's latest column: the zero colour, not the empty background nor the old light grey.
+    // Panels redraw on the next frames, so first wait until the heatmap has drawn that column with a
+    // dead step (its hit test reads what was last drawn); then read the pixels once.
+    await expect.poll(() => app(page, `(() => {
+      const c = document.querySelector('.rp-panel-heatmap canvas.heatmap');
+      const h = app.parts.heat[0].hit(46 + (c.clientWidth - 104) * (19 / 50), 14);
+      return h && h.endStep >= 15 ? String(h.value) : 'not drawn yet';
+    })()`), { timeout: 10_000 }).toBe('0');
     const px = await page.evaluate(() => {
       const c = document.querySelector('.rp-panel-heatmap canvas.heatmap') as HTMLCanvasElement;
       const ctx = c.getContext('2d')!;
