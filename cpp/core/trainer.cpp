@@ -21,8 +21,6 @@ int vocab_for(const Config& cfg, const std::unique_ptr<CharData>& chars) {
   return cfg.is_gpt() ? chars->vocab_size() : 2;
 }
 
-int rows_for(const Config& cfg) { return training_rows(cfg); }
-
 // The model's config, after checking that the whole trainer fits the memory cap: runs in the member
 // initialiser list, before the model, the optimiser or the batch buffers are allocated.
 const ModelConfig& checked_model(const Config& cfg, int vocab, int capacity_rows) {
@@ -60,11 +58,11 @@ Trainer::Trainer(const Config& cfg, const std::string& text, const std::string& 
       chars_(make_chars(cfg, text, vocab)),
       data2d_(cfg.is_gpt() ? Dataset2D{} : make_dataset(cfg.data, cfg.seed)),
       model_((configure_eigen(), checked_model(cfg, vocab_for(cfg, chars_), capacity_rows)), vocab_for(cfg, chars_),
-             capacity_rows > 0 ? capacity_rows : rows_for(cfg)),
+             capacity_rows > 0 ? capacity_rows : training_rows(cfg)),
       opt_(cfg.optim, model_.slices(), model_.num_params()),
       batch_rng_(cfg.seed, /*stream=*/0xBA7C) {
   model_.init(cfg.seed);
-  const int rows = std::max(model_.max_rows(), rows_for(cfg));  // batches are drawn at full size
+  const int rows = std::max(model_.max_rows(), training_rows(cfg));  // batches are drawn at full size
   points_.assign(2 * static_cast<size_t>(rows), 0.0f);
   tokens_.assign(static_cast<size_t>(rows), 0);
   targets_.assign(static_cast<size_t>(rows), 0);
