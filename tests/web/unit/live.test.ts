@@ -23,6 +23,11 @@ describe('read-outs', () => {
     expect(heatHit(s, 20, W, H, 46 + 60, 8 + 30)).toBeNull();   // no steps there yet
     expect(heatHit(s, 20, W, H, 20, 30)).toBeNull();             // the axis margin
     expect(heatHit(null, 20, W, H, 60, 30)).toBeNull();
+    // drawn when the series had 5 columns (steps 1..5 over a quarter of the width): the read-out
+    // describes that picture, not the 10 columns the series holds by now (a failure in CI came from this)
+    expect(heatHit(s, 20, W, H, 46 + 24.5, 8 + 30, 5)).toEqual({ block: 2, endStep: 5, span: 1, value: 50 });
+    expect(heatHit(s, 20, W, H, 46 + 27, 8 + 30, 5)).toBeNull();
+    expect(heatHit(s, 20, W, H, 46 + 27, 8 + 30, 0)).toBeNull();
   });
 
   it('reports a merged heatmap column with the steps it averages', () => {

@@ -17,14 +17,18 @@ export interface HeatHit { block: number; endStep: number; span: number; value: 
 /**
  * The cell under (x, y) CSS px of a map `w` x `h` px showing `s` over steps 0..horizon, as drawn:
  * the columns fill the width up to the last recorded step, one row per block. Null off the cells.
+ * `cols` is how many columns the picture had when drawn: the series grows between frames, and a
+ * read-out must describe the cell on screen, not one that will appear at the next frame.
  */
-export function heatHit(s: BlockSeries | null, horizon: number, w: number, h: number, x: number, y: number): HeatHit | null {
-  if (!s || s.columns === 0) return null;
+export function heatHit(s: BlockSeries | null, horizon: number, w: number, h: number, x: number, y: number,
+  cols = s ? s.columns : 0): HeatHit | null {
+  cols = Math.min(cols, s ? s.columns : 0);
+  if (!s || cols === 0) return null;
   const pw = w - M.left - M.right, ph = h - M.top - M.bottom;
-  const fracW = Math.min(1, s.endStep[s.columns - 1] / Math.max(1, horizon));
+  const fracW = Math.min(1, s.endStep[cols - 1] / Math.max(1, horizon));
   const fx = (x - M.left) / (pw * fracW), fy = (y - M.top) / ph;
   if (!(fx >= 0 && fx < 1 && fy >= 0 && fy < 1)) return null;
-  const c = Math.min(s.columns - 1, Math.floor(fx * s.columns));
+  const c = Math.min(cols - 1, Math.floor(fx * cols));
   const b = Math.min(s.depth - 1, Math.floor(fy * s.depth));
   return { block: b + 1, endStep: s.endStep[c], span: s.span[c], value: s.column(c)[b] };
 }
@@ -94,8 +98,10 @@ export class Heatmap {
 
   /** The cell under (x, y), CSS px from the canvas's corner, as last drawn. */
   hit(x: number, y: number): HeatHit | null {
-    return heatHit(this.last.s, this.last.horizon, this.cssW, this.height, x, y);
+    return heatHit(this.last.s, this.last.horizon, this.cssW, this.height, x, y, this.drawnCols);
   }
+  /** Columns of the series in the picture now (set by redraw). */
+  private drawnCols = 0;
 
   private redraw(): void {
     const dpr = window.devicePixelRatio || 1;
@@ -118,6 +124,7 @@ export class Heatmap {
     ctx.fillStyle = '#444';
     if (this.title) { ctx.textAlign = 'left'; ctx.fillText(this.title, M.left + 4, M.top + 12); }
     let zeros = false, nonFinite = false;
+    this.drawnCols = s ? s.columns : 0;
     if (s && s.columns > 0) {
       const cols = s.columns, d = s.depth;
       const lastStep = s.endStep[cols - 1];
