@@ -22,6 +22,7 @@ import { AttentionView, showChar } from './charts/attention';
 import { BOUNDARY_LUT, BLUES_LUT, CLASS_COLORS, RUN_COLORS, logSafe } from './charts/colors';
 import { fmtValue, lastAtOrBelow, watchPointer, type At } from './charts/readout';
 import { continueLr } from './session';
+import { mib } from './engine/budget';
 
 export interface EmbedOptions {
   /** Field keys whose controls are shown (null: all). */
@@ -210,7 +211,11 @@ export class App {
     if (this.destroyed) return;
     if (!ok) {
       for (const r of this.session.runs) {
-        if (r.status === 'error') this.messages.push({ kind: 'error', text: this.t('notice.build_failed', { run: RUN_LETTERS[r.index].toUpperCase(), msg: r.message }) });
+        if (r.status !== 'error') continue;
+        const run = RUN_LETTERS[r.index].toUpperCase(), b = r.overBudget;
+        this.messages.push({ kind: 'error', text: b
+          ? this.t(b.inUse > 0 ? 'notice.over_budget_shared' : 'notice.over_budget', { run, need: mib(b.need), limit: mib(b.limit), used: mib(b.inUse) })
+          : this.t('notice.build_failed', { run, msg: r.message }) });
       }
     }
     this.resetCharts();

@@ -1,6 +1,7 @@
 // Drives 1-4 engines (one Web Worker each) in lockstep: every round each live run takes the same
 // number of steps, so all curves stay at the same step; evaluations, decision-boundary grids,
 // samples and attention maps are requested between rounds. No DOM here; the page listens.
+import { BudgetError, type OverBudget } from './engine/budget';
 import type { EngineEvents, EvalStats, ModelInfo, ResnormConfig, StepStats } from './engine/types';
 import { toEngineConfig, type FlatConfig } from './config/fields';
 import { roundSteps } from './compare';
@@ -32,6 +33,7 @@ export interface Run {
   metrics: RunMetrics | null;
   status: RunStatus;
   message: string;            // why it stopped / failed
+  overBudget?: OverBudget;    // set when it failed because the page's memory budget was spent
   grid: Float32Array | null;  // mlp: P(class 1), gridRes x gridRes
   samples: { step: number; text: string }[];
   attention: { layer: number; heads: number; T: number; data: Float32Array; text: string } | null;
@@ -118,6 +120,7 @@ export class Session {
         if (gen !== this.gen) return;
         run.status = 'error';
         run.message = e instanceof Error ? e.message : String(e);
+        if (e instanceof BudgetError) run.overBudget = e.info;
       }
     }));
     if (gen !== this.gen) return false;
