@@ -23,6 +23,7 @@ import { BOUNDARY_LUT, BLUES_LUT, CLASS_COLORS, RUN_COLORS, logSafe } from './ch
 import { fmtValue, lastAtOrBelow, watchPointer, type At } from './charts/readout';
 import { continueLr } from './session';
 import { mib } from './engine/budget';
+import { changedKeys, diffEdits, editSchedule, onlyLive, startState } from './edits';
 
 export interface EmbedOptions {
   /** Field keys whose controls are shown (null: all). */
@@ -165,8 +166,8 @@ export class App {
     if (configsChanged && how.rebuild !== 'no') {
       if (how.rebuild === 'soon') {
         clearTimeout(this.rebuildTimer);
-        this.rebuildTimer = window.setTimeout(() => void this.rebuild(), 300);
-      } else void this.rebuild();
+        this.rebuildTimer = window.setTimeout(() => this.applyChange(), 300);
+      } else this.applyChange();
     }
     this.session.wants.layer = next.layer;
     this.opts.onChange?.(next);
@@ -183,15 +184,61 @@ export class App {
   /** Replaces the whole state (a pasted link, an experiment). */
   load(state: AppState, notices: Notice[] = []): void {
     this.urlNotices = notices;
-    this.setState(cloneState(state), { render: true });
+    this.fromLink = true;  // its edits are replayed, not cleared, and nothing of it is a live edit
+    try {
+      this.setState(cloneState(state), { render: true });
+    } finally {
+      this.fromLink = false;
+    }
+  }
+
+  /** The state the running models reflect (set by rebuild and by each live edit). */
+  private applied: AppState | null = null;
+  private fromLink = false;
+  /** Why the last rebuild restarted a run that had trained (settings that cannot change mid-run). */
+  private restartedFor: string[] = [];
+
+  /**
+   * The settings differ from the running models': settings a running model takes (edits.ts LIVE_KEYS)
+   * apply to it at the next step and are recorded in the link; anything else restarts, with a notice.
+   */
+  private applyChange(): void {
+    clearTimeout(this.rebuildTimer);
+    const now = runConfigs(this.state);
+    if (JSON.stringify(now) === this.builtConfigs) return;
+    const before = this.applied;
+    // A run that trained and has not finished: a finished run is over, so a change starts a new one
+    // (and "continue for N more steps" is how a finished run goes on).
+    const trained = this.session.steps > 0 && this.session.live.length > 0;
+    if (!this.fromLink && before && trained && onlyLive(runConfigs(before), now)) {
+      const at = this.session.edit(now);
+      if (at !== null) {
+        this.state.edits = [...this.state.edits, ...diffEdits(before, this.state, at)];
+        this.applied = cloneState(this.state);
+        this.builtConfigs = JSON.stringify(now);
+        this.writeHash();
+        return;
+      }
+    }
+    this.restartedFor = !this.fromLink && before && trained && before.mode === this.state.mode
+      ? changedKeys(runConfigs(before), now) : [];
+    if (!this.fromLink) this.state.edits = [];
+    this.writeHash();
+    void this.rebuild();
   }
 
   async rebuild(): Promise<void> {
     clearTimeout(this.rebuildTimer);
     const configs = runConfigs(this.state);
     this.builtConfigs = JSON.stringify(configs);
-    // New runs: "all runs finished", "continued" and "loaded a checkpoint" no longer describe them.
-    this.messages = this.messages.filter((m) => m.kind === 'info' && m.tag !== 'done' && m.tag !== 'load' && m.tag !== 'continued');
+    this.applied = cloneState(this.state);
+    // New runs: "all runs finished", "continued", "restarted" and "loaded a checkpoint" no longer describe them.
+    this.messages = this.messages.filter((m) => m.kind === 'info' && m.tag !== 'done' && m.tag !== 'load' && m.tag !== 'continued' && m.tag !== 'restarted');
+    if (this.restartedFor.length) {
+      const what = this.restartedFor.map((k) => (hasKey(`f.${k}`) ? this.t(`f.${k}` as MessageKey) : k)).join(this.state.lang === 'zh' ? '、' : ', ');
+      this.messages.push({ kind: 'info', text: this.t('notice.restarted', { what }), tag: 'restarted' });
+      this.restartedFor = [];
+    }
     this.offer = null;
     this.startStep = [];
     this.renderMessages();
@@ -204,7 +251,9 @@ export class App {
       return;
     }
     this.syncToolbar();
-    await this.session.build(configs);
+    // Built from the settings before any mid-run edit; the session applies each edit at its step.
+    if (this.state.edits.length) await this.session.build(runConfigs(startState(this.state)), undefined, editSchedule(this.state, runConfigs));
+    else await this.session.build(configs);
   }
 
   private onBuilt(ok: boolean): void {
@@ -333,7 +382,7 @@ export class App {
   }
 
   openExperiment(id: string): void {
-    const next = { ...cloneState(this.state), ...experimentState(id, this.state) };
+    const next = { ...cloneState(this.state), ...experimentState(id, this.state), edits: [] };
     this.selected = 0;
     this.showExps = false;
     this.messages = [];
@@ -426,7 +475,9 @@ export class App {
       const next = cloneState(this.state);
       next.config = header.config;
       next.exp = '';
+      next.edits = [];
       this.builtConfigs = JSON.stringify(runConfigs(next));
+      this.applied = cloneState(next);
       this.session.adopt([engine], [header.config], [header.step]);
       this.startStep = [header.step];
       this.setState(next, { rebuild: 'no', render: true });

@@ -53,6 +53,9 @@ export interface SessionEvents {
 
 interface Round { k: number; boundary: boolean; runs: Run[]; ns: number[]; done: Promise<(StepStats[] | Error)[]> }
 
+/** A scheduled edit: at `step` the runs take `configs` (full run configs; only live settings differ). */
+export interface EditStep { step: number; configs: FlatConfig[] }
+
 export interface Wants { grid: boolean; samples: boolean; attention: boolean; layer: number }
 
 export const GRID_RES = 50;
@@ -93,10 +96,11 @@ export class Session {
   get live(): Run[] { return this.runs.filter((r) => r.status === 'ready'); }
 
   /** Throws away the current engines and builds one per config (in parallel). */
-  async build(configs: FlatConfig[], restore?: (i: number) => Uint8Array | null): Promise<boolean> {
+  async build(configs: FlatConfig[], restore?: (i: number) => Uint8Array | null, schedule: EditStep[] = []): Promise<boolean> {
     const gen = ++this.gen;
     this.setPlaying(false);
     this.disposeRuns();
+    this.schedule = schedule.filter((e) => e.step >= 1).sort((a, b) => a.step - b.step);
     this.rate = 0;
     this.rateWin = [];
     this.lastGrid = this.lastSample = 0;
@@ -136,6 +140,7 @@ export class Session {
     ++this.gen;
     this.setPlaying(false);
     this.disposeRuns();
+    this.schedule = [];
     this.rate = 0;
     this.rateWin = [];
     this.runs = engines.map((engine, index) => {
@@ -152,6 +157,7 @@ export class Session {
 
   private disposeRuns(): void {
     this.inflight.clear();
+    this.pendingEdit = null;
     for (const r of this.runs) {
       r.unsubs.forEach((u) => u());
       r.engine?.terminate();
@@ -212,6 +218,54 @@ export class Session {
     return runs;
   }
 
+  // ---------------------------------------------------------------- mid-run edits (edits.ts)
+
+  /** Edits to apply when the runs reach their step (a replayed link), in step order. */
+  private schedule: EditStep[] = [];
+  /** A live edit waiting for the rounds in flight to come back. */
+  private pendingEdit: FlatConfig[] | null = null;
+
+  /**
+   * Applies new configs that differ only in live settings to the running models, at a definite step:
+   * now if no round is out, else right after the rounds already asked for (no new round is issued
+   * before). Returns that step, or null when there is nothing running to edit.
+   */
+  edit(configs: FlatConfig[]): number | null {
+    const runs = this.runs.filter((r) => r.engine && r.metrics && (r.status === 'ready' || r.status === 'done'));
+    if (!runs.length || configs.length !== this.runs.length) return null;
+    const at = Math.max(...runs.map((r) => r.metrics!.steps + (this.inflight.get(r) ?? 0)));
+    this.pendingEdit = configs;
+    if (!this.looping && !this.busy) void this.applyDue(this.gen);
+    return at;
+  }
+
+  /** Applies the pending live edit and the scheduled edits due at the current step. */
+  private async applyDue(gen: number): Promise<void> {
+    const at = this.steps;
+    const due: FlatConfig[][] = [];
+    while (this.schedule.length && this.schedule[0].step <= at) due.push(this.schedule.shift()!.configs);
+    if (this.pendingEdit) { due.push(this.pendingEdit); this.pendingEdit = null; }
+    for (const configs of due) {
+      await Promise.all(this.runs.map(async (r, i) => {
+        const next = configs[i];
+        if (!next || !r.engine || JSON.stringify(next) === JSON.stringify(r.config)) return;
+        await r.engine.setOptim(toEngineConfig(next).optim!);
+        if (gen !== this.gen) return;
+        r.config = next;
+        // a finished run given more steps trains on
+        if (r.status === 'done' && r.metrics && r.metrics.steps < (next.steps as number)) { r.status = 'ready'; r.message = ''; }
+      }));
+      if (gen !== this.gen) return;
+    }
+    if (due.length) this.emit('update');
+  }
+
+  /** The next scheduled edit's step after `start`, or Infinity. */
+  private nextEditAfter(start: number): number {
+    for (const e of this.schedule) if (e.step > start) return e.step;
+    return Infinity;
+  }
+
   /** One step of every live run (while paused). Clicks while a step is running queue up. */
   async stepOnce(): Promise<void> {
     if (this.playing) return;
@@ -222,6 +276,8 @@ export class Session {
     try {
       while (this.queued > 0 && !this.playing && gen === this.gen) {
         this.queued--;
+        await this.applyDue(gen);
+        if (gen !== this.gen) break;
         const round = this.issue(1, gen);
         if (!round) break;
         await this.absorb(round, await round.done, gen);
@@ -256,6 +312,10 @@ export class Session {
     let ahead: Round | null = null;
     try {
       while (this.playing && gen === this.gen) {
+        if (!ahead) {
+          await this.applyDue(gen);
+          if (gen !== this.gen) break;
+        }
         if (!this.live.length) break;
         const t0 = this.now();
         const round: Round | null = ahead ?? this.issue(this.plan(0), gen);
@@ -266,7 +326,7 @@ export class Session {
         if (gen !== this.gen) break;
         // Ask for the next round before taking this one in, so the workers compute while this thread
         // draws; not across an evaluation or the end, which must see exactly this round's state.
-        if (this.playing && this.speed === 0 && !round.boundary) ahead = this.issue(this.plan(round.k), gen);
+        if (this.playing && this.speed === 0 && !round.boundary && !this.pendingEdit) ahead = this.issue(this.plan(round.k), gen);
         await this.absorb(round, results, gen);
         if (this.speed > 0) {
           // Hold the requested pace: a round of k steps takes at least k/speed seconds.
@@ -291,9 +351,10 @@ export class Session {
     const parts = live.map((run) => {
       const start = run.metrics!.steps + (this.inflight.get(run) ?? 0);
       const total = run.config.steps as number, every = run.config.eval as number;
-      const n = Math.max(0, Math.min(k, total - start));
+      const edit = this.nextEditAfter(start);
+      const n = Math.max(0, Math.min(k, total - start, edit - start));
       const end = start + n;
-      if (end >= total || (every > 0 && end % every === 0)) boundary = true;
+      if (end >= total || end === edit || (every > 0 && end % every === 0)) boundary = true;
       this.inflight.set(run, (this.inflight.get(run) ?? 0) + n);
       const p: Promise<StepStats[] | Error> = n > 0
         ? run.engine!.step(n).then((x) => x, (e) => (e instanceof Error ? e : new Error(String(e))))
