@@ -129,7 +129,9 @@ export class App {
     this.urlNotices = opts.notices;
     this.showExps = !opts.embed && !this.state.exp;
     this.session = new Session(opts.factory);
-    this.session.speed = opts.embed ? 500 : 500;
+    // 100 steps a second: the default run (mlp-spiral, 1000 steps) forms its boundary over ~10 s that a
+    // student can watch; "max" is one click away (a transformer's steps are slower than this anyway).
+    this.session.speed = 100;
     this.session.on('update', () => this.invalidate());
     this.session.on('playing', () => this.syncToolbar());
     this.session.on('stopped', (run, reason) => this.onStopped(run, reason));
