@@ -56,6 +56,10 @@ export interface AppOptions {
 /** Fields tucked under "More settings" (all still editable). */
 const ADVANCED = new Set(['beta1', 'beta2', 'opt_eps', 'momentum', 'min_lr', 'eval_batches', 'samples', 'test', 'eval']);
 const SPEEDS = [0, 2000, 500, 100, 20];
+
+/** A notice's text: fixed, or made in the page's language when drawn. */
+type Text = string | (() => string);
+const say = (t: Text): string => (typeof t === 'function' ? t() : t);
 const DRAW_INTERVAL_MS = 66;
 /**
  * While training, the panels other than the loss chart are redrawn a few per animation frame
@@ -93,7 +97,9 @@ export class App {
   readonly session: Session;
   private root: HTMLElement;
   private urlNotices: Notice[];
-  private messages: { kind: 'error' | 'warn' | 'info'; text: string; action?: { label: string; run: () => void }; tag?: string }[] = [];
+  /** Notices. Text and labels are functions of the current language where they are translated, so a
+   *  language switch re-renders them in the new one (plain strings are messages from the core). */
+  private messages: { kind: 'error' | 'warn' | 'info'; text: Text; action?: { label: Text; run: () => void }; tag?: string }[] = [];
   /** The runs (by index) the line charts' series were last set up for. */
   private chartRuns = '';
   private selected = 0;            // the run whose settings the controls edit (compare mode)
@@ -237,8 +243,9 @@ export class App {
     // New runs: "all runs finished", "continued", "restarted" and "loaded a checkpoint" no longer describe them.
     this.messages = this.messages.filter((m) => m.kind === 'info' && m.tag !== 'done' && m.tag !== 'load' && m.tag !== 'continued' && m.tag !== 'restarted');
     if (this.restartedFor.length) {
-      const what = this.restartedFor.map((k) => (hasKey(`f.${k}`) ? this.t(`f.${k}` as MessageKey) : k)).join(this.state.lang === 'zh' ? '、' : ', ');
-      this.messages.push({ kind: 'info', text: this.t('notice.restarted', { what }), tag: 'restarted' });
+      const keys = this.restartedFor;
+      const what = () => keys.map((k) => (hasKey(`f.${k}`) ? this.t(`f.${k}` as MessageKey) : k)).join(this.state.lang === 'zh' ? '、' : ', ');
+      this.messages.push({ kind: 'info', text: () => this.t('notice.restarted', { what: what() }), tag: 'restarted' });
       this.restartedFor = [];
     }
     this.offer = null;
@@ -264,9 +271,10 @@ export class App {
       for (const r of this.session.runs) {
         if (r.status !== 'error') continue;
         const run = RUN_LETTERS[r.index].toUpperCase(), b = r.overBudget;
-        this.messages.push({ kind: 'error', text: b
+        const msg = r.message;
+        this.messages.push({ kind: 'error', text: () => (b
           ? this.t(b.inUse > 0 ? 'notice.over_budget_shared' : 'notice.over_budget', { run, need: mib(b.need), limit: mib(b.limit), used: mib(b.inUse) })
-          : this.t('notice.build_failed', { run, msg: r.message }) });
+          : this.t('notice.build_failed', { run, msg })) });
       }
     }
     this.resetCharts();
@@ -282,14 +290,16 @@ export class App {
     if (reason === 'diverged') {
       const d = run.metrics?.diverged;
       const w = run.metrics ? blowupWhere(run.metrics) : null;
-      const where = [d?.message || run.message, w ? this.t('notice.where', { b: w.block, v: w.rms }) : ''].filter(Boolean).join('; ');
-      this.messages.push({ kind: 'error', text: this.t('notice.diverged', { run: letter, step: d?.step ?? '?', where }) });
+      const why = d?.message || run.message, step = d?.step ?? '?';
+      const where = () => [why, w ? this.t('notice.where', { b: w.block, v: w.rms }) : ''].filter(Boolean).join('; ');
+      this.messages.push({ kind: 'error', text: () => this.t('notice.diverged', { run: letter, step, where: where() }) });
       if (this.state.mode === 'single') this.session.pause();
     } else if (reason === 'crashed') {
-      this.messages.push({ kind: 'error', text: this.t('notice.crashed', { run: letter, msg: run.message }),
-        action: { label: this.t('notice.restart'), run: () => void this.rebuild() } });
+      const msg = run.message;
+      this.messages.push({ kind: 'error', text: () => this.t('notice.crashed', { run: letter, msg }),
+        action: { label: () => this.t('notice.restart'), run: () => void this.rebuild() } });
     } else if (reason === 'done' && this.session.runs.every((r) => r.status !== 'ready')) {
-      if (!this.messages.some((m) => m.tag === 'done')) this.messages.push({ kind: 'info', text: this.t('notice.done'), tag: 'done' });
+      if (!this.messages.some((m) => m.tag === 'done')) this.messages.push({ kind: 'info', text: () => this.t('notice.done'), tag: 'done' });
     }
     this.renderMessages();
     this.syncToolbar();
@@ -328,13 +338,14 @@ export class App {
     try {
       runs = await this.session.extend(n);
     } catch (e) {
-      this.messages.push({ kind: 'error', text: this.t('notice.continue_failed', { msg: e instanceof Error ? e.message : String(e) }), tag: 'continue' });
+      this.messages.push({ kind: 'error', text: () => this.t('notice.continue_failed', { msg: e instanceof Error ? e.message : String(e) }), tag: 'continue' });
       this.renderMessages();
       return;
     }
     if (this.destroyed || !runs.length) return;
     const lrs = [...new Set(runs.map((r) => fmtValue(Number(r.config.lr))))].join(', ');
-    this.messages.push({ kind: 'info', text: this.t('notice.continued', { n: fmtInt(this.state.lang, Math.max(...runs.map((r) => Number(r.config.steps)))), lr: lrs }), tag: 'continued' });
+    const total = Math.max(...runs.map((r) => Number(r.config.steps)));
+    this.messages.push({ kind: 'info', text: () => this.t('notice.continued', { n: fmtInt(this.state.lang, total), lr: lrs }), tag: 'continued' });
     this.renderMessages();
     this.session.play();
     this.invalidate();
@@ -422,7 +433,7 @@ export class App {
   private exportMetrics(ext: 'csv' | 'json'): void {
     if (!this.hasMetrics()) {
       this.messages = this.messages.filter((m) => m.tag !== 'export');
-      this.messages.push({ kind: 'warn', text: this.t('ex.empty'), tag: 'export' });
+      this.messages.push({ kind: 'warn', text: () => this.t('ex.empty'), tag: 'export' });
       this.renderMessages();
       return;
     }
@@ -446,7 +457,7 @@ export class App {
   async loadModel(file: File): Promise<void> {
     const fail = (msg: string) => {
       this.messages = this.messages.filter((m) => m.tag !== 'load');
-      this.messages.push({ kind: 'error', text: this.t('ex.load_failed', { file: file.name, msg }), tag: 'load' });
+      this.messages.push({ kind: 'error', text: () => this.t('ex.load_failed', { file: file.name, msg }), tag: 'load' });
       this.renderMessages();
     };
     let bytes: Uint8Array;
@@ -498,7 +509,7 @@ export class App {
       this.resetCharts();
     }
     this.messages = this.messages.filter((m) => m.tag !== 'load');
-    this.messages.push({ kind: 'info', text: this.t('ex.loaded', { file: file.name, kind: String(header.config.kind), step: header.step }), tag: 'load' });
+    this.messages.push({ kind: 'info', text: () => this.t('ex.loaded', { file: file.name, kind: String(header.config.kind), step: header.step }), tag: 'load' });
     this.renderMessages();
     this.invalidate();
   }
@@ -869,8 +880,8 @@ export class App {
     }
     if (this.offer) box.append(this.renderOffer(this.offer));
     for (const m of this.messages) {
-      box.append(h('div', { class: `rp-msg ${m.kind}`, 'data-tag': m.tag }, h('span', {}, m.text),
-        m.action ? h('button', { type: 'button', class: 'rp-btn rp-small', onclick: m.action.run }, m.action.label) : null,
+      box.append(h('div', { class: `rp-msg ${m.kind}`, 'data-tag': m.tag }, h('span', {}, say(m.text)),
+        m.action ? h('button', { type: 'button', class: 'rp-btn rp-small', onclick: m.action.run }, say(m.action.label)) : null,
         h('button', { type: 'button', class: 'rp-btn rp-small', onclick: () => { this.messages = this.messages.filter((x) => x !== m); this.renderMessages(); } }, this.t('notice.dismiss'))));
     }
   }

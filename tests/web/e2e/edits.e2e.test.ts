@@ -63,7 +63,7 @@ describe('mid-run edits', () => {
     await page.close();
   });
 
-  it('a depth or batch change restarts the run and says so (en, zh); the edits go with the old run', async () => {
+  it('a depth or batch change restarts the run and says so (en, zh, re-translated on a language switch); the edits go with the old run', async () => {
     const { page } = await H.open('index.html#preset=mlp-spiral&steps=200');
     await waitBuilt(page);
     await stepN(page, 5);
@@ -76,6 +76,9 @@ describe('mid-run edits', () => {
     await waitBuilt(page);
     await stepN(page, 3);
     await page.locator('select.rp-lang').selectOption('zh');
+    // the notice already shown follows the language switch
+    await expect.poll(() => page.locator('.rp-messages').textContent()).toMatch(/已从第 0 步重新开始：.*已更改/);
+    expect(await page.locator('.rp-messages').textContent()).not.toMatch(/Restarted/);
     await typeNumber(page, 'batch', '16');
     await expect.poll(() => page.locator('.rp-messages').textContent()).toMatch(/已从第 0 步重新开始：.*已更改/);
     await H.shot(page, 'edits-restarted-zh');
