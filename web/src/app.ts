@@ -725,7 +725,12 @@ export class App {
       h('h2', {}, this.t(`exp.${e.id}.title` as MessageKey)),
       h('p', {}, this.t(`exp.${e.id}.body` as MessageKey)),
       h('p', { class: 'rp-look' }, h('strong', {}, this.t('exp.look'), ': '), this.t(`exp.${e.id}.look` as MessageKey)),
-      h('p', { class: 'rp-cite' }, e.cite));
+      h('p', { class: 'rp-cite' }, e.cite),
+      h('button', { type: 'button', class: 'rp-btn rp-small rp-explain-more', 'aria-expanded': 'false', onclick: (ev: Event) => {
+        const b = ev.currentTarget as HTMLElement;
+        b.closest('.rp-explain')?.classList.add('open');
+        b.setAttribute('aria-expanded', 'true');
+      } }, this.t('exp.more')));
   }
 
   private renderRuns(): HTMLElement {

@@ -243,6 +243,7 @@ export const en = {
   'exp.run': 'Run this',
   'exp.close': 'Close',
   'exp.look': 'What to look at',
+  'exp.more': 'Read more',
   'exp.plain-vs-residual.title': 'Plain vs residual deep MLP',
   'exp.plain-vs-residual.short': '32 blocks without shortcuts barely train; with them they do.',
   'exp.plain-vs-residual.body':

@@ -237,6 +237,7 @@ export const zh: Record<MessageKey, string> = {
   'exp.run': '运行',
   'exp.close': '关闭',
   'exp.look': '看点',
+  'exp.more': '展开全文',
   'exp.plain-vs-residual.title': '普通深层 MLP 与残差 MLP',
   'exp.plain-vs-residual.short': '没有捷径的 32 块网络几乎训练不动；加上捷径就可以。',
   'exp.plain-vs-residual.body':
