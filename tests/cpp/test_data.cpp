@@ -1,11 +1,15 @@
 // Datasets: seeded, deterministic, split as documented, labels and ranges sane; text batches.
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <functional>
 #include <set>
 
 #include "data.h"
 #include "error.h"
+#include "trainer.h"
 
 using namespace resnorm;
+using Catch::Matchers::Contains;
 
 TEST_CASE("2-D datasets are deterministic, split, labelled and bounded", "[data]") {
   for (const char* name : {"spiral", "circle", "xor", "gauss", "moons", "checkerboard"}) {
@@ -75,4 +79,130 @@ TEST_CASE("the project's RNG is stable across platforms", "[data]") {
   CHECK(mean / 20000 == Approx(0).margin(0.03));
   CHECK(var / 20000 == Approx(1).epsilon(0.03));
   for (int i = 0; i < 1000; ++i) CHECK(n.below(7) < 7u);
+}
+
+// ---- Unicode text (issue 10, "your own data"): code-point vocabulary, UTF-8 errors, the cap ----
+
+namespace {
+std::string utf8_of(char32_t c) {
+  std::string s;
+  utf8_append(s, c);
+  return s;
+}
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+}  // namespace
+
+TEST_CASE("utf-8 encoding and decoding agree with the standard's examples", "[data]") {
+  // RFC 3629 section 7's examples, byte for byte.
+  CHECK(utf8_of(U'A') == "A");
+  CHECK(utf8_of(0x00E9) == "\xC3\xA9");
+  CHECK(utf8_of(0x65E5) == "\xE6\x97\xA5");  // 日
+  CHECK(utf8_of(0x233B4) == "\xF0\xA3\x8E\xB4");
+  CHECK(utf8_of(0x10FFFF) == "\xF4\x8F\xBF\xBF");
+  CHECK(utf8_decode("\xED\x95\x9C\xEA\xB5\xAD\xEC\x96\xB4", "t") == std::u32string{0xD55C, 0xAD6D, 0xC5B4});
+  // Every boundary code point survives a round trip.
+  for (char32_t c : {0x0u, 0x7Fu, 0x80u, 0x7FFu, 0x800u, 0xD7FFu, 0xE000u, 0xFFFFu, 0x10000u, 0x10FFFFu})
+    CHECK(utf8_decode(utf8_of(c), "t") == std::u32string(1, c));
+}
+
+TEST_CASE("invalid utf-8 is refused with the byte offset of the fault", "[data]") {
+  const struct {
+    std::string text;
+    size_t at;
+    const char* why;
+  } cases[] = {
+      {"abc\x80", 3, "continuation byte"},            // a lone continuation byte
+      {"ab\xC3", 2, "ends inside a character"},       // cut at the end
+      {"\xE6\x97x", 2, "cut short"},                  // a character cut short by an ASCII byte
+      {"ok\xC0\x80", 2, "never occurs"},              // overlong NUL (C0 never occurs)
+      {"\xE0\x80\xAF", 1, "overlong"},                // overlong '/' in three bytes
+      {"x\xED\xA0\x80", 2, "surrogate"},              // U+D800
+      {"\xF4\x90\x80\x80", 1, "above U+10FFFF"},      // U+110000
+      {"\xF5\x80\x80\x80", 0, "never occurs"},
+      {"\xFF", 0, "never occurs"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.at << " " << c.why);
+    const std::string e = error_of([&] { CharData cd(c.text); });
+    CHECK_THAT(e, Contains("data: the text is not valid UTF-8 at byte " + std::to_string(c.at) + " ("));
+    CHECK_THAT(e, Contains(c.why));
+  }
+}
+
+TEST_CASE("char data: the vocabulary is the text's distinct code points, sorted; the split counts characters", "[data]") {
+  // 床前明月光 (5 characters, 15 bytes) and a newline, 100 times: 600 characters, 1,600 bytes.
+  std::string text;
+  for (int i = 0; i < 100; ++i) text += "床前明月光\n";
+  const CharData cd(text);
+  REQUIRE(cd.vocab_size() == 6);
+  CHECK(cd.vocab() == "\n光前床明月");  // U+000A < U+5149 < U+524D < U+5E8A < U+660E < U+6708
+  CHECK(cd.train_size() == 540);     // 90% of 600 characters, not of 1,600 bytes
+  CHECK(cd.val_size() == 60);
+  CHECK(cd.encode(0x5E8A) == 3);
+  CHECK(cd.decode(3) == "床");
+  CHECK(cd.encode(U'x') == -1);
+  CHECK(cd.encode_text("明月\n", "prompt") == std::vector<int>{4, 5, 0});
+  CHECK_THAT(error_of([&] { cd.encode_text("明x", "prompt"); }),
+             Contains("prompt: character \"x\" (U+0078) at position 1 is not in the vocabulary"));
+  CHECK_THAT(error_of([&] { cd.encode_text("明\xE6", "prompt"); }), Contains("prompt is not valid UTF-8 at byte 3"));
+  // Batches: ids in range, targets shifted by one, and the sequence the text has.
+  Rng r(3);
+  std::vector<int> x(4 * 12), y(4 * 12);
+  cd.batch(r, false, 4, 12, x.data(), y.data());
+  const std::vector<int> cycle = {3, 2, 4, 5, 1, 0};  // 床前明月光\n as ids
+  for (int b = 0; b < 4; ++b)
+    for (int t = 0; t < 12; ++t) {
+      const auto at = std::find(cycle.begin(), cycle.end(), x[b * 12 + t]) - cycle.begin();
+      CHECK(y[b * 12 + t] == cycle[static_cast<size_t>((at + 1) % 6)]);
+    }
+  // Mixed scripts: ASCII, Latin-1, CJK and a supplementary-plane character.
+  const CharData mixed("aé日𠀀a日");
+  CHECK(mixed.vocab() == "aé日𠀀");
+  CHECK(mixed.vocab_size() == 4);
+  CHECK(mixed.train_size() + mixed.val_size() == 6);
+}
+
+TEST_CASE("the vocabulary cap: 4096 distinct characters train, 4097 are refused naming both numbers", "[data]") {
+  REQUIRE(kMaxVocab == 4096);
+  std::string text;
+  for (char32_t c = 0x4E00; c < 0x4E00 + 4096; ++c) utf8_append(text, c);  // 4096 CJK ideographs
+  CHECK(CharData(text).vocab_size() == 4096);
+  CHECK(utf8_decode(text_vocab(text), "v").size() == 4096);
+  utf8_append(text, U'!');
+  const std::string e = error_of([&] { CharData cd(text); });
+  CHECK_THAT(e, Contains("the text has 4097 distinct characters, over the cap of 4096"));
+  CHECK_THAT(error_of([&] { text_vocab(text); }), Contains("4097 distinct characters, over the cap of 4096"));
+  CHECK_THAT(error_of([&] { CharData cd("aaaa"); }), Contains("at least two distinct characters"));
+}
+
+TEST_CASE("a given vocabulary must be valid, sorted and distinct, and hold every character of the text", "[data]") {
+  CHECK(CharData("", "ab").vocab_size() == 2);  // a checkpoint's vocabulary without text (inference)
+  CHECK_THAT(error_of([] { CharData cd("", "ba"); }), Contains("not sorted at U+0061"));
+  CHECK_THAT(error_of([] { CharData cd("", "abb"); }), Contains("repeats U+0062"));
+  CHECK_THAT(error_of([] { CharData cd("", "a"); }), Contains("has 1 characters (allowed: 2..4096)"));
+  CHECK_THAT(error_of([] { CharData cd("", "a\xFF"); }), Contains("vocabulary is not valid UTF-8 at byte 1"));
+  CHECK_THAT(error_of([] { CharData cd("明月光", "明月"); }), Contains("U+5149 at character 2, outside"));
+}
+
+TEST_CASE("the memory estimate covers a large vocabulary exactly", "[data]") {
+  // estimate_bytes is what the Trainer allocates (test_model.cpp checks every block setting at a
+  // small vocabulary); here the embedding, head and logits at 4,000 characters.
+  std::string text;
+  for (int i = 0; i < 3; ++i)
+    for (char32_t c = 0x4E00; c < 0x4E00 + 4000; ++c) utf8_append(text, c);
+  Config c = preset("gpt-tiny");
+  c.model.depth = 1;
+  c.model.width = 32;
+  c.optim.batch = 2;
+  const Trainer tr(c, text);
+  CHECK(tr.model().vocab() == 4000);
+  CHECK(static_cast<double>(tr.bytes()) == estimate_bytes(c, 4000));
+  CHECK(estimate_bytes(c, 4000) > estimate_bytes(c, 65) + 4.0 * (2 * 32 + 2 * 64 * 3) * (4000 - 65));
 }
