@@ -27,7 +27,7 @@ const EnumTable<NormKind> kNorms[] = {{"none", NormKind::None}, {"layernorm", No
 const EnumTable<Placement> kPlacements[] = {{"pre", Placement::Pre}, {"post", Placement::Post}, {"sandwich", Placement::Sandwich}};
 const EnumTable<OptimName> kOptims[] = {{"adamw", OptimName::AdamW}, {"sgd", OptimName::Sgd}};
 const EnumTable<Schedule> kSchedules[] = {{"constant", Schedule::Constant}, {"cosine", Schedule::Cosine}};
-const char* kDatasets[] = {"spiral", "circle", "xor", "gauss", "moons", "checkerboard", "tinyshakespeare", "tangpoems", "text"};
+const char* kDatasets[] = {"spiral", "circle", "xor", "gauss", "moons", "checkerboard", "tinyshakespeare", "tangpoems", "text", "points"};
 
 template <class E, size_t N>
 const char* enum_name(const EnumTable<E> (&table)[N], E v) {
@@ -214,7 +214,7 @@ Config config_from_json(const Json& j) {
                 "\" does not fit model.kind = \"gpt\" (allowed: tinyshakespeare|tangpoems|text)");
   if (!c.is_gpt() && text)
     throw Error("config: data.name = \"" + c.data.name + "\" does not fit model.kind = \"mlp\" "
-                "(allowed: spiral|circle|xor|gauss|moons|checkerboard)");
+                "(allowed: spiral|circle|xor|gauss|moons|checkerboard|points)");
 
   Section o(j.find("optim"), "optim");
   o.choice("name", c.optim.name, kOptims);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "error.h"
 #include "json.h"
@@ -21,7 +22,85 @@ void add_point(std::vector<float>& xs, std::vector<int>& ys, double x, double y,
 }
 }  // namespace
 
-Dataset2D make_dataset(const DataConfig& cfg, uint32_t seed) {
+namespace {
+// Seeded shuffle (Fisher-Yates with our Rng), then the first round(n * test_fraction) points (at least
+// one) are the test split.
+Dataset2D shuffle_split(const std::vector<float>& xs, const std::vector<int>& ys, double test_fraction, Rng& rng) {
+  const int n = static_cast<int>(ys.size());
+  std::vector<int> order(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+  for (int i = n - 1; i > 0; --i) std::swap(order[static_cast<size_t>(i)], order[rng.below(static_cast<uint32_t>(i + 1))]);
+  const int n_test = std::max(1, static_cast<int>(std::lround(n * test_fraction)));
+  Dataset2D d;
+  for (int k = 0; k < n; ++k) {
+    const int i = order[static_cast<size_t>(k)];
+    const bool test = k < n_test;
+    (test ? d.x_test : d.x_train).push_back(xs[2 * static_cast<size_t>(i)]);
+    (test ? d.x_test : d.x_train).push_back(xs[2 * static_cast<size_t>(i) + 1]);
+    (test ? d.y_test : d.y_train).push_back(ys[static_cast<size_t>(i)]);
+  }
+  return d;
+}
+
+// A CSV number: what strtod reads, the whole field, finite.
+bool csv_number(const std::string& f, double& out) {
+  if (f.empty()) return false;
+  char* end = nullptr;
+  out = std::strtod(f.c_str(), &end);
+  return end == f.c_str() + f.size() && std::isfinite(out);
+}
+
+std::string trim(const std::string& s) {
+  size_t a = 0, b = s.size();
+  while (a < b && (s[a] == ' ' || s[a] == '\t')) ++a;
+  while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r')) --b;
+  return s.substr(a, b - a);
+}
+}  // namespace
+
+Dataset2D points_from_csv(const std::string& csv, double test_fraction, uint32_t seed) {
+  std::vector<float> xs;
+  std::vector<int> ys;
+  size_t pos = 0;
+  int line = 0;
+  while (pos < csv.size()) {
+    size_t nl = csv.find('\n', pos);
+    if (nl == std::string::npos) nl = csv.size();
+    const std::string row = trim(csv.substr(pos, nl - pos));
+    pos = nl + 1;
+    ++line;
+    if (row.empty()) continue;
+    if (line == 1 && row == "x,y,label") continue;
+    auto bad = [&](const std::string& why) {
+      return Error("points: line " + std::to_string(line) + ": " + why + " (want x,y,label; x and y in -1.5..1.5, label 0 or 1)");
+    };
+    std::vector<std::string> f;
+    size_t a = 0;
+    for (size_t b; (b = row.find(',', a)) != std::string::npos; a = b + 1) f.push_back(trim(row.substr(a, b - a)));
+    f.push_back(trim(row.substr(a)));
+    if (f.size() != 3) throw bad("has " + std::to_string(f.size()) + " fields");
+    double x, y, label;
+    if (!csv_number(f[0], x)) throw bad("x = \"" + f[0] + "\" is not a number");
+    if (!csv_number(f[1], y)) throw bad("y = \"" + f[1] + "\" is not a number");
+    if (!csv_number(f[2], label) || (label != 0 && label != 1)) throw bad("label = \"" + f[2] + "\" is not 0 or 1");
+    if (std::fabs(x) > kDataExtent || std::fabs(y) > kDataExtent) throw bad("the point lies outside the square");
+    if (static_cast<int>(ys.size()) == kMaxPoints)
+      throw Error("points: line " + std::to_string(line) + ": more than " + std::to_string(kMaxPoints) + " points, the most allowed");
+    xs.push_back(static_cast<float>(x));
+    xs.push_back(static_cast<float>(y));
+    ys.push_back(static_cast<int>(label));
+  }
+  if (static_cast<int>(ys.size()) < kMinPoints)
+    throw Error("points: " + std::to_string(ys.size()) + " points; at least " + std::to_string(kMinPoints) + " are needed");
+  Rng rng(seed, /*stream=*/0xDA7A);
+  return shuffle_split(xs, ys, test_fraction, rng);
+}
+
+Dataset2D make_dataset(const DataConfig& cfg, uint32_t seed, const std::string& points_csv) {
+  if (cfg.name == "points") {
+    if (points_csv.empty()) throw Error("data: data.name = \"points\" needs your points (CSV lines x,y,label)");
+    return points_from_csv(points_csv, cfg.test_fraction, seed);
+  }
   Rng rng(seed, /*stream=*/0xDA7A);
   const int n = cfg.samples;
   const double sigma = 0.5 * cfg.noise;
@@ -85,21 +164,7 @@ Dataset2D make_dataset(const DataConfig& cfg, uint32_t seed) {
     throw Error("data: \"" + name + "\" is not a 2-D dataset");
   }
   for (float& v : xs) v = std::max(-kDataExtent, std::min(kDataExtent, v));
-
-  // Seeded shuffle (Fisher-Yates with our Rng), then split.
-  std::vector<int> order(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
-  for (int i = n - 1; i > 0; --i) std::swap(order[static_cast<size_t>(i)], order[rng.below(static_cast<uint32_t>(i + 1))]);
-  const int n_test = std::max(1, static_cast<int>(std::lround(n * cfg.test_fraction)));
-  Dataset2D d;
-  for (int k = 0; k < n; ++k) {
-    const int i = order[static_cast<size_t>(k)];
-    const bool test = k < n_test;
-    (test ? d.x_test : d.x_train).push_back(xs[2 * static_cast<size_t>(i)]);
-    (test ? d.x_test : d.x_train).push_back(xs[2 * static_cast<size_t>(i) + 1]);
-    (test ? d.y_test : d.y_train).push_back(ys[static_cast<size_t>(i)]);
-  }
-  return d;
+  return shuffle_split(xs, ys, cfg.test_fraction, rng);
 }
 
 namespace {

@@ -20,8 +20,17 @@ struct Dataset2D {
   int n_test() const { return static_cast<int>(y_test.size()); }
 };
 
-// Noise: Gaussian with standard deviation 0.5 * noise added to each coordinate.
-Dataset2D make_dataset(const DataConfig& cfg, uint32_t seed);
+// Noise: Gaussian with standard deviation 0.5 * noise added to each coordinate. data.name "points" takes
+// your own points from `points_csv` (below); the other names ignore it.
+Dataset2D make_dataset(const DataConfig& cfg, uint32_t seed, const std::string& points_csv = "");
+
+// Your own points (issue 10): CSV text, one point a line, "x,y,label" with x and y in
+// [-kDataExtent, kDataExtent] and label 0 or 1; an optional first line "x,y,label"; blank lines and
+// \r\n line ends allowed. At least kMinPoints and at most kMaxPoints rows. Errors name the line.
+// The points are shuffled and split (data.test_fraction) exactly as the built-in datasets are.
+constexpr int kMinPoints = 4;
+constexpr int kMaxPoints = 10000;
+Dataset2D points_from_csv(const std::string& csv, double test_fraction, uint32_t seed);
 
 // Text is UTF-8; the vocabulary is the text's distinct Unicode code points, sorted, at most kMaxVocab.
 // Why 4096: it holds the 3,500 characters of China's common-use list (通用规范汉字表, level 1) with

@@ -43,10 +43,11 @@ const char* kUsage =
     "\n"
     "The default preset is mlp-spiral. gpt presets read the text from web/public/data/<data.name>.txt\n"
     "(tinyshakespeare or tangpoems), or from --data or $RESNORM_DATA: any UTF-8 text with at most 4096\n"
-    "distinct characters (data.name \"text\" requires --data). --backend cuda trains on the GPU (a build with the cuda preset); --tf32\n"
+    "distinct characters (data.name \"text\" requires --data). An mlp with data.name \"points\" reads its\n"
+    "points from --data POINTS.csv (lines x,y,label; at most 10000). --backend cuda trains on the GPU (a build with the cuda preset); --tf32\n"
     "lets its matrix products use TF32 tensor cores (default: plain fp32, as the CPU).\n";
 
-static_assert(kMaxVocab == 4096, "the usage text names the vocabulary cap");
+static_assert(kMaxVocab == 4096 && kMaxPoints == 10000, "the usage text names the vocabulary and points caps");
 
 struct UsageError : Error {
   using Error::Error;
@@ -125,6 +126,17 @@ Config load_config(const Args& a) {
 // The gpt text: --data, else $RESNORM_DATA, else the built-in corpus data.name names. Any UTF-8 text of
 // at most kMaxVocab distinct characters; its errors name the file.
 std::string corpus_for(const Config& cfg, const Args& a) {
+  if (!cfg.is_gpt() && cfg.data.name == "points") {  // your own points: CSV x,y,label (data.h)
+    if (!a.has("--data")) throw Error("config: data.name = \"points\" trains on points you give: add --data POINTS.csv");
+    const std::string path = a.get("--data");
+    std::string csv = read_text(path, kMaxTextBytes, "points file");
+    try {
+      points_from_csv(csv, cfg.data.test_fraction, cfg.seed);
+    } catch (const Error& e) {
+      throw Error(path + ": " + e.what());
+    }
+    return csv;
+  }
   if (!cfg.is_gpt()) return "";
   std::string path = a.get("--data");
   if (path.empty() && std::getenv("RESNORM_DATA")) path = std::getenv("RESNORM_DATA");

@@ -169,4 +169,14 @@ expect 0 '"val_loss"' -- "$BIN" train --config "$WORK/text.json" --data "$WORK/z
 # A checkpoint of the byte-vocabulary format (written before the Unicode vocabulary) still samples.
 expect 0 '^to be' -- "$BIN" sample --load "$(dirname "$0")/../cpp/data/bytevocab-v1.safetensors" --prompt "to be" --tokens 10
 
+# ---- Your own points (issue 10): an mlp on a CSV of x,y,label ----
+cat > "$WORK/pts.json" <<'JSON'
+{"model": {"kind": "mlp", "depth": 2, "width": 8}, "data": {"name": "points"}, "optim": {"steps": 5}, "eval": {"every": 5}}
+JSON
+{ echo "x,y,label"; for i in $(seq 0 39); do echo "0.$((i % 10)),-0.$((i / 10)),$((i % 2))"; done; } > "$WORK/pts.csv"
+expect 0 '"accuracy"' -- "$BIN" train --config "$WORK/pts.json" --data "$WORK/pts.csv" --quiet
+{ cat "$WORK/pts.csv"; echo "0.5,zero,1"; } > "$WORK/badpts.csv"
+expect 1 'badpts.csv: points: line 42: y = "zero" is not a number' -- "$BIN" train --config "$WORK/pts.json" --data "$WORK/badpts.csv"
+expect 1 'data.name = "points" trains on points you give: add --data POINTS.csv' -- "$BIN" train --config "$WORK/pts.json"
+
 [ $fails = 0 ] && echo "cli: all passed" || { echo "cli: $fails failed"; exit 1; }

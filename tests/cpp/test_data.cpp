@@ -1,6 +1,7 @@
 // Datasets: seeded, deterministic, split as documented, labels and ranges sane; text batches.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <functional>
 #include <set>
 
@@ -205,4 +206,64 @@ TEST_CASE("the memory estimate covers a large vocabulary exactly", "[data]") {
   CHECK(tr.model().vocab() == 4000);
   CHECK(static_cast<double>(tr.bytes()) == estimate_bytes(c, 4000));
   CHECK(estimate_bytes(c, 4000) > estimate_bytes(c, 65) + 4.0 * (2 * 32 + 2 * 64 * 3) * (4000 - 65));
+}
+
+// ---- Your own points (issue 10): CSV x,y,label, errors by line, split like the built-in sets ----
+
+TEST_CASE("points from CSV: header, blank lines and CRLF allowed; split and shuffled as the built-in datasets", "[data]") {
+  std::string csv = "x,y,label\r\n";
+  for (int i = 0; i < 100; ++i) csv += std::to_string(-1 + i * 0.02) + "," + std::to_string(0.5 - i * 0.01) + "," + (i % 3 ? "1" : "0") + "\r\n";
+  csv += "\n  \n";
+  const Dataset2D d = points_from_csv(csv, 0.2, 42);
+  CHECK(d.n_test() == 20);
+  CHECK(d.n_train() == 80);
+  // every point is one of the file's, with its label, and each appears once
+  std::multiset<std::pair<int, int>> seen;
+  auto add = [&](const std::vector<float>& x, const std::vector<int>& y) {
+    for (size_t k = 0; k < y.size(); ++k) {
+      const int i = static_cast<int>(std::lround((x[2 * k] + 1) / 0.02));
+      CHECK(x[2 * k + 1] == Approx(0.5 - i * 0.01).margin(1e-6));
+      CHECK(y[k] == (i % 3 ? 1 : 0));
+      seen.insert({i, y[k]});
+    }
+  };
+  add(d.x_train, d.y_train);
+  add(d.x_test, d.y_test);
+  CHECK(seen.size() == 100);
+  for (int i = 0; i < 100; ++i) CHECK(seen.count({i, i % 3 ? 1 : 0}) == 1);
+  // the same seed gives the same split; another seed another order
+  CHECK(points_from_csv(csv, 0.2, 42).x_train == d.x_train);
+  CHECK(points_from_csv(csv, 0.2, 43).x_train != d.x_train);
+  // through the config and the Trainer, as the CLI and the playground use it
+  Config c = config_from_string(R"({"model": {"kind": "mlp", "depth": 2, "width": 8}, "data": {"name": "points", "test_fraction": 0.2}, "seed": 42})");
+  Trainer tr(c, csv);
+  CHECK(tr.evaluate().accuracy >= 0);
+  CHECK_THAT(error_of([&] { Trainer t(c, ""); }), Contains("data.name = \"points\" needs your points"));
+}
+
+TEST_CASE("bad points are refused naming the line", "[data]") {
+  const std::string ok = "0,0,0\n1,1,1\n-1,1,0\n";
+  const struct {
+    std::string csv;
+    const char* want;
+  } cases[] = {
+      {ok + "0.5,0.5\n", "line 4: has 2 fields"},
+      {ok + "0.5,0.5,1,2\n", "line 4: has 4 fields"},
+      {"x,y,label\n" + ok + "a,0,1\n", "line 5: x = \"a\" is not a number"},
+      {ok + "\n0, 1e999, 1\n", "line 5: y = \"1e999\" is not a number"},
+      {ok + "0,0,2\n", "line 4: label = \"2\" is not 0 or 1"},
+      {ok + "0,0,0.5\n", "line 4: label = \"0.5\" is not 0 or 1"},
+      {ok + "1.6,0,1\n", "line 4: the point lies outside the square"},
+      {ok, "3 points; at least 4 are needed"},
+      {"y,x,label\n" + ok + "0,0,1\n", "line 1: x = \"y\" is not a number"},  // only the exact header is skipped
+  };
+  for (const auto& c : cases) {
+    INFO(c.csv);
+    CHECK_THAT(error_of([&] { points_from_csv(c.csv, 0.2, 1); }), Contains(std::string("points: ") + c.want));
+  }
+  std::string many;
+  for (int i = 0; i <= kMaxPoints; ++i) many += "0.1,0.2," + std::to_string(i % 2) + "\n";
+  CHECK_THAT(error_of([&] { points_from_csv(many, 0.2, 1); }), Contains("line 10001: more than 10000 points"));
+  many.resize(many.size() - 10);  // the last row ("0.1,0.2,0\n") removed: exactly the cap
+  CHECK(points_from_csv(many, 0.2, 1).n_train() + points_from_csv(many, 0.2, 1).n_test() == kMaxPoints);
 }

@@ -2,7 +2,7 @@
 // engines (Session) -> charts. The main page, embed.html and the <resnorm-playground> element all
 // mount this with different options.
 import {
-  FIELDS, FIELD_BY_KEY, MAX_DEPTH, checkValue, crossProblems, mergeConfig, parseNumber, toEngineConfig, type Field, type FlatConfig, type NumField,
+  FIELDS, FIELD_BY_KEY, MAX_DEPTH, checkValue, crossProblems, isTextData, mergeConfig, parseNumber, toEngineConfig, type Field, type FlatConfig, type NumField,
 } from './config/fields';
 import { PRESET_NAMES, kindConfig, presetConfig } from './config/presets';
 import { addRun, removeRun, runLabel, setRunField } from './compare';
@@ -22,6 +22,8 @@ import { AttentionView, showChar } from './charts/attention';
 import { BOUNDARY_LUT, BLUES_LUT, CLASS_COLORS, RUN_COLORS, logSafe } from './charts/colors';
 import { fmtValue, lastAtOrBelow, watchPointer, type At } from './charts/readout';
 import { continueLr } from './session';
+import { OwnTextPanel } from './owndata/panel';
+import { ownText, ownTextReady } from './owndata/store';
 
 export interface EmbedOptions {
   /** Field keys whose controls are shown (null: all). */
@@ -111,6 +113,8 @@ export class App {
    */
   private ctrlInputs = new Map<string, { row: HTMLElement; inputs: (HTMLInputElement | HTMLSelectElement)[]; msg: HTMLElement; pending?: { raw: string; inUse: string | number } }>();
   private destroyed = false;
+  /** "Your text" in the gpt data settings (owndata/panel.ts). */
+  private own: OwnTextPanel | null = null;
   private builtConfigs = '';
   private keyHandler: (e: Event) => void;
   private wasPlaying = false;
@@ -201,6 +205,17 @@ export class App {
       this.messages.push({ kind: 'error', text: problems.join('; ') });
       this.renderMessages();
       return;
+    }
+    if (configs.some((c) => c.data === 'text')) {
+      await ownTextReady();
+      if (!ownText()) {  // a shared link names your own text, which links never carry
+        this.playAfterBuild = false;
+        this.session.dispose();
+        this.messages.push({ kind: 'warn', text: this.t('own.link'), tag: 'own',
+          action: this.own ? { label: this.t('own.load_file'), run: () => this.own?.pickFile() } : undefined });
+        this.renderMessages();
+        return;
+      }
     }
     this.syncToolbar();
     await this.session.build(configs);
@@ -485,6 +500,7 @@ export class App {
 
   destroy(): void {
     this.destroyed = true;
+    this.own?.dispose();
     cancelAnimationFrame(this.raf);
     clearTimeout(this.rebuildTimer);
     clearTimeout(this.hashTimer);
@@ -763,6 +779,15 @@ export class App {
     }
     if (help) row.append(h('p', { class: 'rp-help' }, help));
     row.append(msg);
+    if (f.key === 'data' && this.state.config.kind === 'gpt' && !this.opts.embed) {
+      this.own?.dispose();
+      this.own = new OwnTextPanel({
+        lang: () => this.state.lang,
+        useText: () => { if (this.state.config.data === 'text') void this.rebuild(); else this.setField('data', 'text'); },
+        notify: (kind, text) => { this.messages.push({ kind, text, tag: 'own' }); this.renderMessages(); },
+      });
+      row.append(this.own.el);
+    }
     this.ctrlInputs.set(f.key, { row, inputs, msg });
     return row;
   }
@@ -1487,7 +1512,7 @@ export class App {
         (key === 'min_lr' && cfg.schedule !== 'cosine') || (key === 'act' && cfg.kind !== 'mlp');
       c.row.hidden = hidden;
       if (key === 'data') {
-        for (const o of (c.inputs[0] as HTMLSelectElement).options) o.disabled = (cfg.kind === 'gpt') !== (o.value === 'tinyshakespeare');
+        for (const o of (c.inputs[0] as HTMLSelectElement).options) o.disabled = (cfg.kind === 'gpt') !== isTextData(o.value);
       }
       if (key === 'depth') {
         const box = c.inputs[c.inputs.length - 1] as HTMLInputElement;

@@ -1,0 +1,99 @@
+// Your own text (issue 10): the page's UTF-8 and vocabulary checks, against the browser's own decoder
+// and the core's rules and offsets (tests/cpp/test_data.cpp has the same cases for the C++ side).
+import { describe, expect, it } from 'vitest';
+import { isTextData, crossProblems, coreDefaults } from '../../../web/src/config/fields';
+import { MAX_TEXT_BYTES, MAX_VOCAB, checkText, checkTextBytes, textInfo, utf8Error } from '../../../web/src/owndata/text';
+import { problemText } from '../../../web/src/owndata/panel';
+
+const bytes = (...xs: (number | string)[]) =>
+  new Uint8Array(xs.flatMap((x) => (typeof x === 'string' ? [...new TextEncoder().encode(x)] : [x])));
+
+describe('utf8Error', () => {
+  it('names the same byte offsets as the core for each kind of fault', () => {
+    const cases: [Uint8Array, number][] = [
+      [bytes('abc', 0x80), 3],                 // a lone continuation byte
+      [bytes('ab', 0xc3), 2],                  // cut at the end
+      [bytes(0xe6, 0x97, 'x'), 2],             // cut short by an ASCII byte
+      [bytes('ok', 0xc0, 0x80), 2],            // overlong NUL
+      [bytes(0xe0, 0x80, 0xaf), 1],            // overlong '/'
+      [bytes('x', 0xed, 0xa0, 0x80), 2],       // a surrogate, U+D800
+      [bytes(0xf4, 0x90, 0x80, 0x80), 1],      // U+110000
+      [bytes(0xf5, 0x80, 0x80, 0x80), 0],
+      [bytes(0xff), 0],
+    ];
+    for (const [b, at] of cases) expect(utf8Error(b), Array.from(b).join(',')).toBe(at);
+    expect(utf8Error(bytes('床前明月光 aé𠀀'))).toBe(-1);
+  });
+
+  it('agrees with the browser decoder (fatal) on 5,000 random byte strings', () => {
+    let seed = 12345;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) / 2 ** 24;
+    const fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    let bad = 0;
+    const wrong: string[] = [];
+    for (let i = 0; i < 5000; i++) {
+      // mostly plausible bytes: lead bytes, continuation bytes and ASCII, so that many strings are valid
+      const b = new Uint8Array(1 + Math.floor(rnd() * 6));
+      for (let k = 0; k < b.length; k++) {
+        const r = rnd();
+        b[k] = r < 0.3 ? Math.floor(rnd() * 128) : r < 0.7 ? 0x80 + Math.floor(rnd() * 64) : 0xc0 + Math.floor(rnd() * 64);
+      }
+      let ok = true;
+      try { fatal.decode(b); } catch { ok = false; }
+      const at = utf8Error(b);
+      if ((at === -1) !== ok) wrong.push(Array.from(b).join(','));
+      if (!ok) {
+        bad++;
+        // the bytes before the offset are a valid start (a character may be left open there)
+        try { new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(0, at), { stream: true }); } catch { wrong.push(`prefix ${at} of ${Array.from(b).join(',')}`); }
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(bad).toBeGreaterThan(250);
+    expect(bad).toBeLessThan(4750);
+  });
+});
+
+describe('checkText', () => {
+  const poem = '床前明月光，疑是地上霜。\n舉頭望明月，低頭思故鄉。\n'.repeat(60);
+  it('counts characters (code points) and distinct ones, not UTF-16 units or bytes', () => {
+    expect(textInfo('a𠀀é𠀀')).toEqual({ chars: 4, vocab: 3 });
+    const r = checkTextBytes(new TextEncoder().encode(poem));
+    expect('problem' in r).toBe(false);
+    if (!('problem' in r)) expect(r.info).toEqual({ chars: 26 * 60, vocab: 20 });
+  });
+
+  it('refuses invalid UTF-8, too many distinct characters, too big, too short, one character', () => {
+    const enc = new TextEncoder();
+    const withBad = new Uint8Array([...enc.encode('床前明月光'), 0xff, ...enc.encode(poem)]);
+    expect(checkTextBytes(withBad)).toEqual({ problem: { kind: 'utf8', offset: 15 } });
+    let wide = '';
+    for (let i = 0; i < MAX_VOCAB; i++) wide += String.fromCodePoint(0x4e00 + i);
+    expect('problem' in checkText(wide)).toBe(false);  // exactly the cap trains
+    expect(checkText(wide + '!')).toEqual({ problem: { kind: 'vocab', count: MAX_VOCAB + 1 } });
+    expect(checkTextBytes(new Uint8Array(MAX_TEXT_BYTES + 1))).toEqual({ problem: { kind: 'size', bytes: MAX_TEXT_BYTES + 1 } });
+    expect(checkText('ab'.repeat(100))).toEqual({ problem: { kind: 'short', chars: 200 } });
+    expect(checkText('a'.repeat(5000))).toEqual({ problem: { kind: 'few' } });
+    // a pasted string with a lone surrogate: its UTF-8 offset
+    expect(checkText('明月' + '\uD800' + poem)).toEqual({ problem: { kind: 'utf8', offset: 6 } });
+  });
+
+  it('says each problem in both languages, with the numbers', () => {
+    expect(problemText('en', 'a.txt', { kind: 'utf8', offset: 1234 })).toBe('a.txt is not valid UTF-8 at byte 1,234. Save it as UTF-8 and load it again.');
+    expect(problemText('zh', 'a.txt', { kind: 'utf8', offset: 15 })).toContain('第 15 字节');
+    expect(problemText('en', 'b.txt', { kind: 'vocab', count: 5000 })).toContain('5,000 distinct characters, over the cap of 4,096');
+    expect(problemText('zh', 'b.txt', { kind: 'vocab', count: 5000 })).toContain('5,000 个不同字符，超过了 4,096 的上限');
+    expect(problemText('en', 'c.txt', { kind: 'size', bytes: 11 * 1048576 })).toContain('11.0 MB, over the limit of 10 MB');
+  });
+});
+
+describe('text datasets', () => {
+  it('a gpt trains on tiny Shakespeare, the Tang poems or your own text; an mlp on none of them', () => {
+    for (const d of ['tinyshakespeare', 'tangpoems', 'text']) {
+      expect(isTextData(d)).toBe(true);
+      expect(crossProblems({ ...coreDefaults(), kind: 'gpt', data: d })).toEqual([]);
+      expect(crossProblems({ ...coreDefaults(), kind: 'mlp', data: d }).map((p) => p.key)).toEqual(['data']);
+    }
+    expect(crossProblems({ ...coreDefaults(), kind: 'gpt', data: 'spiral' }).map((p) => p.key)).toEqual(['data']);
+  });
+});
