@@ -23,7 +23,9 @@ import { BOUNDARY_LUT, BLUES_LUT, CLASS_COLORS, RUN_COLORS, logSafe } from './ch
 import { fmtValue, lastAtOrBelow, watchPointer, type At } from './charts/readout';
 import { continueLr } from './session';
 import { OwnTextPanel } from './owndata/panel';
-import { ownText, ownTextReady } from './owndata/store';
+import { PointsEditor } from './owndata/pointsPanel';
+import type { Pt } from './owndata/points';
+import { ownPoints, ownText, ownTextReady } from './owndata/store';
 
 export interface EmbedOptions {
   /** Field keys whose controls are shown (null: all). */
@@ -115,6 +117,8 @@ export class App {
   private destroyed = false;
   /** "Your text" in the gpt data settings (owndata/panel.ts). */
   private own: OwnTextPanel | null = null;
+  /** "Your own points" under the mlp's decision boundary (owndata/pointsPanel.ts). */
+  private pts: PointsEditor | null = null;
   private builtConfigs = '';
   private keyHandler: (e: Event) => void;
   private wasPlaying = false;
@@ -206,13 +210,15 @@ export class App {
       this.renderMessages();
       return;
     }
-    if (configs.some((c) => c.data === 'text')) {
+    const mine = configs.some((c) => c.data === 'text') ? 'text' : configs.some((c) => c.data === 'points') ? 'points' : '';
+    if (mine) {
       await ownTextReady();
-      if (!ownText()) {  // a shared link names your own text, which links never carry
+      if (mine === 'text' ? !ownText() : (ownPoints()?.length ?? 0) < 4) {  // a shared link names your own data, which links never carry
         this.playAfterBuild = false;
         this.session.dispose();
-        this.messages.push({ kind: 'warn', text: this.t('own.link'), tag: 'own',
-          action: this.own ? { label: this.t('own.load_file'), run: () => this.own?.pickFile() } : undefined });
+        const pick = mine === 'text' ? this.own : this.pts;
+        this.messages.push({ kind: 'warn', text: this.t(mine === 'text' ? 'own.link' : 'pts.link'), tag: 'own',
+          action: pick ? { label: this.t(mine === 'text' ? 'own.load_file' : 'pts.load_file'), run: () => pick.pickFile() } : undefined });
         this.renderMessages();
         return;
       }
@@ -784,12 +790,30 @@ export class App {
       this.own = new OwnTextPanel({
         lang: () => this.state.lang,
         useText: () => { if (this.state.config.data === 'text') void this.rebuild(); else this.setField('data', 'text'); },
-        notify: (kind, text) => { this.messages.push({ kind, text, tag: 'own' }); this.renderMessages(); },
+        notify: (kind, text) => this.ownNotice(kind, text),
       });
       row.append(this.own.el);
     }
     this.ctrlInputs.set(f.key, { row, inputs, msg });
     return row;
+  }
+
+  /** A notice about your own data (replaces the previous one). */
+  private ownNotice(kind: 'error' | 'info', text: string): void {
+    this.messages = this.messages.filter((m) => m.tag !== 'own');
+    this.messages.push({ kind, text, tag: 'own' });
+    this.renderMessages();
+  }
+
+  /** The mlp's points now: your own, or run A's built-in dataset (train and test). */
+  private currentPoints(): Pt[] {
+    if (this.state.config.data === 'points') return ownPoints() ?? [];
+    const p = this.session.runs[0]?.engine?.info?.points;
+    const out: Pt[] = [];
+    if (!p) return out;
+    for (const [x, y] of [[p.xTrain, p.yTrain], [p.xTest, p.yTest]] as const)
+      for (let i = 0; i < y.length; i++) out.push({ x: x[2 * i], y: x[2 * i + 1], label: y[i] ? 1 : 0 });  // float32 values: they round-trip exactly
+    return out;
   }
 
   private onNumber(f: NumField, raw: string, msg: HTMLElement, soon = false): void {
@@ -976,6 +1000,21 @@ export class App {
             parts.boundary.push(new Boundary(cell, size, 1.5, lbl(i)));
           }
           panel.append(h('div', { class: 'rp-panel-foot' }, test));
+          if (!this.opts.embed) {
+            this.pts = new PointsEditor({
+              lang: () => this.state.lang,
+              currentPoints: () => this.currentPoints(),
+              usePoints: () => {
+                if (this.state.config.data !== 'points') { this.setField('data', 'points'); return; }
+                clearTimeout(this.rebuildTimer);
+                this.rebuildTimer = window.setTimeout(() => void this.rebuild(), 300);
+              },
+              regenerate: () => this.setField('seed', Math.floor(Math.random() * 4294967296)),
+              notify: (kind, text) => this.ownNotice(kind, text),
+            });
+            panel.append(this.pts.el);
+            parts.boundary.forEach((b) => this.pts!.attach(b.canvas));
+          }
           break;
         }
         case 'samples':

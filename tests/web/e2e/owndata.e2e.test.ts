@@ -40,7 +40,7 @@ describe('your own text', () => {
 
   it('a Chinese text file trains, and the samples are Chinese characters of it', async () => {
     // a small model, so that it learns in seconds
-    const { page } = await H.open('index.html#kind=gpt&panels=loss,samples,attention&depth=2&width=32&heads=2&context=16&batch=8&lr=0.01&warmup=0&steps=300');
+    const { page } = await H.open('index.html#kind=gpt&panels=loss,samples,attention&depth=2&width=32&heads=2&context=16&batch=8&lr=0.01&warmup=0&steps=5000');
     expect(await waitBuilt(page)).toEqual(['ready']);
     // the text saved by the previous test is in this browser (IndexedDB): the panel says what it holds
     await page.locator('[data-own="file"]').setInputFiles(zhFile);
@@ -101,6 +101,107 @@ describe('your own text', () => {
     expect(await waitBuilt(phone.page)).toEqual(['ready']);
     await phone.page.locator('[data-own="panel"]').scrollIntoViewIfNeeded();
     await H.shot(phone.page, 'owndata-panel-phone');
+    await phone.page.close();
+  });
+});
+
+describe('your own points', () => {
+  const enginePoints = (page: Page) => page.evaluate(() => {
+    const p = (window as any).__resnorm.apps[0].session.runs[0]?.engine?.info?.points;
+    if (!p) return null;
+    const out: [number, number, number][] = [];
+    for (const [x, y] of [[p.xTrain, p.yTrain], [p.xTest, p.yTest]]) for (let i = 0; i < y.length; i++) out.push([x[2 * i], x[2 * i + 1], y[i]]);
+    return out.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  });
+  const rows: string[] = [];
+  for (let i = 0; i < 40; i++) rows.push(`${((i % 8) / 8 - 0.5).toFixed(3)},${(Math.floor(i / 8) / 5 - 0.5).toFixed(3)},${i % 2}`);
+  const goodCsv = join(dir, 'points.csv');
+  writeFileSync(goodCsv, 'x,y,label\n' + rows.join('\n') + '\n');
+  const badCsv = join(dir, 'bad.csv');
+  writeFileSync(badCsv, 'x,y,label\n' + rows.slice(0, 3).join('\n') + '\n0.5,zero,1\n');
+
+  it('a CSV with a bad line gets a notice naming the line (en, zh); a good one becomes the data the engine trains on', async () => {
+    for (const [lang, want] of [['en', 'bad.csv, line 5: y = "zero" is not a number.'], ['zh', 'bad.csv 第 5 行：y = "zero" 不是数字。']]) {
+      const { page } = await H.open(`index.html#preset=mlp-spiral&lang=${lang}`);
+      expect(await waitBuilt(page)).toEqual(['ready']);
+      const chooser = page.waitForEvent('filechooser');
+      await page.locator('[data-pts="upload"]').click();
+      await (await chooser).setFiles(badCsv);
+      const notice = page.locator('.rp-msg.error[data-tag="own"]');
+      await notice.waitFor();
+      expect(await notice.textContent()).toContain(want);
+      expect(await app(page, 'app.state.config.data')).toBe('spiral');
+      await page.close();
+    }
+    const { page } = await H.open('index.html#preset=mlp-spiral');
+    expect(await waitBuilt(page)).toEqual(['ready']);
+    const chooser = page.waitForEvent('filechooser');
+    await page.locator('[data-pts="upload"]').click();
+    await (await chooser).setFiles(goodCsv);
+    await page.waitForFunction(() => (window as any).__resnorm.apps[0].session.runs[0]?.engine?.info?.points?.yTrain.length === 32, null, { timeout: 60_000 });
+    expect(await app(page, 'app.state.config.data')).toBe('points');
+    const want = rows.map((r) => r.split(',').map(Number)).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    expect(await enginePoints(page)).toEqual(want.map(([x, y, l]) => [Math.fround(x), Math.fround(y), l]));
+    expect(page.url()).not.toContain('0.375');  // the points are not in the link
+    await page.close();
+  });
+
+  it('clicking the picture adds and erases points of the data the engine trains on; regenerate draws new data', async () => {
+    const { page } = await H.open('index.html#preset=mlp-spiral&panels=loss,boundary&samples=50');
+    expect(await waitBuilt(page)).toEqual(['ready']);
+    const before = (await enginePoints(page))!;
+    expect(before.length).toBe(50);
+    const canvas = page.locator('canvas.boundary').first();
+    const box = (await canvas.boundingBox())!;
+    // + class 1 at the centre of the picture: the plane's (0, 0)
+    await page.locator('[data-pts="add1"]').click();
+    expect(await page.locator('[data-pts="add1"]').getAttribute('aria-pressed')).toBe('true');
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForFunction(() => {
+      const p = (window as any).__resnorm.apps[0].session.runs[0]?.engine?.info?.points;
+      return p && p.yTrain.length + p.yTest.length === 51;
+    }, null, { timeout: 60_000 });
+    const after = (await enginePoints(page))!;
+    const added = after.filter((p) => !before.some((q) => q[0] === p[0] && q[1] === p[1]));
+    expect(added).toHaveLength(1);
+    expect(Math.abs(added[0][0])).toBeLessThan(0.02);
+    expect(Math.abs(added[0][1])).toBeLessThan(0.02);
+    expect(added[0][2]).toBe(1);
+    expect(await app(page, 'app.state.config.data')).toBe('points');
+    await page.waitForTimeout(300);
+    await H.shot(page, 'owndata-points-en');
+    // the eraser takes it away again
+    await page.locator('[data-pts="erase"]').click();
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForFunction(() => {
+      const p = (window as any).__resnorm.apps[0].session.runs[0]?.engine?.info?.points;
+      return p && p.yTrain.length + p.yTest.length === 50;
+    }, null, { timeout: 60_000 });
+    expect((await enginePoints(page))!.filter((p) => Math.abs(p[0]) < 0.02 && Math.abs(p[1]) < 0.02 && p[2] === 1)).toHaveLength(
+      before.filter((p) => Math.abs(p[0]) < 0.02 && Math.abs(p[1]) < 0.02 && p[2] === 1).length);
+    // regenerate: a new seed for the built-in dataset draws other points
+    await page.selectOption('select[data-key="data"]', 'circle');
+    expect(await waitBuilt(page)).toEqual(['ready']);
+    await page.waitForFunction(() => (window as any).__resnorm.apps[0].session.runs[0]?.engine?.info?.config?.data?.name === 'circle');
+    const seed = await app(page, 'app.state.config.seed');
+    const circle = await enginePoints(page);
+    await page.locator('[data-pts="regenerate"]').click();
+    await page.waitForFunction((s) => (window as any).__resnorm.apps[0].session.runs[0]?.engine?.info?.config?.seed !== s, seed, { timeout: 60_000 });
+    expect(await waitBuilt(page)).toEqual(['ready']);
+    expect(await enginePoints(page)).not.toEqual(circle);
+    await page.close();
+  });
+
+  it('screenshots: the points tools in Chinese and at phone width', async () => {
+    const zh = await H.open('index.html#preset=mlp-spiral&lang=zh&panels=loss,boundary');
+    expect(await waitBuilt(zh.page)).toEqual(['ready']);
+    await zh.page.locator('[data-pts="panel"]').scrollIntoViewIfNeeded();
+    await H.shot(zh.page, 'owndata-points-zh');
+    await zh.page.close();
+    const phone = await H.open('index.html#preset=mlp-spiral', { width: 390, height: 844 });
+    expect(await waitBuilt(phone.page)).toEqual(['ready']);
+    await phone.page.locator('[data-pts="panel"]').scrollIntoViewIfNeeded();
+    await H.shot(phone.page, 'owndata-points-phone');
     await phone.page.close();
   });
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { isTextData, crossProblems, coreDefaults } from '../../../web/src/config/fields';
 import { MAX_TEXT_BYTES, MAX_VOCAB, checkText, checkTextBytes, textInfo, utf8Error } from '../../../web/src/owndata/text';
 import { problemText } from '../../../web/src/owndata/panel';
+import { MAX_POINTS, editPoints, parsePointsCsv, pointsToCsv } from '../../../web/src/owndata/points';
 
 const bytes = (...xs: (number | string)[]) =>
   new Uint8Array(xs.flatMap((x) => (typeof x === 'string' ? [...new TextEncoder().encode(x)] : [x])));
@@ -95,5 +96,44 @@ describe('text datasets', () => {
       expect(crossProblems({ ...coreDefaults(), kind: 'mlp', data: d }).map((p) => p.key)).toEqual(['data']);
     }
     expect(crossProblems({ ...coreDefaults(), kind: 'gpt', data: 'spiral' }).map((p) => p.key)).toEqual(['data']);
+  });
+});
+
+describe('points CSV', () => {
+  it('reads x,y,label with a header, blank lines, spaces and CRLF', () => {
+    const r = parsePointsCsv('x,y,label\r\n0.5,-0.25,1\r\n\r\n -1 , 1.5 ,0\n.5,5.,1\n1e-3,0,0\n');
+    expect(r).toEqual({ problem: { kind: 'outside', line: 5 } });  // 5. is 5, outside the square
+    expect(parsePointsCsv('x,y,label\r\n0.5,-0.25,1\r\n\r\n -1 , 1.5 ,0\n.5,1.,1\n1e-3,0,0\n')).toEqual({ points: [
+      { x: 0.5, y: -0.25, label: 1 }, { x: -1, y: 1.5, label: 0 }, { x: 0.5, y: 1, label: 1 }, { x: 0.001, y: 0, label: 0 }] });
+  });
+
+  it('names the first bad line as the core does', () => {
+    const ok = '0,0,0\n1,1,1\n-1,1,0\n';
+    const cases: [string, unknown][] = [
+      [ok + '0.5,0.5\n', { kind: 'fields', line: 4, n: 2 }],
+      ['x,y,label\n' + ok + 'a,0,1\n', { kind: 'x', line: 5, value: 'a' }],
+      [ok + '\n0, 1e999, 1\n', { kind: 'y', line: 5, value: '1e999' }],
+      [ok + '0,0,2\n', { kind: 'label', line: 4, value: '2' }],
+      [ok + '0,0,0.5\n', { kind: 'label', line: 4, value: '0.5' }],
+      [ok + '1.6,0,1\n', { kind: 'outside', line: 4 }],
+      [ok, { kind: 'few', n: 3 }],
+      ['y,x,label\n' + ok, { kind: 'x', line: 1, value: 'y' }],
+      [ok + 'nan,0,1\n', { kind: 'x', line: 4, value: 'nan' }],
+    ];
+    for (const [csv, want] of cases) expect(parsePointsCsv(csv), csv).toEqual({ problem: want });
+    let many = '';
+    for (let i = 0; i <= MAX_POINTS; i++) many += `0.1,0.2,${i % 2}\n`;
+    expect(parsePointsCsv(many)).toEqual({ problem: { kind: 'toomany', line: MAX_POINTS + 1 } });
+    expect('points' in parsePointsCsv(many.slice(0, -10))).toBe(true);
+  });
+
+  it('round-trips through pointsToCsv, and the eraser removes the nearest point within reach', () => {
+    const pts = [{ x: 0.1, y: 0.2, label: 0 as const }, { x: -1.25, y: 1e-7, label: 1 as const }, { x: 1 / 3, y: -0.5, label: 1 as const },
+      { x: 0, y: 0, label: 0 as const }];
+    expect(parsePointsCsv(pointsToCsv(pts))).toEqual({ points: pts });
+    expect(editPoints(pts, 'add1', 0.7, -0.7)).toEqual([...pts, { x: 0.7, y: -0.7, label: 1 }]);
+    expect(editPoints(pts, 'erase', 0.12, 0.21)).toEqual(pts.filter((_, i) => i !== 0));
+    expect(editPoints(pts, 'erase', 0.9, 0.9)).toEqual(pts);  // nothing within reach
+    expect(editPoints(pts, 'add0', 2, -3)).toEqual([...pts, { x: 1.5, y: -1.5, label: 0 }]);  // clamped into the square
   });
 });

@@ -35,7 +35,7 @@ export const MAX_DEPTH = { mlp: 512, gpt: 64 } as const;
 // Order = order of the controls on the page. Defaults and ranges copy config.h / config.cpp.
 export const FIELDS: readonly Field[] = [
   { key: 'kind', path: 'model.kind', group: 'model', type: 'enum', options: ['mlp', 'gpt'], def: 'mlp', shared: true },
-  { key: 'data', path: 'data.name', group: 'data', type: 'enum', options: [...DATASETS_2D, ...TEXT_DATASETS], def: 'spiral', shared: true },
+  { key: 'data', path: 'data.name', group: 'data', type: 'enum', options: [...DATASETS_2D, 'points', ...TEXT_DATASETS], def: 'spiral', shared: true },
   { key: 'depth', path: 'model.depth', group: 'model', type: 'int', def: 8, min: 1, max: 512, ui: { min: 1, max: 128 } },
   { key: 'width', path: 'model.width', group: 'model', type: 'int', def: 64, min: 1, max: 4096, ui: { min: 2, max: 512, log: true } },
   { key: 'heads', path: 'model.heads', group: 'model', type: 'int', def: 4, min: 1, max: 64, only: 'gpt' },

@@ -1,6 +1,8 @@
-// Where your own text lives: in this browser only (IndexedDB, database "resnorm-playground"), never in a
+// Where your own text (and your own mlp points) live: in this browser only (IndexedDB, database "resnorm-playground"), never in a
 // link and never sent anywhere: the engine worker receives it by postMessage. Without IndexedDB (some
 // private windows) the text is kept for this page's life only.
+
+import type { Pt } from './points';
 
 export interface OwnText {
   text: string;
@@ -13,8 +15,10 @@ export interface OwnText {
 const DB = 'resnorm-playground';
 const STORE = 'owndata';
 const KEY = 'gpt-text';
+const POINTS_KEY = 'mlp-points';
 
 let current: OwnText | null = null;
+let points: Pt[] | null = null;
 let ready: Promise<void> | null = null;
 const listeners = new Set<() => void>();
 
@@ -41,14 +45,32 @@ async function tx<T>(mode: IDBTransactionMode, f: (s: IDBObjectStore) => IDBRequ
   }
 }
 
-/** Reads the saved text once (later calls return the same promise); never rejects. */
+/** Reads the saved text and points once (later calls return the same promise); never rejects. */
 export function ownTextReady(): Promise<void> {
-  ready ??= tx<OwnText | undefined>('readonly', (s) => s.get(KEY) as IDBRequest<OwnText | undefined>)
-    .then((t) => {
+  ready ??= (async () => {
+    try {
+      const t = await tx<OwnText | undefined>('readonly', (s) => s.get(KEY) as IDBRequest<OwnText | undefined>);
       if (t && typeof t.text === 'string' && !current) current = t;
-    })
-    .catch(() => undefined);
+      const p = await tx<Pt[] | undefined>('readonly', (s) => s.get(POINTS_KEY) as IDBRequest<Pt[] | undefined>);
+      if (Array.isArray(p) && !points) points = p;
+    } catch {
+      // no IndexedDB: nothing saved
+    }
+  })();
   return ready;
+}
+
+export function ownPoints(): Pt[] | null { return points; }
+
+/** Keeps the points (in memory at once, in IndexedDB when it can); resolves to whether they were stored. */
+export async function setOwnPoints(p: Pt[] | null): Promise<boolean> {
+  points = p;
+  try {
+    await tx<unknown>('readwrite', (s) => (p ? s.put(p, POINTS_KEY) : s.delete(POINTS_KEY)) as IDBRequest<unknown>);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function ownText(): OwnText | null { return current; }
