@@ -1548,7 +1548,8 @@ export class App {
       c.row.style.setProperty('--run', RUN_COLORS[sel]);
       // Show only the fields that matter for the current choices (all stay in the URL and the config).
       const hidden = (key === 'momentum' && cfg.optim !== 'sgd') || ((key === 'beta1' || key === 'beta2' || key === 'opt_eps') && cfg.optim !== 'adamw') ||
-        (key === 'min_lr' && cfg.schedule !== 'cosine') || (key === 'act' && cfg.kind !== 'mlp');
+        (key === 'min_lr' && cfg.schedule !== 'cosine') || (key === 'act' && cfg.kind !== 'mlp') ||
+        ((key === 'noise' || key === 'samples') && cfg.data === 'points');
       c.row.hidden = hidden;
       if (key === 'data') {
         for (const o of (c.inputs[0] as HTMLSelectElement).options) o.disabled = (cfg.kind === 'gpt') !== isTextData(o.value);

@@ -134,6 +134,11 @@ describe('points CSV', () => {
     expect(editPoints(pts, 'add1', 0.7, -0.7)).toEqual([...pts, { x: 0.7, y: -0.7, label: 1 }]);
     expect(editPoints(pts, 'erase', 0.12, 0.21)).toEqual(pts.filter((_, i) => i !== 0));
     expect(editPoints(pts, 'erase', 0.9, 0.9)).toEqual(pts);  // nothing within reach
+    expect(editPoints(pts, 'erase', 0.35, -0.48)).toEqual(pts.filter((_, i) => i !== 2));
+    // of two points within reach, the nearer goes
+    const pair = [{ x: 0, y: 0, label: 0 as const }, { x: 0.05, y: 0, label: 1 as const }];
+    expect(editPoints(pair, 'erase', 0.04, 0.01)).toEqual([pair[0]]);
+    expect(editPoints(pair, 'erase', 0.01, 0.01)).toEqual([pair[1]]);
     expect(editPoints(pts, 'add0', 2, -3)).toEqual([...pts, { x: 1.5, y: -1.5, label: 0 }]);  // clamped into the square
   });
 });

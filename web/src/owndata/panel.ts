@@ -3,7 +3,7 @@
 import { h } from '../dom';
 import { fmtInt, translate, type MessageKey } from '../i18n';
 import type { Lang } from '../state';
-import { onOwnText, ownText, setOwnText } from './store';
+import { onOwnText, ownText, ownTextReady, setOwnText } from './store';
 import { MAX_TEXT_MB, MAX_VOCAB, MIN_TEXT_CHARS, checkText, checkTextBytes, type TextProblem } from './text';
 
 export interface OwnTextHost {
@@ -53,6 +53,7 @@ export class OwnTextPanel {
       h('p', { class: 'rp-own-note' }, t('own.private')));
     this.off = onOwnText(() => this.refresh());
     this.refresh();
+    void ownTextReady().then(() => this.refresh());  // a text saved in an earlier visit
   }
 
   dispose(): void { this.off(); }
