@@ -124,6 +124,7 @@ describe('your own points', () => {
     for (const [lang, want] of [['en', 'bad.csv, line 5: y = "zero" is not a number.'], ['zh', 'bad.csv 第 5 行：y = "zero" 不是数字。']]) {
       const { page } = await H.open(`index.html#preset=mlp-spiral&lang=${lang}`);
       expect(await waitBuilt(page)).toEqual(['ready']);
+      await page.locator('[data-pts="open"]').click();
       const chooser = page.waitForEvent('filechooser');
       await page.locator('[data-pts="upload"]').click();
       await (await chooser).setFiles(badCsv);
@@ -135,6 +136,7 @@ describe('your own points', () => {
     }
     const { page } = await H.open('index.html#preset=mlp-spiral');
     expect(await waitBuilt(page)).toEqual(['ready']);
+    await page.locator('[data-pts="open"]').click();
     const chooser = page.waitForEvent('filechooser');
     await page.locator('[data-pts="upload"]').click();
     await (await chooser).setFiles(goodCsv);
@@ -154,6 +156,7 @@ describe('your own points', () => {
     const canvas = page.locator('canvas.boundary').first();
     const box = (await canvas.boundingBox())!;
     // + class 1 at the centre of the picture: the plane's (0, 0)
+    await page.locator('[data-pts="open"]').click();
     await page.locator('[data-pts="add1"]').click();
     expect(await page.locator('[data-pts="add1"]').getAttribute('aria-pressed')).toBe('true');
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
@@ -195,11 +198,13 @@ describe('your own points', () => {
   it('screenshots: the points tools in Chinese and at phone width', async () => {
     const zh = await H.open('index.html#preset=mlp-spiral&lang=zh&panels=loss,boundary');
     expect(await waitBuilt(zh.page)).toEqual(['ready']);
+    await zh.page.locator('[data-pts="open"]').click();
     await zh.page.locator('[data-pts="panel"]').scrollIntoViewIfNeeded();
     await H.shot(zh.page, 'owndata-points-zh');
     await zh.page.close();
     const phone = await H.open('index.html#preset=mlp-spiral', { width: 390, height: 844 });
     expect(await waitBuilt(phone.page)).toEqual(['ready']);
+    await phone.page.locator('[data-pts="open"]').click();
     await phone.page.locator('[data-pts="panel"]').scrollIntoViewIfNeeded();
     await H.shot(phone.page, 'owndata-points-phone');
     await phone.page.close();

@@ -53,7 +53,9 @@ export class PointsEditor {
     };
     this.file = h('input', { type: 'file', accept: '.csv,text/csv,text/plain', hidden: true, 'data-pts': 'file',
       onchange: () => { const f = this.file.files?.[0]; if (f) void this.upload(f); this.file.value = ''; } }) as HTMLInputElement;
-    this.el = h('div', { class: 'rp-own rp-pts', 'data-pts': 'panel' },
+    // folded by default: the boundary panel keeps its height until you open your own points
+    this.el = h('details', { class: 'rp-own rp-pts', 'data-pts': 'panel' },
+      h('summary', { 'data-pts': 'open' }, t('pts.title')),
       h('div', { class: 'rp-pts-row', role: 'group', 'aria-label': t('pts.title') },
         tool('add0', t('pts.add0')), tool('add1', t('pts.add1')), tool('erase', t('pts.erase')),
         h('button', { type: 'button', class: 'rp-btn rp-small', 'data-pts': 'clear', onclick: () => this.keep([]) }, t('pts.clear'))),
