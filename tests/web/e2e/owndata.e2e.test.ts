@@ -86,6 +86,22 @@ describe('your own text', () => {
     }
   });
 
+  it('pasted text: too short is refused with a notice (zh), enough of it trains', async () => {
+    const { page } = await H.open('index.html#kind=gpt&lang=zh');
+    expect(await waitBuilt(page)).toEqual(['ready']);
+    await page.locator('.rp-own-pastebox summary').click();
+    await page.locator('[data-own="paste"]').fill('天地玄黃，宇宙洪荒。');
+    await page.locator('[data-own="use-paste"]').click();
+    const notice = page.locator('.rp-msg.error[data-tag="own"]');
+    await notice.waitFor();
+    expect(await notice.textContent()).toContain('粘贴的文本 只有 10 个字符；至少需要 1,000 个');
+    await page.locator('[data-own="paste"]').fill('天地玄黃，宇宙洪荒。日月盈昃，辰宿列張。\n'.repeat(60));
+    await page.locator('[data-own="use-paste"]').click();
+    await page.waitForFunction(() => (window as any).__resnorm.apps[0].session.runs[0]?.engine?.info?.vocab?.includes('宇'), null, { timeout: 60_000 });
+    expect([...(await app(page, 'app.session.runs[0].engine.info.vocab') as string)].length).toBe(19);
+    await page.close();
+  });
+
   it('the Tang poems are selectable like tiny Shakespeare', async () => {
     const { page } = await H.open('index.html#kind=gpt&lang=zh');
     expect(await waitBuilt(page)).toEqual(['ready']);
