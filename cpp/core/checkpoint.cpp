@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "error.h"
+#include "data.h"
 #include "json.h"
 
 namespace resnorm {
@@ -152,6 +153,41 @@ SafetensorsView parse_safetensors_header(const uint8_t* bytes, size_t n, uint64_
   return v;
 }
 
+void put_vocab_metadata(std::map<std::string, std::string>& meta, const std::string& vocab_utf8) {
+  Json v = Json::array();
+  for (char32_t c : utf8_decode(vocab_utf8, "vocabulary")) v.push(Json::number(static_cast<double>(c)));
+  meta["vocab"] = v.dump();
+  meta["vocab_format"] = "codepoints";
+}
+
+std::string vocab_from_metadata(const std::map<std::string, std::string>& meta) {
+  auto it = meta.find("vocab");
+  if (it == meta.end()) throw Error("checkpoint: metadata has no \"vocab\" (not saved by resnorm?)");
+  auto f = meta.find("vocab_format");
+  const bool bytes = f == meta.end();
+  if (!bytes && f->second != "codepoints")
+    throw Error("checkpoint: unknown vocab_format \"" + f->second + "\" (known: codepoints, or none for bytes)");
+  Json v;
+  try {
+    v = parse_json(it->second);
+  } catch (const Error&) {
+    throw Error("checkpoint: vocab metadata is not valid JSON");
+  }
+  const size_t cap = bytes ? 256 : static_cast<size_t>(kMaxVocab);
+  const double top = bytes ? 255 : 0x10FFFF;
+  if (!v.is_array() || v.items().size() < 2 || v.items().size() > cap)
+    throw Error(std::string("checkpoint: vocab must be 2..") + std::to_string(cap) + (bytes ? " byte values" : " code points"));
+  std::string out;
+  for (const Json& c : v.items()) {
+    const double x = c.is_number() ? c.as_number() : -1;
+    if (x < 0 || x > top || x != std::floor(x) || (x >= 0xD800 && x <= 0xDFFF))
+      throw Error(std::string("checkpoint: vocab holds a bad ") + (bytes ? "byte value " : "code point ") + c.dump());
+    utf8_append(out, static_cast<char32_t>(x));
+  }
+  checked_vocab(out, "checkpoint: vocab");  // sorted, no repeats
+  return out;
+}
+
 CheckpointInfo checkpoint_info(const SafetensorsView& view) {
   auto get = [&](const char* key) -> const std::string& {
     auto it = view.metadata.find(key);
@@ -170,20 +206,7 @@ CheckpointInfo checkpoint_info(const SafetensorsView& view) {
   const long s = std::strtol(step.c_str(), &end, 10);
   if (step.empty() || *end || s < 0 || s > 1000000000) throw Error("checkpoint: bad step \"" + step + "\"");
   info.step = static_cast<int>(s);
-  if (info.config.is_gpt()) {
-    Json v;
-    try {
-      v = parse_json(get("vocab"));
-    } catch (const Error&) {
-      throw Error("checkpoint: vocab metadata is not valid JSON");
-    }
-    if (!v.is_array() || v.items().size() < 2 || v.items().size() > 256) throw Error("checkpoint: vocab must be 2..256 byte values");
-    for (const Json& c : v.items()) {
-      if (!c.is_number() || c.as_number() < 0 || c.as_number() > 255 || c.as_number() != std::floor(c.as_number()))
-        throw Error("checkpoint: vocab holds a bad byte value " + c.dump());
-      info.vocab += static_cast<char>(static_cast<int>(c.as_number()));
-    }
-  }
+  if (info.config.is_gpt()) info.vocab = vocab_from_metadata(view.metadata);
   return info;
 }
 
@@ -231,8 +254,9 @@ CheckpointInfo check_checkpoint_fits(const SafetensorsView& view, const Config& 
                   kv.second.dump());
   }
   if (cfg.is_gpt() && info.vocab != vocab)
-    throw Error("checkpoint: its vocabulary (" + std::to_string(info.vocab.size()) +
-                " characters) differs from this run's text (" + std::to_string(vocab.size()) + ")");
+    throw Error("checkpoint: its vocabulary (" + std::to_string(utf8_decode(info.vocab, "vocabulary").size()) +
+                " characters) differs from this run's text (" + std::to_string(utf8_decode(vocab, "vocabulary").size()) +
+                ")");
   check_tensors(view, slices);
   return info;
 }

@@ -44,6 +44,14 @@ SafetensorsView parse_safetensors(const uint8_t* bytes, size_t n);
 // file has file_size bytes. The view's data is null.
 SafetensorsView parse_safetensors_header(const uint8_t* bytes, size_t n, uint64_t file_size);
 
+// The vocabulary in a checkpoint's metadata. "vocab" is a JSON array of numbers, one per token id.
+// vocab_format "codepoints" (written since the Unicode vocabulary): Unicode code points, sorted, at most
+// kMaxVocab. No vocab_format (the first format, byte vocabularies): byte values 0..255, at most 256, read
+// as the code points U+0000..U+00FF (identical for ASCII, which every text before had in practice; a
+// byte above 127 becomes its Latin-1 character, as tests/torch_ref/model.py reads it).
+void put_vocab_metadata(std::map<std::string, std::string>& meta, const std::string& vocab_utf8);
+std::string vocab_from_metadata(const std::map<std::string, std::string>& meta);  // UTF-8; throws naming the fault
+
 // The config, vocabulary and step from a validated header (the config validated like any config).
 CheckpointInfo checkpoint_info(const SafetensorsView& view);
 // Whether a checkpoint fits a run, from its header alone: the model section of its config equals the

@@ -27,7 +27,7 @@ const EnumTable<NormKind> kNorms[] = {{"none", NormKind::None}, {"layernorm", No
 const EnumTable<Placement> kPlacements[] = {{"pre", Placement::Pre}, {"post", Placement::Post}, {"sandwich", Placement::Sandwich}};
 const EnumTable<OptimName> kOptims[] = {{"adamw", OptimName::AdamW}, {"sgd", OptimName::Sgd}};
 const EnumTable<Schedule> kSchedules[] = {{"constant", Schedule::Constant}, {"cosine", Schedule::Cosine}};
-const char* kDatasets[] = {"spiral", "circle", "xor", "gauss", "moons", "checkerboard", "tinyshakespeare"};
+const char* kDatasets[] = {"spiral", "circle", "xor", "gauss", "moons", "checkerboard", "tinyshakespeare", "tangpoems", "text", "points"};
 
 template <class E, size_t N>
 const char* enum_name(const EnumTable<E> (&table)[N], E v) {
@@ -206,12 +206,15 @@ Config config_from_json(const Json& j) {
   d.integer("samples", c.data.samples, 10, 200000);
   d.number("test_fraction", c.data.test_fraction, 0.05, 0.95);
   d.finish();
-  const bool text = c.data.name == "tinyshakespeare";
+  // Text datasets: the two built-in corpora, and "text", a UTF-8 text the caller supplies (--data, or
+  // one the playground keeps in the browser).
+  const bool text = c.data.name == "tinyshakespeare" || c.data.name == "tangpoems" || c.data.name == "text";
   if (c.is_gpt() && !text)
-    throw Error("config: data.name = \"" + c.data.name + "\" does not fit model.kind = \"gpt\" (allowed: tinyshakespeare)");
+    throw Error("config: data.name = \"" + c.data.name +
+                "\" does not fit model.kind = \"gpt\" (allowed: tinyshakespeare|tangpoems|text)");
   if (!c.is_gpt() && text)
-    throw Error("config: data.name = \"tinyshakespeare\" does not fit model.kind = \"mlp\" "
-                "(allowed: spiral|circle|xor|gauss|moons|checkerboard)");
+    throw Error("config: data.name = \"" + c.data.name + "\" does not fit model.kind = \"mlp\" "
+                "(allowed: spiral|circle|xor|gauss|moons|checkerboard|points)");
 
   Section o(j.find("optim"), "optim");
   o.choice("name", c.optim.name, kOptims);
@@ -250,7 +253,9 @@ Config config_from_json(const Json& j) {
       throw Error("config: unknown key \"" + k + "\" (allowed at top level: model, data, optim, eval, seed)");
   }
 
-  const int vocab = 256;  // upper bound for a byte-level text vocabulary
+  // A typical text vocabulary (tiny Shakespeare has 65): the Trainer checks again with the text's own
+  // vocabulary (up to kMaxVocab) before it allocates.
+  const int vocab = 256;
   const double bytes = estimate_bytes(c, text ? vocab : 0);
   if (bytes > kMaxModelBytes)
     throw Error("config: this model needs about " + std::to_string(static_cast<long long>(bytes / (1 << 20))) +

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "error.h"
+#include "json.h"
 
 namespace resnorm {
 
@@ -19,7 +22,85 @@ void add_point(std::vector<float>& xs, std::vector<int>& ys, double x, double y,
 }
 }  // namespace
 
-Dataset2D make_dataset(const DataConfig& cfg, uint32_t seed) {
+namespace {
+// Seeded shuffle (Fisher-Yates with our Rng), then the first round(n * test_fraction) points (at least
+// one) are the test split.
+Dataset2D shuffle_split(const std::vector<float>& xs, const std::vector<int>& ys, double test_fraction, Rng& rng) {
+  const int n = static_cast<int>(ys.size());
+  std::vector<int> order(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+  for (int i = n - 1; i > 0; --i) std::swap(order[static_cast<size_t>(i)], order[rng.below(static_cast<uint32_t>(i + 1))]);
+  const int n_test = std::max(1, static_cast<int>(std::lround(n * test_fraction)));
+  Dataset2D d;
+  for (int k = 0; k < n; ++k) {
+    const int i = order[static_cast<size_t>(k)];
+    const bool test = k < n_test;
+    (test ? d.x_test : d.x_train).push_back(xs[2 * static_cast<size_t>(i)]);
+    (test ? d.x_test : d.x_train).push_back(xs[2 * static_cast<size_t>(i) + 1]);
+    (test ? d.y_test : d.y_train).push_back(ys[static_cast<size_t>(i)]);
+  }
+  return d;
+}
+
+// A CSV number: what strtod reads, the whole field, finite.
+bool csv_number(const std::string& f, double& out) {
+  if (f.empty()) return false;
+  char* end = nullptr;
+  out = std::strtod(f.c_str(), &end);
+  return end == f.c_str() + f.size() && std::isfinite(out);
+}
+
+std::string trim(const std::string& s) {
+  size_t a = 0, b = s.size();
+  while (a < b && (s[a] == ' ' || s[a] == '\t')) ++a;
+  while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r')) --b;
+  return s.substr(a, b - a);
+}
+}  // namespace
+
+Dataset2D points_from_csv(const std::string& csv, double test_fraction, uint32_t seed) {
+  std::vector<float> xs;
+  std::vector<int> ys;
+  size_t pos = 0;
+  int line = 0;
+  while (pos < csv.size()) {
+    size_t nl = csv.find('\n', pos);
+    if (nl == std::string::npos) nl = csv.size();
+    const std::string row = trim(csv.substr(pos, nl - pos));
+    pos = nl + 1;
+    ++line;
+    if (row.empty()) continue;
+    if (line == 1 && row == "x,y,label") continue;
+    auto bad = [&](const std::string& why) {
+      return Error("points: line " + std::to_string(line) + ": " + why + " (want x,y,label; x and y in -1.5..1.5, label 0 or 1)");
+    };
+    std::vector<std::string> f;
+    size_t a = 0;
+    for (size_t b; (b = row.find(',', a)) != std::string::npos; a = b + 1) f.push_back(trim(row.substr(a, b - a)));
+    f.push_back(trim(row.substr(a)));
+    if (f.size() != 3) throw bad("has " + std::to_string(f.size()) + " fields");
+    double x, y, label;
+    if (!csv_number(f[0], x)) throw bad("x = \"" + f[0] + "\" is not a number");
+    if (!csv_number(f[1], y)) throw bad("y = \"" + f[1] + "\" is not a number");
+    if (!csv_number(f[2], label) || (label != 0 && label != 1)) throw bad("label = \"" + f[2] + "\" is not 0 or 1");
+    if (std::fabs(x) > kDataExtent || std::fabs(y) > kDataExtent) throw bad("the point lies outside the square");
+    if (static_cast<int>(ys.size()) == kMaxPoints)
+      throw Error("points: line " + std::to_string(line) + ": more than " + std::to_string(kMaxPoints) + " points, the most allowed");
+    xs.push_back(static_cast<float>(x));
+    xs.push_back(static_cast<float>(y));
+    ys.push_back(static_cast<int>(label));
+  }
+  if (static_cast<int>(ys.size()) < kMinPoints)
+    throw Error("points: " + std::to_string(ys.size()) + " points; at least " + std::to_string(kMinPoints) + " are needed");
+  Rng rng(seed, /*stream=*/0xDA7A);
+  return shuffle_split(xs, ys, test_fraction, rng);
+}
+
+Dataset2D make_dataset(const DataConfig& cfg, uint32_t seed, const std::string& points_csv) {
+  if (cfg.name == "points") {
+    if (points_csv.empty()) throw Error("data: data.name = \"points\" needs your points (CSV lines x,y,label)");
+    return points_from_csv(points_csv, cfg.test_fraction, seed);
+  }
   Rng rng(seed, /*stream=*/0xDA7A);
   const int n = cfg.samples;
   const double sigma = 0.5 * cfg.noise;
@@ -83,47 +164,164 @@ Dataset2D make_dataset(const DataConfig& cfg, uint32_t seed) {
     throw Error("data: \"" + name + "\" is not a 2-D dataset");
   }
   for (float& v : xs) v = std::max(-kDataExtent, std::min(kDataExtent, v));
+  return shuffle_split(xs, ys, cfg.test_fraction, rng);
+}
 
-  // Seeded shuffle (Fisher-Yates with our Rng), then split.
-  std::vector<int> order(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
-  for (int i = n - 1; i > 0; --i) std::swap(order[static_cast<size_t>(i)], order[rng.below(static_cast<uint32_t>(i + 1))]);
-  const int n_test = std::max(1, static_cast<int>(std::lround(n * cfg.test_fraction)));
-  Dataset2D d;
-  for (int k = 0; k < n; ++k) {
-    const int i = order[static_cast<size_t>(k)];
-    const bool test = k < n_test;
-    (test ? d.x_test : d.x_train).push_back(xs[2 * static_cast<size_t>(i)]);
-    (test ? d.x_test : d.x_train).push_back(xs[2 * static_cast<size_t>(i) + 1]);
-    (test ? d.y_test : d.y_train).push_back(ys[static_cast<size_t>(i)]);
+namespace {
+std::string hex_cp(char32_t c) {
+  char b[16];
+  std::snprintf(b, sizeof b, "U+%04X", static_cast<unsigned>(c));
+  return b;
+}
+}  // namespace
+
+// The well-formed sequences of RFC 3629, section 4 (Table 3-7 of the Unicode standard).
+std::u32string utf8_decode(const std::string& text, const std::string& what) {
+  std::u32string out;
+  out.reserve(text.size());
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  auto bad = [&](size_t at, const char* why) {
+    return Error(what + " is not valid UTF-8 at byte " + std::to_string(at) + " (" + why + ")");
+  };
+  while (i < n) {
+    const unsigned char b = s[i];
+    if (b < 0x80) {
+      out.push_back(b);
+      ++i;
+      continue;
+    }
+    int len = 0;
+    char32_t c = 0, lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (b >= 0xC2 && b <= 0xDF) { len = 2; c = b & 0x1F; }
+    else if (b >= 0xE0 && b <= 0xEF) { len = 3; c = b & 0x0F; if (b == 0xE0) lo = 0xA0; if (b == 0xED) hi = 0x9F; }
+    else if (b >= 0xF0 && b <= 0xF4) { len = 4; c = b & 0x07; if (b == 0xF0) lo = 0x90; if (b == 0xF4) hi = 0x8F; }
+    else throw bad(i, b < 0xC0 ? "a continuation byte where a character should start" : "a byte that never occurs in UTF-8");
+    for (int k = 1; k < len; ++k) {
+      if (i + k >= n) throw bad(i, "the text ends inside a character");
+      const unsigned char t = s[i + k];
+      if (t < (k == 1 ? lo : 0x80) || t > (k == 1 ? hi : 0xBF))
+        throw bad(i + k, k == 1 && (t >= 0x80 && t <= 0xBF) ? "an overlong form, a surrogate or a code point above U+10FFFF"
+                                                             : "a character cut short");
+      c = (c << 6) | (t & 0x3F);
+    }
+    out.push_back(c);
+    i += static_cast<size_t>(len);
   }
-  return d;
+  return out;
+}
+
+void utf8_append(std::string& out, char32_t c) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xE0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+}
+
+namespace {
+std::string vocab_cap_error(size_t count) {
+  return "data: the text has " + std::to_string(count) + " distinct characters, over the cap of " +
+         std::to_string(kMaxVocab) + " (the model's vocabulary; use a shorter text or one with fewer distinct characters)";
+}
+
+// Sorted distinct code points of cps (a copy is sorted: cps keeps the text's order).
+std::u32string distinct(const std::u32string& cps) {
+  std::u32string v = cps;
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+std::string to_utf8(const std::u32string& cps) {
+  std::string s;
+  for (char32_t c : cps) utf8_append(s, c);
+  return s;
+}
+}  // namespace
+
+std::string text_vocab(const std::string& text) {
+  const std::u32string v = distinct(utf8_decode(text, "data: the text"));
+  if (v.size() > static_cast<size_t>(kMaxVocab)) throw Error(vocab_cap_error(v.size()));
+  return to_utf8(v);
+}
+
+std::u32string checked_vocab(const std::string& vocab, const std::string& what) {
+  const std::u32string v = utf8_decode(vocab, what);
+  if (v.size() < 2 || v.size() > static_cast<size_t>(kMaxVocab))
+    throw Error(what + " has " + std::to_string(v.size()) + " characters (allowed: 2.." + std::to_string(kMaxVocab) + ")");
+  for (size_t i = 1; i < v.size(); ++i)
+    if (v[i] <= v[i - 1])
+      throw Error(what + (v[i] == v[i - 1] ? " repeats " : " is not sorted at ") + hex_cp(v[i]) + " (character " +
+                  std::to_string(i) + ")");
+  return v;
 }
 
 CharData::CharData(const std::string& text, const std::string& vocab) {
-  std::fill(index_, index_ + 256, -1);
+  const std::u32string cps = utf8_decode(text, "data: the text");
   if (vocab.empty()) {
-    bool seen[256] = {};
-    for (unsigned char c : text) seen[c] = true;
-    for (int c = 0; c < 256; ++c)
-      if (seen[c]) vocab_ += static_cast<char>(c);
+    codes_ = distinct(cps);
+    if (codes_.size() > static_cast<size_t>(kMaxVocab)) throw Error(vocab_cap_error(codes_.size()));
+    vocab_ = to_utf8(codes_);
+    if (codes_.size() < 2 && !text.empty()) throw Error("data: the text needs at least two distinct characters");
   } else {
+    codes_ = checked_vocab(vocab, "data: the vocabulary");
     vocab_ = vocab;
   }
-  for (size_t i = 0; i < vocab_.size(); ++i) {
-    const auto c = static_cast<unsigned char>(vocab_[i]);
-    if (index_[c] != -1) throw Error("data: the vocabulary repeats a character");
-    index_[c] = static_cast<int>(i);
-  }
-  if (vocab_.size() < 2 && !text.empty()) throw Error("data: the text needs at least two distinct characters");
-  const size_t n_train = text.size() * 9 / 10;
+  std::fill(ascii_, ascii_ + 128, -1);
+  for (size_t i = 0; i < codes_.size() && codes_[i] < 128; ++i) ascii_[codes_[i]] = static_cast<int>(i);
+  // The split is by characters: the first 90% train, the rest validate (as for tiny Shakespeare, whose
+  // characters are bytes).
+  const size_t n_train = cps.size() * 9 / 10;
   train_.reserve(n_train);
-  val_.reserve(text.size() - n_train);
-  for (size_t i = 0; i < text.size(); ++i) {
-    const int id = index_[static_cast<unsigned char>(text[i])];
-    if (id < 0) throw Error("data: the text has a character outside the checkpoint's vocabulary at byte " + std::to_string(i));
+  val_.reserve(cps.size() - n_train);
+  for (size_t i = 0; i < cps.size(); ++i) {
+    const int id = encode(cps[i]);
+    if (id < 0)
+      throw Error("data: the text has " + hex_cp(cps[i]) + " at character " + std::to_string(i) +
+                  ", outside the checkpoint's vocabulary");
     (i < n_train ? train_ : val_).push_back(id);
   }
+}
+
+int CharData::encode(char32_t c) const {
+  if (c < 128) return ascii_[c];
+  const auto it = std::lower_bound(codes_.begin(), codes_.end(), c);
+  return it != codes_.end() && *it == c ? static_cast<int>(it - codes_.begin()) : -1;
+}
+
+std::string CharData::decode(int id) const {
+  std::string s;
+  utf8_append(s, codes_[static_cast<size_t>(id)]);
+  return s;
+}
+
+std::vector<int> CharData::encode_text(const std::string& s, const std::string& what) const {
+  const std::u32string cps = utf8_decode(s, what);
+  std::vector<int> ids;
+  ids.reserve(cps.size());
+  for (size_t i = 0; i < cps.size(); ++i) {
+    const int id = encode(cps[i]);
+    if (id < 0) {
+      std::string ch;
+      utf8_append(ch, cps[i]);
+      throw Error(what + ": character " + json_quote(ch) + " (" + hex_cp(cps[i]) + ") at position " + std::to_string(i) +
+                  " is not in the vocabulary");
+    }
+    ids.push_back(id);
+  }
+  return ids;
 }
 
 void CharData::batch(Rng& rng, bool val, int B, int T, int* x, int* y) const {

@@ -20,17 +20,47 @@ struct Dataset2D {
   int n_test() const { return static_cast<int>(y_test.size()); }
 };
 
-// Noise: Gaussian with standard deviation 0.5 * noise added to each coordinate.
-Dataset2D make_dataset(const DataConfig& cfg, uint32_t seed);
+// Noise: Gaussian with standard deviation 0.5 * noise added to each coordinate. data.name "points" takes
+// your own points from `points_csv` (below); the other names ignore it.
+Dataset2D make_dataset(const DataConfig& cfg, uint32_t seed, const std::string& points_csv = "");
+
+// Your own points (issue 10): CSV text, one point a line, "x,y,label" with x and y in
+// [-kDataExtent, kDataExtent] and label 0 or 1; an optional first line "x,y,label"; blank lines and
+// \r\n line ends allowed. At least kMinPoints and at most kMaxPoints rows. Errors name the line.
+// The points are shuffled and split (data.test_fraction) exactly as the built-in datasets are.
+constexpr int kMinPoints = 4;
+constexpr int kMaxPoints = 10000;
+Dataset2D points_from_csv(const std::string& csv, double test_fraction, uint32_t seed);
+
+// Text is UTF-8; the vocabulary is the text's distinct Unicode code points, sorted, at most kMaxVocab.
+// Why 4096: it holds the 3,500 characters of China's common-use list (通用规范汉字表, level 1) with
+// ASCII and punctuation to spare, and Tang poems of several hundred KB (tangpoems.txt: 3,6xx). The
+// embedding and the head grow as vocab x width: at the cap, gpt-tiny's head costs more than its four
+// blocks together, and a gpt-small step's logits alone take rows x 4096 x 4 B (the memory estimate
+// counts it and refuses what does not fit, 1.5 GiB in wasm).
+constexpr int kMaxVocab = 4096;
+
+// Decodes UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF). Throws an Error
+// "<what> is not valid UTF-8 at byte N (...)" naming the offset of the first bad byte.
+std::u32string utf8_decode(const std::string& text, const std::string& what);
+void utf8_append(std::string& out, char32_t c);
+// The vocabulary of a text: its distinct code points, sorted, as UTF-8. Errors name the count and cap.
+std::string text_vocab(const std::string& text);
+// Checks a vocabulary given as UTF-8 (from a checkpoint or a caller): valid UTF-8, strictly ascending
+// code points, 2..kMaxVocab of them; returns the code points.
+std::u32string checked_vocab(const std::string& vocab, const std::string& what);
 
 class CharData {
  public:
-  // vocab: the sorted distinct bytes of the text, unless given (e.g. from a checkpoint).
+  // vocab: the text's vocabulary (text_vocab), unless given (e.g. from a checkpoint), as UTF-8.
   CharData(const std::string& text, const std::string& vocab = "");
-  const std::string& vocab() const { return vocab_; }
-  int vocab_size() const { return static_cast<int>(vocab_.size()); }
-  int encode(unsigned char c) const { return index_[c]; }  // -1 when not in the vocabulary
-  char decode(int id) const { return vocab_[static_cast<size_t>(id)]; }
+  const std::string& vocab() const { return vocab_; }  // UTF-8, the code points in id order
+  int vocab_size() const { return static_cast<int>(codes_.size()); }
+  int encode(char32_t c) const;  // -1 when not in the vocabulary
+  std::string decode(int id) const;
+  // Ids of a UTF-8 string; an invalid byte or a character outside the vocabulary throws, naming it
+  // and its position (in characters) after "<what>: ".
+  std::vector<int> encode_text(const std::string& s, const std::string& what) const;
   size_t train_size() const { return train_.size(); }
   size_t val_size() const { return val_.size(); }
   // x and y are [B,T]; y is x shifted by one. Offsets drawn uniformly from the split.
@@ -38,8 +68,9 @@ class CharData {
 
  private:
   std::string vocab_;
-  int index_[256];
-  std::vector<int> train_, val_;  // first 90% / last 10% of the text, encoded
+  std::u32string codes_;  // sorted
+  int ascii_[128];        // id of each ASCII code point, -1 if absent (the common case, no search)
+  std::vector<int> train_, val_;  // first 90% / last 10% of the text's characters, encoded
 };
 
 }  // namespace resnorm

@@ -56,7 +56,7 @@ void configure_eigen() {
 Trainer::Trainer(const Config& cfg, const std::string& text, const std::string& vocab, int capacity_rows)
     : cfg_(cfg),
       chars_(make_chars(cfg, text, vocab)),
-      data2d_(cfg.is_gpt() ? Dataset2D{} : make_dataset(cfg.data, cfg.seed)),
+      data2d_(cfg.is_gpt() ? Dataset2D{} : make_dataset(cfg.data, cfg.seed, text)),
       model_((configure_eigen(), checked_model(cfg, vocab_for(cfg, chars_), capacity_rows)), vocab_for(cfg, chars_),
              capacity_rows > 0 ? capacity_rows : training_rows(cfg)),
       opt_(cfg.optim, model_.slices(), model_.num_params()),
@@ -261,15 +261,7 @@ const std::string& Trainer::vocab() const {
 
 std::vector<int> Trainer::encode(const std::string& text) const {
   if (!chars_) throw Error("encode: only for model.kind = \"gpt\"");
-  std::vector<int> ids;
-  ids.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    const int id = chars_->encode(static_cast<unsigned char>(text[i]));
-    if (id < 0) throw Error("prompt: character " + json_quote(std::string(1, text[i])) + " at position " + std::to_string(i) +
-                            " is not in the vocabulary");
-    ids.push_back(id);
-  }
-  return ids;
+  return chars_->encode_text(text, "prompt");
 }
 
 namespace {
@@ -356,9 +348,7 @@ std::vector<uint8_t> Trainer::save() const {
   meta["config"] = config_to_json(cfg_).dump();
   meta["step"] = std::to_string(step_);
   if (chars_) {
-    Json v = Json::array();
-    for (unsigned char c : chars_->vocab()) v.push(Json::number(c));
-    meta["vocab"] = v.dump();
+    put_vocab_metadata(meta, chars_->vocab());
   }
   return write_safetensors(model_.slices(), model_.params(), meta);
 }

@@ -14,6 +14,7 @@
 
 #include "cuda_backend.h"
 #include "cuda_ops.h"
+#include "data.h"
 #include "error.h"
 #include "model.h"
 
@@ -294,12 +295,9 @@ CudaDeviceInfo cuda_device_info(int device) {
 
 int backend_vocab(const Config& cfg, const std::string& text, const std::string& vocab) {
   if (!cfg.is_gpt()) return 2;
-  if (!vocab.empty()) return static_cast<int>(vocab.size());
-  bool seen[256] = {};
-  int n = 0;
-  for (unsigned char c : text)
-    if (!seen[c]) seen[c] = true, ++n;
-  return std::max(n, 2);
+  // Code points, as CharData counts them (its errors, e.g. invalid UTF-8, come from the host Trainer).
+  const std::string v = vocab.empty() ? text_vocab(text) : vocab;
+  return std::max(static_cast<int>(utf8_decode(v, "vocabulary").size()), 2);
 }
 
 size_t cuda_bytes_needed(const Config& cfg, int vocab, int sms) {

@@ -41,9 +41,13 @@ const char* kUsage =
     "  resnorm presets            list the built-in presets\n"
     "  resnorm show --preset NAME print a preset's full config (all defaults filled in)\n"
     "\n"
-    "The default preset is mlp-spiral. gpt presets read the text from web/public/data/tinyshakespeare.txt\n"
-    "(or --data, or $RESNORM_DATA). --backend cuda trains on the GPU (a build with the cuda preset); --tf32\n"
+    "The default preset is mlp-spiral. gpt presets read the text from web/public/data/<data.name>.txt\n"
+    "(tinyshakespeare or tangpoems), or from --data or $RESNORM_DATA: any UTF-8 text with at most 4096\n"
+    "distinct characters (data.name \"text\" requires --data). An mlp with data.name \"points\" reads its\n"
+    "points from --data POINTS.csv (lines x,y,label; at most 10000). --backend cuda trains on the GPU (a build with the cuda preset); --tf32\n"
     "lets its matrix products use TF32 tensor cores (default: plain fp32, as the CPU).\n";
+
+static_assert(kMaxVocab == 4096 && kMaxPoints == 10000, "the usage text names the vocabulary and points caps");
 
 struct UsageError : Error {
   using Error::Error;
@@ -119,12 +123,33 @@ Config load_config(const Args& a) {
   return preset(a.get("--preset", "mlp-spiral"));
 }
 
+// The gpt text: --data, else $RESNORM_DATA, else the built-in corpus data.name names. Any UTF-8 text of
+// at most kMaxVocab distinct characters; its errors name the file.
 std::string corpus_for(const Config& cfg, const Args& a) {
+  if (!cfg.is_gpt() && cfg.data.name == "points") {  // your own points: CSV x,y,label (data.h)
+    if (!a.has("--data")) throw Error("config: data.name = \"points\" trains on points you give: add --data POINTS.csv");
+    const std::string path = a.get("--data");
+    std::string csv = read_text(path, kMaxTextBytes, "points file");
+    try {
+      points_from_csv(csv, cfg.data.test_fraction, cfg.seed);
+    } catch (const Error& e) {
+      throw Error(path + ": " + e.what());
+    }
+    return csv;
+  }
   if (!cfg.is_gpt()) return "";
   std::string path = a.get("--data");
   if (path.empty() && std::getenv("RESNORM_DATA")) path = std::getenv("RESNORM_DATA");
-  if (path.empty()) path = std::string(RESNORM_DATA_DIR) + "/tinyshakespeare.txt";
-  return read_text(path, kMaxTextBytes, "training text");
+  if (path.empty() && cfg.data.name == "text")
+    throw Error("config: data.name = \"text\" trains on a text you give: add --data TEXT_FILE");
+  if (path.empty()) path = std::string(RESNORM_DATA_DIR) + "/" + cfg.data.name + ".txt";
+  std::string text = read_text(path, kMaxTextBytes, "training text");
+  try {
+    text_vocab(text);
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
+  return text;
 }
 
 std::string floats(const std::vector<float>& v) {
@@ -379,14 +404,15 @@ int cmd_sample(const Args& a) {
     const auto bytes = read_checkpoint_file(path, [&](const SafetensorsView& view) {
       info = checkpoint_info(view);
       if (!info.config.is_gpt()) throw Error("this is an mlp checkpoint; sampling needs a gpt one");
-      const ModelPlan plan = make_plan(info.config.model, static_cast<int>(info.vocab.size()), 1);
+      const ModelPlan plan =
+          make_plan(info.config.model, static_cast<int>(utf8_decode(info.vocab, "vocabulary").size()), 1);
       check_checkpoint_fits(view, info.config, info.vocab, plan.slices);
     });
     Trainer tr(info.config, "", info.vocab);
     tr.load(bytes.data(), bytes.size());
     const int tokens = static_cast<int>(parse_int("--tokens", a.get("--tokens", "200"), 1, 100000));
     const double temp = parse_double("--temperature", a.get("--temperature", "1.0"), 0.0, 100.0);
-    const int top_k = static_cast<int>(parse_int("--top-k", a.get("--top-k", "0"), 0, 256));
+    const int top_k = static_cast<int>(parse_int("--top-k", a.get("--top-k", "0"), 0, kMaxVocab));
     const auto seed = static_cast<uint32_t>(parse_int("--seed", a.get("--seed", "1337"), 0, 4294967295L));
     const std::string prompt = a.get("--prompt");
     std::printf("%s%s\n", prompt.c_str(), tr.sample(prompt, tokens, temp, top_k, seed).c_str());

@@ -138,4 +138,45 @@ fi
 expect 0 '^ROMEO' -- "$BIN" sample --load "$WORK/int.safetensors" --prompt ROMEO --tokens 10
 expect 0 "\"steps\":$((step + 2))" -- "$BIN" train --config "$WORK/gpt.json" --load "$WORK/int.safetensors" --steps $((step + 2)) --quiet
 
+# ---- Any UTF-8 text (issue 10): a code-point vocabulary, Chinese included ----
+for _ in $(seq 60); do printf '床前明月光，疑是地上霜。\n舉頭望明月，低頭思故鄉。\n'; done > "$WORK/zh.txt"
+expect 0 '"val_loss"' -- "$BIN" train --config "$WORK/gpt.json" --data "$WORK/zh.txt" --save "$WORK/zh.safetensors" --quiet
+# The sample is the prompt and 20 characters of the text's vocabulary, printed as UTF-8.
+out=$("$BIN" sample --load "$WORK/zh.safetensors" --prompt 明月 --tokens 20 --seed 5 --top-k 4096)
+if [ "$(printf '%s' "$out" | iconv -f UTF-8 -t UTF-32LE 2>/dev/null | wc -c)" = $(( (2 + 20) * 4 )) ] &&
+   [[ "$out" == 明月* ]] && [ -z "$(printf '%s' "${out#明月}" | tr -d '床前明月光，疑是地上霜。舉頭望低思故鄉\n')" ]; then
+  echo "ok: sample prints 20 characters of the Chinese vocabulary as UTF-8"
+else
+  echo "FAIL: sample of a Chinese checkpoint printed: $out"; fails=$((fails + 1))
+fi
+expect 1 'prompt: character "x" \(U\+0078\) at position 1 is not in the vocabulary' -- "$BIN" sample --load "$WORK/zh.safetensors" --prompt 明x
+expect 2 '--top-k must be an integer in 0\.\.4096' -- "$BIN" sample --load "$WORK/zh.safetensors" --top-k 4097
+expect 0 '"steps":7' -- "$BIN" train --config "$WORK/gpt.json" --data "$WORK/zh.txt" --load "$WORK/zh.safetensors" --steps 7 --quiet
+expect 1 'its vocabulary \(20 characters\) differs from this run.s text' -- "$BIN" train --config "$WORK/gpt.json" --load "$WORK/zh.safetensors" --steps 9 --quiet
+expect 0 '"median_ms"' -- "$BIN" bench --config "$WORK/gpt.json" --data "$WORK/zh.txt" --steps 2 --warmup 1 --json
+# Invalid UTF-8 and too many distinct characters: the file, the byte offset, the count and the cap.
+{ printf '床前明月光'; printf '\xff'; cat "$WORK/zh.txt"; } > "$WORK/bad-utf8.txt"
+expect 1 'bad-utf8.txt: data: the text is not valid UTF-8 at byte 15 ' -- "$BIN" train --config "$WORK/gpt.json" --data "$WORK/bad-utf8.txt"
+expect 1 'bad-utf8.txt: data: the text is not valid UTF-8 at byte 15 ' -- "$BIN" bench --config "$WORK/gpt.json" --data "$WORK/bad-utf8.txt"
+python3 -c 'import sys; sys.stdout.write("".join(chr(0x4E00 + i) for i in range(5000)) * 2)' > "$WORK/wide.txt"
+expect 1 'wide.txt: data: the text has 5000 distinct characters, over the cap of 4096' -- "$BIN" train --config "$WORK/gpt.json" --data "$WORK/wide.txt"
+# The built-in Chinese corpus by name; "text" needs --data.
+sed 's/"optim"/"data": {"name": "tangpoems"}, "optim"/' "$WORK/gpt.json" > "$WORK/tang.json"
+expect 0 '"val_loss"' -- "$BIN" train --config "$WORK/tang.json" --steps 2 --quiet
+sed 's/"optim"/"data": {"name": "text"}, "optim"/' "$WORK/gpt.json" > "$WORK/text.json"
+expect 1 'data.name = "text" trains on a text you give: add --data TEXT_FILE' -- "$BIN" train --config "$WORK/text.json"
+expect 0 '"val_loss"' -- "$BIN" train --config "$WORK/text.json" --data "$WORK/zh.txt" --steps 2 --quiet
+# A checkpoint of the byte-vocabulary format (written before the Unicode vocabulary) still samples.
+expect 0 '^to be' -- "$BIN" sample --load "$(dirname "$0")/../cpp/data/bytevocab-v1.safetensors" --prompt "to be" --tokens 10
+
+# ---- Your own points (issue 10): an mlp on a CSV of x,y,label ----
+cat > "$WORK/pts.json" <<'JSON'
+{"model": {"kind": "mlp", "depth": 2, "width": 8}, "data": {"name": "points"}, "optim": {"steps": 5}, "eval": {"every": 5}}
+JSON
+{ echo "x,y,label"; for i in $(seq 0 39); do echo "0.$((i % 10)),-0.$((i / 10)),$((i % 2))"; done; } > "$WORK/pts.csv"
+expect 0 '"accuracy"' -- "$BIN" train --config "$WORK/pts.json" --data "$WORK/pts.csv" --quiet
+{ cat "$WORK/pts.csv"; echo "0.5,zero,1"; } > "$WORK/badpts.csv"
+expect 1 'badpts.csv: points: line 42: y = "zero" is not a number' -- "$BIN" train --config "$WORK/pts.json" --data "$WORK/badpts.csv"
+expect 1 'data.name = "points" trains on points you give: add --data POINTS.csv' -- "$BIN" train --config "$WORK/pts.json"
+
 [ $fails = 0 ] && echo "cli: all passed" || { echo "cli: $fails failed"; exit 1; }

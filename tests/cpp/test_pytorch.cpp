@@ -285,10 +285,20 @@ struct Case {
   std::string name, residual, norm, placement, activation, optim;
 };
 
-void check_cases(const std::string& kind, const std::vector<Case>& cases) {
-  Scratch s(kind);
+// The start of the built-in Chinese corpus, cut at a line end: a vocabulary of about 1,300 code points.
+std::string chinese_corpus() {
+  std::ifstream f(std::string(RESNORM_DATA_DIR) + "/tangpoems.txt", std::ios::binary);
+  REQUIRE(f.good());
+  std::string text(30000, '\0');
+  f.read(&text[0], static_cast<std::streamsize>(text.size()));
+  text.resize(text.rfind('\n') + 1);
+  return text;
+}
+
+void check_cases(const std::string& kind, const std::vector<Case>& cases, const std::string& gpt_text = "") {
+  Scratch s(kind + (gpt_text.empty() ? "" : "-zh"));
   require_torch(s);
-  const std::string text = kind == "gpt" ? corpus() : "";
+  const std::string text = kind == "gpt" ? (gpt_text.empty() ? corpus() : gpt_text) : "";
   std::vector<fs::path> dirs;
   for (const Case& c : cases) {
     INFO("case " << kind << "-" << c.name);
@@ -332,6 +342,14 @@ TEST_CASE("mlp matches PyTorch: logits, loss, gradients, 20 optimiser steps, dia
 
 TEST_CASE("gpt matches PyTorch: logits, loss, gradients, 20 AdamW steps, diagnostics", "[pytorch]") {
   check_cases("gpt", cases_for("gpt"));
+}
+
+TEST_CASE("gpt on a Chinese text (a code-point vocabulary of over a thousand) matches PyTorch", "[pytorch]") {
+  const std::string text = chinese_corpus();
+  REQUIRE(Trainer(make_config("gpt", "identity", "layernorm", "pre"), text).model().vocab() > 1000);
+  check_cases("gpt", {{"zh-pre-layernorm", "identity", "layernorm", "pre", "relu", "adamw"},
+                      {"zh-post-rmsnorm", "identity", "rmsnorm", "post", "relu", "adamw"}},
+              text);
 }
 
 TEST_CASE("the parity check fails on a perturbed gradient or diagnostic and names it", "[pytorch]") {

@@ -230,7 +230,9 @@ def from_checkpoint(path):
     cfg = json.loads(meta["config"])
     vocab = None
     if cfg["model"]["kind"] == "gpt":
-        vocab = bytes(json.loads(meta["vocab"])).decode("latin-1")
+        # code points (vocab_format "codepoints"); a byte vocabulary of the first format is the same
+        # numbers 0..255, read as Latin-1 code points exactly as the C++ core reads it
+        vocab = "".join(map(chr, json.loads(meta["vocab"])))
         classes = len(vocab)
     else:
         classes = tensors["head.weight"].shape[0]

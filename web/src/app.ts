@@ -2,7 +2,7 @@
 // engines (Session) -> charts. The main page, embed.html and the <resnorm-playground> element all
 // mount this with different options.
 import {
-  FIELDS, FIELD_BY_KEY, MAX_DEPTH, checkValue, crossProblems, mergeConfig, parseNumber, toEngineConfig, type Field, type FlatConfig, type NumField,
+  FIELDS, FIELD_BY_KEY, MAX_DEPTH, checkValue, crossProblems, isTextData, mergeConfig, parseNumber, toEngineConfig, type Field, type FlatConfig, type NumField,
 } from './config/fields';
 import { PRESET_NAMES, kindConfig, presetConfig } from './config/presets';
 import { addRun, removeRun, runLabel, setRunField } from './compare';
@@ -24,6 +24,10 @@ import { fmtValue, lastAtOrBelow, watchPointer, type At } from './charts/readout
 import { continueLr } from './session';
 import { mib } from './engine/budget';
 import { changedKeys, diffEdits, editSchedule, onlyLive, startState } from './edits';
+import { OwnTextPanel } from './owndata/panel';
+import { PointsEditor } from './owndata/pointsPanel';
+import type { Pt } from './owndata/points';
+import { ownPoints, ownText, ownTextReady } from './owndata/store';
 
 export interface EmbedOptions {
   /** Field keys whose controls are shown (null: all). */
@@ -119,6 +123,10 @@ export class App {
    */
   private ctrlInputs = new Map<string, { row: HTMLElement; inputs: (HTMLInputElement | HTMLSelectElement)[]; msg: HTMLElement; pending?: { raw: string; inUse: string | number } }>();
   private destroyed = false;
+  /** "Your text" in the gpt data settings (owndata/panel.ts). */
+  private own: OwnTextPanel | null = null;
+  /** "Your own points" under the mlp's decision boundary (owndata/pointsPanel.ts). */
+  private pts: PointsEditor | null = null;
   private builtConfigs = '';
   private keyHandler: (e: Event) => void;
   private wasPlaying = false;
@@ -258,6 +266,19 @@ export class App {
       this.messages.push({ kind: 'error', text: problems.join('; ') });
       this.renderMessages();
       return;
+    }
+    const mine = configs.some((c) => c.data === 'text') ? 'text' : configs.some((c) => c.data === 'points') ? 'points' : '';
+    if (mine) {
+      await ownTextReady();
+      if (mine === 'text' ? !ownText() : (ownPoints()?.length ?? 0) < 4) {  // a shared link names your own data, which links never carry
+        this.playAfterBuild = false;
+        this.session.dispose();
+        const pick = mine === 'text' ? this.own : this.pts;
+        this.messages.push({ kind: 'warn', text: () => this.t(mine === 'text' ? 'own.link' : 'pts.link'), tag: 'own',
+          action: pick ? { label: () => this.t(mine === 'text' ? 'own.load_file' : 'pts.load_file'), run: () => pick.pickFile() } : undefined });
+        this.renderMessages();
+        return;
+      }
     }
     this.syncToolbar();
     // Built from the settings before any mid-run edit; the session applies each edit at its step.
@@ -554,6 +575,7 @@ export class App {
 
   destroy(): void {
     this.destroyed = true;
+    this.own?.dispose();
     cancelAnimationFrame(this.raf);
     clearTimeout(this.rebuildTimer);
     clearTimeout(this.hashTimer);
@@ -837,8 +859,35 @@ export class App {
     }
     if (help) row.append(h('p', { class: 'rp-help' }, help));
     row.append(msg);
+    if (f.key === 'data' && this.state.config.kind === 'gpt' && !this.opts.embed) {
+      this.own?.dispose();
+      this.own = new OwnTextPanel({
+        lang: () => this.state.lang,
+        useText: () => { if (this.state.config.data === 'text') void this.rebuild(); else this.setField('data', 'text'); },
+        notify: (kind, text) => this.ownNotice(kind, text),
+      });
+      row.append(this.own.el);
+    }
     this.ctrlInputs.set(f.key, { row, inputs, msg });
     return row;
+  }
+
+  /** A notice about your own data (replaces the previous one). */
+  private ownNotice(kind: 'error' | 'info', text: string): void {
+    this.messages = this.messages.filter((m) => m.tag !== 'own');
+    this.messages.push({ kind, text, tag: 'own' });
+    this.renderMessages();
+  }
+
+  /** The mlp's points now: your own, or run A's built-in dataset (train and test). */
+  private currentPoints(): Pt[] {
+    if (this.state.config.data === 'points') return ownPoints() ?? [];
+    const p = this.session.runs[0]?.engine?.info?.points;
+    const out: Pt[] = [];
+    if (!p) return out;
+    for (const [x, y] of [[p.xTrain, p.yTrain], [p.xTest, p.yTest]] as const)
+      for (let i = 0; i < y.length; i++) out.push({ x: x[2 * i], y: x[2 * i + 1], label: y[i] ? 1 : 0 });  // float32 values: they round-trip exactly
+    return out;
   }
 
   private onNumber(f: NumField, raw: string, msg: HTMLElement, soon = false): void {
@@ -1025,6 +1074,21 @@ export class App {
             parts.boundary.push(new Boundary(cell, size, 1.5, lbl(i)));
           }
           panel.append(h('div', { class: 'rp-panel-foot' }, test));
+          if (!this.opts.embed) {
+            this.pts = new PointsEditor({
+              lang: () => this.state.lang,
+              currentPoints: () => this.currentPoints(),
+              usePoints: () => {
+                if (this.state.config.data !== 'points') { this.setField('data', 'points'); return; }
+                clearTimeout(this.rebuildTimer);
+                this.rebuildTimer = window.setTimeout(() => void this.rebuild(), 300);
+              },
+              regenerate: () => this.setField('seed', Math.floor(Math.random() * 4294967296)),
+              notify: (kind, text) => this.ownNotice(kind, text),
+            });
+            panel.append(this.pts.el);
+            parts.boundary.forEach((b) => this.pts!.attach(b.canvas));
+          }
           break;
         }
         case 'samples':
@@ -1558,10 +1622,11 @@ export class App {
       c.row.style.setProperty('--run', RUN_COLORS[sel]);
       // Show only the fields that matter for the current choices (all stay in the URL and the config).
       const hidden = (key === 'momentum' && cfg.optim !== 'sgd') || ((key === 'beta1' || key === 'beta2' || key === 'opt_eps') && cfg.optim !== 'adamw') ||
-        (key === 'min_lr' && cfg.schedule !== 'cosine') || (key === 'act' && cfg.kind !== 'mlp');
+        (key === 'min_lr' && cfg.schedule !== 'cosine') || (key === 'act' && cfg.kind !== 'mlp') ||
+        ((key === 'noise' || key === 'samples') && cfg.data === 'points');
       c.row.hidden = hidden;
       if (key === 'data') {
-        for (const o of (c.inputs[0] as HTMLSelectElement).options) o.disabled = (cfg.kind === 'gpt') !== (o.value === 'tinyshakespeare');
+        for (const o of (c.inputs[0] as HTMLSelectElement).options) o.disabled = (cfg.kind === 'gpt') !== isTextData(o.value);
       }
       if (key === 'depth') {
         const box = c.inputs[c.inputs.length - 1] as HTMLInputElement;

@@ -65,6 +65,8 @@ export interface Wants { grid: boolean; samples: boolean; attention: boolean; la
 export const GRID_RES = 50;
 export const DATA_EXTENT = 1.5;
 const ATTN_TEXT = 'ROMEO:\nBut soft, what light through yonder window breaks?\nIt is the east, and Juliet is the sun.\n';
+/** For a Chinese text (李白, 靜夜思, in the traditional characters of the Tang poems corpus). */
+const ATTN_TEXT_ZH = '床前明月光，疑是地上霜。\n舉頭望明月，低頭思故鄉。\n';
 
 export class Session {
   runs: Run[] = [];
@@ -447,7 +449,7 @@ export class Session {
         const step = run.metrics.steps;
         if (!run.samples.length || run.samples[0].step !== step) {
           const t0 = this.now();
-          jobs.push(run.engine!.sample('\n', 120, 0.8, 0, 1234).then((text) => {
+          jobs.push(run.engine!.sample('', 120, 0.8, 0, 1234).then((text) => {
             this.sampleMs = this.now() - t0;
             if (gen !== this.gen) return;
             run.samples.unshift({ step, text });
@@ -458,7 +460,9 @@ export class Session {
       if (kind === 'gpt' && this.wants.attention && (force || t - this.lastAttn >= ATTN_MS || this.attnLayerShown !== this.wants.layer)) {
         const info = run.engine!.info;
         const layer = Math.min(this.wants.layer, info.depth - 1);
-        const text = [...ATTN_TEXT].filter((c) => info.vocab.includes(c)).join('').slice(0, Math.min(36, info.context));
+        // the sample text whose characters the vocabulary has most of; else the vocabulary itself
+        const fits = [ATTN_TEXT, ATTN_TEXT_ZH].map((x) => [...x].filter((c) => info.vocab.includes(c))).sort((p, q) => q.length - p.length)[0];
+        const text = (fits.length > 8 ? fits : [...info.vocab]).slice(0, Math.min(36, info.context)).join('');
         if (text.length > 1) {
           jobs.push(run.engine!.attention(text, layer).then((a) => {
             if (gen === this.gen) run.attention = { layer, text, ...a };

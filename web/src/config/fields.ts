@@ -27,12 +27,15 @@ export interface NumField extends FieldBase {
 export type Field = EnumField | NumField;
 
 export const DATASETS_2D = ['spiral', 'circle', 'xor', 'gauss', 'moons', 'checkerboard'] as const;
+/** gpt datasets: the built-in corpora (web/public/data/NAME.txt) and 'text', your own (owndata/). */
+export const TEXT_DATASETS = ['tinyshakespeare', 'tangpoems', 'text'] as const;
+export const isTextData = (name: unknown): boolean => (TEXT_DATASETS as readonly unknown[]).includes(name);
 export const MAX_DEPTH = { mlp: 512, gpt: 64 } as const;
 
 // Order = order of the controls on the page. Defaults and ranges copy config.h / config.cpp.
 export const FIELDS: readonly Field[] = [
   { key: 'kind', path: 'model.kind', group: 'model', type: 'enum', options: ['mlp', 'gpt'], def: 'mlp', shared: true },
-  { key: 'data', path: 'data.name', group: 'data', type: 'enum', options: [...DATASETS_2D, 'tinyshakespeare'], def: 'spiral', shared: true },
+  { key: 'data', path: 'data.name', group: 'data', type: 'enum', options: [...DATASETS_2D, 'points', ...TEXT_DATASETS], def: 'spiral', shared: true },
   { key: 'depth', path: 'model.depth', group: 'model', type: 'int', def: 8, min: 1, max: 512, ui: { min: 1, max: 128 } },
   { key: 'width', path: 'model.width', group: 'model', type: 'int', def: 64, min: 1, max: 4096, ui: { min: 2, max: 512, log: true } },
   { key: 'heads', path: 'model.heads', group: 'model', type: 'int', def: 4, min: 1, max: 64, only: 'gpt' },
@@ -113,8 +116,8 @@ export function parseFieldValue(f: Field, raw: string): { value?: string | numbe
 export function crossProblems(c: FlatConfig): { key: string; reason: string }[] {
   const out: { key: string; reason: string }[] = [];
   const gpt = c.kind === 'gpt';
-  if (gpt && c.data !== 'tinyshakespeare') out.push({ key: 'data', reason: 'a gpt model trains on tinyshakespeare' });
-  if (!gpt && c.data === 'tinyshakespeare') out.push({ key: 'data', reason: 'an mlp model needs a 2-D dataset' });
+  if (gpt && !isTextData(c.data)) out.push({ key: 'data', reason: 'a gpt model trains on a text' });
+  if (!gpt && isTextData(c.data)) out.push({ key: 'data', reason: 'an mlp model needs a 2-D dataset' });
   const maxDepth = gpt ? MAX_DEPTH.gpt : MAX_DEPTH.mlp;
   if ((c.depth as number) > maxDepth) out.push({ key: 'depth', reason: `at most ${maxDepth} for ${c.kind}` });
   if (gpt && (c.width as number) % (c.heads as number) !== 0) out.push({ key: 'heads', reason: `must divide width = ${c.width}` });
