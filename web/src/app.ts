@@ -9,9 +9,8 @@ import { addRun, removeRun, runLabel, setRunField } from './compare';
 import { EXPERIMENTS, experimentState } from './experiments';
 import { canvasesToPng, download, metricsCsv, metricsJson, readCheckpointHeader, type ExportRun, type LegendItem, type PngPart } from './export';
 import { fmtInt, hasKey, translate, type MessageKey } from './i18n';
-import {
-  LANGS, MAX_RUNS, PANELS, RUN_LETTERS, cloneState, runConfigs, serialize, type AppState, type Notice, type PanelId,
-} from './state';
+import { LANGS, MAX_RUNS, PANELS, RUN_LETTERS, cloneState, runConfigs, type AppState, type Notice, type PanelId } from './state';
+import { serialize } from './url';
 import { GRID_RES, Session, type EngineFactory, type Run } from './session';
 import { RunMetrics } from './metrics';
 import { h, clear, icon } from './dom';

@@ -7,7 +7,7 @@ import appCss from './style.css?inline';
 import { App } from './app';
 import { createEngine } from './engineFactory';
 import { embedOptions } from './embedParams';
-import { parse } from './state';
+import { parse } from './url';
 import { siteUrl } from './site';
 
 let sheets: CSSStyleSheet[] | null = null;

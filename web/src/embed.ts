@@ -4,7 +4,7 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { App } from './app';
 import { createEngine } from './engineFactory';
-import { parse } from './state';
+import { parse } from './url';
 import { embedOptions } from './embedParams';
 import { siteUrl } from './site';
 import { pauseWhenUnseen } from './visibility';

@@ -1,7 +1,7 @@
 // The embed-only parameters, read from the same `key=value&...` text as the state (whose parser
 // ignores them): which controls (none by default, `all`, or field keys), height, autoplay.
 import { FIELD_BY_KEY } from './config/fields';
-import { splitParams, tooLong } from './state';
+import { splitParams, tooLong } from './url';
 
 export interface EmbedParams { controls: string[] | null; height: number; autoplay: boolean }
 

@@ -4,7 +4,8 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { App } from './app';
 import { createEngine } from './engineFactory';
-import { cloneState, parse, tooLong } from './state';
+import { cloneState } from './state';
+import { parse, tooLong } from './url';
 
 const root = document.getElementById('app')!;
 const initial = parse(location.hash);

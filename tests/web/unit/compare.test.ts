@@ -5,7 +5,8 @@ import { addRun, diffKeys, fromConfigs, removeRun, roundSteps, runLabel, setRunF
 import { presetConfig } from '../../../web/src/config/presets';
 import { experimentConfigs } from '../../../web/src/experiments';
 import { Session } from '../../../web/src/session';
-import { defaultState, parse, runConfigs } from '../../../web/src/state';
+import { defaultState, runConfigs } from '../../../web/src/state';
+import { parse } from '../../../web/src/url';
 import { fakeFactory } from './fakeEngine';
 
 describe('runs as overrides', () => {

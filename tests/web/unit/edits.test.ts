@@ -2,7 +2,8 @@
 // the per-step schedule, and the link format's round trip and all-or-nothing refusals.
 import { describe, expect, it } from 'vitest';
 import { changedKeys, diffEdits, editSchedule, onlyLive, parseEdits, serializeEdits, startState } from '../../../web/src/edits';
-import { cloneState, defaultState, parse, runConfigs, serialize } from '../../../web/src/state';
+import { cloneState, defaultState, runConfigs } from '../../../web/src/state';
+import { parse, serialize } from '../../../web/src/url';
 
 describe('mid-run edits', () => {
   it('live settings are the optimiser hyperparameters, steps and evaluation; not the model, batch or optimiser', () => {

@@ -1,7 +1,8 @@
 // Hostile links (issue 9, "The page"): names of Object.prototype are unknown presets, not a blank
 // page or silent defaults, and an oversized hash is refused at once with a notice.
 import { describe, expect, it } from 'vitest';
-import { defaultState, parse } from '../../../web/src/state';
+import { defaultState } from '../../../web/src/state';
+import { parse } from '../../../web/src/url';
 import { embedOptions } from '../../../web/src/embedParams';
 import { presetConfig } from '../../../web/src/config/presets';
 import { en } from '../../../web/src/i18n/en';

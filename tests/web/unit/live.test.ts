@@ -7,7 +7,8 @@ import { boundaryHit } from '../../../web/src/charts/boundary';
 import { fmtValue, lastAtOrBelow } from '../../../web/src/charts/readout';
 import { layoutLegend } from '../../../web/src/export';
 import { Session, continueLr } from '../../../web/src/session';
-import { parse, runConfigs } from '../../../web/src/state';
+import { runConfigs } from '../../../web/src/state';
+import { parse } from '../../../web/src/url';
 import { fakeFactory } from './fakeEngine';
 
 describe('read-outs', () => {

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { FIELDS } from '../../../web/src/config/fields';
 import { presetConfig } from '../../../web/src/config/presets';
 import { EXPERIMENTS, experimentConfigs } from '../../../web/src/experiments';
-import { cloneState, defaultState, parse, runConfigs, serialize, type AppState } from '../../../web/src/state';
+import { cloneState, defaultState, runConfigs, type AppState } from '../../../web/src/state';
+import { parse, serialize } from '../../../web/src/url';
 
 function roundTrip(s: AppState): AppState {
   const r = parse(serialize(s));
