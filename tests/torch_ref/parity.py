@@ -73,8 +73,9 @@ import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import ResNormModel, load_safetensors  # noqa: E402
+# The model lives in the PyTorch twin's package, python/resnorm_torch/model.py.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from resnorm_torch.model import ResNormModel, load_safetensors  # noqa: E402
 
 TOL = {"logits": 1e-5, "loss": 1e-5, "grad": 1e-4, "losses": 1e-4}
 ROUND = 2.0 ** -23  # two float32 half-ulps, relative: the rounding of one stored parameter, both sides
