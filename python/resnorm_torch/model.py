@@ -241,6 +241,22 @@ def _build_resnorm(model_cfg, vocab):
 MODEL_KINDS = {"mlp": _build_resnorm, "gpt": _build_resnorm}
 
 
+def count_params(model_cfg, vocab):
+    """Parameters of the model a config builds, without building it (the twin checks its device's memory
+    first). None for a kind without a formula here: then the model is built to count them."""
+    m = model_cfg
+    kind, C, L = m.get("kind"), m["width"], m["depth"]
+    if kind not in ("mlp", "gpt"):
+        return None
+    norm = {"layernorm": 2 * C, "rmsnorm": C}.get(m["norm"], 0)
+    per_sub = norm * ((m["placement"] != "post") + (m["placement"] != "pre")) + (m["residual"] == "rezero")
+    final = norm if m["placement"] != "post" else 0
+    if kind == "gpt":
+        block = (3 * C * C + 3 * C + C * C + C) + (4 * C * C + 4 * C + 4 * C * C + C) + 2 * per_sub
+        return vocab * C + m["context"] * C + L * block + final + vocab * C
+    return 3 * C + L * (C * C + C + per_sub) + final + vocab * C + vocab
+
+
 def build_model(model_cfg, vocab):
     kind = model_cfg.get("kind")
     if kind not in MODEL_KINDS:

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from resnorm_torch.data import ROOT, Batches, read_text, share  # noqa: E402
-from resnorm_torch.model import build_model, decays, init_like_core, load_safetensors, sync_batchnorm  # noqa: E402
+from resnorm_torch.model import build_model, count_params, decays, init_like_core, load_safetensors, sync_batchnorm  # noqa: E402
 from resnorm_torch.checkpoint import Refused, read_checkpoint, write_checkpoint  # noqa: E402
 
 
@@ -111,6 +111,15 @@ def device_bytes_free(device, local_world):
             if line.startswith("MemAvailable:"):
                 return int(line.split()[1]) * 1024 / max(1, local_world)
     return float("inf")
+
+
+def check_memory(cfg, n_params, classes, local_rows, device, local_world):
+    need, free = estimate_bytes(cfg, n_params, classes, local_rows), device_bytes_free(device, local_world)
+    if need > 0.9 * free:
+        raise Refused(f"this run needs about {need / 2**20:.0f} MiB per process ({n_params} parameters with their "
+                      f"gradients and AdamW moments, activations of {local_rows} rows), more than the "
+                      f"{free / 2**20:.0f} MiB this {device.type} device has free per process: use more processes, "
+                      f"a smaller optim.batch, model.context, model.width or model.depth")
 
 
 # ---------------------------------------------------------------- the optimiser, as the core's
@@ -275,16 +284,15 @@ def train(a, cfg, rank, world, device, local_world, distributed):
         ck = read_checkpoint(a.load, cfg, text)  # refuses a checkpoint of another model, naming the field
     batches = Batches(cfg, text, ck["vocab"] if ck else None)
     classes = batches.classes()
-    model = build_model(m, classes)
-    init_like_core(model, m, cfg["seed"])
-    n_params = sum(p.numel() for p in model.parameters())
     local_rows = o["batch"] // world
-    need, free = estimate_bytes(cfg, n_params, classes, local_rows), device_bytes_free(device, local_world)
-    if need > 0.9 * free:
-        raise Refused(f"this run needs about {need / 2**20:.0f} MiB per process (parameters, gradients, AdamW "
-                      f"moments, activations of {local_rows} rows), more than the {free / 2**20:.0f} MiB this "
-                      f"{device.type} device has free per process: use more processes, a smaller optim.batch, "
-                      f"model.context, model.width or model.depth")
+    n_params = count_params(m, classes)
+    if n_params is not None:  # checked before anything is allocated
+        check_memory(cfg, n_params, classes, local_rows, device, local_world)
+    model = build_model(m, classes)
+    if n_params is None:
+        n_params = sum(p.numel() for p in model.parameters())
+        check_memory(cfg, n_params, classes, local_rows, device, local_world)
+    init_like_core(model, m, cfg["seed"])
     named = []
     for name, p in model.named_parameters():
         block = int(name.split(".")[1]) if name.startswith("blocks.") else -1
