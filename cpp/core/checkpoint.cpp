@@ -168,7 +168,9 @@ CheckpointInfo checkpoint_info(const SafetensorsView& view) {
   if (get("format") != "resnorm-safetensors-1") throw Error("checkpoint: unknown format \"" + get("format") + "\"");
   CheckpointInfo info;
   try {
-    info.config = config_from_string(get("config"));
+    // Without the memory cap: a checkpoint may come from a larger machine (the PyTorch twin); the Trainer
+    // built for it checks what it allocates (a training batch, or one sequence for `resnorm sample`).
+    info.config = config_from_string(get("config"), /*check_cap=*/false);
   } catch (const Error& e) {
     throw Error(std::string("checkpoint: its config is invalid: ") + e.what());
   }

@@ -27,6 +27,9 @@ int vocab_for(const Config& cfg, const std::unique_ptr<CharData>& chars) {
 const ModelConfig& checked_model(const Config& cfg, int vocab, int capacity_rows) {
   Config c = cfg;
   if (capacity_rows > 0 && !cfg.is_gpt()) c.optim.batch = std::max(c.optim.batch, capacity_rows);
+  // gpt with a capacity (inference: `resnorm sample`, the CUDA backend's host copy): the activations of
+  // that many tokens, not of a training batch.
+  if (capacity_rows > 0 && cfg.is_gpt()) c.optim.batch = std::max(1, capacity_rows / std::max(1, cfg.model.context));
   const double need = estimate_bytes(c, vocab);
   if (need > kMaxModelBytes)
     throw Error("config: this model needs about " + std::to_string(static_cast<long long>(need / (1 << 20))) +

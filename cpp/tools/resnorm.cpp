@@ -393,7 +393,7 @@ int cmd_sample(const Args& a) {
       const ModelPlan plan = make_plan(info.config.model, static_cast<int>(info.vocab.size()), 1);
       check_checkpoint_fits(view, info.config, info.vocab, plan.slices);
     });
-    Trainer tr(info.config, "", info.vocab);
+    Trainer tr(info.config, "", info.vocab, info.config.model.context);  // inference: one sequence of activations
     tr.load(bytes.data(), bytes.size());
     const int tokens = static_cast<int>(parse_int("--tokens", a.get("--tokens", "200"), 1, 100000));
     const double temp = parse_double("--temperature", a.get("--temperature", "1.0"), 0.0, 100.0);
