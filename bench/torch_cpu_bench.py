@@ -7,7 +7,7 @@ global gradient-norm clipping, AdamW (weight decay on matrices and embeddings on
 preset's learning-rate schedule. Our step also computes its per-step diagnostics (gradient norm per
 block, residual-stream RMS, update ratios, attention entropy), PyTorch's does not.
 
-The PyTorch model is tests/torch_ref/model.py (the parity reference), built from the full config
+The PyTorch model is python/resnorm_torch/model.py (the parity reference), built from the full config
 that `resnorm show --preset NAME` prints. Threads: OPENBLAS_NUM_THREADS=1 / OMP_NUM_THREADS=1 are
 set before torch loads (torch.set_num_threads does not reach OpenBLAS; see ../shared/TOOLCHAIN.md)
 and torch.set_num_threads(1). The BLAS that torch actually loaded is read from /proc/self/maps.
@@ -31,8 +31,8 @@ import time  # noqa: E402
 import torch  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests", "torch_ref"))
-from model import ResNormModel  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "python"))
+from resnorm_torch.model import ResNormModel  # noqa: E402
 
 GOALS = {"gpt-tiny": 1.0, "mlp-residual-deep": 2.0}  # issue 2: PyTorch ms / our ms at least this
 

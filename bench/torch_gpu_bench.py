@@ -8,7 +8,7 @@ Measures on the current CUDA device, fp32, TF32 off (torch.backends.cuda.matmul.
     in GB/s counted as the issue does (2, 3, 4 and 2 tensors of N*C floats), eager and torch.compile;
   * the train step of gpt-tiny and gpt-small (batch, forward, cross-entropy, backward, global-norm
     clipping, AdamW with the preset's schedule, loss.item()), eager and torch.compile, plus bf16 autocast
-    eager; the model is tests/torch_ref/model.py (the project's PyTorch reference of the same model).
+    eager; the model is python/resnorm_torch/model.py (the project's PyTorch reference of the same model).
 
 Our figures come from files the caller made in the same run (bench/cuda/run.sh): `resnorm bench
 --backend cuda --json` lines (--ours) and the kernel benchmarks' JSON lines (--kernels). The report is
@@ -29,8 +29,8 @@ import torch
 import torch.nn.functional as F
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests", "torch_ref"))
-from model import ResNormModel  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "python"))
+from resnorm_torch.model import ResNormModel  # noqa: E402
 
 # The issue's reference figures (NVIDIA H200, PyTorch 2.11) and our goals.
 ISSUE = {
@@ -130,7 +130,7 @@ def op_figures(N, C, compile_on, reps):
 
 
 class GpuModel(ResNormModel):
-    """tests/torch_ref/model.py's model with the position ids made on the inputs' device."""
+    """python/resnorm_torch/model.py's model with the position ids made on the inputs' device."""
 
     def forward(self, inputs, targets=None):
         if self.cfg["kind"] != "gpt":

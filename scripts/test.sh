@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: sets up what is missing, then builds and runs every test suite of the project:
 #   1. native Catch2 suite via ctest (ops, blocks, model, optimiser, data, config, checkpoints,
-#      determinism, learning, experiments, PyTorch parity) and the CLI test; the fast groups again
-#      under AddressSanitizer + UndefinedBehaviorSanitizer;
+#      determinism, learning, experiments, PyTorch parity) and the CLI test; the PyTorch twin's tests
+#      (tests/python); the fast groups again under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   2. the same Catch2 suite compiled to WebAssembly, run under Node;
 #   3. the JavaScript engine tests (wasm API, worker protocol, wasm/native parity) in Node;
 #   4. the engine in headless Chromium under a strict CSP;
@@ -19,6 +19,9 @@ step "1/6 native build and tests"
 cmake --preset native -G Ninja >/dev/null
 cmake --build --preset native
 ctest --test-dir build/native --output-on-failure -j2
+
+step "1/6 (cont.) the PyTorch twin: vs the core, 2-process gloo DDP vs 1 process, checkpoint round trips"
+bash tests/python/run.sh
 
 step "1/6 (cont.) the Catch2 suite under AddressSanitizer + UndefinedBehaviorSanitizer (debug preset, -O1)"
 # The fast groups; training to convergence and PyTorch parity are covered by the optimised build above.

@@ -25,12 +25,16 @@ const TensorEntry* SafetensorsView::find(const std::string& name) const {
 }
 
 std::vector<uint8_t> write_safetensors(const std::vector<Slice>& slices, const float* params,
-                                       const std::map<std::string, std::string>& metadata) {
+                                       const std::map<std::string, std::string>& metadata,
+                                       const std::vector<TensorGroup>& extra) {
   Json header = Json::object();
   Json meta = Json::object();
   for (const auto& kv : metadata) meta.set(kv.first, Json::string(kv.second));
   header.set("__metadata__", meta);
   size_t off = 0;
+  std::vector<TensorGroup> groups{{"", params}};
+  groups.insert(groups.end(), extra.begin(), extra.end());
+  for (const TensorGroup& g : groups)
   for (const Slice& s : slices) {
     Json t = Json::object();
     t.set("dtype", Json::string("F32"));
@@ -41,7 +45,7 @@ std::vector<uint8_t> write_safetensors(const std::vector<Slice>& slices, const f
     range.push(Json::number(static_cast<double>(off)));
     range.push(Json::number(static_cast<double>(off + s.size * 4)));
     t.set("data_offsets", range);
-    header.set(s.name, t);
+    header.set(g.prefix + s.name, t);
     off += s.size * 4;
   }
   std::string h = header.dump();
@@ -51,7 +55,10 @@ std::vector<uint8_t> write_safetensors(const std::vector<Slice>& slices, const f
   for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<uint8_t>(hn >> (8 * i));
   std::memcpy(out.data() + 8, h.data(), h.size());
   uint8_t* data = out.data() + 8 + h.size();
-  for (const Slice& s : slices) std::memcpy(data + s.offset * 4, params + s.offset, s.size * 4);  // little-endian hosts
+  const size_t group_bytes = off / groups.size();  // each group is the whole parameter block
+  for (size_t k = 0; k < groups.size(); ++k)
+    for (const Slice& s : slices)  // little-endian hosts
+      std::memcpy(data + k * group_bytes + s.offset * 4, groups[k].base + s.offset, s.size * 4);
   return out;
 }
 
@@ -197,7 +204,9 @@ CheckpointInfo checkpoint_info(const SafetensorsView& view) {
   if (get("format") != "resnorm-safetensors-1") throw Error("checkpoint: unknown format \"" + get("format") + "\"");
   CheckpointInfo info;
   try {
-    info.config = config_from_string(get("config"));
+    // Without the memory cap: a checkpoint may come from a larger machine (the PyTorch twin); the Trainer
+    // built for it checks what it allocates (a training batch, or one sequence for `resnorm sample`).
+    info.config = config_from_string(get("config"), /*check_cap=*/false);
   } catch (const Error& e) {
     throw Error(std::string("checkpoint: its config is invalid: ") + e.what());
   }
@@ -217,7 +226,16 @@ std::string shape_str(const std::vector<int>& v) {
   return o + "]";
 }
 
-// Every slice present with its shape, and no other tensor.
+// A parameter's name when `name` is optimiser state (prefix + parameter), else empty.
+std::string state_of(const std::string& name) {
+  for (const char* prefix : {kExpAvgPrefix, kExpAvgSqPrefix, kMomentumPrefix}) {
+    const size_t n = std::strlen(prefix);
+    if (name.compare(0, n, prefix) == 0) return name.substr(n);
+  }
+  return "";
+}
+
+// Every slice present with its shape, and no other tensor than optimiser state of a slice, of its shape.
 void check_tensors(const SafetensorsView& view, const std::vector<Slice>& slices) {
   std::vector<const std::string*> names;
   names.reserve(slices.size());
@@ -231,9 +249,15 @@ void check_tensors(const SafetensorsView& view, const std::vector<Slice>& slices
   }
   std::sort(names.begin(), names.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
   for (const auto& t : view.tensors) {
-    const bool known = std::binary_search(names.begin(), names.end(), &t.name,
-                                          [](const std::string* a, const std::string* b) { return *a < *b; });
+    auto less = [](const std::string* a, const std::string* b) { return *a < *b; };
+    if (std::binary_search(names.begin(), names.end(), &t.name, less)) continue;
+    const std::string param = state_of(t.name);
+    const bool known = !param.empty() && std::binary_search(names.begin(), names.end(), &param, less);
     if (!known) throw Error("checkpoint: unexpected tensor \"" + t.name + "\" (does the config match?)");
+    const TensorEntry* pt = view.find(param);
+    if (t.shape != pt->shape)
+      throw Error("checkpoint: tensor \"" + t.name + "\" has shape " + shape_str(t.shape) + ", its parameter has " +
+                  shape_str(pt->shape));
   }
 }
 }  // namespace
@@ -274,6 +298,33 @@ void load_tensors(const SafetensorsView& view, const std::vector<Slice>& slices,
     }
   }
   for (const Slice& s : slices) std::memcpy(params + s.offset, view.data + view.find(s.name)->begin, s.size * 4);
+}
+
+bool has_optimizer_state(const SafetensorsView& view, const std::vector<Slice>& slices, const std::string& optim) {
+  auto it = view.metadata.find("optim_state");
+  if (it == view.metadata.end() || it->second != optim) return false;
+  std::vector<const char*> prefixes{kMomentumPrefix};
+  if (optim == "adamw") prefixes = {kExpAvgPrefix, kExpAvgSqPrefix};
+  for (const char* prefix : prefixes)
+    for (const Slice& s : slices) {
+      const std::string name = prefix + s.name;
+      const TensorEntry* t = view.find(name);
+      if (!t) throw Error("checkpoint: optimiser state tensor \"" + name + "\" is missing (optim_state = " + optim + ")");
+      if (t->shape != s.shape) throw Error("checkpoint: tensor \"" + name + "\" has the wrong shape");
+      if (view.data)
+        for (size_t i = 0; i < s.size; ++i) {
+          float f;
+          std::memcpy(&f, view.data + t->begin + 4 * i, 4);
+          if (!std::isfinite(f))
+            throw Error("checkpoint: tensor \"" + name + "\" holds a non-finite value at index " + std::to_string(i));
+        }
+    }
+  return true;
+}
+
+void load_tensor_group(const SafetensorsView& view, const std::vector<Slice>& slices, const std::string& prefix,
+                       float* base) {
+  for (const Slice& s : slices) std::memcpy(base + s.offset, view.data + view.find(prefix + s.name)->begin, s.size * 4);
 }
 
 namespace {

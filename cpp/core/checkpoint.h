@@ -19,6 +19,25 @@ namespace resnorm {
 // resnorm checkpoint and is refused before it is read or parsed (parsing 4 MiB takes ~0.3 s natively).
 constexpr uint64_t kMaxCheckpointHeader = 4u << 20;
 
+// The optimiser state a checkpoint may carry, read and written by the core and the PyTorch twin
+// (python/resnorm_torch/checkpoint.py) alike, so that a resumed run continues exactly:
+//   tensors   optim.exp_avg.<param>, optim.exp_avg_sq.<param>   AdamW's first and second moments
+//             optim.momentum_buffer.<param>                      SGD's momentum buffer
+//   metadata  optim_state  "adamw" | "sgd"  the optimiser those tensors belong to
+//             optim_t      updates applied so far (AdamW's bias-correction t; a diverged step skips one)
+//             batch_rng    "STATE INC": the training batch generator's PCG32 position, in decimal
+// A checkpoint without them (older files, the playground's) loads with fresh moments and the batch
+// stream at the seed; so does one whose optim_state is not this run's optimiser.
+constexpr const char* kExpAvgPrefix = "optim.exp_avg.";
+constexpr const char* kExpAvgSqPrefix = "optim.exp_avg_sq.";
+constexpr const char* kMomentumPrefix = "optim.momentum_buffer.";
+
+// Tensors written beside the parameters: the parameters' slices again, named prefix + name, at base.
+struct TensorGroup {
+  std::string prefix;
+  const float* base = nullptr;
+};
+
 struct TensorEntry {
   std::string name;
   std::vector<int> shape;
@@ -36,7 +55,8 @@ struct SafetensorsView {
 };
 
 std::vector<uint8_t> write_safetensors(const std::vector<Slice>& slices, const float* params,
-                                       const std::map<std::string, std::string>& metadata);
+                                       const std::map<std::string, std::string>& metadata,
+                                       const std::vector<TensorGroup>& extra = {});
 // Validates everything it can without knowing the model: header length and JSON, dtypes (F32
 // only), shapes against byte ranges, ranges inside the file, no overlaps or gaps.
 SafetensorsView parse_safetensors(const uint8_t* bytes, size_t n);
@@ -63,6 +83,13 @@ CheckpointInfo check_checkpoint_fits(const SafetensorsView& view, const Config& 
 // Checks names and shapes (as check_checkpoint_fits), then every value's finiteness, then copies the
 // tensors into params; params is untouched when anything is wrong.
 void load_tensors(const SafetensorsView& view, const std::vector<Slice>& slices, float* params);
+// Whether the checkpoint carries optimiser state for `optim` (its optim_state names it); then checks that
+// every tensor of that state is present, finite and shaped as its parameter, throwing naming the first
+// that is not. Reads nothing into the model.
+bool has_optimizer_state(const SafetensorsView& view, const std::vector<Slice>& slices, const std::string& optim);
+// Copies the tensors named prefix + slice name into base (after has_optimizer_state said yes).
+void load_tensor_group(const SafetensorsView& view, const std::vector<Slice>& slices, const std::string& prefix,
+                       float* base);
 
 // Reads a whole file of at most max_bytes; `what` names its content in the message that refuses a
 // longer one, which comes as soon as max_bytes + 1 bytes were read (/dev/zero included). A directory is

@@ -177,7 +177,7 @@ double estimate_bytes(const Config& c, int vocab) {
   return static_cast<double>(plan_bytes(plan)) + optimiser + batch;
 }
 
-Config config_from_json(const Json& j) {
+Config config_from_json(const Json& j, bool check_cap) {
   if (!j.is_object()) throw Error(std::string("config: the config must be a JSON object, got ") + Json::type_name(j.type()));
   Config c;
 
@@ -257,7 +257,7 @@ Config config_from_json(const Json& j) {
   // vocabulary (up to kMaxVocab) before it allocates.
   const int vocab = 256;
   const double bytes = estimate_bytes(c, text ? vocab : 0);
-  if (bytes > kMaxModelBytes)
+  if (check_cap && bytes > kMaxModelBytes)
     throw Error("config: this model needs about " + std::to_string(static_cast<long long>(bytes / (1 << 20))) +
                 " MiB (parameters, optimiser state and activations at optim.batch = " + std::to_string(c.optim.batch) +
                 "), over the cap of " + std::to_string(static_cast<long long>(kMaxModelBytes / (1 << 20))) +
@@ -265,14 +265,14 @@ Config config_from_json(const Json& j) {
   return c;
 }
 
-Config config_from_string(const std::string& text) {
+Config config_from_string(const std::string& text, bool check_cap) {
   Json j;
   try {
     j = parse_json(text);
   } catch (const Error& e) {
     throw Error(std::string("config: ") + e.what());
   }
-  return config_from_json(j);
+  return config_from_json(j, check_cap);
 }
 
 Json config_to_json(const Config& c) {

@@ -76,8 +76,10 @@ constexpr double kMaxModelBytes = 8192.0 * 1024.0 * 1024.0;
 #endif
 
 // Parse and validate. Missing keys take the defaults above; unknown keys are refused.
-Config config_from_json(const Json& j);
-Config config_from_string(const std::string& text);
+// check_cap = false skips only the kMaxModelBytes check (`resnorm show --no-cap`: the PyTorch twin,
+// python/resnorm_torch/train.py, validates configs through the core and checks its own device's memory).
+Config config_from_json(const Json& j, bool check_cap = true);
+Config config_from_string(const std::string& text, bool check_cap = true);
 Json config_to_json(const Config& c);
 
 // Built-in presets (cpp/presets/*.json, compiled in).

@@ -19,6 +19,13 @@ class Optimizer {
   void update(float* params, const float* grads, double lr);
   const float* delta() const { return delta_.data(); }
   int updates() const { return t_; }
+  // The state a checkpoint carries (checkpoint.h): m_ (AdamW's first moment or SGD's momentum buffer),
+  // v_ (AdamW's second moment; empty for SGD), and the update count.
+  float* moment1() { return m_.data(); }
+  float* moment2() { return v_.empty() ? nullptr : v_.data(); }
+  const float* moment1() const { return m_.data(); }
+  const float* moment2() const { return v_.empty() ? nullptr : v_.data(); }
+  void set_updates(int t) { t_ = t; }
   void reset();
   void set_config(const OptimConfig& cfg) { cfg_ = cfg; }
   size_t bytes() const { return sizeof(float) * (m_.size() + v_.size() + delta_.size()); }

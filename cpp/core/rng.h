@@ -22,6 +22,13 @@ class Rng {
     state_ = splitmix64(s);
     inc_ = splitmix64(s) | 1u;
   }
+  // The generator's position, for checkpoints that resume a run's batch stream (metadata "batch_rng").
+  uint64_t state() const { return state_; }
+  uint64_t increment() const { return inc_; }
+  void set_state(uint64_t state, uint64_t inc) {
+    state_ = state;
+    inc_ = inc | 1u;
+  }
   uint32_t next_u32() {
     uint64_t old = state_;
     state_ = old * 6364136223846793005ull + inc_;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <cmath>
+#include <cstdlib>
 
 #include "checkpoint.h"
 #include "error.h"
@@ -26,6 +27,9 @@ int vocab_for(const Config& cfg, const std::unique_ptr<CharData>& chars) {
 const ModelConfig& checked_model(const Config& cfg, int vocab, int capacity_rows) {
   Config c = cfg;
   if (capacity_rows > 0 && !cfg.is_gpt()) c.optim.batch = std::max(c.optim.batch, capacity_rows);
+  // gpt with a capacity (inference: `resnorm sample`, the CUDA backend's host copy): the activations of
+  // that many tokens, not of a training batch.
+  if (capacity_rows > 0 && cfg.is_gpt()) c.optim.batch = std::max(1, capacity_rows / std::max(1, cfg.model.context));
   const double need = estimate_bytes(c, vocab);
   if (need > kMaxModelBytes)
     throw Error("config: this model needs about " + std::to_string(static_cast<long long>(need / (1 << 20))) +
@@ -342,7 +346,7 @@ std::string Trainer::sample(const std::string& prompt, int tokens, double temper
   return out;
 }
 
-std::vector<uint8_t> Trainer::save() const {
+std::vector<uint8_t> Trainer::save(bool with_state) const {
   std::map<std::string, std::string> meta;
   meta["format"] = "resnorm-safetensors-1";
   meta["config"] = config_to_json(cfg_).dump();
@@ -350,7 +354,16 @@ std::vector<uint8_t> Trainer::save() const {
   if (chars_) {
     put_vocab_metadata(meta, chars_->vocab());
   }
-  return write_safetensors(model_.slices(), model_.params(), meta);
+  std::vector<TensorGroup> state;
+  if (with_state) {
+    const bool adamw = cfg_.optim.name == OptimName::AdamW;
+    meta["optim_state"] = to_string(cfg_.optim.name);
+    meta["optim_t"] = std::to_string(opt_.updates());
+    meta["batch_rng"] = std::to_string(batch_rng_.state()) + " " + std::to_string(batch_rng_.increment());
+    state.push_back({adamw ? kExpAvgPrefix : kMomentumPrefix, opt_.moment1()});
+    if (adamw) state.push_back({kExpAvgSqPrefix, opt_.moment2()});
+  }
+  return write_safetensors(model_.slices(), model_.params(), meta, state);
 }
 
 namespace {
@@ -372,6 +385,28 @@ CheckpointInfo read_checkpoint_info(const uint8_t* bytes, size_t n) { return inf
 void Trainer::load(const uint8_t* bytes, size_t n) {
   const SafetensorsView view = parse_safetensors(bytes, n);
   const CheckpointInfo info = check_checkpoint_fits(view, cfg_, vocab(), model_.slices());
+  const bool with_state = has_optimizer_state(view, model_.slices(), to_string(cfg_.optim.name));
+  uint64_t rng_state = 0, rng_inc = 0;
+  int optim_t = 0;
+  if (with_state) {
+    auto meta = [&](const char* key) -> const std::string& {
+      auto it = view.metadata.find(key);
+      if (it == view.metadata.end())
+        throw Error(std::string("checkpoint: it has optimiser state but no \"") + key + "\" in its metadata");
+      return it->second;
+    };
+    const std::string& r = meta("batch_rng");
+    char* end = nullptr;
+    rng_state = std::strtoull(r.c_str(), &end, 10);
+    const char* rest = end;
+    rng_inc = std::strtoull(rest, &end, 10);
+    const std::string& t = meta("optim_t");
+    char* tend = nullptr;
+    const long tv = std::strtol(t.c_str(), &tend, 10);
+    if (end == rest || *end || t.empty() || *tend || tv < 0 || tv > 1000000000)
+      throw Error("checkpoint: bad batch_rng \"" + r + "\" or optim_t \"" + t + "\" in its metadata");
+    optim_t = static_cast<int>(tv);
+  }
   std::vector<float> keep(model_.params(), model_.params() + model_.num_params());
   load_tensors(view, model_.slices(), model_.params());
   // The probe: four points of the plane (mlp), or one sequence of the first tokens (gpt).
@@ -406,6 +441,13 @@ void Trainer::load(const uint8_t* bytes, size_t n) {
   }
   step_ = info.step;
   opt_.reset();
+  if (with_state) {
+    const bool adamw = cfg_.optim.name == OptimName::AdamW;
+    load_tensor_group(view, model_.slices(), adamw ? kExpAvgPrefix : kMomentumPrefix, opt_.moment1());
+    if (adamw) load_tensor_group(view, model_.slices(), kExpAvgSqPrefix, opt_.moment2());
+    opt_.set_updates(optim_t);
+    batch_rng_.set_state(rng_state, rng_inc);
+  }
   model_.zero_grad();
 }
 

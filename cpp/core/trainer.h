@@ -78,9 +78,12 @@ class Trainer {
   std::vector<float> attention_map(const std::vector<int>& tokens, int layer);  // [heads, T, T]
   std::string sample(const std::string& prompt, int tokens, double temperature, int top_k, uint32_t seed);
 
-  // Checkpoints (safetensors bytes). Loading restores parameters and the step count and resets
-  // the optimiser's moments; a checkpoint made for another config is refused.
-  std::vector<uint8_t> save() const;
+  // Checkpoints (safetensors bytes). with_state: also the optimiser's moments, its update count and the
+  // batch generator's position (checkpoint.h), so that loading continues the run exactly. Loading
+  // restores parameters and the step count, and the state when the file has it for this run's
+  // optimiser (else the moments start afresh and batches at the seed); a checkpoint made for another
+  // config is refused.
+  std::vector<uint8_t> save(bool with_state = false) const;
   void load(const uint8_t* bytes, size_t n);
 
   // Bytes of the trainer's size-dependent buffers: model, optimiser state and batch buffers. Equal to

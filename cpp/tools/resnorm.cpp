@@ -33,19 +33,23 @@ const char* kUsage =
     "usage:\n"
     "  resnorm train  [--preset NAME | --config FILE] [--steps N] [--log FILE.jsonl]\n"
     "                 [--save FILE.safetensors] [--load FILE.safetensors] [--data TEXT_FILE] [--quiet]\n"
-    "                 [--backend cpu|cuda] [--tf32]\n"
+    "                 [--backend cpu|cuda] [--tf32] [--no-moments]\n"
     "  resnorm sample --load FILE.safetensors [--prompt TEXT] [--tokens N] [--temperature T]\n"
     "                 [--top-k K] [--seed S]\n"
     "  resnorm bench  [--preset NAME | --config FILE] [--steps N] [--warmup N] [--json] [--data TEXT_FILE]\n"
     "                 [--backend cpu|cuda] [--tf32]\n"
     "  resnorm presets            list the built-in presets\n"
-    "  resnorm show --preset NAME print a preset's full config (all defaults filled in)\n"
+    "  resnorm show [--preset NAME | --config FILE] [--no-cap]\n"
+    "                             print the full config (all defaults filled in); --no-cap skips only the\n"
+    "                             memory cap (for the PyTorch twin, which checks its own device)\n"
     "\n"
     "The default preset is mlp-spiral. gpt presets read the text from web/public/data/<data.name>.txt\n"
     "(tinyshakespeare or tangpoems), or from --data or $RESNORM_DATA: any UTF-8 text with at most 4096\n"
     "distinct characters (data.name \"text\" requires --data). An mlp with data.name \"points\" reads its\n"
     "points from --data POINTS.csv (lines x,y,label; at most 10000). --backend cuda trains on the GPU (a build with the cuda preset); --tf32\n"
-    "lets its matrix products use TF32 tensor cores (default: plain fp32, as the CPU).\n";
+    "lets its matrix products use TF32 tensor cores (default: plain fp32, as the CPU). --save writes the\n"
+    "optimiser's moments and the batch position too, so --load continues the run exactly (--no-moments: the\n"
+    "parameters only).\n";
 
 static_assert(kMaxVocab == 4096 && kMaxPoints == 10000, "the usage text names the vocabulary and points caps");
 
@@ -109,13 +113,13 @@ std::string read_text(const std::string& path, uint64_t max_bytes, const char* w
   return std::string(bytes.begin(), bytes.end());
 }
 
-Config load_config(const Args& a) {
+Config load_config(const Args& a, bool check_cap = true) {
   if (a.has("--preset") && a.has("--config")) throw UsageError("give --preset or --config, not both");
   if (a.has("--config")) {
     const std::string path = a.get("--config");
     const std::string text = read_text(path, kMaxConfigBytes, "config file");  // its errors name the path
     try {
-      return config_from_string(text);
+      return config_from_string(text, check_cap);
     } catch (const Error& e) {
       throw Error(path + ": " + e.what());
     }
@@ -216,6 +220,13 @@ int cmd_train(const Args& a) {
   Trainer tr(cfg, corpus_for(cfg, a));
   return train_loop(tr, cfg, a);
 }
+
+// A checkpoint of the run: with the optimiser state (moments, update count, batch position; checkpoint.h)
+// unless --no-moments. The CUDA backend keeps its moments on the device and saves the parameters only.
+std::vector<uint8_t> save_of(const Trainer& t, bool with_state) { return t.save(with_state); }
+#ifdef RESNORM_WITH_CUDA
+std::vector<uint8_t> save_of(BackendTrainer& t, bool) { return t.save(); }
+#endif
 
 // The host Trainer: the model, vocabulary and config a checkpoint is checked against.
 Trainer& host_of(Trainer& t) { return t; }
@@ -387,7 +398,7 @@ int train_loop(TR& tr, const Config& cfg, const Args& a) {
   }
   if (a.has("--save")) {
     const HoldSignals hold;
-    write_file_atomic(a.get("--save"), tr.save());
+    write_file_atomic(a.get("--save"), save_of(tr, !a.has("--no-moments")));
     std::fprintf(stderr, "saved %s (step %d)\n", a.get("--save").c_str(), tr.steps_done());
   }
   if (!failure.empty()) throw Error(failure);
@@ -408,7 +419,7 @@ int cmd_sample(const Args& a) {
           make_plan(info.config.model, static_cast<int>(utf8_decode(info.vocab, "vocabulary").size()), 1);
       check_checkpoint_fits(view, info.config, info.vocab, plan.slices);
     });
-    Trainer tr(info.config, "", info.vocab);
+    Trainer tr(info.config, "", info.vocab, info.config.model.context);  // inference: one sequence of activations
     tr.load(bytes.data(), bytes.size());
     const int tokens = static_cast<int>(parse_int("--tokens", a.get("--tokens", "200"), 1, 100000));
     const double temp = parse_double("--temperature", a.get("--temperature", "1.0"), 0.0, 100.0);
@@ -485,7 +496,7 @@ int main(int argc, char** argv) {
     const std::string cmd = argc > 1 ? argv[1] : "";
     if (cmd == "train")
       return cmd_train(parse_args(argc, argv, {"--preset", "--config", "--steps", "--log", "--save", "--load", "--data", "--backend"},
-                                  {"--quiet", "--tf32"}));
+                                  {"--quiet", "--tf32", "--no-moments"}));
     if (cmd == "sample")
       return cmd_sample(parse_args(argc, argv, {"--load", "--prompt", "--tokens", "--temperature", "--top-k", "--seed"}, {}));
     if (cmd == "bench")
@@ -497,8 +508,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (cmd == "show") {
-      const Args a = parse_args(argc, argv, {"--preset", "--config"}, {});
-      std::printf("%s\n", config_to_json(load_config(a)).dump().c_str());
+      const Args a = parse_args(argc, argv, {"--preset", "--config"}, {"--no-cap"});
+      std::printf("%s\n", config_to_json(load_config(a, !a.has("--no-cap"))).dump().c_str());
       return 0;
     }
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {

@@ -473,3 +473,87 @@ TEST_CASE("bad vocabulary metadata is refused naming the fault", "[checkpoint]")
   CHECK_THAT(err([](auto& m) { m.erase("vocab"); }), Contains("no \"vocab\""));
   CHECK_THAT(err([](auto& m) { m.erase("vocab_format"); m["vocab"] = "[10,300]"; }), Contains("bad byte value 300"));
 }
+
+namespace {
+// Trains n steps and returns the parameters and every step's loss.
+void run_steps(Trainer& tr, int n, std::vector<double>& losses) {
+  for (int i = 0; i < n; ++i) losses.push_back(tr.step().loss);
+}
+std::vector<float> params_of(const Trainer& tr) {
+  return std::vector<float>(tr.model().params(), tr.model().params() + tr.model().num_params());
+}
+}  // namespace
+
+TEST_CASE("with the optimiser state, train 20 = train 10, save, load, train 10, bit for bit", "[checkpoint]") {
+  for (const bool gpt : {false, true}) {
+    for (const char* optim : {"adamw", "sgd"}) {
+      Config c = gpt ? small_gpt() : preset("mlp-spiral");
+      c.optim.name = std::string(optim) == "sgd" ? OptimName::Sgd : OptimName::AdamW;
+      c.optim.weight_decay = 0.1;
+      c.optim.warmup = 3;
+      c.optim.steps = 20;
+      const std::string text = gpt ? text_corpus() : "";
+      INFO((gpt ? "gpt " : "mlp ") << optim);
+      Trainer whole(c, text);
+      std::vector<double> whole_losses, split_losses;
+      run_steps(whole, 20, whole_losses);
+
+      Trainer first(c, text);
+      run_steps(first, 10, split_losses);
+      const std::vector<uint8_t> bytes = first.save(true);
+      const SafetensorsView v = parse_safetensors(bytes.data(), bytes.size());
+      CHECK(v.metadata.at("optim_state") == optim);
+      CHECK(v.metadata.at("optim_t") == "10");
+      CHECK(v.find(std::string(std::string(optim) == "sgd" ? kMomentumPrefix : kExpAvgSqPrefix) +
+                   first.model().slices().back().name) != nullptr);
+      Trainer second(c, text);
+      second.load(bytes.data(), bytes.size());
+      CHECK(second.steps_done() == 10);
+      run_steps(second, 10, split_losses);
+      CHECK(split_losses == whole_losses);
+      CHECK(params_of(second) == params_of(whole));
+
+      // Without the state (older checkpoints, --no-moments) the moments and the batch stream restart.
+      Trainer third(c, text);
+      const std::vector<uint8_t> plain = first.save(false);
+      CHECK(parse_safetensors(plain.data(), plain.size()).tensors.size() == first.model().slices().size());
+      third.load(plain.data(), plain.size());
+      std::vector<double> fresh;
+      run_steps(third, 10, fresh);
+      CHECK(fresh != std::vector<double>(whole_losses.begin() + 10, whole_losses.end()));
+    }
+  }
+}
+
+TEST_CASE("optimiser state in a checkpoint is checked: missing, non-finite, unknown, another optimiser", "[checkpoint]") {
+  Config c = preset("mlp-spiral");
+  Trainer a(c);
+  a.step();
+  std::vector<uint8_t> bytes = a.save(true);
+  // Another optimiser: the state is ignored (fresh moments), the parameters load.
+  Config s = c;
+  s.optim.name = OptimName::Sgd;
+  Trainer b(s);
+  b.load(bytes.data(), bytes.size());
+  CHECK(params_of(b) == params_of(a));
+  // A missing moment tensor: refused, naming it; nothing changes.
+  const SafetensorsView v = parse_safetensors(bytes.data(), bytes.size());
+  std::map<std::string, std::string> meta = v.metadata;
+  Trainer full(c);
+  const auto& sl = full.model().slices();
+  std::vector<uint8_t> only_m = write_safetensors(sl, a.model().params(), meta, {{kExpAvgPrefix, a.model().params()}});
+  Trainer d(c);
+  const std::vector<float> before = params_of(d);
+  CHECK_THAT(load_error(d, only_m), Contains("optim.exp_avg_sq.") && Contains("is missing"));
+  CHECK(params_of(d) == before);
+  // A non-finite moment: refused, naming the tensor.
+  std::vector<float> bad(a.model().num_params(), 0.0f);
+  bad[sl.back().offset] = NAN;
+  std::vector<uint8_t> nonfinite =
+      write_safetensors(sl, a.model().params(), meta, {{kExpAvgPrefix, bad.data()}, {kExpAvgSqPrefix, bad.data()}});
+  CHECK_THAT(load_error(d, nonfinite), Contains("non-finite") && Contains("optim.exp_avg."));
+  // A tensor under an unknown optim. name: refused as unexpected.
+  std::vector<uint8_t> bogus = write_safetensors(sl, a.model().params(), meta, {{"optim.bogus.", a.model().params()}});
+  CHECK_THAT(load_error(d, bogus), Contains("unexpected tensor \"optim.bogus."));
+  CHECK(params_of(d) == before);
+}

@@ -73,8 +73,10 @@ import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import ResNormModel, load_safetensors  # noqa: E402
+# The model lives in the PyTorch twin's package, python/resnorm_torch/model.py.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from resnorm_torch.model import ResNormModel, load_safetensors  # noqa: E402
+from resnorm_torch.train import learning_rate  # noqa: E402  (cpp/core/optimizer.cpp's schedule)
 
 TOL = {"logits": 1e-5, "loss": 1e-5, "grad": 1e-4, "losses": 1e-4}
 ROUND = 2.0 ** -23  # two float32 half-ulps, relative: the rounding of one stored parameter, both sides
@@ -88,17 +90,6 @@ DIAG = {
 }
 WORST = {}  # comparison label -> (worst error over all cases, case, tolerance), for the summary
 GRAD_FLOOR = 1e-3
-
-
-def learning_rate(o, step):
-    """Mirror of cpp/core/optimizer.cpp learning_rate(): linear warmup, then constant or cosine."""
-    if step < o["warmup"]:
-        return o["lr"] * (step + 1) / o["warmup"]
-    if o["schedule"] == "constant":
-        return o["lr"]
-    span = max(1, o["steps"] - o["warmup"])
-    progress = min(1.0, (step - o["warmup"]) / span)
-    return o["min_lr"] + 0.5 * (o["lr"] - o["min_lr"]) * (1.0 + math.cos(math.pi * progress))
 
 
 def batch(ours, k, gpt):

@@ -1,6 +1,7 @@
-# PyTorch reference of the C++ core's models (mlp and char-level gpt with residual x norm x placement
-# blocks), built from our config JSON with the same parameter names, plus a reader for our safetensors.
-"""Reference model for ResNorm Playground, written against cpp/core/model.cpp's stated semantics.
+# The PyTorch twin of the C++ core's models (mlp and char-level gpt with residual x norm x placement
+# blocks), built from our config JSON with the same parameter names, plus our safetensors reader/writer.
+# The parity tests (tests/torch_ref/parity.py) and the data-parallel trainer (train.py) both use it.
+"""Models of ResNorm Playground in PyTorch, written against cpp/core/model.cpp's stated semantics.
 
 Every sublayer (the mlp block's Linear + activation, the transformer's attention and MLP) is
 wrapped by one routine:
@@ -20,8 +21,14 @@ Safetensors (huggingface.co/docs/safetensors): 8-byte little-endian header lengt
 (dtype, shape, data_offsets per tensor; "__metadata__" holds string pairs), then raw bytes. There is
 no safetensors package on this machine, so the format is read here directly.
 
+Model kinds: MODEL_KINDS maps config model.kind to a builder (model config, vocab or classes) ->
+nn.Module whose forward(inputs, targets) returns (logits, loss) and which has a `blocks` ModuleList
+(the per-block diagnostics hook into it). A new kind (e.g. cnn) registers its builder there;
+init_like_core() and decays() follow the core's rules by parameter name, and sync_batchnorm() makes
+any BatchNorm layer synchronise its batch statistics across data-parallel processes.
+
 Run as a script it is the "load our checkpoint into PyTorch" example:
-    /usr/bin/python3 tests/torch_ref/model.py run.safetensors [--prompt TEXT] [--tokens N]
+    /usr/bin/python3 python/resnorm_torch/model.py run.safetensors [--prompt TEXT] [--tokens N]
 """
 import argparse
 import json
@@ -29,9 +36,16 @@ import math
 import struct
 import sys
 
+import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
+
+try:  # run as a script (python/resnorm_torch/model.py) or imported as resnorm_torch.model
+    from .rng import Rng
+except ImportError:
+    from rng import Rng
 
 _DTYPES = {"F32": torch.float32, "F64": torch.float64, "I32": torch.int32, "I64": torch.int64}
 
@@ -219,6 +233,138 @@ class ResNormModel(nn.Module):
         return logits, loss
 
 
+def _build_resnorm(model_cfg, vocab):
+    return ResNormModel(model_cfg, vocab)
+
+
+# model.kind -> builder(model config dict, vocab or classes) -> nn.Module (see the module docstring).
+MODEL_KINDS = {"mlp": _build_resnorm, "gpt": _build_resnorm}
+
+
+def count_params(model_cfg, vocab):
+    """Parameters of the model a config builds, without building it (the twin checks its device's memory
+    first). None for a kind without a formula here: then the model is built to count them."""
+    m = model_cfg
+    kind, C, L = m.get("kind"), m["width"], m["depth"]
+    if kind not in ("mlp", "gpt"):
+        return None
+    norm = {"layernorm": 2 * C, "rmsnorm": C}.get(m["norm"], 0)
+    per_sub = norm * ((m["placement"] != "post") + (m["placement"] != "pre")) + (m["residual"] == "rezero")
+    final = norm if m["placement"] != "post" else 0
+    if kind == "gpt":
+        block = (3 * C * C + 3 * C + C * C + C) + (4 * C * C + 4 * C + 4 * C * C + C) + 2 * per_sub
+        return vocab * C + m["context"] * C + L * block + final + vocab * C
+    return 3 * C + L * (C * C + C + per_sub) + final + vocab * C + vocab
+
+
+def build_model(model_cfg, vocab):
+    kind = model_cfg.get("kind")
+    if kind not in MODEL_KINDS:
+        raise ValueError(f"model.kind = {kind!r} has no PyTorch builder (known: {', '.join(sorted(MODEL_KINDS))})")
+    return MODEL_KINDS[kind](model_cfg, vocab)
+
+
+def decays(name, p):
+    """Whether the core's optimiser applies weight decay to this parameter (cpp/core/model.cpp make_plan):
+    matrices and embeddings do; biases, norm gains and ReZero gates do not."""
+    return p.dim() >= 2
+
+
+def init_like_core(model, model_cfg, seed):
+    """Model::init (cpp/core/model.cpp) on the same Rng stream, in the core's parameter order (which is
+    the module's registration order): the same seed gives the same initial weights, bit for bit.
+    nn.Linear U(-1/sqrt(fan_in), 1/sqrt(fan_in)); embeddings N(0, 1); norm gains 1, biases 0; ReZero 0;
+    DeepNorm (Wang et al. 2022) scales branch weights by beta = (8N)^(-1/4)."""
+    rng = Rng(seed, 0x1417)
+    deepnorm = model_cfg.get("residual") == "deepnorm"
+    gpt = model_cfg.get("kind") == "gpt"
+    beta = float(torch.tensor((8.0 * model_cfg["depth"]) ** -0.25, dtype=torch.float32))
+    fan_in = 1
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "norm_" in name:
+                p.fill_(1.0 if name.endswith(".weight") else 0.0)
+                continue
+            if name.endswith(".rezero"):
+                p.zero_()
+                continue
+            if name in ("wte.weight", "wpe.weight"):
+                vals = rng.normal_many(p.numel())
+            else:
+                if not name.endswith(".bias"):
+                    fan_in = p.shape[1]
+                k = np.float32(1.0) / np.sqrt(np.float32(fan_in))
+                vals = rng.uniform_many(-k, k, p.numel())
+            t = torch.from_numpy(np.ascontiguousarray(vals, dtype=np.float32)).view(p.shape)
+            if deepnorm:
+                if name.endswith("mlp.fc.weight") or (gpt and name.endswith(".proj.weight")):
+                    t *= beta
+                if name.endswith("attn.qkv.weight"):
+                    t.view(-1)[2 * t.numel() // 3:] *= beta
+            p.copy_(t.to(p.device))
+
+
+class _GlooSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
+    """BatchNorm whose training statistics are the whole global batch's, over any process group
+    backend: per-channel sum, sum of squares and count are all-reduced with the differentiable
+    torch.distributed.nn.functional.all_reduce (PyTorch 1.13's nn.SyncBatchNorm runs on CUDA only).
+    Biased variance normalises, the unbiased one goes into the running estimate, as nn.BatchNorm."""
+
+    def _check_input_dim(self, x):
+        if x.dim() < 2:
+            raise ValueError(f"expected at least 2-D input, got {x.dim()}-D")
+
+    def forward(self, x):
+        if not self.training or not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+            return super().forward(x)
+        from torch.distributed.nn.functional import all_reduce
+        dims = [d for d in range(x.dim()) if d != 1]
+        n = torch.tensor([x.numel() / x.shape[1]], dtype=x.dtype, device=x.device)
+        stats = all_reduce(torch.cat([x.sum(dims), (x * x).sum(dims), n]))
+        C = x.shape[1]
+        count = stats[-1]
+        mean = stats[:C] / count
+        var = (stats[C:2 * C] / count - mean * mean).clamp_min(0)
+        if self.track_running_stats:
+            with torch.no_grad():
+                self.num_batches_tracked += 1
+                mom = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+                self.running_mean.mul_(1 - mom).add_(mom * mean.detach())
+                self.running_var.mul_(1 - mom).add_(mom * var.detach() * count / max(count - 1, 1))
+        shape = [1, C] + [1] * (x.dim() - 2)
+        y = (x - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
+        if self.affine:
+            y = y * self.weight.view(shape) + self.bias.view(shape)
+        return y
+
+
+def sync_batchnorm(model, device_type="cpu"):
+    """Replaces every BatchNorm (1d/2d/3d, any _BatchNorm) by one that synchronises its statistics
+    across processes, keeping the parameter and buffer names (so checkpoints are unchanged): PyTorch's
+    nn.SyncBatchNorm on CUDA (nccl), _GlooSyncBatchNorm elsewhere. Without BatchNorm it changes nothing."""
+    if device_type == "cuda":
+        return nn.SyncBatchNorm.convert_sync_batchnorm(model)
+
+    def convert(mod):
+        out = mod
+        if isinstance(mod, nn.modules.batchnorm._BatchNorm) and not isinstance(mod, _GlooSyncBatchNorm):
+            out = _GlooSyncBatchNorm(mod.num_features, mod.eps, mod.momentum, mod.affine, mod.track_running_stats)
+            with torch.no_grad():
+                if mod.affine:
+                    out.weight.copy_(mod.weight)
+                    out.bias.copy_(mod.bias)
+                if mod.track_running_stats:
+                    out.running_mean.copy_(mod.running_mean)
+                    out.running_var.copy_(mod.running_var)
+                    out.num_batches_tracked.copy_(mod.num_batches_tracked)
+            out.train(mod.training)
+        for name, child in mod.named_children():
+            out.add_module(name, convert(child))
+        return out
+
+    return convert(model)
+
+
 def from_checkpoint(path):
     """Builds the model described by a resnorm checkpoint and loads its tensors (strictly).
 
@@ -236,8 +382,8 @@ def from_checkpoint(path):
         classes = len(vocab)
     else:
         classes = tensors["head.weight"].shape[0]
-    model = ResNormModel(cfg["model"], classes)
-    model.load_state_dict(tensors, strict=True)  # names and shapes must match exactly
+    model = build_model(cfg["model"], classes)
+    model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("optim.")}, strict=True)  # names and shapes must match exactly
     return model, cfg, vocab
 
 

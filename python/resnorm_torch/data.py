@@ -1,0 +1,193 @@
+# The core's datasets (cpp/core/data.cpp) in Python: the 2-D patterns, the character-level text with its
+# vocabulary rule and 90/10 split, and the seeded batches of the Trainer (cpp/core/trainer.cpp).
+"""Same seed, same data: every draw goes through rng.Rng in the core's order, so
+
+- make_dataset(cfg, seed) gives the core's points, labels and train/test split (float32 values equal;
+  the trigonometry is Python's libm, the same glibc calls as the core's native build);
+- CharData(text) has the core's vocabulary (the sorted distinct bytes, or a checkpoint's) and split
+  (the first len * 9 // 10 bytes train, the rest validate);
+- Batches(cfg, data) draws the core's training batches (stream 0xBA7C) and evaluation batches
+  (streams 0xE7A0 train, 0xE7A1 validation), whole global batches: a data-parallel rank takes its
+  contiguous share of each, so N processes see together exactly the rows one process sees.
+
+Where it is not feasible: a checkpoint does not hold the batch generator's position, so a resumed run
+(core or twin) restarts the batch stream at the seed; the core does the same, so both sides still agree.
+"""
+import math
+import os
+
+import numpy as np
+
+try:
+    from .rng import Rng
+except ImportError:
+    from rng import Rng
+
+DATA_EXTENT = 1.5  # kDataExtent: the square [-1.5, 1.5]^2 holds every 2-D dataset, noise included
+TWO_D = ("spiral", "circle", "xor", "gauss", "moons", "checkerboard")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _f32(x):
+    return float(np.float32(x))
+
+
+def make_dataset(data_cfg, seed):
+    """Returns (x_train [n,2] float32, y_train [n] int64, x_test, y_test) as numpy arrays."""
+    rng = Rng(seed, 0xDA7A)
+    n = int(data_cfg["samples"])
+    sigma = 0.5 * float(data_cfg["noise"])
+    name = data_cfg["name"]
+    pts, labels = [], []
+
+    def noise():
+        return sigma * rng.normal()
+
+    def add(x, y, label):
+        pts.append((_f32(x), _f32(y)))
+        labels.append(label)
+
+    pi = 3.141592653589793
+    if name == "spiral":
+        half = n // 2
+        for arm in range(2):
+            for i in range(n - half if arm else half):
+                r = i / half
+                t = 1.75 * r * 2 * pi + arm * pi
+                nx = noise()
+                ny = noise()
+                add(r * math.sin(t) + nx, r * math.cos(t) + ny, arm)
+    elif name == "circle":
+        for i in range(n):
+            label = i % 2
+            r = 0.7 + 0.3 * rng.uniform() if label else 0.5 * rng.uniform()
+            t = 2 * pi * rng.uniform()
+            nx = noise()
+            ny = noise()
+            add(r * math.sin(t) + nx, r * math.cos(t) + ny, label)
+    elif name == "xor":
+        for i in range(n):
+            x = rng.uniform_range(-1.0, 1.0)
+            y = rng.uniform_range(-1.0, 1.0)
+            x += 0.05 if x > 0 else -0.05
+            y += 0.05 if y > 0 else -0.05
+            nx = noise()
+            ny = noise()
+            add(x + nx, y + ny, 0 if x * y >= 0 else 1)
+    elif name == "gauss":
+        for i in range(n):
+            label = i % 2
+            c = -0.45 if label else 0.45
+            s = 0.2 + sigma
+            gx = rng.normal()
+            gy = rng.normal()
+            add(c + s * gx, c + s * gy, label)
+    elif name == "moons":
+        for i in range(n):
+            label = i % 2
+            t = pi * rng.uniform()
+            x = 1.0 - math.cos(t) if label else math.cos(t)
+            y = 0.5 - math.sin(t) if label else math.sin(t)
+            nx = noise()
+            ny = noise()
+            add((x - 0.5) / 1.5 + nx, (y - 0.25) / 1.5 + ny, label)
+    elif name == "checkerboard":
+        for i in range(n):
+            x = rng.uniform_range(-1.0, 1.0)
+            y = rng.uniform_range(-1.0, 1.0)
+            cx = min(3, int((x + 1.0) * 2.0))
+            cy = min(3, int((y + 1.0) * 2.0))
+            nx = noise()
+            ny = noise()
+            add(x + nx, y + ny, (cx + cy) % 2)
+    else:
+        raise ValueError(f'data: "{name}" is not a 2-D dataset')
+    xs = np.clip(np.array(pts, dtype=np.float32).reshape(n, 2), -DATA_EXTENT, DATA_EXTENT)
+    ys = np.array(labels, dtype=np.int64)
+    order = list(range(n))  # Fisher-Yates with the same Rng, then the first n_test rows are the test split
+    for i in range(n - 1, 0, -1):
+        j = rng.below(i + 1)
+        order[i], order[j] = order[j], order[i]
+    n_test = max(1, int(math.floor(n * float(data_cfg["test_fraction"]) + 0.5)))  # std::lround, positive
+    order = np.array(order)
+    test, train = order[:n_test], order[n_test:]
+    return xs[train], ys[train], xs[test], ys[test]
+
+
+class CharData:
+    """The text as token ids over a byte vocabulary; vocab (bytes) fixed, or the text's sorted distinct bytes."""
+
+    def __init__(self, text, vocab=None):
+        if isinstance(text, str):
+            text = text.encode("latin-1")
+        if not vocab:
+            vocab = bytes(sorted(set(text)))
+        if len(set(vocab)) != len(vocab):
+            raise ValueError("data: the vocabulary repeats a character")
+        self.vocab = bytes(vocab)
+        if len(self.vocab) < 2:
+            raise ValueError("data: the text needs at least two distinct characters")
+        index = np.full(256, -1, dtype=np.int64)
+        index[np.frombuffer(self.vocab, dtype=np.uint8)] = np.arange(len(self.vocab))
+        ids = index[np.frombuffer(text, dtype=np.uint8)]
+        bad = np.nonzero(ids < 0)[0]
+        if len(bad):
+            raise ValueError(f"data: the text has a character outside the checkpoint's vocabulary at byte {bad[0]}")
+        n_train = len(text) * 9 // 10
+        self.train, self.val = ids[:n_train], ids[n_train:]
+
+    def batch(self, rng, val, B, T):
+        """x, y: [B, T] int64, y = x shifted by one; offsets drawn as the core's CharData::batch."""
+        src = self.val if val else self.train
+        if len(src) < T + 2:
+            raise ValueError(f"data: the {'validation' if val else 'training'} text ({len(src)} characters) is "
+                             f"shorter than model.context + 1 = {T + 1}")
+        span = len(src) - T - 1
+        offs = np.array([rng.below(span) for _ in range(B)], dtype=np.int64)
+        idx = offs[:, None] + np.arange(T)[None, :]
+        return src[idx], src[idx + 1]
+
+
+def read_text(path=None):
+    """The gpt corpus: path, else $RESNORM_DATA, else web/public/data/tinyshakespeare.txt (as the CLI)."""
+    path = path or os.environ.get("RESNORM_DATA") or os.path.join(ROOT, "web", "public", "data", "tinyshakespeare.txt")
+    with open(path, "rb") as f:
+        return f.read()
+
+
+class Batches:
+    """The Trainer's batch streams for one config. Global batches; share() cuts a rank's rows out."""
+
+    def __init__(self, cfg, text=None, vocab=None):
+        self.cfg = cfg
+        self.gpt = cfg["model"]["kind"] == "gpt"
+        self.rng = Rng(cfg["seed"], 0xBA7C)
+        if self.gpt:
+            self.chars = CharData(text if text is not None else read_text(), vocab)
+            self.vocab = self.chars.vocab
+        else:
+            self.x_train, self.y_train, self.x_test, self.y_test = make_dataset(cfg["data"], cfg["seed"])
+            self.vocab = None
+
+    def classes(self):
+        return len(self.vocab) if self.gpt else 2
+
+    def next_train(self):
+        """The next global training batch: gpt (x [B,T] ids, y [B,T]); mlp (points [B,2], labels [B])."""
+        B = self.cfg["optim"]["batch"]
+        if self.gpt:
+            return self.chars.batch(self.rng, False, B, self.cfg["model"]["context"])
+        idx = np.array([self.rng.below(len(self.y_train)) for _ in range(B)], dtype=np.int64)
+        return self.x_train[idx], self.y_train[idx]
+
+    def eval_batches(self, split):
+        """gpt: the eval.batches fixed batches of a split (0 train, 1 validation), as Trainer::evaluate."""
+        rng = Rng(self.cfg["seed"], 0xE7A1 if split else 0xE7A0)
+        B, T = self.cfg["optim"]["batch"], self.cfg["model"]["context"]
+        return [self.chars.batch(rng, split == 1, B, T) for _ in range(self.cfg["eval"]["batches"])]
+
+
+def share(arr, rank, world):
+    """Rank's contiguous rows of a global batch (the batch divides by world; train.py checks)."""
+    n = len(arr) // world
+    return arr[rank * n:(rank + 1) * n]
