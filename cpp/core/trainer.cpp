@@ -8,6 +8,10 @@
 #include <map>
 #include <cmath>
 
+#ifdef __EMSCRIPTEN__
+#include <emscripten/emscripten.h>
+#endif
+
 #include "checkpoint.h"
 #include "error.h"
 #include "ops/eigen_maps.h"
@@ -16,6 +20,16 @@
 namespace resnorm {
 
 namespace {
+
+// Milliseconds on a monotonic clock. In WebAssembly, std::chrono's steady_clock goes through
+// clock_gettime's JavaScript shim; emscripten_get_now() is the one call underneath it.
+double now_ms() {
+#ifdef __EMSCRIPTEN__
+  return emscripten_get_now();
+#else
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+#endif
+}
 
 int vocab_for(const Config& cfg, const std::unique_ptr<CharData>& chars) {
   return cfg.is_gpt() ? chars->vocab_size() : 2;
@@ -99,7 +113,7 @@ void Trainer::fill_batch() {
 }
 
 const StepStats& Trainer::step() {
-  const auto t0 = std::chrono::steady_clock::now();
+  const double t0 = now_ms();
   fill_batch();
   const int B = cfg_.optim.batch, T = cfg_.is_gpt() ? cfg_.model.context : 1;
   const double loss = model_.forward(points_.data(), tokens_.data(), targets_.data(), B, T);
@@ -169,7 +183,7 @@ const StepStats& Trainer::step() {
     collect_update_ratios();
   }
   ++step_;
-  stats_.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  stats_.ms = now_ms() - t0;
   return stats_;
 }
 
