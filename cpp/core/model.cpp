@@ -14,6 +14,7 @@
 #include "error.h"
 #include "ops/ops.h"
 #include "rng.h"
+#include "sum_squares.h"
 
 namespace resnorm {
 
@@ -367,9 +368,7 @@ const float* Model::attention(int layer) const {
 float Model::block_rms(int block) const {
   const float* y = acts_.data() + plan_.last_of_block(block).y;
   const size_t n = static_cast<size_t>(B_) * T_ * plan_.cfg.width;
-  double s = 0.0;
-  for (size_t i = 0; i < n; ++i) s += static_cast<double>(y[i]) * y[i];
-  return static_cast<float>(std::sqrt(s / static_cast<double>(n)));
+  return static_cast<float>(std::sqrt(sum_squares(y, n) / static_cast<double>(n)));
 }
 
 size_t Model::bytes() const {

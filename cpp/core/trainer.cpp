@@ -16,6 +16,7 @@
 #include "error.h"
 #include "ops/eigen_maps.h"
 #include "ops/ops.h"
+#include "sum_squares.h"
 
 namespace resnorm {
 
@@ -128,15 +129,11 @@ const StepStats& Trainer::step() {
   std::fill(weight_sq_.begin(), weight_sq_.end(), 0.0);
   double total = 0.0;
   for (const Slice& s : model_.slices()) {
-    double sq = 0.0, wsq = 0.0;
-    for (size_t i = s.offset; i < s.offset + s.size; ++i) {
-      sq += static_cast<double>(g[i]) * g[i];
-      wsq += static_cast<double>(w[i]) * w[i];
-    }
+    const double sq = sum_squares(g + s.offset, s.size);
     total += sq;
     if (s.block >= 0) {
       block_sq_[static_cast<size_t>(s.block)] += sq;
-      weight_sq_[static_cast<size_t>(s.block)] += wsq;
+      weight_sq_[static_cast<size_t>(s.block)] += sum_squares(w + s.offset, s.size);
     }
   }
   const int L = cfg_.model.depth;
@@ -192,12 +189,8 @@ void Trainer::collect_update_ratios() {
   const float* d = opt_.delta();
   const int L = cfg_.model.depth;
   std::fill(update_sq_.begin(), update_sq_.end(), 0.0);
-  for (const Slice& s : model_.slices()) {
-    if (s.block < 0) continue;
-    double d2 = 0.0;
-    for (size_t i = s.offset; i < s.offset + s.size; ++i) d2 += static_cast<double>(d[i]) * d[i];
-    update_sq_[static_cast<size_t>(s.block)] += d2;
-  }
+  for (const Slice& s : model_.slices())
+    if (s.block >= 0) update_sq_[static_cast<size_t>(s.block)] += sum_squares(d + s.offset, s.size);
   for (int b = 0; b < L; ++b) {
     const auto i = static_cast<size_t>(b);
     stats_.update_ratio[i] = static_cast<float>(std::sqrt(update_sq_[i]) / (std::sqrt(weight_sq_[i]) + 1e-12));
