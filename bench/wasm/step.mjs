@@ -5,8 +5,8 @@
 // rounds. Writes bench/results/step.json and prints tables.
 //   native:   `resnorm bench` (median of single steps, Trainer::step's own clock)
 //   wasm:     one step(1) call per step with its statistics unpacked as the engine's worker does
-//             (bench/wasm/measure.mjs timeTrainer); Chromium's page is cross-origin isolated, so its
-//             performance.now() is fine enough for ~1 ms blocks
+//             (bench/wasm/measure.mjs timeTrainer), median of single steps too; Chromium's page is
+//             cross-origin isolated, so its performance.now() is fine-grained (5 us) enough for that
 // Options: --rounds N (5), --presets a,b (the three MLPs below), --base DIR (another build's
 // resnorm.{mjs,wasm}, e.g. from a checkout before a change, timed in the same rounds), --no-browser, --no-tfjs.
 import { execFileSync } from 'node:child_process';
@@ -56,9 +56,14 @@ const configFile = (name) => {
   writeFileSync(f, configOf(name));
   return f;
 };
-const nativeMs = (bin, name) => JSON.parse(execFileSync(P(bin), ['bench', '--config', configFile(name), '--steps', '2000', '--warmup', '200', '--json'],
+// Steps per measurement: many for the sub-millisecond mlp-spiral, fewer for the ~10 ms nets.
+const stepsOf = (name) => (name === 'mlp-spiral' ? 2000 : 200);
+const nativeMs = (bin, name) => JSON.parse(execFileSync(P(bin),
+  ['bench', '--config', configFile(name), '--steps', String(stepsOf(name)), '--warmup', String(stepsOf(name) / 10), '--json'],
   { encoding: 'utf8' })).median_ms;
-const wasmOpts = { warmup: 300, steps: 1500, blockMs: 1 };
+// blockMs 0: every block is one step, so wasm gets the median of single steps as native does (on a loaded
+// machine a longer block is more often interrupted than a single step, which would favour native).
+const wasmOpts = (name) => ({ warmup: stepsOf(name) / 5, steps: stepsOf(name), blockMs: 0 });
 
 const samples = {};  // preset -> variant -> [per-round ms]
 const put = (name, variant, ms) => ((samples[name] ??= {})[variant] ??= []).push(ms);
@@ -95,11 +100,11 @@ try {
     for (const name of names) {
       put(name, 'native -march=native', nativeMs('build/native/resnorm', name));
       put(name, 'native SSE4.1', nativeMs('build/native-sse/resnorm', name));
-      put(name, 'wasm (Node)', timeTrainer(simd, configOf(name), '', wasmOpts).median_ms);
-      if (baseMod) put(name, 'wasm before (Node)', timeTrainer(baseMod, configOf(name), '', wasmOpts).median_ms);
+      put(name, 'wasm (Node)', timeTrainer(simd, configOf(name), '', wasmOpts(name)).median_ms);
+      if (baseMod) put(name, 'wasm before (Node)', timeTrainer(baseMod, configOf(name), '', wasmOpts(name)).median_ms);
       if (page) {
-        put(name, 'wasm (Chromium)', (await page.evaluate(([c, o]) => window.benchTrain('wasm', c, o), [configOf(name), wasmOpts])).median_ms);
-        if (base) put(name, 'wasm before (Chromium)', (await page.evaluate(([c, o]) => window.benchTrain('base', c, o), [configOf(name), wasmOpts])).median_ms);
+        put(name, 'wasm (Chromium)', (await page.evaluate(([c, o]) => window.benchTrain('wasm', c, o), [configOf(name), wasmOpts(name)])).median_ms);
+        if (base) put(name, 'wasm before (Chromium)', (await page.evaluate(([c, o]) => window.benchTrain('base', c, o), [configOf(name), wasmOpts(name)])).median_ms);
       }
     }
   }
