@@ -153,7 +153,7 @@ for (const m of mlps) (results.tfjs[m.name] ??= {})['resnorm wasm SIMD (Node)'] 
 if (!argv.has('--no-browser')) {
   const { chromium } = await import('playwright-core');
   const server = await serveStatic({
-    '/': P('bench/wasm/page'), '/bench/': P('bench/wasm'), '/wasm/': P('web/public/wasm'), '/data/': P('web/public/data'),
+    '/': P('bench/wasm/page'), '/bench/': P('bench/wasm'), '/web/src/engine/': P('web/src/engine'), '/wasm/': P('web/public/wasm'), '/data/': P('web/public/data'),
     '/build-wasm/': P('build/wasm'), '/build-wasm-nosimd/': P('build/wasm-nosimd'),
     '/tfjs/': P('node_modules/@tensorflow/tfjs/dist'), '/tfjs-wasm/': P('node_modules/@tensorflow/tfjs-backend-wasm/dist'),
   }, { csp: null });  // TF.js's own bundles are not ours to hold to the engine's CSP

@@ -1,5 +1,6 @@
 // Timing helpers shared by the Node and Chromium halves of the wasm benchmark: train steps of a wasm
 // Trainer, GEMM runs of the gemm_bench module, and the same MLP in TensorFlow.js. Medians after warm-up.
+import { unpackSteps } from '../../web/src/engine/steps.mjs';
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -8,28 +9,47 @@ export function median(xs) {
 }
 
 /**
- * Train-step time of a wasm Trainer as the engine sees it (one step(1) call per step, statistics
- * included): the median over blocks of consecutive steps, each block >= 20 ms so that Chromium's coarse
- * performance.now() (100 us without cross-origin isolation) does not quantise small models.
+ * A step(n) result as the engine unpacks it. Builds from before issue 13 (an older checkout, compared side
+ * by side by bench/wasm/step.mjs --base) returned a copied Float64Array inside an object and the engine
+ * copied each per-block field into its own Float32Array; that is repeated here for them.
  */
-export function timeTrainer(mod, configJson, text, { warmup, steps }) {
+function unpackAny(mod, r) {
+  if (r instanceof Float64Array) return unpackSteps(r, (i) => mod.stepMessage(i));
+  const L = r.depth, E = r.entropies, stride = 6 + 3 * L + E, d = r.data, out = [];
+  for (let i = 0, o = 0; o < d.length; ++i, o += stride) {
+    const at = (k, n) => new Float32Array(d.subarray(o + 6 + k, o + 6 + k + n));
+    out.push({ step: d[o], loss: d[o + 1], lr: d[o + 2], gradNorm: d[o + 3], ms: d[o + 4], diverged: d[o + 5] !== 0,
+      divergence: r.messages[i] ?? '', blockGradNorm: at(0, L), blockActRms: at(L, L), updateRatio: at(2 * L, L), attnEntropy: at(3 * L, E) });
+  }
+  return out;
+}
+
+/**
+ * Train-step time of a wasm Trainer as the engine's worker sees it: one step(1) call per step, its
+ * statistics copied out into StepStats objects (web/src/engine/steps.mjs, what the worker does). The
+ * median over blocks of consecutive steps, each block >= `blockMs` (default 20 ms, so that Chromium's
+ * coarse performance.now(), 100 us without cross-origin isolation, does not quantise small models;
+ * a shorter block is less often interrupted on a shared machine when the clock is fine).
+ */
+export function timeTrainer(mod, configJson, text, { warmup, steps, blockMs = 20 }) {
   const t = new mod.Trainer(configJson, text ?? '', '');
+  const one = () => unpackAny(mod, t.step(1));
   try {
-    for (let i = 0; i < warmup; ++i) t.step(1);
+    for (let i = 0; i < warmup; ++i) one();
     let per = 1;
     for (;;) {  // steps per block
       const t0 = performance.now();
-      for (let i = 0; i < per; ++i) t.step(1);
-      if (performance.now() - t0 >= 20 || per >= 4096) break;
+      for (let i = 0; i < per; ++i) one();
+      if (performance.now() - t0 >= blockMs || per >= 4096) break;
       per *= 2;
     }
     const blocks = [];
     for (let done = 0; done < steps; done += per) {
       const t0 = performance.now();
-      for (let i = 0; i < per; ++i) t.step(1);
+      for (let i = 0; i < per; ++i) one();
       blocks.push((performance.now() - t0) / per);
     }
-    return { median_ms: median(blocks), steps: blocks.length * per, warmup };
+    return { median_ms: median(blocks), steps: blocks.length * per, warmup, per_block: per };
   } finally {
     t.delete();
   }

@@ -14,6 +14,7 @@
 #include "error.h"
 #include "ops/ops.h"
 #include "rng.h"
+#include "sum_squares.h"
 
 namespace resnorm {
 
@@ -54,6 +55,7 @@ struct PlanBuilder {
   size_t act(size_t per_row) {
     const size_t o = p.num_acts;
     p.num_acts += per_row * static_cast<size_t>(p.max_rows);
+    p.act_buffers.emplace_back(o, per_row);
     return o;
   }
   void norm(const std::string& prefix, int block, size_t& w, size_t& b) {
@@ -341,7 +343,8 @@ double Model::forward(const float* points, const int* tokens, const int* targets
 void Model::backward() {
   if (!targets_) throw Error("model: backward needs a forward with targets");
   const int N = B_ * T_, C = plan_.cfg.width, V = plan_.vocab;
-  std::fill(dacts_.begin(), dacts_.end(), 0.0f);
+  for (const auto& [offset, per_row] : plan_.act_buffers)  // only the N rows this batch uses
+    std::fill_n(dacts_.data() + offset, static_cast<size_t>(N) * per_row, 0.0f);
   cross_entropy_backward(D(plan_.logits), A(plan_.probs), targets_, N, V);
   linear_backward(D(plan_.hf), G(plan_.head_w), plan_.head_b == kNoOffset ? nullptr : G(plan_.head_b), D(plan_.logits), A(plan_.hf), P(plan_.head_w), N, C, V);
   if (plan_.nf_w != kNoOffset) norm_backward(plan_.subs.back().y, plan_.hf, plan_.subs.back().y, plan_.nf_w, plan_.nf_b, plan_.hf_m, plan_.hf_r, N);
@@ -365,9 +368,7 @@ const float* Model::attention(int layer) const {
 float Model::block_rms(int block) const {
   const float* y = acts_.data() + plan_.last_of_block(block).y;
   const size_t n = static_cast<size_t>(B_) * T_ * plan_.cfg.width;
-  double s = 0.0;
-  for (size_t i = 0; i < n; ++i) s += static_cast<double>(y[i]) * y[i];
-  return static_cast<float>(std::sqrt(s / static_cast<double>(n)));
+  return static_cast<float>(std::sqrt(sum_squares(y, n) / static_cast<double>(n)));
 }
 
 size_t Model::bytes() const {

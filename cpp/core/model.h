@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aligned.h"
@@ -47,6 +48,9 @@ struct ModelPlan {
   std::vector<Slice> slices;
   size_t num_params = 0, num_acts = 0, num_att = 0;
   std::vector<SubPlan> subs;
+  // Every activation buffer as (offset, floats per row), in layout order: the backward zeroes only the
+  // rows a batch uses (an mlp's capacity is 256 rows for evaluation while it trains on 32).
+  std::vector<std::pair<size_t, size_t>> act_buffers;
   size_t stem_w = kNoOffset, stem_b = kNoOffset, wte = kNoOffset, wpe = kNoOffset, nf_w = kNoOffset, nf_b = kNoOffset,
          head_w = kNoOffset, head_b = kNoOffset;
   size_t x0 = 0, hf = 0, hf_m = 0, hf_r = 0, logits = 0, probs = 0;

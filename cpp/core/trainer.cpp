@@ -9,14 +9,29 @@
 #include <cmath>
 #include <cstdlib>
 
+#ifdef __EMSCRIPTEN__
+#include <emscripten/emscripten.h>
+#endif
+
 #include "checkpoint.h"
 #include "error.h"
 #include "ops/eigen_maps.h"
 #include "ops/ops.h"
+#include "sum_squares.h"
 
 namespace resnorm {
 
 namespace {
+
+// Milliseconds on a monotonic clock. In WebAssembly, std::chrono's steady_clock goes through
+// clock_gettime's JavaScript shim; emscripten_get_now() is the one call underneath it.
+double now_ms() {
+#ifdef __EMSCRIPTEN__
+  return emscripten_get_now();
+#else
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+#endif
+}
 
 int vocab_for(const Config& cfg, const std::unique_ptr<CharData>& chars) {
   return cfg.is_gpt() ? chars->vocab_size() : 2;
@@ -103,7 +118,7 @@ void Trainer::fill_batch() {
 }
 
 const StepStats& Trainer::step() {
-  const auto t0 = std::chrono::steady_clock::now();
+  const double t0 = now_ms();
   fill_batch();
   const int B = cfg_.optim.batch, T = cfg_.is_gpt() ? cfg_.model.context : 1;
   const double loss = model_.forward(points_.data(), tokens_.data(), targets_.data(), B, T);
@@ -118,15 +133,11 @@ const StepStats& Trainer::step() {
   std::fill(weight_sq_.begin(), weight_sq_.end(), 0.0);
   double total = 0.0;
   for (const Slice& s : model_.slices()) {
-    double sq = 0.0, wsq = 0.0;
-    for (size_t i = s.offset; i < s.offset + s.size; ++i) {
-      sq += static_cast<double>(g[i]) * g[i];
-      wsq += static_cast<double>(w[i]) * w[i];
-    }
+    const double sq = sum_squares(g + s.offset, s.size);
     total += sq;
     if (s.block >= 0) {
       block_sq_[static_cast<size_t>(s.block)] += sq;
-      weight_sq_[static_cast<size_t>(s.block)] += wsq;
+      weight_sq_[static_cast<size_t>(s.block)] += sum_squares(w + s.offset, s.size);
     }
   }
   const int L = cfg_.model.depth;
@@ -173,7 +184,7 @@ const StepStats& Trainer::step() {
     collect_update_ratios();
   }
   ++step_;
-  stats_.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  stats_.ms = now_ms() - t0;
   return stats_;
 }
 
@@ -182,12 +193,8 @@ void Trainer::collect_update_ratios() {
   const float* d = opt_.delta();
   const int L = cfg_.model.depth;
   std::fill(update_sq_.begin(), update_sq_.end(), 0.0);
-  for (const Slice& s : model_.slices()) {
-    if (s.block < 0) continue;
-    double d2 = 0.0;
-    for (size_t i = s.offset; i < s.offset + s.size; ++i) d2 += static_cast<double>(d[i]) * d[i];
-    update_sq_[static_cast<size_t>(s.block)] += d2;
-  }
+  for (const Slice& s : model_.slices())
+    if (s.block >= 0) update_sq_[static_cast<size_t>(s.block)] += sum_squares(d + s.offset, s.size);
   for (int b = 0; b < L; ++b) {
     const auto i = static_cast<size_t>(b);
     stats_.update_ratio[i] = static_cast<float>(std::sqrt(update_sq_[i]) / (std::sqrt(weight_sq_[i]) + 1e-12));

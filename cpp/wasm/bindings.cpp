@@ -59,35 +59,50 @@ resnorm::Trainer* make_trainer(const std::string& config_json, const std::string
   return guard([&] { return new resnorm::Trainer(resnorm::config_from_string(config_json), text, vocab); });
 }
 
-// n steps, their statistics packed into one Float64Array (building JS objects field by field through
-// emval cost ~30 us a step, more than a small model's step): per step, kStepFields scalars (step, loss,
-// lr, grad_norm, ms, diverged) then block_grad_norm[L], block_act_rms[L], update_ratio[L] and
-// attn_entropy[E]. Divergence messages (rare) come back keyed by the step's index in the batch.
-constexpr size_t kStepFields = 6;
+// n steps, their statistics packed into doubles in a buffer that stays in wasm memory: a header of
+// kHeader values (n, depth L, entropies E), then per step kStepFields scalars (step, loss, lr, grad_norm,
+// ms, diverged) and block_grad_norm[L], block_act_rms[L], update_ratio[L], attn_entropy[E]. JavaScript
+// gets a Float64Array view onto it (no copy, no JS object built field by field through emval, no
+// allocation once the buffer has grown to the largest n asked for) and copies out what it keeps before
+// its next call (web/src/engine/steps.mjs). The view is valid until the next call into the module.
+// Divergence messages (rare) are fetched by index with stepMessage(). One buffer per module instance:
+// calls are synchronous, and each worker has its own instance.
+constexpr size_t kHeader = 3, kStepFields = 6;
+
+struct Packed {
+  std::vector<double> data;
+  std::vector<std::string> messages;  // [n], empty unless that step diverged
+};
+Packed& packed() {
+  static Packed p;
+  return p;
+}
 
 val step(resnorm::Trainer& t, int n) {
   return guard([&] {
+    Packed& p = packed();
     const resnorm::StepStats& last = t.last();
     const size_t L = last.block_grad_norm.size(), E = last.attn_entropy.size();
-    const size_t stride = kStepFields + 3 * L + E;
-    std::vector<double> data(static_cast<size_t>(n > 0 ? n : 0) * stride);
-    val messages = val::object();
-    for (int i = 0; i < n; ++i) {
+    const size_t stride = kStepFields + 3 * L + E, count = static_cast<size_t>(n > 0 ? n : 0);
+    p.data.resize(kHeader + count * stride);
+    p.messages.resize(count);
+    p.data[0] = static_cast<double>(count), p.data[1] = static_cast<double>(L), p.data[2] = static_cast<double>(E);
+    for (size_t i = 0; i < count; ++i) {
       const resnorm::StepStats& s = t.step();
-      double* d = data.data() + static_cast<size_t>(i) * stride;
+      double* d = p.data.data() + kHeader + i * stride;
       d[0] = s.step, d[1] = s.loss, d[2] = s.lr, d[3] = s.grad_norm, d[4] = s.ms, d[5] = s.diverged ? 1 : 0;
       d += kStepFields;
       for (const std::vector<float>* v : {&s.block_grad_norm, &s.block_act_rms, &s.update_ratio, &s.attn_entropy})
         d = std::copy(v->begin(), v->end(), d);
-      if (s.diverged) messages.set(i, s.divergence);
+      p.messages[i] = s.divergence;
     }
-    val o = val::object();
-    o.set("depth", L);
-    o.set("entropies", E);
-    o.set("data", val(emscripten::typed_memory_view(data.size(), data.data())).call<val>("slice"));
-    o.set("messages", messages);
-    return o;
+    return val(emscripten::typed_memory_view(p.data.size(), p.data.data()));
   });
+}
+
+std::string step_message(int i) {
+  const Packed& p = packed();
+  return i >= 0 && static_cast<size_t>(i) < p.messages.size() ? p.messages[static_cast<size_t>(i)] : std::string();
 }
 
 val evaluate(resnorm::Trainer& t) { return guard([&] { return to_js(t.evaluate()); }); }
@@ -202,6 +217,7 @@ EMSCRIPTEN_BINDINGS(resnorm) {
       .function("sample", &sample)
       .function("save", &save)
       .function("load", &load);
+  function("stepMessage", &step_message);
   function("presetNames", &preset_names);
   function("presetJson", &preset_json);
   function("normalizeConfig", &normalize_config);

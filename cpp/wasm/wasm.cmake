@@ -30,6 +30,13 @@ if(RESNORM_WASM_SIMD)
   target_link_options(resnorm_core INTERFACE -msimd128)
 endif()
 
+# The ops never throw and never allocate. Compiled without exceptions, their calls stop going
+# through Emscripten's JS exception trampolines (invoke_*: wasm -> JS -> wasm for every call made while a
+# destructor or catch is pending, e.g. ~50 per mlp-spiral step inside Eigen's GEMM driver). Code that
+# throws or allocates (model.cpp, trainer.cpp, config, checkpoints, bindings) keeps -fexceptions. Issue 13.
+file(GLOB _resnorm_nothrow "${CMAKE_SOURCE_DIR}/cpp/core/ops/*.cpp")
+set_source_files_properties(${_resnorm_nothrow} PROPERTIES COMPILE_OPTIONS "-fno-exceptions")
+
 # Code that runs once per config or checkpoint (parsing, validation, safetensors, dataset generation)
 # is compiled for size; the ops, model, optimiser and train step keep -O3. Saves ~10 KB gzipped.
 set_source_files_properties(cpp/core/config.cpp cpp/core/json.cpp cpp/core/checkpoint.cpp cpp/core/data.cpp

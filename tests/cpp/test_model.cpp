@@ -1,11 +1,15 @@
 // Model structure: parameter layout and names, causality, no allocation in a train step.
 #include <atomic>
+#include <cmath>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <functional>
 #include <new>
+#include <vector>
 
 #include "error.h"
+#include "rng.h"
+#include "sum_squares.h"
 #include "trainer.h"
 #include "testing.h"
 
@@ -241,4 +245,46 @@ TEST_CASE("a config over the memory cap is refused before anything is allocated"
   // The dataset, the message and the plan (a name and offsets per tensor: ~1 MB at depth 512),
   // not the model's 400 GiB.
   CHECK(g_alloc_bytes < 16 << 20);
+}
+
+// The backward zeroes only the rows of the activation gradients that the batch uses (issue 13: an mlp's
+// capacity is 256 rows, its batch 32). If it zeroed too few, the second backward of the same batch would
+// add the first one's leftovers: the gradients would differ.
+TEST_CASE("the same batch twice gives the same gradients (activation gradients start from zero)", "[model]") {
+  for (const char* name : {"mlp-spiral", "mlp-residual-deep", "gpt-tiny"}) {
+    INFO(name);
+    Config c = preset(name);
+    if (c.is_gpt()) { c.model.depth = 2; c.optim.batch = 3; }
+    const int V = c.is_gpt() ? 11 : 2, B = c.is_gpt() ? 2 : 7, T = c.is_gpt() ? 5 : 1;  // fewer rows than the capacity
+    Model m(c.model, V, c.is_gpt() ? c.optim.batch * c.model.context : 256);
+    m.init(5);
+    std::vector<float> points(2 * static_cast<size_t>(B));
+    std::vector<int> tokens(static_cast<size_t>(B * T)), targets(static_cast<size_t>(B * T));
+    for (size_t i = 0; i < points.size(); ++i) points[i] = 0.3f * static_cast<float>(i % 5) - 0.6f;
+    for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = static_cast<int>((3 * i + 1) % V), targets[i] = static_cast<int>((5 * i + 2) % V);
+    std::vector<std::vector<float>> grads;
+    for (int pass = 0; pass < 2; ++pass) {
+      m.forward(c.is_gpt() ? nullptr : points.data(), c.is_gpt() ? tokens.data() : nullptr, targets.data(), B, T);
+      m.zero_grad();
+      m.backward();
+      grads.emplace_back(m.grads(), m.grads() + m.num_params());
+    }
+    size_t differ = 0;
+    for (size_t i = 0; i < m.num_params(); ++i) differ += grads[0][i] != grads[1][i];
+    CHECK(differ == 0);
+  }
+}
+
+TEST_CASE("sum_squares: the sum of squares at every length, the tail after the last full lane group included", "[model]") {
+  Rng rng(9, 1);
+  std::vector<float> x(1001);
+  for (float& v : x) v = rng.uniform(-3.0f, 3.0f);
+  for (size_t n : {size_t{0}, size_t{1}, size_t{2}, size_t{7}, size_t{8}, size_t{9}, size_t{15}, size_t{16}, size_t{17}, size_t{23}, size_t{1001}}) {
+    INFO("n = " << n);
+    long double ref = 0;
+    for (size_t i = 0; i < n; ++i) ref += static_cast<long double>(x[i]) * x[i];
+    const double got = sum_squares(x.data(), n);
+    CHECK(std::fabs(static_cast<double>(got - ref)) <= 1e-14 * static_cast<double>(ref) + 1e-300);
+    if (n) CHECK(got > 0);
+  }
 }

@@ -11,8 +11,11 @@ const TYPES = {
   '.json': 'application/json', '.txt': 'text/plain; charset=utf-8', '.css': 'text/css', '.map': 'application/json',
 };
 
-/** mounts: URL prefix ('/', '/wasm/') -> folder. The longest matching prefix wins. csp: the header value (null: none). */
-export function serveStatic(mounts, { csp = CSP } = {}) {
+/**
+ * mounts: URL prefix ('/', '/wasm/') -> folder. The longest matching prefix wins. csp: the header value (null: none).
+ * isolate: also send COOP/COEP, so the page is cross-origin isolated (and its performance.now() is fine-grained).
+ */
+export function serveStatic(mounts, { csp = CSP, isolate = false } = {}) {
   const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -22,6 +25,10 @@ export function serveStatic(mounts, { csp = CSP } = {}) {
     let ok = false;
     try { ok = Boolean(file) && file.startsWith(normalize(root) + sep) && statSync(file).isFile(); } catch { ok = false; }  // no ../ escapes
     if (csp) res.setHeader('Content-Security-Policy', csp);
+    if (isolate) {
+      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    }
     res.setHeader('Cache-Control', 'no-store');
     if (!ok) { res.writeHead(404, { 'Content-Type': 'text/plain' }); res.end('not found'); return; }
     res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });

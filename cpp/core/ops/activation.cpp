@@ -27,7 +27,14 @@ void activation_backward(float* din, const float* dout, const float* in, size_t 
   CMapArr x(in, len), dy(dout, len);
   MapArr dx(din, len);
   switch (act) {
-    case Activation::Relu: dx += (x > 0.0f).select(dy, 0.0f); break;
+    case Activation::Relu:
+      // A plain loop that compilers vectorise (compare + select; dout is loaded unconditionally so that
+      // they may); Eigen 3.4's select() is scalar and branchy. Same arithmetic: dx + dy or dx + 0.
+      for (Eigen::Index i = 0; i < len; ++i) {
+        const float g = dout[i];
+        din[i] += in[i] > 0.0f ? g : 0.0f;
+      }
+      break;
     case Activation::Tanh: dx += dy * (1.0f - x.tanh().square()); break;
     case Activation::Gelu: {
       // tanh is computed once per element into a stack chunk (no heap allocation in a train step).

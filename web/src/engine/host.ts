@@ -26,10 +26,11 @@ export function errorMessage(e: unknown): string {
 }
 
 function statsBuffers(stats: StepStats[]): Transferable[] {
-  const out: Transferable[] = [];
+  // The four arrays of a step share one buffer (steps.mjs); a buffer listed twice would make postMessage throw.
+  const out = new Set<ArrayBuffer>();
   for (const s of stats)
-    for (const a of [s.blockGradNorm, s.blockActRms, s.updateRatio, s.attnEntropy]) out.push(a.buffer as ArrayBuffer);
-  return out;
+    for (const a of [s.blockGradNorm, s.blockActRms, s.updateRatio, s.attnEntropy]) out.add(a.buffer as ArrayBuffer);
+  return [...out];
 }
 
 // Yield to the event loop without setTimeout's 4 ms clamp, so queued requests are handled between slices.

@@ -2,7 +2,7 @@
 // ./types.ts, and explicit disposal. Used by the worker host and, directly, by Node tests and benchmarks.
 import type { EvalStats, ModelInfo, ResnormConfig, StepStats } from './types';
 import type { ResnormModule, WasmTrainer } from './wasm';
-import { unpackSteps } from './wasm';
+import { unpackSteps } from './steps.mjs';
 
 export type OptimConfig = NonNullable<ResnormConfig['optim']>;
 
@@ -42,7 +42,7 @@ export class Trainer {
   }
 
   /** n steps; one StepStats per step (typed arrays are copies and stay valid). */
-  step(n = 1): StepStats[] { return unpackSteps(this.raw.step(n)); }
+  step(n = 1): StepStats[] { return unpackSteps(this.raw.step(n), (i) => this.module.stepMessage(i)); }
 
   evaluate(): EvalStats { return { step: this.raw.stepsDone(), ...this.raw.evaluate() }; }
 

@@ -1,37 +1,17 @@
 // Hand-written TypeScript mirror of the embind module built from cpp/wasm/bindings.cpp (keep the two in
 // step), and the browser loader of its ES-module glue. Node loads it through ./node.ts instead.
 /// <reference types="emscripten" />
-import type { StepStats } from './types';
 
 /** Evaluation as the wasm side returns it (the TS wrapper adds the step). */
 export interface WasmEvalStats { trainLoss: number; valLoss: number; trainAccuracy: number; accuracy: number }
 
-/**
- * n steps' statistics in one Float64Array: per step STEP_FIELDS scalars (step, loss, lr, gradNorm, ms,
- * diverged) then blockGradNorm[depth], blockActRms[depth], updateRatio[depth], attnEntropy[entropies].
- * Divergence messages are keyed by the step's index in the batch. Unpacked by unpackSteps().
- */
-export interface PackedSteps { depth: number; entropies: number; data: Float64Array; messages: Record<number, string> }
-export const STEP_FIELDS = 6;
-
-export function unpackSteps(p: PackedSteps): StepStats[] {
-  const L = p.depth, E = p.entropies, stride = STEP_FIELDS + 3 * L + E;
-  const out: StepStats[] = [];
-  for (let i = 0, o = 0; o < p.data.length; ++i, o += stride) {
-    const d = p.data;
-    const at = (k: number, n: number) => new Float32Array(d.subarray(o + STEP_FIELDS + k, o + STEP_FIELDS + k + n));
-    out.push({
-      step: d[o], loss: d[o + 1], lr: d[o + 2], gradNorm: d[o + 3], ms: d[o + 4], diverged: d[o + 5] !== 0,
-      divergence: p.messages[i] ?? '',
-      blockGradNorm: at(0, L), blockActRms: at(L, L), updateRatio: at(2 * L, L), attnEntropy: at(3 * L, E),
-    });
-  }
-  return out;
-}
-
 /** The embind class `Trainer`. Every method may throw an Error carrying the C++ message. */
 export interface WasmTrainer {
-  step(n: number): PackedSteps;
+  /**
+   * n steps; their statistics packed in a Float64Array view onto wasm memory, valid only until the next
+   * call into the module (layout in cpp/wasm/bindings.cpp; unpacked by ./steps.mjs).
+   */
+  step(n: number): Float64Array;
   evaluate(): WasmEvalStats;
   stepsDone(): number;
   numParams(): number;
@@ -54,6 +34,8 @@ export interface WasmTrainer {
 
 export interface ResnormModule {
   Trainer: new (configJson: string, text: string, vocab: string) => WasmTrainer;
+  /** The divergence message of the i-th step of the last step(n) call ('' if it did not diverge). */
+  stepMessage(i: number): string;
   presetNames(): string[];
   presetJson(name: string): string;
   /** Validates a config and returns it with the defaults filled in (what `resnorm show` prints). */
