@@ -31,6 +31,9 @@ for group in ops blocks model optim data config checkpoint determinism; do
   echo "sanitizers: [$group] passed"
 done
 
+step "1/6 (cont.) fuzzing the config parser and the checkpoint loader (libFuzzer, ASan + UBSan, 60 s each)"
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+
 step "2/6 WebAssembly build and the Catch2 suite under Node"
 npm run --silent test:wasm
 

@@ -26,6 +26,7 @@ export default defineConfig({
         index: resolve(web, 'index.html'),
         embed: resolve(web, 'embed.html'),
         'blog-post': resolve(web, 'examples/blog-post.html'),
+        'iframe-post': resolve(web, 'examples/iframe-post.html'),
         'resnorm-playground': resolve(web, 'src/element.ts'),
       },
       output: {

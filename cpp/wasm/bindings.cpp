@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config.h"
+#include "data.h"
 #include "trainer.h"
 
 using emscripten::val;
@@ -153,6 +154,17 @@ std::string normalize_config(const std::string& json) {
   return guard([&] { return resnorm::config_to_json(resnorm::config_from_string(json)).dump(); });
 }
 
+// Bytes a Trainer for this config would take, as Trainer::bytes() will report them (estimate_bytes; a gpt's
+// vocabulary is the text's, as the Trainer builds it). The page checks it against one memory budget shared
+// by every run of every widget in the document before it builds anything (web/src/engine/budget.ts).
+double estimate_bytes(const std::string& config_json, const std::string& text) {
+  return guard([&] {
+    const resnorm::Config c = resnorm::config_from_string(config_json);
+    const int vocab = c.is_gpt() && !text.empty() ? resnorm::CharData(text).vocab_size() : 0;
+    return resnorm::estimate_bytes(c, vocab);
+  });
+}
+
 val checkpoint_info(const val& bytes) {
   return guard([&] {
     const std::vector<uint8_t> b = bytes_from_js(bytes);
@@ -194,5 +206,6 @@ EMSCRIPTEN_BINDINGS(resnorm) {
   function("presetJson", &preset_json);
   function("normalizeConfig", &normalize_config);
   function("checkpointInfo", &checkpoint_info);
+  function("estimateBytes", &estimate_bytes);
   function("debugTrap", &debug_trap);
 }

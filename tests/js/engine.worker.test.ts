@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { EngineClient, type WorkerLike } from '../../web/src/engine/client';
 import { EngineHost } from '../../web/src/engine/host';
+import { BudgetError, DEFAULT_BUDGET_BYTES, MemoryBudget } from '../../web/src/engine/budget';
 import { loadResnormNode } from '../../web/src/engine/node';
 import type { Request, WorkerMessage } from '../../web/src/engine/protocol';
 import { SLICE_MS } from '../../web/src/engine/protocol';
@@ -223,5 +224,56 @@ describe('EngineClient over the protocol', () => {
     const s = await c.step(1);
     expect(s[0].step).toBe(1);  // a fresh model
     c.terminate();
+  });
+});
+
+describe('the page memory budget (issue 9)', () => {
+  it("estimateBytes is exactly what the built Trainer holds (mlp, sgd, gpt with the text's vocabulary)", async () => {
+    const mod = await loadResnormNode();
+    const cases: [ResnormConfig, string][] = [
+      [spiral(), ''],
+      [{ ...spiral({ name: 'sgd', batch: 128 }), model: { depth: 12, width: 48, residual: 'rezero', norm: 'rmsnorm', placement: 'sandwich' } }, ''],
+      [tinyGpt, text],
+      [tinyGpt, 'abcabcabd'.repeat(40)],  // a 4-character vocabulary: the embedding and head shrink
+    ];
+    for (const [config, t] of cases) {
+      const json = JSON.stringify(config);
+      const tr = new mod.Trainer(json, t, '');
+      expect(mod.estimateBytes(json, t)).toBe(tr.bytes());
+      tr.delete();
+    }
+    expect(mod.estimateBytes(JSON.stringify(tinyGpt), text)).toBeGreaterThan(mod.estimateBytes(JSON.stringify(tinyGpt), 'ab'.repeat(200)));
+    expect(() => mod.estimateBytes(JSON.stringify({ model: { depth: 0 } }), '')).toThrowError(/^config: model\.depth = 0/);
+  });
+
+  it('a create that does not fit what is left is refused with BudgetError, before the worker builds anything', async () => {
+    const mod = await loadResnormNode();
+    const need = mod.estimateBytes(JSON.stringify(spiral()), '');
+    const budget = new MemoryBudget(need * 1.5);  // room for one such run, not two
+    const created = { count: 0 };
+    const a = await EngineClient.create(spiral(), { worker: fakeWorker(created), budget });
+    expect(budget.inUse).toBe(need);
+    const refused = EngineClient.create(spiral(), { worker: fakeWorker(created), budget });
+    await expect(refused).rejects.toBeInstanceOf(BudgetError);
+    await expect(refused).rejects.toMatchObject({ info: { need, inUse: need, limit: need * 1.5 } });
+    await expect(refused).rejects.toThrowError(/needs \d+ MiB of memory.*fewer runs/);
+    expect(budget.inUse).toBe(need);  // the refused one took nothing
+    await a.restart();                // a restart holds the same share, not two
+    expect(budget.inUse).toBe(need);
+    a.terminate();
+    expect(budget.inUse).toBe(0);
+    const b = await EngineClient.create(spiral(), { worker: fakeWorker(created), budget });
+    expect((await b.step(2)).map((s) => s.step)).toEqual([1, 2]);
+    b.terminate();
+    // a bad config still gets the C++ message (from the estimate), and reserves nothing
+    await expect(EngineClient.create({ optim: { batch: 0 } }, { worker: fakeWorker(created), budget })).rejects.toThrowError(/^config: optim\.batch = 0/);
+    expect(budget.inUse).toBe(0);
+  });
+
+  it('the 39-character link of four 256 x 256 x 256 runs does not fit the default 2 GiB', async () => {
+    const mod = await loadResnormNode();
+    const one = mod.estimateBytes(JSON.stringify({ ...spiral(), model: { depth: 256, width: 256 } }), '');
+    expect(4 * one).toBeGreaterThan(DEFAULT_BUDGET_BYTES);
+    expect(one).toBeLessThan(DEFAULT_BUDGET_BYTES);
   });
 });

@@ -22,6 +22,8 @@ import { AttentionView, showChar } from './charts/attention';
 import { BOUNDARY_LUT, BLUES_LUT, CLASS_COLORS, RUN_COLORS, logSafe } from './charts/colors';
 import { fmtValue, lastAtOrBelow, watchPointer, type At } from './charts/readout';
 import { continueLr } from './session';
+import { mib } from './engine/budget';
+import { changedKeys, diffEdits, editSchedule, onlyLive, startState } from './edits';
 import { OwnTextPanel } from './owndata/panel';
 import { PointsEditor } from './owndata/pointsPanel';
 import type { Pt } from './owndata/points';
@@ -58,6 +60,10 @@ export interface AppOptions {
 /** Fields tucked under "More settings" (all still editable). */
 const ADVANCED = new Set(['beta1', 'beta2', 'opt_eps', 'momentum', 'min_lr', 'eval_batches', 'samples', 'test', 'eval']);
 const SPEEDS = [0, 2000, 500, 100, 20];
+
+/** A notice's text: fixed, or made in the page's language when drawn. */
+type Text = string | (() => string);
+const say = (t: Text): string => (typeof t === 'function' ? t() : t);
 const DRAW_INTERVAL_MS = 66;
 /**
  * While training, the panels other than the loss chart are redrawn a few per animation frame
@@ -95,7 +101,9 @@ export class App {
   readonly session: Session;
   private root: HTMLElement;
   private urlNotices: Notice[];
-  private messages: { kind: 'error' | 'warn' | 'info'; text: string; action?: { label: string; run: () => void }; tag?: string }[] = [];
+  /** Notices. Text and labels are functions of the current language where they are translated, so a
+   *  language switch re-renders them in the new one (plain strings are messages from the core). */
+  private messages: { kind: 'error' | 'warn' | 'info'; text: Text; action?: { label: Text; run: () => void }; tag?: string }[] = [];
   /** The runs (by index) the line charts' series were last set up for. */
   private chartRuns = '';
   private selected = 0;            // the run whose settings the controls edit (compare mode)
@@ -135,7 +143,9 @@ export class App {
     this.urlNotices = opts.notices;
     this.showExps = !opts.embed && !this.state.exp;
     this.session = new Session(opts.factory);
-    this.session.speed = opts.embed ? 500 : 500;
+    // 100 steps a second: the default run (mlp-spiral, 1000 steps) forms its boundary over ~10 s that a
+    // student can watch; "max" is one click away (a transformer's steps are slower than this anyway).
+    this.session.speed = 100;
     this.session.on('update', () => this.invalidate());
     this.session.on('playing', () => this.syncToolbar());
     this.session.on('stopped', (run, reason) => this.onStopped(run, reason));
@@ -172,8 +182,8 @@ export class App {
     if (configsChanged && how.rebuild !== 'no') {
       if (how.rebuild === 'soon') {
         clearTimeout(this.rebuildTimer);
-        this.rebuildTimer = window.setTimeout(() => void this.rebuild(), 300);
-      } else void this.rebuild();
+        this.rebuildTimer = window.setTimeout(() => this.applyChange(), 300);
+      } else this.applyChange();
     }
     this.session.wants.layer = next.layer;
     this.opts.onChange?.(next);
@@ -190,15 +200,62 @@ export class App {
   /** Replaces the whole state (a pasted link, an experiment). */
   load(state: AppState, notices: Notice[] = []): void {
     this.urlNotices = notices;
-    this.setState(cloneState(state), { render: true });
+    this.fromLink = true;  // its edits are replayed, not cleared, and nothing of it is a live edit
+    try {
+      this.setState(cloneState(state), { render: true });
+    } finally {
+      this.fromLink = false;
+    }
+  }
+
+  /** The state the running models reflect (set by rebuild and by each live edit). */
+  private applied: AppState | null = null;
+  private fromLink = false;
+  /** Why the last rebuild restarted a run that had trained (settings that cannot change mid-run). */
+  private restartedFor: string[] = [];
+
+  /**
+   * The settings differ from the running models': settings a running model takes (edits.ts LIVE_KEYS)
+   * apply to it at the next step and are recorded in the link; anything else restarts, with a notice.
+   */
+  private applyChange(): void {
+    clearTimeout(this.rebuildTimer);
+    const now = runConfigs(this.state);
+    if (JSON.stringify(now) === this.builtConfigs) return;
+    const before = this.applied;
+    // A run that trained and has not finished: a finished run is over, so a change starts a new one
+    // (and "continue for N more steps" is how a finished run goes on).
+    const trained = this.session.steps > 0 && this.session.live.length > 0;
+    if (!this.fromLink && before && trained && onlyLive(runConfigs(before), now)) {
+      const at = this.session.edit(now);
+      if (at !== null) {
+        this.state.edits = [...this.state.edits, ...diffEdits(before, this.state, at)];
+        this.applied = cloneState(this.state);
+        this.builtConfigs = JSON.stringify(now);
+        this.writeHash();
+        return;
+      }
+    }
+    this.restartedFor = !this.fromLink && before && trained && before.mode === this.state.mode
+      ? changedKeys(runConfigs(before), now) : [];
+    if (!this.fromLink) this.state.edits = [];
+    this.writeHash();
+    void this.rebuild();
   }
 
   async rebuild(): Promise<void> {
     clearTimeout(this.rebuildTimer);
     const configs = runConfigs(this.state);
     this.builtConfigs = JSON.stringify(configs);
-    // New runs: "all runs finished", "continued" and "loaded a checkpoint" no longer describe them.
-    this.messages = this.messages.filter((m) => m.kind === 'info' && m.tag !== 'done' && m.tag !== 'load' && m.tag !== 'continued');
+    this.applied = cloneState(this.state);
+    // New runs: "all runs finished", "continued", "restarted" and "loaded a checkpoint" no longer describe them.
+    this.messages = this.messages.filter((m) => m.kind === 'info' && m.tag !== 'done' && m.tag !== 'load' && m.tag !== 'continued' && m.tag !== 'restarted');
+    if (this.restartedFor.length) {
+      const keys = this.restartedFor;
+      const what = () => keys.map((k) => (hasKey(`f.${k}`) ? this.t(`f.${k}` as MessageKey) : k)).join(this.state.lang === 'zh' ? '、' : ', ');
+      this.messages.push({ kind: 'info', text: () => this.t('notice.restarted', { what: what() }), tag: 'restarted' });
+      this.restartedFor = [];
+    }
     this.offer = null;
     this.startStep = [];
     this.renderMessages();
@@ -217,21 +274,28 @@ export class App {
         this.playAfterBuild = false;
         this.session.dispose();
         const pick = mine === 'text' ? this.own : this.pts;
-        this.messages.push({ kind: 'warn', text: this.t(mine === 'text' ? 'own.link' : 'pts.link'), tag: 'own',
-          action: pick ? { label: this.t(mine === 'text' ? 'own.load_file' : 'pts.load_file'), run: () => pick.pickFile() } : undefined });
+        this.messages.push({ kind: 'warn', text: () => this.t(mine === 'text' ? 'own.link' : 'pts.link'), tag: 'own',
+          action: pick ? { label: () => this.t(mine === 'text' ? 'own.load_file' : 'pts.load_file'), run: () => pick.pickFile() } : undefined });
         this.renderMessages();
         return;
       }
     }
     this.syncToolbar();
-    await this.session.build(configs);
+    // Built from the settings before any mid-run edit; the session applies each edit at its step.
+    if (this.state.edits.length) await this.session.build(runConfigs(startState(this.state)), undefined, editSchedule(this.state, runConfigs));
+    else await this.session.build(configs);
   }
 
   private onBuilt(ok: boolean): void {
     if (this.destroyed) return;
     if (!ok) {
       for (const r of this.session.runs) {
-        if (r.status === 'error') this.messages.push({ kind: 'error', text: this.t('notice.build_failed', { run: RUN_LETTERS[r.index].toUpperCase(), msg: r.message }) });
+        if (r.status !== 'error') continue;
+        const run = RUN_LETTERS[r.index].toUpperCase(), b = r.overBudget;
+        const msg = r.message;
+        this.messages.push({ kind: 'error', text: () => (b
+          ? this.t(b.inUse > 0 ? 'notice.over_budget_shared' : 'notice.over_budget', { run, need: mib(b.need), limit: mib(b.limit), used: mib(b.inUse) })
+          : this.t('notice.build_failed', { run, msg })) });
       }
     }
     this.resetCharts();
@@ -247,14 +311,16 @@ export class App {
     if (reason === 'diverged') {
       const d = run.metrics?.diverged;
       const w = run.metrics ? blowupWhere(run.metrics) : null;
-      const where = [d?.message || run.message, w ? this.t('notice.where', { b: w.block, v: w.rms }) : ''].filter(Boolean).join('; ');
-      this.messages.push({ kind: 'error', text: this.t('notice.diverged', { run: letter, step: d?.step ?? '?', where }) });
+      const why = d?.message || run.message, step = d?.step ?? '?';
+      const where = () => [why, w ? this.t('notice.where', { b: w.block, v: w.rms }) : ''].filter(Boolean).join('; ');
+      this.messages.push({ kind: 'error', text: () => this.t('notice.diverged', { run: letter, step, where: where() }) });
       if (this.state.mode === 'single') this.session.pause();
     } else if (reason === 'crashed') {
-      this.messages.push({ kind: 'error', text: this.t('notice.crashed', { run: letter, msg: run.message }),
-        action: { label: this.t('notice.restart'), run: () => void this.rebuild() } });
+      const msg = run.message;
+      this.messages.push({ kind: 'error', text: () => this.t('notice.crashed', { run: letter, msg }),
+        action: { label: () => this.t('notice.restart'), run: () => void this.rebuild() } });
     } else if (reason === 'done' && this.session.runs.every((r) => r.status !== 'ready')) {
-      if (!this.messages.some((m) => m.tag === 'done')) this.messages.push({ kind: 'info', text: this.t('notice.done'), tag: 'done' });
+      if (!this.messages.some((m) => m.tag === 'done')) this.messages.push({ kind: 'info', text: () => this.t('notice.done'), tag: 'done' });
     }
     this.renderMessages();
     this.syncToolbar();
@@ -293,13 +359,14 @@ export class App {
     try {
       runs = await this.session.extend(n);
     } catch (e) {
-      this.messages.push({ kind: 'error', text: this.t('notice.continue_failed', { msg: e instanceof Error ? e.message : String(e) }), tag: 'continue' });
+      this.messages.push({ kind: 'error', text: () => this.t('notice.continue_failed', { msg: e instanceof Error ? e.message : String(e) }), tag: 'continue' });
       this.renderMessages();
       return;
     }
     if (this.destroyed || !runs.length) return;
     const lrs = [...new Set(runs.map((r) => fmtValue(Number(r.config.lr))))].join(', ');
-    this.messages.push({ kind: 'info', text: this.t('notice.continued', { n: fmtInt(this.state.lang, Math.max(...runs.map((r) => Number(r.config.steps)))), lr: lrs }), tag: 'continued' });
+    const total = Math.max(...runs.map((r) => Number(r.config.steps)));
+    this.messages.push({ kind: 'info', text: () => this.t('notice.continued', { n: fmtInt(this.state.lang, total), lr: lrs }), tag: 'continued' });
     this.renderMessages();
     this.session.play();
     this.invalidate();
@@ -349,7 +416,7 @@ export class App {
   }
 
   openExperiment(id: string): void {
-    const next = { ...cloneState(this.state), ...experimentState(id, this.state) };
+    const next = { ...cloneState(this.state), ...experimentState(id, this.state), edits: [] };
     this.selected = 0;
     this.showExps = false;
     this.messages = [];
@@ -387,7 +454,7 @@ export class App {
   private exportMetrics(ext: 'csv' | 'json'): void {
     if (!this.hasMetrics()) {
       this.messages = this.messages.filter((m) => m.tag !== 'export');
-      this.messages.push({ kind: 'warn', text: this.t('ex.empty'), tag: 'export' });
+      this.messages.push({ kind: 'warn', text: () => this.t('ex.empty'), tag: 'export' });
       this.renderMessages();
       return;
     }
@@ -411,7 +478,7 @@ export class App {
   async loadModel(file: File): Promise<void> {
     const fail = (msg: string) => {
       this.messages = this.messages.filter((m) => m.tag !== 'load');
-      this.messages.push({ kind: 'error', text: this.t('ex.load_failed', { file: file.name, msg }), tag: 'load' });
+      this.messages.push({ kind: 'error', text: () => this.t('ex.load_failed', { file: file.name, msg }), tag: 'load' });
       this.renderMessages();
     };
     let bytes: Uint8Array;
@@ -442,7 +509,9 @@ export class App {
       const next = cloneState(this.state);
       next.config = header.config;
       next.exp = '';
+      next.edits = [];
       this.builtConfigs = JSON.stringify(runConfigs(next));
+      this.applied = cloneState(next);
       this.session.adopt([engine], [header.config], [header.step]);
       this.startStep = [header.step];
       this.setState(next, { rebuild: 'no', render: true });
@@ -461,7 +530,7 @@ export class App {
       this.resetCharts();
     }
     this.messages = this.messages.filter((m) => m.tag !== 'load');
-    this.messages.push({ kind: 'info', text: this.t('ex.loaded', { file: file.name, kind: String(header.config.kind), step: header.step }), tag: 'load' });
+    this.messages.push({ kind: 'info', text: () => this.t('ex.loaded', { file: file.name, kind: String(header.config.kind), step: header.step }), tag: 'load' });
     this.renderMessages();
     this.invalidate();
   }
@@ -678,7 +747,12 @@ export class App {
       h('h2', {}, this.t(`exp.${e.id}.title` as MessageKey)),
       h('p', {}, this.t(`exp.${e.id}.body` as MessageKey)),
       h('p', { class: 'rp-look' }, h('strong', {}, this.t('exp.look'), ': '), this.t(`exp.${e.id}.look` as MessageKey)),
-      h('p', { class: 'rp-cite' }, e.cite));
+      h('p', { class: 'rp-cite' }, e.cite),
+      h('button', { type: 'button', class: 'rp-btn rp-small rp-explain-more', 'aria-expanded': 'false', onclick: (ev: Event) => {
+        const b = ev.currentTarget as HTMLElement;
+        b.closest('.rp-explain')?.classList.add('open');
+        b.setAttribute('aria-expanded', 'true');
+      } }, this.t('exp.more')));
   }
 
   private renderRuns(): HTMLElement {
@@ -860,8 +934,8 @@ export class App {
     }
     if (this.offer) box.append(this.renderOffer(this.offer));
     for (const m of this.messages) {
-      box.append(h('div', { class: `rp-msg ${m.kind}`, 'data-tag': m.tag }, h('span', {}, m.text),
-        m.action ? h('button', { type: 'button', class: 'rp-btn rp-small', onclick: m.action.run }, m.action.label) : null,
+      box.append(h('div', { class: `rp-msg ${m.kind}`, 'data-tag': m.tag }, h('span', {}, say(m.text)),
+        m.action ? h('button', { type: 'button', class: 'rp-btn rp-small', onclick: m.action.run }, say(m.action.label)) : null,
         h('button', { type: 'button', class: 'rp-btn rp-small', onclick: () => { this.messages = this.messages.filter((x) => x !== m); this.renderMessages(); } }, this.t('notice.dismiss'))));
     }
   }

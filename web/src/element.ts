@@ -1,6 +1,7 @@
 // <resnorm-playground> for blog posts: one <script type="module" src=".../assets/resnorm-playground.js">
 // and e.g. <resnorm-playground preset="postln-vs-preln" controls="lr,warmup" height="420">.
 // Each element is independent (its own engines and shadow DOM); off-screen ones pause.
+import { pauseWhenUnseen } from './visibility';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import appCss from './style.css?inline';
 import { App } from './app';
@@ -27,7 +28,7 @@ const ATTRS = ['preset', 'controls', 'panels', 'height', 'lang', 'params', 'auto
 export class ResnormPlaygroundElement extends HTMLElement {
   static observedAttributes = [...ATTRS];
   app: App | null = null;
-  private io: IntersectionObserver | null = null;
+  private unwatch: (() => void) | null = null;
   private box: HTMLDivElement | null = null;
 
   /** The attributes as one `key=value&...` text, read by the same parser as the page's URL. */
@@ -50,11 +51,7 @@ export class ResnormPlaygroundElement extends HTMLElement {
     shadow.append(this.box);
     if (!this.hasAttribute('tabindex')) this.tabIndex = 0;
     this.mount();
-    this.io = new IntersectionObserver((entries) => {
-      const e = entries[entries.length - 1];
-      this.app?.setOffscreen(!e.isIntersecting);
-    });
-    this.io.observe(this);
+    this.unwatch = pauseWhenUnseen(this, () => this.app);
     registry().apps.push(this);
   }
 
@@ -82,8 +79,8 @@ export class ResnormPlaygroundElement extends HTMLElement {
   }
 
   disconnectedCallback(): void {
-    this.io?.disconnect();
-    this.io = null;
+    this.unwatch?.();
+    this.unwatch = null;
     this.app?.destroy();
     this.app = null;
     this.box?.remove();

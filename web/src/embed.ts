@@ -7,6 +7,7 @@ import { createEngine } from './engineFactory';
 import { parse } from './state';
 import { embedOptions } from './embedParams';
 import { siteUrl } from './site';
+import { pauseWhenUnseen } from './visibility';
 
 const text = [location.search.replace(/^\?/, ''), location.hash.replace(/^#/, '')].filter(Boolean).join('&');
 const { state, notices } = parse(text);
@@ -22,6 +23,6 @@ const app = new App({
   lazy: true,
   embed: { controls, height, fullUrl: (hash) => `${siteUrl('index.html')}#${hash}` },
 });
-// An iframe scrolled out of its parent's view pauses too.
-new IntersectionObserver((es) => app.setOffscreen(!es[es.length - 1].isIntersecting)).observe(root);
+// An iframe scrolled out of its host page's view, or in a hidden tab, pauses too.
+pauseWhenUnseen(root, () => app);
 (window as unknown as { __resnorm: { apps: App[] } }).__resnorm = { apps: [app] };

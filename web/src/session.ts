@@ -1,6 +1,7 @@
 // Drives 1-4 engines (one Web Worker each) in lockstep: every round each live run takes the same
 // number of steps, so all curves stay at the same step; evaluations, decision-boundary grids,
 // samples and attention maps are requested between rounds. No DOM here; the page listens.
+import { BudgetError, type OverBudget } from './engine/budget';
 import type { EngineEvents, EvalStats, ModelInfo, ResnormConfig, StepStats } from './engine/types';
 import { toEngineConfig, type FlatConfig } from './config/fields';
 import { roundSteps } from './compare';
@@ -32,6 +33,7 @@ export interface Run {
   metrics: RunMetrics | null;
   status: RunStatus;
   message: string;            // why it stopped / failed
+  overBudget?: OverBudget;    // set when it failed because the page's memory budget was spent
   grid: Float32Array | null;  // mlp: P(class 1), gridRes x gridRes
   samples: { step: number; text: string }[];
   attention: { layer: number; heads: number; T: number; data: Float32Array; text: string } | null;
@@ -49,7 +51,14 @@ export interface SessionEvents {
   stopped(run: Run, reason: RunStatus): void;
 }
 
+/** Longest wait between two text samples while a gpt trains, and between two attention maps (ms). */
+export const SAMPLE_MAX_MS = 4500;
+export const ATTN_MS = 1000;
+
 interface Round { k: number; boundary: boolean; runs: Run[]; ns: number[]; done: Promise<(StepStats[] | Error)[]> }
+
+/** A scheduled edit: at `step` the runs take `configs` (full run configs; only live settings differ). */
+export interface EditStep { step: number; configs: FlatConfig[] }
 
 export interface Wants { grid: boolean; samples: boolean; attention: boolean; layer: number }
 
@@ -75,7 +84,9 @@ export class Session {
   private lastGrid = 0;
   private gridMs = 20;
   private sampleMs = 100;  // how long the last text sample took: sampling gets at most ~1/10 of the time
-  private sampleEvery(): number { return Math.max(5000, 10 * this.sampleMs); }   // how long the last decision-boundary grid took (it is drawn at most ~1/8 of the time)
+  // Samples at least every 4.5 s (issue 10: "at least every 5 s"), more often when sampling is cheap, but
+  // never more than ~10% of the worker's time (the time the last sample took x 10, at least 2 s).
+  private sampleEvery(): number { return Math.min(SAMPLE_MAX_MS, Math.max(2000, 10 * this.sampleMs)); }   // how long the last decision-boundary grid took (it is drawn at most ~1/8 of the time)
   private lastSample = 0;
   private lastAttn = -1e9;
   private attnLayerShown = -1;
@@ -93,10 +104,11 @@ export class Session {
   get live(): Run[] { return this.runs.filter((r) => r.status === 'ready'); }
 
   /** Throws away the current engines and builds one per config (in parallel). */
-  async build(configs: FlatConfig[], restore?: (i: number) => Uint8Array | null): Promise<boolean> {
+  async build(configs: FlatConfig[], restore?: (i: number) => Uint8Array | null, schedule: EditStep[] = []): Promise<boolean> {
     const gen = ++this.gen;
     this.setPlaying(false);
     this.disposeRuns();
+    this.schedule = schedule.filter((e) => e.step >= 1).sort((a, b) => a.step - b.step);
     this.rate = 0;
     this.rateWin = [];
     this.lastGrid = this.lastSample = 0;
@@ -120,6 +132,7 @@ export class Session {
         if (gen !== this.gen) return;
         run.status = 'error';
         run.message = e instanceof Error ? e.message : String(e);
+        if (e instanceof BudgetError) run.overBudget = e.info;
       }
     }));
     if (gen !== this.gen) return false;
@@ -135,6 +148,7 @@ export class Session {
     ++this.gen;
     this.setPlaying(false);
     this.disposeRuns();
+    this.schedule = [];
     this.rate = 0;
     this.rateWin = [];
     this.runs = engines.map((engine, index) => {
@@ -151,6 +165,7 @@ export class Session {
 
   private disposeRuns(): void {
     this.inflight.clear();
+    this.pendingEdit = null;
     for (const r of this.runs) {
       r.unsubs.forEach((u) => u());
       r.engine?.terminate();
@@ -211,6 +226,54 @@ export class Session {
     return runs;
   }
 
+  // ---------------------------------------------------------------- mid-run edits (edits.ts)
+
+  /** Edits to apply when the runs reach their step (a replayed link), in step order. */
+  private schedule: EditStep[] = [];
+  /** A live edit waiting for the rounds in flight to come back. */
+  private pendingEdit: FlatConfig[] | null = null;
+
+  /**
+   * Applies new configs that differ only in live settings to the running models, at a definite step:
+   * now if no round is out, else right after the rounds already asked for (no new round is issued
+   * before). Returns that step, or null when there is nothing running to edit.
+   */
+  edit(configs: FlatConfig[]): number | null {
+    const runs = this.runs.filter((r) => r.engine && r.metrics && (r.status === 'ready' || r.status === 'done'));
+    if (!runs.length || configs.length !== this.runs.length) return null;
+    const at = Math.max(...runs.map((r) => r.metrics!.steps + (this.inflight.get(r) ?? 0)));
+    this.pendingEdit = configs;
+    if (!this.looping && !this.busy) void this.applyDue(this.gen);
+    return at;
+  }
+
+  /** Applies the pending live edit and the scheduled edits due at the current step. */
+  private async applyDue(gen: number): Promise<void> {
+    const at = this.steps;
+    const due: FlatConfig[][] = [];
+    while (this.schedule.length && this.schedule[0].step <= at) due.push(this.schedule.shift()!.configs);
+    if (this.pendingEdit) { due.push(this.pendingEdit); this.pendingEdit = null; }
+    for (const configs of due) {
+      await Promise.all(this.runs.map(async (r, i) => {
+        const next = configs[i];
+        if (!next || !r.engine || JSON.stringify(next) === JSON.stringify(r.config)) return;
+        await r.engine.setOptim(toEngineConfig(next).optim!);
+        if (gen !== this.gen) return;
+        r.config = next;
+        // a finished run given more steps trains on
+        if (r.status === 'done' && r.metrics && r.metrics.steps < (next.steps as number)) { r.status = 'ready'; r.message = ''; }
+      }));
+      if (gen !== this.gen) return;
+    }
+    if (due.length) this.emit('update');
+  }
+
+  /** The next scheduled edit's step after `start`, or Infinity. */
+  private nextEditAfter(start: number): number {
+    for (const e of this.schedule) if (e.step > start) return e.step;
+    return Infinity;
+  }
+
   /** One step of every live run (while paused). Clicks while a step is running queue up. */
   async stepOnce(): Promise<void> {
     if (this.playing) return;
@@ -221,6 +284,8 @@ export class Session {
     try {
       while (this.queued > 0 && !this.playing && gen === this.gen) {
         this.queued--;
+        await this.applyDue(gen);
+        if (gen !== this.gen) break;
         const round = this.issue(1, gen);
         if (!round) break;
         await this.absorb(round, await round.done, gen);
@@ -255,6 +320,10 @@ export class Session {
     let ahead: Round | null = null;
     try {
       while (this.playing && gen === this.gen) {
+        if (!ahead) {
+          await this.applyDue(gen);
+          if (gen !== this.gen) break;
+        }
         if (!this.live.length) break;
         const t0 = this.now();
         const round: Round | null = ahead ?? this.issue(this.plan(0), gen);
@@ -265,7 +334,7 @@ export class Session {
         if (gen !== this.gen) break;
         // Ask for the next round before taking this one in, so the workers compute while this thread
         // draws; not across an evaluation or the end, which must see exactly this round's state.
-        if (this.playing && this.speed === 0 && !round.boundary) ahead = this.issue(this.plan(round.k), gen);
+        if (this.playing && this.speed === 0 && !round.boundary && !this.pendingEdit) ahead = this.issue(this.plan(round.k), gen);
         await this.absorb(round, results, gen);
         if (this.speed > 0) {
           // Hold the requested pace: a round of k steps takes at least k/speed seconds.
@@ -290,9 +359,10 @@ export class Session {
     const parts = live.map((run) => {
       const start = run.metrics!.steps + (this.inflight.get(run) ?? 0);
       const total = run.config.steps as number, every = run.config.eval as number;
-      const n = Math.max(0, Math.min(k, total - start));
+      const edit = this.nextEditAfter(start);
+      const n = Math.max(0, Math.min(k, total - start, edit - start));
       const end = start + n;
-      if (end >= total || (every > 0 && end % every === 0)) boundary = true;
+      if (end >= total || end === edit || (every > 0 && end % every === 0)) boundary = true;
       this.inflight.set(run, (this.inflight.get(run) ?? 0) + n);
       const p: Promise<StepStats[] | Error> = n > 0
         ? run.engine!.step(n).then((x) => x, (e) => (e instanceof Error ? e : new Error(String(e))))
@@ -375,7 +445,7 @@ export class Session {
           if (gen === this.gen) run.grid = g;
         }, () => {}));
       }
-      if (kind === 'gpt' && this.wants.samples && run.metrics && (force || t - this.lastSample > this.sampleEvery())) {
+      if (kind === 'gpt' && this.wants.samples && run.metrics && (force || t - this.lastSample >= this.sampleEvery())) {
         const step = run.metrics.steps;
         if (!run.samples.length || run.samples[0].step !== step) {
           const t0 = this.now();
@@ -387,7 +457,7 @@ export class Session {
           }, () => {}));
         }
       }
-      if (kind === 'gpt' && this.wants.attention && (force || t - this.lastAttn > 2500 || this.attnLayerShown !== this.wants.layer)) {
+      if (kind === 'gpt' && this.wants.attention && (force || t - this.lastAttn >= ATTN_MS || this.attnLayerShown !== this.wants.layer)) {
         const info = run.engine!.info;
         const layer = Math.min(this.wants.layer, info.depth - 1);
         // the sample text whose characters the vocabulary has most of; else the vocabulary itself
@@ -404,8 +474,8 @@ export class Session {
     const kinds = new Set(runs.map((r) => r.engine!.info.kind));
     if (kinds.has('mlp') && this.wants.grid && gridDue) this.lastGrid = t;
     if (kinds.has('gpt')) {
-      if (this.wants.samples && (force || t - this.lastSample > this.sampleEvery())) this.lastSample = t;
-      if (this.wants.attention && (force || t - this.lastAttn > 2500 || this.attnLayerShown !== this.wants.layer)) {
+      if (this.wants.samples && (force || t - this.lastSample >= this.sampleEvery())) this.lastSample = t;
+      if (this.wants.attention && (force || t - this.lastAttn >= ATTN_MS || this.attnLayerShown !== this.wants.layer)) {
         this.lastAttn = t;
         this.attnLayerShown = this.wants.layer;
       }

@@ -6,6 +6,7 @@ import {
 import { DEFAULT_PRESET, isPreset, kindConfig, presetConfig } from './config/presets';
 import type { MessageKey } from './i18n/en';
 import { EXPERIMENTS, experimentState } from './experiments';
+import { parseEdits, serializeEdits, type Edit } from './edits';
 
 export type Mode = 'single' | 'compare';
 export type Lang = 'en' | 'zh';
@@ -25,6 +26,9 @@ export interface AppState {
   exp: string;                        // the experiment whose explanation is shown ('' none)
   layer: number;                      // attention view (gpt)
   head: number;
+  /** Mid-run edits of live settings, in step order (edits.ts): config and runs hold the values after
+   *  them (what the controls show), so the runs are built from the values before them. */
+  edits: Edit[];
 }
 
 /**
@@ -61,11 +65,12 @@ export function defaultState(): AppState {
     exp: '',
     layer: 0,
     head: 0,
+    edits: [],
   };
 }
 
 export function cloneState(s: AppState): AppState {
-  return { ...s, config: { ...s.config }, runs: s.runs.map((r) => ({ ...r })), panels: [...s.panels] };
+  return { ...s, config: { ...s.config }, runs: s.runs.map((r) => ({ ...r })), panels: [...s.panels], edits: [...s.edits] };
 }
 
 /** The full config of every run that trains (one in single mode, up to four in compare mode). */
@@ -90,6 +95,7 @@ export function serialize(s: AppState): string {
       for (const f of FIELDS) if (o[f.key] !== undefined) parts.push(`${RUN_LETTERS[i + 1]}.${f.key}=${fmt(o[f.key]!)}`);
     });
   }
+  if (s.edits.length) parts.push(`edits=${fmt(serializeEdits(s.edits))}`);
   parts.push(`panels=${s.panels.join(',')}`);
   parts.push(`log=${s.logScale ? 1 : 0}`);
   parts.push(`lang=${s.lang}`);
@@ -119,7 +125,7 @@ export function splitParams(text: string, notices: Notice[]): [string, string][]
 }
 
 /** Keys the state reads besides config fields and `x.field` run overrides. */
-const STATE_KEYS = new Set(['mode', 'exp', 'preset', 'runs', 'panels', 'log', 'lang', 'layer', 'head', 'controls', 'height', 'autoplay']);
+const STATE_KEYS = new Set(['mode', 'exp', 'preset', 'runs', 'edits', 'panels', 'log', 'lang', 'layer', 'head', 'controls', 'height', 'autoplay']);
 
 /**
  * Reads state from `key=value&...`. Every key is checked on its own: a bad value falls back to the
@@ -226,6 +232,15 @@ export function parse(text: string, base: AppState = defaultState()): { state: A
     }
     return kept;
   });
+
+  // Mid-run edits, checked against the final settings just read (all or nothing).
+  const editsRaw = get('edits');
+  s.edits = [];
+  if (editsRaw !== undefined) {
+    const r = parseEdits(editsRaw, s);
+    s.edits = r.edits;
+    if (r.notice) notices.push(r.notice);
+  }
 
   const panels = get('panels');
   if (panels !== undefined) {

@@ -80,3 +80,29 @@ describe('embed.html', () => {
     await page.close();
   });
 });
+
+describe('an iframe embed (examples/iframe-post.html)', () => {
+  it('trains while seen, pauses when the host page scrolls it away or the tab is hidden, and resumes', async () => {
+    const { page } = await H.open('examples/iframe-post.html', { width: 1000, height: 800 });
+    const frameEl = page.locator('iframe.rp-frame');
+    await frameEl.scrollIntoViewIfNeeded();
+    const frame = (await frameEl.elementHandle())!;
+    const f = (await frame.contentFrame())!;
+    const st = () => f.evaluate(() => { const s = (window as any).__resnorm?.apps?.[0]?.session; return s ? { playing: s.playing as boolean, steps: s.steps as number } : null; });
+    await expect.poll(async () => (await st())?.steps ?? 0, { timeout: 60_000 }).toBeGreaterThan(5);  // autoplay
+    expect((await st())!.playing).toBe(true);
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await expect.poll(async () => (await st())!.playing).toBe(false);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await frameEl.scrollIntoViewIfNeeded();
+    await expect.poll(async () => (await st())!.playing).toBe(true);
+    // a hidden tab (Page Visibility inside the frame)
+    await f.evaluate(() => { Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' }); document.dispatchEvent(new Event('visibilitychange')); });
+    await expect.poll(async () => (await st())!.playing).toBe(false);
+    await f.evaluate(() => { Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' }); document.dispatchEvent(new Event('visibilitychange')); });
+    await expect.poll(async () => (await st())!.playing).toBe(true);
+    await H.shot(page, 'iframe-post');
+    await f.evaluate(() => (window as any).__resnorm.apps[0].session.pause());
+    await page.close();
+  });
+});

@@ -21,7 +21,7 @@ export interface Harness {
    * Opens a page; its problems (page errors, console errors and warnings, failed and foreign
    * requests) fail the current test when it finishes, except those matching `allow`.
    */
-  open(path: string, opts?: { width?: number; height?: number; allow?: RegExp[] }): Promise<{ page: Page; problems: string[] }>;
+  open(path: string, opts?: { width?: number; height?: number; allow?: RegExp[]; init?: () => void }): Promise<{ page: Page; problems: string[] }>;
   shot(page: Page, name: string, opts?: { fullPage?: boolean }): Promise<string>;
   close(): Promise<void>;
 }
@@ -43,6 +43,7 @@ export async function start(): Promise<Harness> {
       onTestFinished(() => {
         expect(problems.filter((p) => !allow.some((re) => re.test(p))), `problems on ${path}`).toEqual([]);
       });
+      if (opts.init) await page.addInitScript(opts.init);  // runs before the page's own scripts
       await page.goto(url + path);
       return { page, problems };
     },

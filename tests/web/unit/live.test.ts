@@ -113,3 +113,30 @@ describe('Session: first feedback and continuing', () => {
     expect(continueLr(m, { lr: 0.01, schedule: 'cosine', min_lr: 1e-4 })).toBe(0.003);
   });
 });
+
+describe('picture cadence while a transformer trains', () => {
+  it('asks for a sample at least every 5 s and an attention map about every second', async () => {
+    let t = 0;
+    const { factory, made } = fakeFactory();
+    const s = new Session(factory, () => t);
+    await s.build(runConfigs(parse('kind=gpt&depth=2&width=16&heads=2').state));
+    const calls: string[] = [];
+    const e = made[0];
+    const sample = e.sample.bind(e), attention = e.attention.bind(e);
+    // sampling takes 0.8 s: ten times that (8 s) would be the cheap-sampling rule; the cap keeps it under 5 s
+    e.sample = async () => { calls.push(`sample@${t}`); t += 800; return sample(); };
+    e.attention = async (text: string) => { calls.push(`attn@${t}`); return attention(text); };
+    e.info = { ...e.info, vocab: 'abcdefghijklmnopqrstuvwxyz ' };  // the attention map's text needs letters
+    for (t = 500; t <= 20_000; t += 500) {
+      s.runs[0].metrics!.add(await e.step(1));  // a new step, so a new sample is worth taking
+      await s.refreshPictures(false);
+    }
+    const at = (kind: string) => calls.filter((c) => c.startsWith(kind)).map((c) => Number(c.split('@')[1]));
+    const gaps = (xs: number[]) => xs.slice(1).map((x, i) => x - xs[i]);
+    const samples = at('sample'), attn = at('attn');
+    expect(samples.length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...gaps(samples))).toBeLessThanOrEqual(5000);
+    expect(attn.length).toBeGreaterThanOrEqual(8);
+    expect(Math.max(...gaps(attn))).toBeLessThanOrEqual(1000 + 800);  // a second, plus a sample taken in between
+  });
+});

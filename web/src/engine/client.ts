@@ -2,6 +2,7 @@
 // through promises and events. Each EngineClient owns its own worker, so several can train side by side.
 import type { Request, ResultOf, WorkerMessage } from './protocol';
 import type { EngineEvents, EvalStats, ModelInfo, ResnormConfig, StepStats } from './types';
+import { documentBudget, type MemoryBudget, type Reservation } from './budget';
 
 /** The part of a Worker the client uses (tests substitute an in-process one). */
 export interface WorkerLike {
@@ -20,6 +21,8 @@ export interface EngineOptions {
   wasmUrl?: string;
   /** Starts the worker (default: a module Worker on ./worker.ts). For tests and custom bundling. */
   worker?: () => WorkerLike;
+  /** The memory budget the engine's Trainer is reserved in (default: the document's, web/src/engine/budget.ts). */
+  budget?: MemoryBudget;
 }
 
 type Listeners = { [K in keyof EngineEvents]: Set<EngineEvents[K]> };
@@ -41,6 +44,7 @@ export class EngineClient {
   private nextId = 1;
   private dead: string | null = null;
   private modelInfo!: ModelInfo;
+  private reservation: Reservation | null = null;
   private readonly listeners: Listeners = { stats: new Set(), eval: new Set(), stopped: new Set(), crashed: new Set() };
 
   private constructor(
@@ -48,7 +52,8 @@ export class EngineClient {
     private readonly opts: EngineOptions,
   ) {}
 
-  /** Starts a worker and builds the model. Rejects with Error(C++ message) on a bad config. */
+  /** Starts a worker and builds the model. Rejects with Error(C++ message) on a bad config, and with
+   *  BudgetError (./budget.ts) when the model does not fit what is left of the page's memory budget. */
   static async create(config: ResnormConfig, opts: EngineOptions = {}): Promise<EngineClient> {
     const resolved: EngineOptions = {
       ...opts,
@@ -114,10 +119,12 @@ export class EngineClient {
       e.preventDefault?.();
       if (this.worker === w) this.crash(e.message || 'the engine worker failed');
     };
+    const fields = { config: this.config, text: this.opts.text, dataUrl: this.opts.dataUrl, wasmUrl: this.opts.wasmUrl };
     try {
-      this.modelInfo = await this.request({
-        type: 'create', config: this.config, text: this.opts.text, dataUrl: this.opts.dataUrl, wasmUrl: this.opts.wasmUrl,
-      });
+      // Reserve the Trainer's exact size in the page's budget before the worker allocates anything.
+      const bytes = await this.request({ type: 'estimate', ...fields });
+      this.reservation = (this.opts.budget ?? documentBudget()).reserve(bytes);
+      this.modelInfo = await this.request({ type: 'create', ...fields });
     } catch (e) {
       this.shutdown('engine failed to start');
       throw e;
@@ -127,6 +134,8 @@ export class EngineClient {
   private shutdown(why: string): void {
     this.worker?.terminate();
     this.worker = null;
+    this.reservation?.release();
+    this.reservation = null;
     for (const p of this.pending.values()) p.reject(new Error(why));
     this.pending.clear();
   }

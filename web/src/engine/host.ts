@@ -9,7 +9,7 @@ import type { ResnormModule } from './wasm';
 export interface HostEnv {
   post(msg: WorkerMessage, transfer?: Transferable[]): void;
   /** Loads the wasm module (and, for gpt without `text`, the corpus) for a create request. */
-  load(req: Extract<Request, { type: 'create' }>): Promise<{ module: ResnormModule; text?: string }>;
+  load(req: Extract<Request, { type: 'create' | 'estimate' }>): Promise<{ module: ResnormModule; text?: string }>;
   now?(): number;
 }
 
@@ -58,6 +58,11 @@ export class EngineHost {
   async handle(req: Request): Promise<void> {
     if (this.crashed !== null) { this.reply(req.id, false, `engine crashed (${this.crashed}); call restart()`); return; }
     try {
+      if (req.type === 'estimate') {
+        const { module, text } = await this.env.load(req);
+        this.reply(req.id, true, module.estimateBytes(JSON.stringify(req.config), req.text ?? text ?? ''));
+        return;
+      }
       if (req.type === 'create') {
         const { module, text } = await this.env.load(req);
         this.trainer?.dispose();
@@ -112,7 +117,7 @@ export class EngineHost {
           return this.reply(req.id, true, null);
       }
     } catch (e) {
-      if (isCrash(e) && req.type !== 'create') this.crash(e);
+      if (isCrash(e) && req.type !== 'create' && req.type !== 'estimate') this.crash(e);
       this.reply(req.id, false, errorMessage(e));
     }
   }

@@ -6,6 +6,8 @@ export type OptimConfig = NonNullable<ResnormConfig['optim']>;
 
 /** Requests, page -> worker. */
 export type Request =
+  /** The bytes a create with the same fields would take (checked against the page's budget first). */
+  | { id: number; type: 'estimate'; config: ResnormConfig; text?: string; dataUrl?: string; wasmUrl?: string }
   | { id: number; type: 'create'; config: ResnormConfig; text?: string; dataUrl?: string; wasmUrl?: string }
   | { id: number; type: 'run'; evalEvery?: number }
   | { id: number; type: 'pause' }
@@ -23,6 +25,7 @@ export type RequestType = Request['type'];
 
 /** What each request resolves to. */
 export interface ResultOf {
+  estimate: number;
   create: ModelInfo;
   run: null;
   pause: null;

@@ -59,6 +59,8 @@ export interface ResnormModule {
   /** Validates a config and returns it with the defaults filled in (what `resnorm show` prints). */
   normalizeConfig(json: string): string;
   checkpointInfo(bytes: Uint8Array): { config: string; vocab: string; step: number };
+  /** Bytes a Trainer for this config (and, for gpt, this text) takes: what its bytes() will report. */
+  estimateBytes(configJson: string, text: string): number;
   /** Test hook: executes a wasm trap. */
   debugTrap(): void;
 }

@@ -9,19 +9,30 @@ import { loadResnormFromUrl } from './wasm';
 declare const self: DedicatedWorkerGlobalScope;
 
 let module: Promise<ResnormModule> | undefined;
+// The corpus per URL, fetched once: an estimate and the create after it need the same text.
+const texts = new Map<string, Promise<string>>();
+async function fetchText(url: string): Promise<string> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`engine: could not load ${url} (HTTP ${res.status})`);
+  return res.text();
+}
 
 const host = new EngineHost({
   post: (msg: WorkerMessage, transfer: Transferable[] = []) => self.postMessage(msg, transfer),
   async load(req) {
-    if (!req.wasmUrl) throw new Error('engine: create needs wasmUrl');
+    if (!req.wasmUrl) throw new Error(`engine: ${req.type} needs wasmUrl`);
     module ??= loadResnormFromUrl(req.wasmUrl);
     const mod = await module;
     let text: string | undefined;
     if (req.text === undefined && req.config.model?.kind === 'gpt') {
       if (!req.dataUrl) throw new Error('engine: a gpt model needs text or dataUrl');
-      const res = await fetch(req.dataUrl);
-      if (!res.ok) throw new Error(`engine: could not load ${req.dataUrl} (HTTP ${res.status})`);
-      text = await res.text();
+      let p = texts.get(req.dataUrl);
+      if (!p) {
+        p = fetchText(req.dataUrl);
+        texts.set(req.dataUrl, p);
+        p.catch(() => texts.delete(req.dataUrl!));
+      }
+      text = await p;
     }
     return { module: mod, text };
   },

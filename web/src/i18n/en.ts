@@ -68,6 +68,9 @@ export const en = {
   'notice.restart': 'Restart',
   'notice.where': 'residual stream RMS {v} after block {b}',
   'notice.build_failed': 'Run {run} cannot be built: {msg}',
+  'notice.restarted': 'Restarted from step 0: {what} changed. A running model takes a new learning rate, schedule, warmup, weight decay, betas, momentum, clip, steps or evaluation interval as it is; other settings need a new run.',
+  'notice.over_budget': 'Run {run} was not built: it needs {need} of memory, over the {limit} all runs on this page may use together. Make the model (depth, width, context) or the batch smaller.',
+  'notice.over_budget_shared': 'Run {run} was not built: it needs {need} of memory and other runs already use {used} of the {limit} all runs on this page may use together. Make the model (depth, width, context) or the batch smaller, or use fewer runs.',
   'notice.done': 'All runs reached their last step. Press Play to continue them for more steps, or Reset to train again from step 0.',
 
   // groups
@@ -280,6 +283,7 @@ export const en = {
   'exp.run': 'Run this',
   'exp.close': 'Close',
   'exp.look': 'What to look at',
+  'exp.more': 'Read more',
   'exp.plain-vs-residual.title': 'Plain vs residual deep MLP',
   'exp.plain-vs-residual.short': '32 blocks without shortcuts barely train; with them they do.',
   'exp.plain-vs-residual.body':

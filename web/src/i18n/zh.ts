@@ -67,6 +67,9 @@ export const zh: Record<MessageKey, string> = {
   'notice.restart': '重新启动',
   'notice.where': '第 {b} 块之后残差流的 RMS 为 {v}',
   'notice.build_failed': '无法构建运行 {run}：{msg}',
+  'notice.restarted': '已从第 0 步重新开始：{what} 已更改。运行中的模型可以直接接受新的学习率、调度、预热、权重衰减、beta、动量、裁剪、步数或评估间隔；其他设置需要重新运行。',
+  'notice.over_budget': '未构建运行 {run}：它需要 {need} 内存，超过了本页所有运行合计可用的 {limit}。请减小模型（深度、宽度、上下文长度）或批大小。',
+  'notice.over_budget_shared': '未构建运行 {run}：它需要 {need} 内存，而本页其他运行已占用 {used}（所有运行合计可用 {limit}）。请减小模型（深度、宽度、上下文长度）或批大小，或减少运行数。',
   'notice.done': '所有运行都已到达最后一步。按“开始”可继续训练更多步，按“重置”则从第 0 步重新训练。',
 
   'group.model': '模型',
@@ -274,6 +277,7 @@ export const zh: Record<MessageKey, string> = {
   'exp.run': '运行',
   'exp.close': '关闭',
   'exp.look': '看点',
+  'exp.more': '展开全文',
   'exp.plain-vs-residual.title': '普通深层 MLP 与残差 MLP',
   'exp.plain-vs-residual.short': '没有捷径的 32 块网络几乎训练不动；加上捷径就可以。',
   'exp.plain-vs-residual.body':
