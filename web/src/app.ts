@@ -22,6 +22,7 @@ import { BOUNDARY_LUT, BLUES_LUT, CLASS_COLORS, RUN_COLORS, logSafe } from './ch
 import { fmtValue, lastAtOrBelow, watchPointer, type At } from './charts/readout';
 import { continueLr } from './session';
 import { mib } from './engine/budget';
+import { blockRanges, blowupWhere, fmtLoss, fmtMs, lossSeries, niceCeil, robustCap } from './chartData';
 import { changedKeys, diffEdits, editSchedule, onlyLive, startState } from './edits';
 import { OwnTextPanel } from './owndata/panel';
 import { PointsEditor } from './owndata/pointsPanel';
@@ -1412,38 +1413,7 @@ export class App {
     this.syncToolbar();
     // loss: x = the longest run's steps, decimated to at most ~1000 points (bucket means)
     if (p.loss) {
-      const longest = runs.reduce<RunMetrics | null>((a, r) => (r.metrics && (!a || r.metrics.step.length > a.step.length) ? r.metrics : a), null);
-      const n = longest?.step.length ?? 0;
-      const stride = Math.max(1, Math.ceil(n / 400));
-      const nb = Math.ceil(n / stride);
-      const x = new Float64Array(nb);
-      for (let j = 0; j < nb; j++) x[j] = longest!.step.data[Math.min(n - 1, (j + 1) * stride - 1)];
-      const x0 = n ? longest!.step.data[0] : 0;
-      const ys: (number | null)[][] = [];
-      const log = this.state.logScale;
-      const clean = (v: number) => (log ? logSafe(v) : Number.isFinite(v) ? v : null);
-      for (const r of runs) {
-        const m = r.metrics;
-        const train: (number | null)[] = new Array(nb).fill(null);
-        const val: (number | null)[] = new Array(nb).fill(null);
-        if (m && m.step.length) {
-          const off = Math.round(m.step.data[0] - x0);
-          for (let j = 0; j < nb; j++) {
-            let sum = 0, cnt = 0;
-            for (let i = j * stride - off; i < (j + 1) * stride - off; i++) {
-              if (i < 0 || i >= m.loss.length) continue;
-              const v = m.loss.data[i];
-              if (Number.isFinite(v)) { sum += v; cnt++; }
-            }
-            train[j] = cnt ? clean(sum / cnt) : null;
-          }
-          for (const e of m.evals) {
-            const j = Math.min(nb - 1, Math.max(0, Math.floor((e.step - x0) / stride)));
-            if (nb) val[j] = clean(e.valLoss);
-          }
-        }
-        ys.push(train, val);
-      }
+      const { x, ys, n } = lossSeries(runs.map((r) => r.metrics), this.state.logScale);
       p.loss.setData(x, ys, robustCap(ys));
       this.root.classList.toggle('rp-started', n > 0);
     }
@@ -1750,67 +1720,13 @@ function maxDepthOf(runs: readonly Run[]): number {
 /** The toolbar's train loss: the mean over this many latest steps (one step's loss is noisy). */
 const LOSS_MEAN_STEPS = 20;
 
-/** A loss with three significant digits (0.693, 2.41, 1.2e+5). */
-export function fmtLoss(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  return Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toPrecision(3);
-}
 
-/** ms per step with the digits that matter: 0.156, 14.5, 512. */
-export function fmtMs(ms: number): string {
-  return ms < 10 ? ms.toPrecision(3) : ms < 100 ? ms.toFixed(1) : String(Math.round(ms));
-}
 
-/**
- * A y-axis cap for linear loss charts: a few times the typical value, so that a run blowing up to
- * 1e22 leaves the others readable. Values above it are simply cut off at the top.
- */
-export function robustCap(ys: (number | null)[][]): number {
-  const v: number[] = [];
-  for (const y of ys) {
-    const step = Math.max(1, Math.floor(y.length / 500));
-    for (let i = 0; i < y.length; i += step) { const x = y[i]; if (x !== null && Number.isFinite(x)) v.push(x); }
-  }
-  if (v.length < 4) return Infinity;
-  v.sort((a, b) => a - b);
-  const p90 = v[Math.floor(v.length * 0.9)];
-  const cap = Math.max(3 * p90, v[Math.floor(v.length * 0.5)] * 4);
-  return cap >= v[v.length - 1] ? Infinity : cap;
-}
 
-/** Where a diverged run blew up: the first block whose activations are huge or not finite, else the largest. */
-export function blowupWhere(m: RunMetrics): { block: number; rms: string } | null {
-  const rms = m.rmsBlocks.latest;
-  let worst = -1;
-  for (let b = 0; b < rms.length; b++) {
-    if (!(rms[b] < 1e6)) { worst = b; break; }
-    if (worst < 0 || rms[b] > rms[worst]) worst = b;
-  }
-  if (worst < 0) return null;
-  const v = rms[worst];
-  return { block: worst + 1, rms: Number.isFinite(v) ? v.toExponential(1) : String(v) };
-}
 
-/** Block numbers as short ranges: [1, 2, 3, 7] -> "1–3, 7". */
-export function blockRanges(blocks: readonly number[]): string {
-  const out: string[] = [];
-  for (let i = 0; i < blocks.length; i++) {
-    let j = i;
-    while (j + 1 < blocks.length && blocks[j + 1] === blocks[j] + 1) j++;
-    out.push(j > i ? `${blocks[i]}–${blocks[j]}` : String(blocks[i]));
-    i = j;
-  }
-  return out.join(', ');
-}
 
 /** Sets text only when it changed (an unchanged write would still cost a layout). */
 function setText(el: Element, text: string): void {
   if (el.textContent !== text) el.textContent = text;
 }
 
-/** The next 1, 2 or 5 times a power of ten at or above x. */
-export function niceCeil(x: number): number {
-  const p = Math.pow(10, Math.floor(Math.log10(x)));
-  for (const m of [1, 2, 5, 10]) if (m * p >= x) return m * p;
-  return 10 * p;
-}

@@ -1,0 +1,109 @@
+// The pure parts of the page's drawing: the loss chart's series (decimated to bucket means), its
+// y-axis cap, and the number formats of the toolbar, notices and axes. Unit-tested in
+// tests/web/unit/chartData.test.ts; app.ts only wires them to the DOM.
+import { logSafe } from './charts/colors';
+import type { RunMetrics } from './metrics';
+
+/** Most points the loss chart draws per series: beyond it, steps are averaged in buckets. */
+export const LOSS_POINTS = 400;
+
+/**
+ * The loss chart's data: x = the longest run's steps, in buckets of `stride` steps (at most
+ * LOSS_POINTS buckets, each at its last step); per run, the mean finite train loss of each bucket and
+ * the validation loss of the evaluation that falls in it (null where there is none). Runs that start
+ * later (a loaded checkpoint) are placed by their first step. On a log scale values are made safe
+ * for it (logSafe); on a linear one non-finite values become gaps.
+ */
+export function lossSeries(metrics: readonly (RunMetrics | null)[], logScale: boolean): { x: Float64Array; ys: (number | null)[][]; n: number } {
+  const longest = metrics.reduce<RunMetrics | null>((a, m) => (m && (!a || m.step.length > a.step.length) ? m : a), null);
+  const n = longest?.step.length ?? 0;
+  const stride = Math.max(1, Math.ceil(n / LOSS_POINTS));
+  const nb = Math.ceil(n / stride);
+  const x = new Float64Array(nb);
+  for (let j = 0; j < nb; j++) x[j] = longest!.step.data[Math.min(n - 1, (j + 1) * stride - 1)];
+  const x0 = n ? longest!.step.data[0] : 0;
+  const ys: (number | null)[][] = [];
+  const clean = (v: number) => (logScale ? logSafe(v) : Number.isFinite(v) ? v : null);
+  for (const m of metrics) {
+    const train: (number | null)[] = new Array(nb).fill(null);
+    const val: (number | null)[] = new Array(nb).fill(null);
+    if (m && m.step.length) {
+      const off = Math.round(m.step.data[0] - x0);
+      for (let j = 0; j < nb; j++) {
+        let sum = 0, cnt = 0;
+        for (let i = j * stride - off; i < (j + 1) * stride - off; i++) {
+          if (i < 0 || i >= m.loss.length) continue;
+          const v = m.loss.data[i];
+          if (Number.isFinite(v)) { sum += v; cnt++; }
+        }
+        train[j] = cnt ? clean(sum / cnt) : null;
+      }
+      for (const e of m.evals) {
+        const j = Math.min(nb - 1, Math.max(0, Math.floor((e.step - x0) / stride)));
+        if (nb) val[j] = clean(e.valLoss);
+      }
+    }
+    ys.push(train, val);
+  }
+  return { x, ys, n };
+}
+
+/** A loss with three significant digits (0.693, 2.41, 1.2e+5). */
+export function fmtLoss(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  return Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toPrecision(3);
+}
+
+/** ms per step with the digits that matter: 0.156, 14.5, 512. */
+export function fmtMs(ms: number): string {
+  return ms < 10 ? ms.toPrecision(3) : ms < 100 ? ms.toFixed(1) : String(Math.round(ms));
+}
+
+/**
+ * A y-axis cap for linear loss charts: a few times the typical value, so that a run blowing up to
+ * 1e22 leaves the others readable. Values above it are simply cut off at the top.
+ */
+export function robustCap(ys: (number | null)[][]): number {
+  const v: number[] = [];
+  for (const y of ys) {
+    const step = Math.max(1, Math.floor(y.length / 500));
+    for (let i = 0; i < y.length; i += step) { const x = y[i]; if (x !== null && Number.isFinite(x)) v.push(x); }
+  }
+  if (v.length < 4) return Infinity;
+  v.sort((a, b) => a - b);
+  const p90 = v[Math.floor(v.length * 0.9)];
+  const cap = Math.max(3 * p90, v[Math.floor(v.length * 0.5)] * 4);
+  return cap >= v[v.length - 1] ? Infinity : cap;
+}
+
+/** Where a diverged run blew up: the first block whose activations are huge or not finite, else the largest. */
+export function blowupWhere(m: RunMetrics): { block: number; rms: string } | null {
+  const rms = m.rmsBlocks.latest;
+  let worst = -1;
+  for (let b = 0; b < rms.length; b++) {
+    if (!(rms[b] < 1e6)) { worst = b; break; }
+    if (worst < 0 || rms[b] > rms[worst]) worst = b;
+  }
+  if (worst < 0) return null;
+  const v = rms[worst];
+  return { block: worst + 1, rms: Number.isFinite(v) ? v.toExponential(1) : String(v) };
+}
+
+/** Block numbers as short ranges: [1, 2, 3, 7] -> "1–3, 7". */
+export function blockRanges(blocks: readonly number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < blocks.length; i++) {
+    let j = i;
+    while (j + 1 < blocks.length && blocks[j + 1] === blocks[j] + 1) j++;
+    out.push(j > i ? `${blocks[i]}–${blocks[j]}` : String(blocks[i]));
+    i = j;
+  }
+  return out.join(', ');
+}
+
+/** The next 1, 2 or 5 times a power of ten at or above x. */
+export function niceCeil(x: number): number {
+  const p = Math.pow(10, Math.floor(Math.log10(x)));
+  for (const m of [1, 2, 5, 10]) if (m * p >= x) return m * p;
+  return 10 * p;
+}
