@@ -22,6 +22,7 @@ import { BOUNDARY_LUT, BLUES_LUT, CLASS_COLORS, RUN_COLORS, logSafe } from './ch
 import { fmtValue, lastAtOrBelow, watchPointer, type At } from './charts/readout';
 import { continueLr } from './session';
 import { mib } from './engine/budget';
+import { FrameScheduler } from './frames';
 import { blockRanges, blowupWhere, fmtLoss, fmtMs, lossSeries, niceCeil, robustCap } from './chartData';
 import { changedKeys, diffEdits, editSchedule, onlyLive, startState } from './edits';
 import { OwnTextPanel } from './owndata/panel';
@@ -64,16 +65,6 @@ const SPEEDS = [0, 2000, 500, 100, 20];
 /** A notice's text: fixed, or made in the page's language when drawn. */
 type Text = string | (() => string);
 const say = (t: Text): string => (typeof t === 'function' ? t() : t);
-const DRAW_INTERVAL_MS = 66;
-/**
- * While training, the panels other than the loss chart are redrawn a few per animation frame
- * (round-robin), not all in the frame of a redraw: with four runs, a dozen canvases changing in one
- * frame made that frame's script, paint and compositor commit together pass 50 ms on a 2-core
- * machine (the workers take the cores). A frame that redraws the loss chart does no more.
- */
-const CANVASES_PER_FRAME = 2;
-/** ...and a frame stops early once its script has taken this long. */
-const FRAME_BUDGET_MS = 8;
 
 type ZeroWhere = 'heat' | 'profile' | 'rms' | 'update';
 
@@ -108,9 +99,8 @@ export class App {
   private chartRuns = '';
   private selected = 0;            // the run whose settings the controls edit (compare mode)
   private parts: PanelParts = { heat: [], boundary: [], zeroNotes: [], readouts: new Map() };
-  private dirty = true;
-  private lastDraw = 0;
-  private raf = 0;
+  /** When the charts redraw (frames.ts). */
+  private readonly frames = new FrameScheduler(() => this.draw());
   private rebuildTimer = 0;
   private hashTimer = 0;
   private showExps: boolean;
@@ -576,7 +566,7 @@ export class App {
   destroy(): void {
     this.destroyed = true;
     this.own?.dispose();
-    cancelAnimationFrame(this.raf);
+    this.frames.destroy();
     clearTimeout(this.rebuildTimer);
     clearTimeout(this.hashTimer);
     this.opts.keyTarget.removeEventListener('keydown', this.keyHandler);
@@ -1327,7 +1317,7 @@ export class App {
     p.loss?.destroy(); p.profile?.destroy(); p.rms?.destroy(); p.update?.destroy();
     p.heat.forEach((x) => x.destroy()); p.boundary.forEach((x) => x.destroy()); p.attention?.destroy();
     this.parts = { heat: [], boundary: [], zeroNotes: [], readouts: new Map() };
-    this.panelQueue = [];  // the redraws of the charts just removed
+    this.frames.clear();  // the redraws of the charts just removed
   }
 
   /** New runs (or a new page layout): series specs, data points, labels. */
@@ -1371,40 +1361,10 @@ export class App {
     p.update?.reset(blockSpecs);
   }
 
-  private invalidate(): void {
-    this.dirty = true;
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.raf || this.destroyed) return;
-    this.raf = requestAnimationFrame(() => this.frame());
-  }
-
-  private frame(): void {
-    this.raf = 0;
-    if (this.destroyed || (!this.dirty && !this.panelQueue.length)) return;
-    const start = performance.now();
-    let canvases = 0;
-    if (this.dirty && start - this.lastDraw >= DRAW_INTERVAL_MS) {
-      this.lastDraw = start;
-      this.dirty = false;
-      this.draw();
-      this.drawCount++;
-      // This frame already has the loss chart and the toolbar's text (a relayout): the panels wait.
-      canvases = CANVASES_PER_FRAME;
-    }
-    // Panel redraws left from this or an earlier redraw, a few per frame.
-    while (this.panelQueue.length && canvases < CANVASES_PER_FRAME && performance.now() - start < FRAME_BUDGET_MS) {
-      if (this.panelQueue.shift()!()) canvases++;
-    }
-    if (this.dirty || this.panelQueue.length) this.schedule();
-  }
+  private invalidate(): void { this.frames.invalidate(); }
 
   /** How many times the charts were redrawn (the benchmark reads it). */
-  drawCount = 0;
-  /** Panel redraws waiting for a frame (while training); each returns whether it changed a canvas. */
-  private panelQueue: (() => boolean)[] = [];
+  get drawCount(): number { return this.frames.draws; }
 
   private draw(): void {
     const runs = this.session.runs;
@@ -1417,15 +1377,8 @@ export class App {
       p.loss.setData(x, ys, robustCap(ys));
       this.root.classList.toggle('rp-started', n > 0);
     }
-    const jobs = this.panelJobs();
-    if (!this.session.playing) {
-      // Paused or done: everything at once, so the picture is complete and consistent.
-      this.panelQueue = [];
-      for (const job of jobs) job();
-    } else if (!this.panelQueue.length) {
-      // Training: a new round only once the last one is through, so every panel gets its turn.
-      this.panelQueue = jobs;
-    }
+    // Paused or done: every panel at once, so the picture is whole; training: spread over frames.
+    this.frames.queuePanels(this.panelJobs(), this.session.playing);
     this.syncRunStats();
     this.syncZeroNotes();
     for (const r of p.readouts.values()) if (r.text) this.showReadout(r);
