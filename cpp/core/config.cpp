@@ -19,15 +19,17 @@ struct EnumTable {
   E value;
 };
 
-const EnumTable<ModelKind> kKinds[] = {{"mlp", ModelKind::Mlp}, {"gpt", ModelKind::Gpt}};
+const EnumTable<ModelKind> kKinds[] = {{"mlp", ModelKind::Mlp}, {"gpt", ModelKind::Gpt}, {"cnn", ModelKind::Cnn}};
 const EnumTable<Activation> kActs[] = {{"relu", Activation::Relu}, {"tanh", Activation::Tanh}, {"gelu", Activation::Gelu}};
 const EnumTable<Residual> kResiduals[] = {
-    {"none", Residual::None}, {"identity", Residual::Identity}, {"rezero", Residual::ReZero}, {"deepnorm", Residual::DeepNorm}};
-const EnumTable<NormKind> kNorms[] = {{"none", NormKind::None}, {"layernorm", NormKind::LayerNorm}, {"rmsnorm", NormKind::RmsNorm}};
+    {"none", Residual::None}, {"identity", Residual::Identity}, {"rezero", Residual::ReZero}, {"deepnorm", Residual::DeepNorm},
+    {"doubled", Residual::Doubled}};
+const EnumTable<NormKind> kNorms[] = {{"none", NormKind::None}, {"layernorm", NormKind::LayerNorm}, {"rmsnorm", NormKind::RmsNorm},
+                                     {"batchnorm", NormKind::BatchNorm}};
 const EnumTable<Placement> kPlacements[] = {{"pre", Placement::Pre}, {"post", Placement::Post}, {"sandwich", Placement::Sandwich}};
 const EnumTable<OptimName> kOptims[] = {{"adamw", OptimName::AdamW}, {"sgd", OptimName::Sgd}};
 const EnumTable<Schedule> kSchedules[] = {{"constant", Schedule::Constant}, {"cosine", Schedule::Cosine}};
-const char* kDatasets[] = {"spiral", "circle", "xor", "gauss", "moons", "checkerboard", "tinyshakespeare"};
+const char* kDatasets[] = {"spiral", "circle", "xor", "gauss", "moons", "checkerboard", "tinyshakespeare", "digits"};
 
 template <class E, size_t N>
 const char* enum_name(const EnumTable<E> (&table)[N], E v) {
@@ -185,7 +187,8 @@ Config config_from_json(const Json& j) {
   Section m(j.find("model"), "model");
   m.choice("kind", c.model.kind, kKinds);
   if (c.is_gpt()) { c.data.name = "tinyshakespeare"; }
-  const int max_depth = c.is_gpt() ? 64 : 512;
+  if (c.is_cnn()) { c.data.name = "digits"; c.model.norm = NormKind::BatchNorm; c.model.placement = Placement::Post; c.model.width = 16; c.model.depth = 1; }
+  const int max_depth = c.is_gpt() ? 64 : c.is_cnn() ? 64 : 512;
   m.integer("depth", c.model.depth, 1, max_depth);
   m.integer("width", c.model.width, 1, 4096);
   m.integer("heads", c.model.heads, 1, 64);
@@ -194,8 +197,17 @@ Config config_from_json(const Json& j) {
   m.choice("residual", c.model.residual, kResiduals);
   m.choice("norm", c.model.norm, kNorms);
   m.choice("placement", c.model.placement, kPlacements);
-  m.number("eps", c.model.eps, 0.0, 1.0, /*lo_open=*/true);
+  m.number("eps", c.model.eps, 0.0, 1.0);  // 0 allowed: the article's LayerNorm without eps
   m.finish();
+  if (c.is_cnn() && c.model.residual == Residual::DeepNorm)
+    throw Error("config: model.residual = \"deepnorm\" is not allowed for model.kind = \"cnn\" (allowed: "
+                "none|identity|rezero|doubled): DeepNorm is defined for Post-LN transformers");
+  if (c.is_cnn() && c.model.placement == Placement::Sandwich)
+    throw Error("config: model.placement = \"sandwich\" is not allowed for model.kind = \"cnn\" (allowed: "
+                "post = ResNet v1, pre = ResNet v2)");
+  if (c.is_gpt() && c.model.norm == NormKind::BatchNorm)
+    throw Error("config: model.norm = \"batchnorm\" is not allowed for model.kind = \"gpt\" (allowed: "
+                "none|layernorm|rmsnorm): batch statistics would mix positions a causal model must not see");
   if (c.is_gpt() && c.model.width % c.model.heads != 0)
     throw Error("config: model.width = " + std::to_string(c.model.width) + " must be divisible by model.heads = " +
                 std::to_string(c.model.heads));
@@ -205,8 +217,16 @@ Config config_from_json(const Json& j) {
   d.number("noise", c.data.noise, 0.0, 2.0);
   d.integer("samples", c.data.samples, 10, 200000);
   d.number("test_fraction", c.data.test_fraction, 0.05, 0.95);
+  d.integer("resolution", c.data.resolution, 14, 28);
   d.finish();
+  if (c.data.resolution != 14 && c.data.resolution != 28)
+    throw Error("config: data.resolution = " + std::to_string(c.data.resolution) + " is not allowed (allowed: 14|28)");
+  c.model.image = c.data.resolution;
   const bool text = c.data.name == "tinyshakespeare";
+  const bool digits = c.data.name == "digits";
+  if (c.is_cnn() != digits)
+    throw Error("config: data.name = \"" + c.data.name + "\" does not fit model.kind = \"" + to_string(c.model.kind) +
+                "\" (allowed: " + (c.is_cnn() ? "digits" : c.is_gpt() ? "tinyshakespeare" : "spiral|circle|xor|gauss|moons|checkerboard") + ")");
   if (c.is_gpt() && !text)
     throw Error("config: data.name = \"" + c.data.name + "\" does not fit model.kind = \"gpt\" (allowed: tinyshakespeare)");
   if (!c.is_gpt() && text)
@@ -287,6 +307,7 @@ Json config_to_json(const Config& c) {
   d.set("noise", Json::number(c.data.noise));
   d.set("samples", Json::number(c.data.samples));
   d.set("test_fraction", Json::number(c.data.test_fraction));
+  if (c.is_cnn()) d.set("resolution", Json::number(c.data.resolution));
   Json o = Json::object();
   o.set("name", Json::string(to_string(c.optim.name)));
   o.set("lr", Json::number(c.optim.lr));
