@@ -138,10 +138,23 @@ const char* to_string(OptimName v) { return enum_name(kOptims, v); }
 const char* to_string(Schedule v) { return enum_name(kSchedules, v); }
 
 int training_rows(const Config& c) {
-  return c.is_gpt() ? c.optim.batch * c.model.context : std::max(c.optim.batch, 256);
+  // cnn: one batch of images; evaluation runs in chunks of it.
+  return c.is_gpt() ? c.optim.batch * c.model.context : c.is_cnn() ? c.optim.batch : std::max(c.optim.batch, 256);
 }
 
+int sample_dim(const Config& c) { return c.is_cnn() ? c.data.resolution * c.data.resolution : 2; }
+
 double bytes_upper_bound(const Config& c, int vocab) {
+  if (c.is_cnn()) {
+    // Per image, every block holds at most 12 NHWC slots and 3 norms' statistics at its stage's size
+    // (stage k: (H/2^k)^2 positions x 2^k w channels, so each stage is <= H^2 w); im2col scratch 2 x 9 H^2 w
+    // per image; parameters <= 9 (4w)^2 x 2 + (4w)^2 per block.
+    const double w = c.model.width, L = c.model.depth, R = c.optim.batch, HW = c.data.resolution * c.data.resolution;
+    const double params = 9 * w + L * 3 * (19 * 16 * w * w + 12 * 4 * w + 1) + 10 * (4 * w + 1);
+    const double acts = R * (HW * w * (4 + 3 * L * 18) + 32 * w + 20) + 18 * R * HW * w;
+    const double optimiser_copies = c.optim.name == OptimName::AdamW ? 3 : 2;
+    return 4.0 * (params * (2 + optimiser_copies) + 2 * acts + R * (HW + 2) + 2 * L * 3 * 8 * 4 * w);
+  }
   if (!c.is_gpt()) vocab = 2;
   vocab = std::max(vocab, 2);
   // Per block, more than any placement, norm and residual allocate (model.cpp, make_plan): parameters
@@ -165,7 +178,7 @@ double bytes_upper_bound(const Config& c, int vocab) {
 }
 
 double estimate_bytes(const Config& c, int vocab) {
-  if (!c.is_gpt()) vocab = 2;
+  if (!c.is_gpt()) vocab = c.is_cnn() ? 10 : 2;
   vocab = std::max(vocab, 2);
   // Building the plan for a config far over any cap could overflow its size_t offsets in 32-bit
   // WebAssembly, so there an upper bound (bytes_upper_bound) decides first: a config it puts beyond
@@ -175,7 +188,7 @@ double estimate_bytes(const Config& c, int vocab) {
   if (sizeof(size_t) < 8 && bound > 3.5 * 1024.0 * 1024.0 * 1024.0) return bound;
   const ModelPlan plan = make_plan(c.model, vocab, training_rows(c));
   const double optimiser = static_cast<double>(plan.num_params) * sizeof(float) * (c.optim.name == OptimName::AdamW ? 3 : 2);
-  const double batch = static_cast<double>(training_rows(c)) * (2 * sizeof(float) + 2 * sizeof(int));
+  const double batch = static_cast<double>(training_rows(c)) * (sample_dim(c) * sizeof(float) + 2 * sizeof(int));
   return static_cast<double>(plan_bytes(plan)) + optimiser + batch;
 }
 

@@ -95,6 +95,8 @@ Config preset(const std::string& name);
 // Rows of the activation block a Trainer allocates for this config: batch x context tokens for gpt;
 // for mlp at least 256 samples, so evaluation and the decision-boundary grid run in chunks.
 int training_rows(const Config& c);
+// Floats per sample in the Trainer's batch buffer: 2 (a point), data.resolution^2 (a digit, cnn), 0 (gpt).
+int sample_dim(const Config& c);
 
 // Bytes a Trainer for this config allocates (parameters, gradients, optimiser state, activations
 // and their gradients, attention probabilities, batch buffers), computed from the same ModelPlan

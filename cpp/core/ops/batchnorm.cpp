@@ -16,7 +16,9 @@ void batchnorm_forward(float* out, float* mean, float* rstd, float* running_mean
   CMapMat x(in, N, C);
   MapRow m(mean, C), r(rstd, C);
   if (train) {
-    m = x.colwise().sum() / static_cast<float>(N);
+    m.setZero();  // row by row: a colwise() reduction of a row-major map would allocate a temporary
+    for (int i = 0; i < N; ++i) m += x.row(i);
+    m *= 1.0f / static_cast<float>(N);
     r.setZero();
     for (int i = 0; i < N; ++i) r += (x.row(i) - m).array().square().matrix();  // sum of squares, per channel
     const float unbias = static_cast<float>(N) / static_cast<float>(std::max(N - 1, 1));
@@ -44,9 +46,12 @@ void batchnorm_backward(float* din, float* dw, float* db, float* scratch, const 
   CMapMat x(in, N, C), dy(dout, N, C);
   CMapRow m(mean, C), r(rstd, C), wr(w, C);
   MapRow sum_dy(scratch, C), sum_dy_xhat(scratch + C, C);
-  sum_dy = dy.colwise().sum();
+  sum_dy.setZero();
   sum_dy_xhat.setZero();
-  for (int i = 0; i < N; ++i) sum_dy_xhat += (dy.row(i).array() * (x.row(i) - m).array() * r.array()).matrix();
+  for (int i = 0; i < N; ++i) {
+    sum_dy += dy.row(i);
+    sum_dy_xhat += (dy.row(i).array() * (x.row(i) - m).array() * r.array()).matrix();
+  }
   MapRow(dw, C) += sum_dy_xhat;
   MapRow(db, C) += sum_dy;
   // din = w * r * (dy - mean(dy) - xhat * mean(dy * xhat)), means over the N rows.
