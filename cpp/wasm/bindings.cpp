@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "error.h"
 #include "config.h"
+#include "inspect.h"
 #include "trainer.h"
 
 using emscripten::val;
@@ -138,6 +140,29 @@ void load(resnorm::Trainer& t, const val& bytes) {
   });
 }
 
+// --- cnn (issue 11): the held-out digits and class probabilities for images from the page -------------
+
+val held_out(const resnorm::Trainer& t) {
+  const resnorm::Dataset2D& d = t.dataset();
+  val o = val::object();
+  o.set("x", f32_copy(d.x_test));
+  o.set("y", i32_copy(d.y_test));
+  o.set("dim", d.dim);
+  return o;
+}
+
+// images: a Float32Array of n images [n, dim] (normalised as held_out's); returns [n, 10] probabilities.
+val image_probs(resnorm::Trainer& t, const val& images) {
+  return guard([&] {
+    const std::vector<float> x = emscripten::convertJSArrayToNumberVector<float>(images);
+    const auto dim = static_cast<size_t>(t.dataset().dim);
+    if (dim == 0 || x.size() % dim != 0)
+      throw resnorm::Error("probs: " + std::to_string(x.size()) + " pixels is not a whole number of " +
+                           std::to_string(dim) + "-pixel images");
+    return f32_copy(resnorm::cnn_probs(t, x.data(), static_cast<int>(x.size() / dim)));
+  });
+}
+
 // --- free functions -----------------------------------------------------------------------------------
 
 val preset_names() {
@@ -189,7 +214,9 @@ EMSCRIPTEN_BINDINGS(resnorm) {
       .function("attention", &attention)
       .function("sample", &sample)
       .function("save", &save)
-      .function("load", &load);
+      .function("load", &load)
+      .function("heldOut", &held_out)
+      .function("imageProbs", &image_probs);
   function("presetNames", &preset_names);
   function("presetJson", &preset_json);
   function("normalizeConfig", &normalize_config);

@@ -13,6 +13,8 @@ export interface EngineLike {
   step(n: number): Promise<StepStats[]>;
   evaluate(): Promise<EvalStats>;
   grid(res: number, lo: number, hi: number): Promise<Float32Array>;
+  /** cnn: class probabilities [n, 10] of n images (EngineClient.probs). */
+  probs(images: Float32Array): Promise<Float32Array>;
   sample(prompt: string, tokens: number, temperature: number, topK: number, seed: number): Promise<string>;
   attention(text: string, layer: number): Promise<{ heads: number; T: number; data: Float32Array }>;
   save(): Promise<Uint8Array>;

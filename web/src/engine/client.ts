@@ -16,6 +16,8 @@ export interface EngineOptions {
   text?: string;
   /** gpt corpus URL, relative to the page. Default 'data/tinyshakespeare.txt'. */
   dataUrl?: string;
+  /** cnn: URL of the digits asset, relative to the page. Default 'data/digits.bin'. */
+  digitsUrl?: string;
   /** URL of resnorm.wasm, relative to the page; its glue resnorm.mjs sits next to it. Default 'wasm/resnorm.wasm'. */
   wasmUrl?: string;
   /** Starts the worker (default: a module Worker on ./worker.ts). For tests and custom bundling. */
@@ -53,6 +55,7 @@ export class EngineClient {
     const resolved: EngineOptions = {
       ...opts,
       dataUrl: absolute(opts.dataUrl ?? 'data/tinyshakespeare.txt'),
+      digitsUrl: absolute(opts.digitsUrl ?? 'data/digits.bin'),
       wasmUrl: absolute(opts.wasmUrl ?? 'wasm/resnorm.wasm'),
     };
     const client = new EngineClient(config, resolved);
@@ -86,6 +89,11 @@ export class EngineClient {
   attention(text: string, layer: number): Promise<{ heads: number; T: number; data: Float32Array }> {
     return this.request({ type: 'attention', text, layer });
   }
+  /** cnn: class probabilities [n, 10] of n images [n, side*side] (normalised as info.digits), eval mode. */
+  probs(images: Float32Array): Promise<Float32Array> {
+    const copy = images.slice();
+    return this.request({ type: 'probs', images: copy }, [copy.buffer]);
+  }
   /** safetensors bytes. */
   save(): Promise<Uint8Array> { return this.request({ type: 'save' }); }
   /** Rejects with a clear message on a bad or foreign file; the engine state is then unchanged. */
@@ -116,7 +124,7 @@ export class EngineClient {
     };
     try {
       this.modelInfo = await this.request({
-        type: 'create', config: this.config, text: this.opts.text, dataUrl: this.opts.dataUrl, wasmUrl: this.opts.wasmUrl,
+        type: 'create', config: this.config, text: this.opts.text, dataUrl: this.opts.dataUrl, digitsUrl: this.opts.digitsUrl, wasmUrl: this.opts.wasmUrl,
       });
     } catch (e) {
       this.shutdown('engine failed to start');

@@ -9,7 +9,7 @@ import type { ResnormModule } from './wasm';
 export interface HostEnv {
   post(msg: WorkerMessage, transfer?: Transferable[]): void;
   /** Loads the wasm module (and, for gpt without `text`, the corpus) for a create request. */
-  load(req: Extract<Request, { type: 'create' }>): Promise<{ module: ResnormModule; text?: string }>;
+  load(req: Extract<Request, { type: 'create' }>): Promise<{ module: ResnormModule; text?: string | Uint8Array }>;
   now?(): number;
 }
 
@@ -99,6 +99,10 @@ export class EngineHost {
         case 'attention': {
           const a = tr.attention(req.text, req.layer);
           return this.reply(req.id, true, a, [a.data.buffer as ArrayBuffer]);
+        }
+        case 'probs': {
+          const p = tr.probs(req.images);
+          return this.reply(req.id, true, p, [p.buffer as ArrayBuffer]);
         }
         case 'save': {
           const b = tr.save();

@@ -6,7 +6,7 @@ export type OptimConfig = NonNullable<ResnormConfig['optim']>;
 
 /** Requests, page -> worker. */
 export type Request =
-  | { id: number; type: 'create'; config: ResnormConfig; text?: string; dataUrl?: string; wasmUrl?: string }
+  | { id: number; type: 'create'; config: ResnormConfig; text?: string; dataUrl?: string; digitsUrl?: string; wasmUrl?: string }
   | { id: number; type: 'run'; evalEvery?: number }
   | { id: number; type: 'pause' }
   | { id: number; type: 'step'; n: number }
@@ -15,6 +15,7 @@ export type Request =
   | { id: number; type: 'grid'; res: number; lo: number; hi: number }
   | { id: number; type: 'sample'; prompt: string; tokens: number; temperature: number; topK: number; seed: number }
   | { id: number; type: 'attention'; text: string; layer: number }
+  | { id: number; type: 'probs'; images: Float32Array }
   | { id: number; type: 'save' }
   | { id: number; type: 'load'; bytes: Uint8Array }
   | { id: number; type: 'debugTrap' };
@@ -32,6 +33,7 @@ export interface ResultOf {
   grid: Float32Array;
   sample: string;
   attention: { heads: number; T: number; data: Float32Array };
+  probs: Float32Array;
   save: Uint8Array;
   load: null;
   debugTrap: null;

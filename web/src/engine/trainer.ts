@@ -20,7 +20,7 @@ export class Trainer {
    * Validates the config exactly as the native CLI does and builds the model. Throws an Error carrying the
    * C++ message on a bad config. gpt needs `text` (the corpus) or `vocab` (inference only, from a checkpoint).
    */
-  static create(module: ResnormModule, config: ResnormConfig, opts: { text?: string; vocab?: string } = {}): Trainer {
+  static create(module: ResnormModule, config: ResnormConfig, opts: { text?: string | Uint8Array; vocab?: string } = {}): Trainer {
     return new Trainer(module, new module.Trainer(JSON.stringify(config), opts.text ?? '', opts.vocab ?? ''));
   }
 
@@ -38,6 +38,10 @@ export class Trainer {
       vocab: this.raw.vocab(), config: this.cfg,
     };
     if (kind === 'mlp') info.points = this.raw.dataset();
+    if (kind === 'cnn') {
+      const d = this.raw.heldOut();
+      info.digits = { x: d.x, y: d.y, side: Math.round(Math.sqrt(d.dim)) };
+    }
     return info;
   }
 
@@ -55,6 +59,8 @@ export class Trainer {
 
   /** mlp: P(class 1) on a res x res grid over [lo,hi]^2, row 0 at the top. */
   grid(res: number, lo: number, hi: number): Float32Array { return this.raw.grid(res, lo, hi); }
+  /** cnn: class probabilities [n, 10] of n images [n, side*side] (normalised as info().digits), eval mode. */
+  probs(images: Float32Array): Float32Array { return this.raw.imageProbs(images); }
   /** gpt: [T, vocab] logits for the text (1..context characters of the vocabulary). */
   logits(text: string): Float32Array { return this.raw.logits(text); }
   /** gpt: attention probabilities of one layer, [heads, T, T]. */

@@ -16,12 +16,18 @@ const host = new EngineHost({
     if (!req.wasmUrl) throw new Error('engine: create needs wasmUrl');
     module ??= loadResnormFromUrl(req.wasmUrl);
     const mod = await module;
-    let text: string | undefined;
+    let text: string | Uint8Array | undefined;
     if (req.text === undefined && req.config.model?.kind === 'gpt') {
       if (!req.dataUrl) throw new Error('engine: a gpt model needs text or dataUrl');
       const res = await fetch(req.dataUrl);
       if (!res.ok) throw new Error(`engine: could not load ${req.dataUrl} (HTTP ${res.status})`);
       text = await res.text();
+    }
+    if (req.text === undefined && req.config.model?.kind === 'cnn') {
+      if (!req.digitsUrl) throw new Error('engine: a cnn model needs digitsUrl (the digits asset)');
+      const res = await fetch(req.digitsUrl);
+      if (!res.ok) throw new Error(`engine: could not load ${req.digitsUrl} (HTTP ${res.status})`);
+      text = new Uint8Array(await res.arrayBuffer());
     }
     return { module: mod, text };
   },
