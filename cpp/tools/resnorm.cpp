@@ -384,7 +384,8 @@ int cmd_sample(const Args& a) {
     const auto bytes = read_checkpoint_file(path, [&](const SafetensorsView& view) {
       info = checkpoint_info(view);
       if (!info.config.is_gpt())
-        throw Error(std::string("this is an ") + to_string(info.config.model.kind) + " checkpoint; sampling needs a gpt one");
+        throw Error(std::string(info.config.is_cnn() ? "this is a cnn" : "this is an mlp") +
+                    " checkpoint; sampling needs a gpt one (it generates text)");
       const ModelPlan plan = make_plan(info.config.model, static_cast<int>(info.vocab.size()), 1);
       check_checkpoint_fits(view, info.config, info.vocab, plan.slices);
     });
