@@ -145,6 +145,7 @@ class Model {
   const float* logits() const;               // [B*T, vocab]
   const float* attention(int layer) const;   // gpt: [B, heads, T, T]
   float block_rms(int block) const;          // RMS of the residual stream after the block
+  const float* activations() const { return acts_.data(); }  // the activation block (offsets in plan())
   int rows() const { return B_ * T_; }
 
   // BatchNorm: training mode normalises with batch statistics and updates the running ones; eval

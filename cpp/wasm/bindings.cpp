@@ -163,6 +163,23 @@ val image_probs(resnorm::Trainer& t, const val& images) {
   });
 }
 
+// image: a Float32Array of one image [dim]; returns {channels, h, data [channels, h, h]} after the block.
+val feature_maps(resnorm::Trainer& t, const val& image, int block) {
+  return guard([&] {
+    const std::vector<float> x = emscripten::convertJSArrayToNumberVector<float>(image);
+    if (x.size() != static_cast<size_t>(t.dataset().dim))
+      throw resnorm::Error("features: " + std::to_string(x.size()) + " pixels is not one " +
+                           std::to_string(t.dataset().dim) + "-pixel image");
+    int c = 0, h = 0;
+    const std::vector<float> f = resnorm::cnn_features(t, x.data(), block, &c, &h);
+    val o = val::object();
+    o.set("channels", c);
+    o.set("h", h);
+    o.set("data", f32_copy(f));
+    return o;
+  });
+}
+
 // --- free functions -----------------------------------------------------------------------------------
 
 val preset_names() {
@@ -216,7 +233,8 @@ EMSCRIPTEN_BINDINGS(resnorm) {
       .function("save", &save)
       .function("load", &load)
       .function("heldOut", &held_out)
-      .function("imageProbs", &image_probs);
+      .function("imageProbs", &image_probs)
+      .function("featureMaps", &feature_maps);
   function("presetNames", &preset_names);
   function("presetJson", &preset_json);
   function("normalizeConfig", &normalize_config);

@@ -118,6 +118,41 @@ describe('cnn engine: held-out digits and class probabilities', () => {
     } finally { t.dispose(); }
   });
 
+  it('gives the feature maps of each block, shaped by its stage, consistent with the prediction', async () => {
+    const t = await createTrainer(cnn({ depth: 2, width: 8, placement: 'post' }));
+    try {
+      t.step(3);
+      const img = t.info().digits!.x.slice(0, 196);
+      // stage s (0..2): 8 * 2^s channels at 14, 7, 4 pixels a side (stride 2, padding 1, 3x3)
+      const want = [[8, 14], [8, 14], [16, 7], [16, 7], [32, 4], [32, 4]];
+      expect(t.info().depth).toBe(6);
+      for (let b = 0; b < 6; b++) {
+        const f = t.features(img, b);
+        expect([f.channels, f.h], `block ${b}`).toEqual(want[b]);
+        expect(f.data.length).toBe(f.channels * f.h * f.h);
+      }
+      // ResNet v1 pools the last block's output and applies the linear head: doing that here in JS,
+      // with head.weight and head.bias read from a checkpoint, gives the probabilities the engine gives.
+      const last = t.features(img, 5);
+      const ck = t.save();
+      const hlen = Number(new DataView(ck.buffer, ck.byteOffset).getBigUint64(0, true));
+      const header = JSON.parse(new TextDecoder().decode(ck.subarray(8, 8 + hlen)));
+      const tensor = (name: string) => {
+        const [a, z] = header[name].data_offsets as [number, number];
+        return new Float32Array(ck.slice(8 + hlen + a, 8 + hlen + z).buffer);
+      };
+      const W = tensor('head.weight'), bias = tensor('head.bias');
+      const C = last.channels, HW = last.h * last.h;
+      const pooled = Array.from({ length: C }, (_, c) => last.data.subarray(c * HW, (c + 1) * HW).reduce((a, v) => a + v, 0) / HW);
+      const logits = Array.from({ length: 10 }, (_, k) => bias[k] + pooled.reduce((a, v, c) => a + W[k * C + c] * v, 0));
+      const mx = Math.max(...logits), ex = logits.map((l) => Math.exp(l - mx)), z = ex.reduce((a, v) => a + v, 0);
+      const probs = t.probs(img);
+      for (let k = 0; k < 10; k++) expect(Math.abs(ex[k] / z - probs[k])).toBeLessThan(1e-5);
+      expect(() => t.features(img, 6)).toThrow(/block 6 is out of range \(0..5\)/);
+      expect(() => t.features(img.subarray(0, 100), 0)).toThrow(/100 pixels is not one 196-pixel image/);
+    } finally { t.dispose(); }
+  });
+
   it('refuses bad input with a clear message', async () => {
     expect(() => tr.probs(new Float32Array(195))).toThrow(/195 pixels is not a whole number of 196-pixel images/);
     const mlp = await createTrainer(spiral());

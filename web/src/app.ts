@@ -1021,7 +1021,7 @@ export class App {
     parts.boundary.forEach((b, i) => picture('boundary', b.canvas, (at) => this.boundaryReadout(i, at)));
     if (parts.attention) picture('attention', parts.attention.canvas, (at) => this.attentionReadout(at));
     const dv = parts.digits;
-    if (dv) { picture('digits', dv.grid, (at) => dv.gridReadout(at)); picture('digits', dv.conf, (at) => dv.confReadout(at)); }
+    if (dv) { picture('digits', dv.grid, (at) => dv.gridReadout(at)); picture('digits', dv.conf, (at) => dv.confReadout(at)); picture('digits', dv.feat, (at) => dv.featReadout(at)); }
   }
 
   /**

@@ -1,7 +1,7 @@
 // Drives 1-4 engines (one Web Worker each) in lockstep: every round each live run takes the same
 // number of steps, so all curves stay at the same step; evaluations, decision-boundary grids,
 // samples and attention maps are requested between rounds. No DOM here; the page listens.
-import type { EngineEvents, EvalStats, ModelInfo, ResnormConfig, StepStats } from './engine/types';
+import type { EngineEvents, EvalStats, FeatureMaps, ModelInfo, ResnormConfig, StepStats } from './engine/types';
 import { toEngineConfig, type FlatConfig } from './config/fields';
 import { roundSteps } from './compare';
 import { RunMetrics } from './metrics';
@@ -15,6 +15,8 @@ export interface EngineLike {
   grid(res: number, lo: number, hi: number): Promise<Float32Array>;
   /** cnn: class probabilities [n, 10] of n images (EngineClient.probs). */
   probs(images: Float32Array): Promise<Float32Array>;
+  /** cnn: feature maps after one block for one image (EngineClient.features). */
+  features(image: Float32Array, block: number): Promise<FeatureMaps>;
   sample(prompt: string, tokens: number, temperature: number, topK: number, seed: number): Promise<string>;
   attention(text: string, layer: number): Promise<{ heads: number; T: number; data: Float32Array }>;
   save(): Promise<Uint8Array>;

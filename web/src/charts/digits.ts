@@ -2,14 +2,14 @@
 // the confusion matrix over the whole held-out set, and a pad to draw a digit on with a mouse or a
 // finger, with the model's ten class probabilities. Predictions come from the engine's `probs`
 // (BatchNorm in eval mode), refreshed at most about once a second while a run trains.
-import type { ModelInfo } from '../engine/types';
-import { BLUES_LUT } from './colors';
+import type { FeatureMaps, ModelInfo } from '../engine/types';
+import { BLUES_LUT, VIRIDIS_LUT } from './colors';
 import type { At } from './readout';
 import { DIGIT_CLASSES, argmaxRows, confusionMatrix, drawingToInput, inputToInk, matrixAccuracy } from './digitsMath';
 
 /** What the view needs of a run: its engine (info, probs) and how far it has trained. */
 export interface DigitsRun {
-  engine?: { info: ModelInfo; probs(images: Float32Array): Promise<Float32Array> } | null;
+  engine?: { info: ModelInfo; probs(images: Float32Array): Promise<Float32Array>; features(image: Float32Array, block: number): Promise<FeatureMaps> } | null;
   metrics?: { steps: number } | null;
 }
 
@@ -18,12 +18,19 @@ type T = (key: string, vars?: Record<string, string | number>) => string;
 export const GRID_COLS = 12, GRID_ROWS = 6;
 const CELL = 30, PAD_CSS = 168, INK_SIDE = 28, CONF_CELL = 22, CONF_AXIS = 18;
 const REFRESH_MS = 1000;
+const FEAT_MAPS = 16, FEAT_COLS = 4, FEAT_CELL = 44;  // channels shown, in a 4x4 grid of 44 px maps
 
 export class DigitsView {
   readonly grid: HTMLCanvasElement;
   readonly conf: HTMLCanvasElement;
   readonly pad: HTMLCanvasElement;
   readonly summary: HTMLElement;
+  readonly feat: HTMLCanvasElement;
+  private readonly featNote: HTMLElement;
+  private readonly blockSel: HTMLSelectElement;
+  private featInput: 'drawn' | number = 0;  // the drawing, or a held-out digit's index
+  private maps: FeatureMaps | null = null;
+  private featSeq = 0;
   private readonly bars: HTMLElement;
   private readonly predEl: HTMLElement;
   private run = 0;
@@ -107,10 +114,30 @@ export class DigitsView {
       head.append(sel);
     }
     head.append(this.summary);
+    // feature maps of a chosen block for one chosen input (a held-out digit clicked on the grid, or the drawing)
+    this.feat = canvas(FEAT_COLS * FEAT_CELL, (FEAT_MAPS / FEAT_COLS) * FEAT_CELL, 'rp-digit-feat');
+    this.blockSel = document.createElement('select');
+    this.blockSel.setAttribute('aria-label', t('p.digits.block'));
+    this.blockSel.dataset.digits = 'block';
+    this.blockSel.addEventListener('change', () => void this.refreshFeatures());
+    this.featNote = document.createElement('p');
+    this.featNote.className = 'rp-digit-featnote';
+    this.featNote.dataset.digits = 'features';
+    const blockRow = document.createElement('label');
+    blockRow.className = 'rp-digit-blockrow';
+    blockRow.append(t('p.digits.block'), ' ', this.blockSel);
+    this.grid.addEventListener('pointerdown', (e) => {
+      const r = this.grid.getBoundingClientRect();
+      const k = scaleOf(this.grid, GRID_COLS * CELL);
+      const c = Math.floor(((e.clientX - r.left) * k) / CELL), row = Math.floor(((e.clientY - r.top) * k) / CELL);
+      const i = row * GRID_COLS + c, n = this.current()?.engine?.info.digits?.y.length ?? 0;
+      if (c >= 0 && c < GRID_COLS && row >= 0 && row < GRID_ROWS && i < n) { this.featInput = i; void this.refreshFeatures(); }
+    });
     el.append(head, h4wrap('rp-digit-views',
       box('rp-digit-box', t('p.digits.grid'), this.grid),
       box('rp-digit-box', t('p.digits.conf'), this.conf),
-      box('rp-digit-box rp-digit-drawbox', t('p.digits.draw'), this.pad, clearBtn, this.predEl, this.bars)));
+      box('rp-digit-box rp-digit-drawbox', t('p.digits.draw'), this.pad, clearBtn, this.predEl, this.bars),
+      box('rp-digit-box', t('p.digits.features'), blockRow, this.feat, this.featNote)));
     this.clearPad();
     this.wirePad();
     this.drawGrid();
@@ -152,6 +179,7 @@ export class DigitsView {
       this.summary.textContent = this.t('p.digits.acc', { acc: `${(acc * 100).toFixed(1)}%`, right, n: digits.y.length, step: steps });
       this.summary.dataset.acc = String(acc);
       this.summary.dataset.step = String(steps);
+      void this.refreshFeatures();
       this.update();  // the run may have moved on meanwhile
     }, () => { this.inflight = false; });
     return false;
@@ -251,6 +279,81 @@ export class DigitsView {
     return this.t('ro.conf', { t: tr, p, n, row, pct: row ? `${((100 * n) / row).toFixed(1)}%` : '–' });
   }
 
+  // ---------------------------------------------------------------- feature maps
+
+  /** The maps after the chosen block for the chosen input, asked of the engine (latest request wins). */
+  private async refreshFeatures(): Promise<void> {
+    const eng = this.current()?.engine, info = eng?.info, digits = info?.digits;
+    if (!eng || !info || !digits || this.destroyed) return;
+    if (this.blockSel.options.length !== info.depth) {
+      const keep = Math.min(Number(this.blockSel.value) || 0, info.depth - 1);
+      this.blockSel.replaceChildren(...Array.from({ length: info.depth }, (_, b) => {
+        const o = document.createElement('option');
+        const per = info.depth / 3;
+        o.value = String(b);
+        o.textContent = this.t('p.digits.block_n', { b: b + 1, s: Math.floor(b / per) + 1 });
+        return o;
+      }));
+      this.blockSel.value = String(keep);
+    }
+    const side = digits.side;
+    const drawn = this.featInput === 'drawn' && this.drawn;
+    const i = typeof this.featInput === 'number' ? this.featInput : 0;
+    const image = drawn ? drawingToInput(this.ink(), INK_SIDE, side) : digits.x.slice(i * side * side, (i + 1) * side * side);
+    const block = Number(this.blockSel.value);
+    const seq = ++this.featSeq;
+    let f: FeatureMaps;
+    try { f = await eng.features(image, block); } catch { return; }
+    if (seq !== this.featSeq || this.destroyed) return;
+    this.maps = f;
+    this.drawFeatures();
+    this.featNote.textContent = this.t('p.digits.features_of', {
+      what: drawn ? this.t('p.digits.input_drawn') : this.t('p.digits.input_heldout', { i: i + 1, y: digits.y[i] }),
+      shown: Math.min(FEAT_MAPS, f.channels), c: f.channels, h: f.h,
+    });
+    this.featNote.dataset.channels = String(f.channels);
+    this.featNote.dataset.h = String(f.h);
+    this.featNote.dataset.block = String(block);
+  }
+
+  private drawFeatures(): void {
+    const ctx = this.feat.getContext('2d')!;
+    const W = FEAT_COLS * FEAT_CELL, H = (FEAT_MAPS / FEAT_COLS) * FEAT_CELL;
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, W, H);
+    const f = this.maps;
+    if (!f) return;
+    const hw = f.h * f.h, img = new ImageData(f.h, f.h);
+    const tmp = document.createElement('canvas');
+    tmp.width = tmp.height = f.h;
+    const tctx = tmp.getContext('2d')!;
+    ctx.imageSmoothingEnabled = false;
+    for (let c = 0; c < Math.min(FEAT_MAPS, f.channels); c++) {
+      // each map on its own scale (min..max of the channel), viridis
+      let lo = Infinity, hi = -Infinity;
+      for (let k = 0; k < hw; k++) { const v = f.data[c * hw + k]; if (v < lo) lo = v; if (v > hi) hi = v; }
+      const span = hi > lo ? hi - lo : 1;
+      for (let k = 0; k < hw; k++) {
+        const j = Math.round(((f.data[c * hw + k] - lo) / span) * 255) * 4;
+        img.data[4 * k] = VIRIDIS_LUT[j]; img.data[4 * k + 1] = VIRIDIS_LUT[j + 1]; img.data[4 * k + 2] = VIRIDIS_LUT[j + 2]; img.data[4 * k + 3] = 255;
+      }
+      tctx.putImageData(img, 0, 0);
+      ctx.drawImage(tmp, (c % FEAT_COLS) * FEAT_CELL + 1, Math.floor(c / FEAT_COLS) * FEAT_CELL + 1, FEAT_CELL - 2, FEAT_CELL - 2);
+    }
+  }
+
+  /** The feature-map value under a point: channel, position and value. */
+  featReadout(at: At): string | null {
+    const f = this.maps;
+    if (!f) return null;
+    const k = scaleOf(this.feat, FEAT_COLS * FEAT_CELL);
+    const x = at.x * k, y = at.y * k;
+    const c = Math.floor(y / FEAT_CELL) * FEAT_COLS + Math.floor(x / FEAT_CELL);
+    if (x < 0 || y < 0 || Math.floor(x / FEAT_CELL) >= FEAT_COLS || c >= Math.min(FEAT_MAPS, f.channels)) return null;
+    const col = Math.min(f.h - 1, Math.floor(((x % FEAT_CELL) / FEAT_CELL) * f.h)), row = Math.min(f.h - 1, Math.floor(((y % FEAT_CELL) / FEAT_CELL) * f.h));
+    return this.t('ro.feature', { c: c + 1, n: f.channels, r: row + 1, col: col + 1, v: f.data[c * f.h * f.h + row * f.h + col].toPrecision(3) });
+  }
+
   // ---------------------------------------------------------------- the drawing pad
 
   private clearPad(): void {
@@ -340,6 +443,8 @@ export class DigitsView {
       row.classList.toggle('top', d === best);
     });
     this.bars.dataset.sum = String(sum);
+    this.featInput = 'drawn';
+    void this.refreshFeatures();
     this.predEl.textContent = this.t('p.digits.pred', { d: best, p: p[best].toFixed(3) });
     this.predEl.dataset.pred = String(best);
   }

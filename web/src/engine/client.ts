@@ -1,7 +1,7 @@
 // The page's handle on one engine: a dedicated module Worker running the wasm Trainer (./worker.ts), driven
 // through promises and events. Each EngineClient owns its own worker, so several can train side by side.
 import type { Request, ResultOf, WorkerMessage } from './protocol';
-import type { EngineEvents, EvalStats, ModelInfo, ResnormConfig, StepStats } from './types';
+import type { EngineEvents, EvalStats, FeatureMaps, ModelInfo, ResnormConfig, StepStats } from './types';
 
 /** The part of a Worker the client uses (tests substitute an in-process one). */
 export interface WorkerLike {
@@ -93,6 +93,11 @@ export class EngineClient {
   probs(images: Float32Array): Promise<Float32Array> {
     const copy = images.slice();
     return this.request({ type: 'probs', images: copy }, [copy.buffer]);
+  }
+  /** cnn: the feature maps after block (0 .. 3*depth-1) for one image [side*side], [channels, h, h]. */
+  features(image: Float32Array, block: number): Promise<FeatureMaps> {
+    const copy = image.slice();
+    return this.request({ type: 'features', image: copy, block }, [copy.buffer]);
   }
   /** safetensors bytes. */
   save(): Promise<Uint8Array> { return this.request({ type: 'save' }); }

@@ -104,6 +104,10 @@ export class EngineHost {
           const p = tr.probs(req.images);
           return this.reply(req.id, true, p, [p.buffer as ArrayBuffer]);
         }
+        case 'features': {
+          const f = tr.features(req.image, req.block);
+          return this.reply(req.id, true, f, [f.data.buffer as ArrayBuffer]);
+        }
         case 'save': {
           const b = tr.save();
           return this.reply(req.id, true, b, [b.buffer as ArrayBuffer]);

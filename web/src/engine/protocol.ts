@@ -1,6 +1,6 @@
 // The message protocol between EngineClient (page) and the engine worker: requests carry an id and get
 // exactly one reply; events (step statistics, evaluations, stops, crashes) flow from the worker unasked.
-import type { EvalStats, ModelInfo, ResnormConfig, StepStats } from './types';
+import type { EvalStats, FeatureMaps, ModelInfo, ResnormConfig, StepStats } from './types';
 
 export type OptimConfig = NonNullable<ResnormConfig['optim']>;
 
@@ -16,6 +16,7 @@ export type Request =
   | { id: number; type: 'sample'; prompt: string; tokens: number; temperature: number; topK: number; seed: number }
   | { id: number; type: 'attention'; text: string; layer: number }
   | { id: number; type: 'probs'; images: Float32Array }
+  | { id: number; type: 'features'; image: Float32Array; block: number }
   | { id: number; type: 'save' }
   | { id: number; type: 'load'; bytes: Uint8Array }
   | { id: number; type: 'debugTrap' };
@@ -34,6 +35,7 @@ export interface ResultOf {
   sample: string;
   attention: { heads: number; T: number; data: Float32Array };
   probs: Float32Array;
+  features: FeatureMaps;
   save: Uint8Array;
   load: null;
   debugTrap: null;

@@ -28,9 +28,13 @@ export interface StepStats {
   attnEntropy: Float32Array;    // gpt: [depth*heads], else empty
 }
 
+/** cnn: the feature maps after one block for one image, [channels, h, h] channel-major. */
+export interface FeatureMaps { channels: number; h: number; data: Float32Array }
+
 export interface EvalStats { step: number; trainLoss: number; valLoss: number; trainAccuracy: number; accuracy: number }
 
 export interface ModelInfo {
+  /** depth: blocks (cnn: 3 stages x model.depth), one row of the per-block diagnostics each. */
   kind: 'mlp' | 'gpt' | 'cnn'; params: number; depth: number; heads: number; context: number;
   vocab: string;            // gpt: the characters; mlp: ''
   config: ResnormConfig;    // the full validated config, defaults filled in

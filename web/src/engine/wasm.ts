@@ -51,6 +51,8 @@ export interface WasmTrainer {
   heldOut(): { x: Float32Array; y: Int32Array; dim: number };
   /** cnn: class probabilities [n, 10] of n images [n, dim], BatchNorm in eval mode. */
   imageProbs(images: Float32Array): Float32Array;
+  /** cnn: the feature maps after block (0 .. 3*depth-1) for one image [dim], eval mode. */
+  featureMaps(image: Float32Array, block: number): { channels: number; h: number; data: Float32Array };
   /** embind: frees the C++ object. */
   delete(): void;
   isDeleted(): boolean;
