@@ -116,6 +116,7 @@ describe('cnn playground', () => {
     await page.mouse.move(fb.x + 10, fb.y + 10);
     await expect.poll(() => page.locator('[data-readout="digits"]').textContent()).toMatch(/channel 1 of 32, row 1, column 1: /);
     await H.shot(page, 'cnn-drawn-en', { fullPage: true });
+    await page.locator('.rp-panel-digits').screenshot({ path: 'test-results/e2e/cnn-digits-en.png' });
     // Clear empties the read-out; drawing again predicts again
     await page.locator('[data-action="clear-digit"]').click();
     expect(await page.locator('[data-digits="probs"]').getAttribute('data-sum')).toBeNull();
@@ -139,11 +140,13 @@ describe('cnn playground', () => {
     await H.shot(page, 'cnn-eps-en', { fullPage: true });
     await page.close();
 
-    const d = await H.open('index.html#exp=cnn-depth');
+    const d = await H.open('index.html#exp=cnn-depth&lang=zh');
     expect(await waitBuilt(d.page, 120_000)).toEqual(['ready', 'ready', 'ready']);
     const depths = await d.page.evaluate(() => (window as any).__resnorm.apps[0].session.runs.map((r: any) => [r.config.depth, r.config.residual, r.engine.info.depth]));
     expect(depths).toEqual([[1, 'none', 3], [5, 'none', 15], [5, 'identity', 15]]);  // blocks per stage; 3 stages
     expect(await d.page.locator('.rp-heat-cell').count()).toBe(3);
+    expect(await d.page.locator('.rp-explain h2').textContent()).toBe('没有捷径，越深越差');
+    await H.shot(d.page, 'cnn-depth-zh');
     expect([...problems, ...d.problems]).toEqual([]);
     await d.page.close();
   });
@@ -160,6 +163,11 @@ describe('cnn playground', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await H.shot(page, 'cnn-phone-zh', { fullPage: true });
+    await page.locator('.rp-panel-digits').screenshot({ path: 'test-results/e2e/cnn-phone-zh-digits.png' });
+    await page.locator('select.rp-lang').selectOption('en');
+    await page.waitForSelector('[data-digits="summary"][data-step="1"]');
+    expect(await page.locator('[data-digits="summary"]').textContent()).toContain('Held-out accuracy');
+    await page.locator('.rp-panel-digits').screenshot({ path: 'test-results/e2e/cnn-phone-en-digits.png' });
     expect(problems).toEqual([]);
     await page.close();
   });
