@@ -6,7 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { createTrainer, defaultDigitsPath, type Trainer } from '../../web/src/engine/node';
+import { EngineHost } from '../../web/src/engine/host';
+import { createTrainer, defaultDigitsPath, sharedModule, type Trainer } from '../../web/src/engine/node';
+import type { Request, WorkerMessage } from '../../web/src/engine/protocol';
+import type { FeatureMaps, ModelInfo } from '../../web/src/engine/types';
 import type { ResnormConfig } from '../../web/src/engine/types';
 import { spiral } from './engine-helpers';
 
@@ -92,8 +95,8 @@ describe('cnn engine: held-out digits and class probabilities', () => {
   });
 
   it('changes nothing a later training step sees (running statistics untouched)', async () => {
-    const a = await createTrainer(cnn({ depth: 1, norm: 'batchnorm' }));
-    const b = await createTrainer(cnn({ depth: 1, norm: 'batchnorm' }));
+    const a = await createTrainer(cnn({ depth: 1, width: 4, norm: 'batchnorm' }));
+    const b = await createTrainer(cnn({ depth: 1, width: 4, norm: 'batchnorm' }));
     try {
       a.step(5); b.step(5);
       const x = a.info().digits!.x;
@@ -157,5 +160,39 @@ describe('cnn engine: held-out digits and class probabilities', () => {
     expect(() => tr.probs(new Float32Array(195))).toThrow(/195 pixels is not a whole number of 196-pixel images/);
     const mlp = await createTrainer(spiral());
     try { expect(() => mlp.probs(new Float32Array(2))).toThrow(/only for model.kind = "cnn"/); } finally { mlp.dispose(); }
+  });
+});
+
+describe('cnn through the worker protocol (EngineHost)', () => {
+  it('creates from the asset bytes, answers probs and features, and refuses them for an mlp', async () => {
+    const posted: WorkerMessage[] = [];
+    const digits = new Uint8Array(readFileSync(defaultDigitsPath));
+    const host = new EngineHost({
+      post: (m) => posted.push(structuredClone(m)),
+      load: async (req) => ({ module: await sharedModule(), text: req.config.model?.kind === 'cnn' ? digits : undefined }),
+    });
+    let id = 0;
+    const send = async (body: Record<string, unknown>) => {
+      const rid = ++id;
+      await host.handle({ ...body, id: rid } as unknown as Request);
+      const r = posted.find((m) => m.type === 'reply' && m.id === rid);
+      if (!r || r.type !== 'reply') throw new Error('no reply');
+      return r;
+    };
+    const made = await send({ type: 'create', config: cnn({ depth: 1, width: 4 }) });
+    expect(made.ok).toBe(true);
+    const info = (made as { result: ModelInfo }).result;
+    expect(info.kind).toBe('cnn');
+    expect(info.depth).toBe(3);
+    const x = info.digits!.x.slice(0, 3 * 196);
+    const pr = await send({ type: 'probs', images: x });
+    expect(pr.ok && (pr.result as Float32Array).length).toBe(30);
+    const fm = await send({ type: 'features', image: x.slice(0, 196), block: 2 });
+    expect(fm.ok && [(fm.result as FeatureMaps).channels, (fm.result as FeatureMaps).h]).toEqual([16, 4]);
+    const bad = await send({ type: 'features', image: x.slice(0, 196), block: 3 });
+    expect(!bad.ok && bad.error).toMatch(/block 3 is out of range \(0..2\)/);
+    await send({ type: 'create', config: spiral() });
+    const mlp = await send({ type: 'probs', images: new Float32Array(2) });
+    expect(!mlp.ok && mlp.error).toMatch(/only for model.kind = "cnn"/);
   });
 });
