@@ -17,6 +17,8 @@ wasm=web/public/wasm/resnorm.wasm glue=web/public/wasm/resnorm.mjs
 gz_wasm=$(gzip -9c "$wasm" | wc -c) gz_glue=$(gzip -9c "$glue" | wc -c)
 simd=$(wasm-objdump -d "$wasm" 2>/dev/null | grep -c 'f32x4' || true)
 echo "wasm engine: $wasm $(stat -c %s "$wasm") B, $glue $(stat -c %s "$glue") B;" \
-     "gzipped $((gz_wasm + gz_glue)) B (budget 153600); f32x4 instructions: $simd"
-if (( gz_wasm + gz_glue > 153600 )); then echo "over the 150 KB gzipped size budget" >&2; exit 1; fi
+     "gzipped $((gz_wasm + gz_glue)) B (budget 204800); f32x4 instructions: $simd"
+# 200 KB since issue 11 added the cnn ops (conv2d, pooling, batchnorm, the ResNet walk); 150 KB before.
+# Measured: 152,715 B gzipped without the cnn, 168,555 B with it and the playground's probes (inspect.cpp).
+if (( gz_wasm + gz_glue > 204800 )); then echo "over the 200 KB gzipped size budget" >&2; exit 1; fi
 if (( simd < 100 )); then echo "Eigen did not vectorize (expected hundreds of f32x4 instructions)" >&2; exit 1; fi

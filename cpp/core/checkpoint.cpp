@@ -26,7 +26,8 @@ const TensorEntry* SafetensorsView::find(const std::string& name) const {
 
 std::vector<uint8_t> write_safetensors(const std::vector<Slice>& slices, const float* params,
                                        const std::map<std::string, std::string>& metadata,
-                                       const std::vector<TensorGroup>& extra) {
+                                       const std::vector<TensorGroup>& extra,
+                                       const std::vector<Slice>& buffer_slices, const float* buffers) {
   Json header = Json::object();
   Json meta = Json::object();
   for (const auto& kv : metadata) meta.set(kv.first, Json::string(kv.second));
@@ -48,6 +49,21 @@ std::vector<uint8_t> write_safetensors(const std::vector<Slice>& slices, const f
     header.set(g.prefix + s.name, t);
     off += s.size * 4;
   }
+  const size_t params_bytes = off;
+  for (const Slice& s : buffer_slices) {
+    const size_t width = s.i64 ? 8 : 4;
+    Json t = Json::object();
+    t.set("dtype", Json::string(s.i64 ? "I64" : "F32"));
+    Json shape = Json::array();
+    for (int d : s.shape) shape.push(Json::number(d));
+    t.set("shape", shape);
+    Json range = Json::array();
+    range.push(Json::number(static_cast<double>(off)));
+    range.push(Json::number(static_cast<double>(off + s.size * width)));
+    t.set("data_offsets", range);
+    header.set(s.name, t);
+    off += s.size * width;
+  }
   std::string h = header.dump();
   while (h.size() % 8) h += ' ';  // the format allows trailing spaces; 8-byte alignment for the data
   std::vector<uint8_t> out(8 + h.size() + off);
@@ -55,10 +71,23 @@ std::vector<uint8_t> write_safetensors(const std::vector<Slice>& slices, const f
   for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<uint8_t>(hn >> (8 * i));
   std::memcpy(out.data() + 8, h.data(), h.size());
   uint8_t* data = out.data() + 8 + h.size();
-  const size_t group_bytes = off / groups.size();  // each group is the whole parameter block
+  const size_t group_bytes = params_bytes / groups.size();  // each group is the whole parameter block
   for (size_t k = 0; k < groups.size(); ++k)
     for (const Slice& s : slices)  // little-endian hosts
       std::memcpy(data + k * group_bytes + s.offset * 4, groups[k].base + s.offset, s.size * 4);
+  size_t pos = params_bytes;
+  for (const Slice& s : buffer_slices) {
+    for (size_t i = 0; i < s.size; ++i) {
+      if (s.i64) {
+        const auto v = static_cast<int64_t>(buffers[s.offset + i]);
+        std::memcpy(data + pos, &v, 8);
+        pos += 8;
+      } else {
+        std::memcpy(data + pos, buffers + s.offset + i, 4);
+        pos += 4;
+      }
+    }
+  }
   return out;
 }
 
@@ -115,7 +144,10 @@ SafetensorsView parse_safetensors_header(const uint8_t* bytes, size_t n, uint64_
     const Json* shape = t.find("shape");
     const Json* offs = t.find("data_offsets");
     if (!dtype || !dtype->is_string()) throw Error(where + " has no dtype");
-    if (dtype->as_string() != "F32") throw Error(where + " has dtype " + dtype->as_string() + " (only F32 is supported)");
+    const bool counter = kv.first.size() > 20 && kv.first.compare(kv.first.size() - 20, 20, ".num_batches_tracked") == 0;
+    const bool i64 = dtype->as_string() == "I64";
+    if (dtype->as_string() != "F32" && !(i64 && counter))
+      throw Error(where + " has dtype " + dtype->as_string() + " (only F32 is supported, and I64 for num_batches_tracked)");
     if (!shape || !shape->is_array()) throw Error(where + " has no shape");
     if (!offs || !offs->is_array() || offs->items().size() != 2) throw Error(where + " has no data_offsets pair");
     TensorEntry e;
@@ -134,8 +166,10 @@ SafetensorsView parse_safetensors_header(const uint8_t* bytes, size_t n, uint64_
     if (en > static_cast<double>(data_size))
       throw Error(where + " ends at byte " + format_number(en) + " but the data section has only " +
                   std::to_string(data_size) + " bytes (truncated file)");
-    if (en - b != count * 4)
-      throw Error(where + " has " + format_number(en - b) + " bytes for a shape of " + format_number(count) + " floats");
+    if (en - b != count * (i64 ? 8 : 4))
+      throw Error(where + " has " + format_number(en - b) + " bytes for a shape of " + format_number(count) +
+                  (i64 ? " int64 values" : " floats"));
+    e.i64 = i64;
     if (en > static_cast<double>(SIZE_MAX)) throw Error("checkpoint: file too large for this machine");
     e.begin = static_cast<size_t>(b);
     e.end = static_cast<size_t>(en);
@@ -236,17 +270,21 @@ std::string state_of(const std::string& name) {
 }
 
 // Every slice present with its shape, and no other tensor than optimiser state of a slice, of its shape.
-void check_tensors(const SafetensorsView& view, const std::vector<Slice>& slices) {
+void check_tensors(const SafetensorsView& view, const std::vector<Slice>& slices, const std::vector<Slice>& buffer_slices = {}) {
   std::vector<const std::string*> names;
-  names.reserve(slices.size());
-  for (const Slice& s : slices) {
-    const TensorEntry* t = view.find(s.name);
-    if (!t) throw Error("checkpoint: tensor \"" + s.name + "\" is missing");
-    if (t->shape != s.shape)
-      throw Error("checkpoint: tensor \"" + s.name + "\" has shape " + shape_str(t->shape) + ", the model expects " +
-                  shape_str(s.shape));
-    names.push_back(&s.name);
-  }
+  names.reserve(slices.size() + buffer_slices.size());
+  for (const auto* list : {&slices, &buffer_slices})
+    for (const Slice& s : *list) {
+      const TensorEntry* t = view.find(s.name);
+      if (!t) throw Error("checkpoint: tensor \"" + s.name + "\" is missing");
+      if (t->shape != s.shape)
+        throw Error("checkpoint: tensor \"" + s.name + "\" has shape " + shape_str(t->shape) + ", the model expects " +
+                    shape_str(s.shape));
+      if (t->i64 != s.i64)
+        throw Error("checkpoint: tensor \"" + s.name + "\" has dtype " + (t->i64 ? "I64" : "F32") + ", the model expects " +
+                    (s.i64 ? "I64" : "F32"));
+      names.push_back(&s.name);
+    }
   std::sort(names.begin(), names.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
   for (const auto& t : view.tensors) {
     auto less = [](const std::string* a, const std::string* b) { return *a < *b; };
@@ -260,13 +298,27 @@ void check_tensors(const SafetensorsView& view, const std::vector<Slice>& slices
                   shape_str(pt->shape));
   }
 }
+// check_tensors over the parameters, allowing BatchNorm buffers (checked by load_buffers) beside them.
+void check_tensors_params_only(const SafetensorsView& view, const std::vector<Slice>& slices) {
+  std::vector<Slice> buffers;
+  for (const auto& t : view.tensors) {
+    const bool buffer = t.i64 || t.name.find(".running_mean") != std::string::npos || t.name.find(".running_var") != std::string::npos;
+    if (!buffer) continue;
+    Slice b;
+    b.name = t.name;
+    b.shape = t.shape;
+    b.i64 = t.i64;
+    buffers.push_back(b);
+  }
+  check_tensors(view, slices, buffers);
+}
 }  // namespace
 
 // The rule when a checkpoint's config and a run's disagree: the checkpoint's model section defines
 // the model its tensors belong to. A run that loads it must have the very same model section; any
 // field that differs, whether or not a tensor shape would show it, refuses the file naming the field.
 CheckpointInfo check_checkpoint_fits(const SafetensorsView& view, const Config& cfg, const std::string& vocab,
-                                     const std::vector<Slice>& slices) {
+                                     const std::vector<Slice>& slices, const std::vector<Slice>& buffer_slices) {
   CheckpointInfo info = checkpoint_info(view);
   const Json mine = config_to_json(cfg), theirs = config_to_json(info.config);
   const Json* a = mine.find("model");
@@ -281,12 +333,38 @@ CheckpointInfo check_checkpoint_fits(const SafetensorsView& view, const Config& 
     throw Error("checkpoint: its vocabulary (" + std::to_string(utf8_decode(info.vocab, "vocabulary").size()) +
                 " characters) differs from this run's text (" + std::to_string(utf8_decode(vocab, "vocabulary").size()) +
                 ")");
-  check_tensors(view, slices);
+  check_tensors(view, slices, buffer_slices);
   return info;
 }
 
+void load_buffers(const SafetensorsView& view, const std::vector<Slice>& params, const std::vector<Slice>& buffer_slices,
+                  float* buffers) {
+  check_tensors(view, params, buffer_slices);
+  for (int pass = 0; pass < 2; ++pass)  // check everything first, then copy: a bad file changes nothing
+    for (const Slice& s : buffer_slices) {
+      const uint8_t* src = view.data + view.find(s.name)->begin;
+      for (size_t i = 0; i < s.size; ++i) {
+        float f;
+        if (s.i64) {
+          int64_t v;
+          std::memcpy(&v, src + 8 * i, 8);
+          if (v < 0 || v > (int64_t{1} << 24))
+            throw Error("checkpoint: tensor \"" + s.name + "\" holds " + std::to_string(v) + " (allowed: 0..16777216)");
+          f = static_cast<float>(v);
+        } else {
+          std::memcpy(&f, src + 4 * i, 4);
+          if (!std::isfinite(f) || (s.name.size() > 12 && s.name.compare(s.name.size() - 12, 12, ".running_var") == 0 && f < 0))
+            throw Error("checkpoint: tensor \"" + s.name + "\" holds a bad value " + format_number(f) + " at index " +
+                        std::to_string(i));
+        }
+        if (pass == 1) buffers[s.offset + i] = f;
+      }
+    }
+}
+
 void load_tensors(const SafetensorsView& view, const std::vector<Slice>& slices, float* params) {
-  check_tensors(view, slices);
+  // Buffers (BatchNorm's statistics) may sit beside the parameters; load_buffers checks and reads them.
+  check_tensors_params_only(view, slices);
   if (!view.data && !slices.empty()) throw Error("checkpoint: internal error: the data section was not read");
   for (const Slice& s : slices) {
     const auto* src = view.data + view.find(s.name)->begin;

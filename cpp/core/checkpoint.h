@@ -42,6 +42,7 @@ struct TensorEntry {
   std::string name;
   std::vector<int> shape;
   size_t begin = 0, end = 0;  // byte range inside the data section
+  bool i64 = false;           // dtype I64 (only BatchNorm's num_batches_tracked); F32 otherwise
 };
 
 struct SafetensorsView {
@@ -54,9 +55,12 @@ struct SafetensorsView {
   const TensorEntry* find(const std::string& name) const;
 };
 
+// buffers: BatchNorm's running statistics (ModelPlan::buffers), written after the parameters; a
+// slice marked i64 is written as int64 (PyTorch's num_batches_tracked).
 std::vector<uint8_t> write_safetensors(const std::vector<Slice>& slices, const float* params,
                                        const std::map<std::string, std::string>& metadata,
-                                       const std::vector<TensorGroup>& extra = {});
+                                       const std::vector<TensorGroup>& extra = {},
+                                       const std::vector<Slice>& buffer_slices = {}, const float* buffers = nullptr);
 // Validates everything it can without knowing the model: header length and JSON, dtypes (F32
 // only), shapes against byte ranges, ranges inside the file, no overlaps or gaps.
 SafetensorsView parse_safetensors(const uint8_t* bytes, size_t n);
@@ -79,7 +83,7 @@ CheckpointInfo checkpoint_info(const SafetensorsView& view);
 // too), the gpt vocabulary is the run's, and the tensors are exactly the model's, by name and shape.
 // Throws naming the first difference. Returns the checkpoint's info.
 CheckpointInfo check_checkpoint_fits(const SafetensorsView& view, const Config& cfg, const std::string& vocab,
-                                     const std::vector<Slice>& slices);
+                                     const std::vector<Slice>& slices, const std::vector<Slice>& buffer_slices = {});
 // Checks names and shapes (as check_checkpoint_fits), then every value's finiteness, then copies the
 // tensors into params; params is untouched when anything is wrong.
 void load_tensors(const SafetensorsView& view, const std::vector<Slice>& slices, float* params);
@@ -90,6 +94,9 @@ bool has_optimizer_state(const SafetensorsView& view, const std::vector<Slice>& 
 // Copies the tensors named prefix + slice name into base (after has_optimizer_state said yes).
 void load_tensor_group(const SafetensorsView& view, const std::vector<Slice>& slices, const std::string& prefix,
                        float* base);
+// The same for BatchNorm's buffers (checked like tensors; num_batches_tracked read from I64, 0..2^24).
+void load_buffers(const SafetensorsView& view, const std::vector<Slice>& params, const std::vector<Slice>& buffer_slices,
+                  float* buffers);
 
 // Reads a whole file of at most max_bytes; `what` names its content in the message that refuses a
 // longer one, which comes as soon as max_bytes + 1 bytes were read (/dev/zero included). A directory is

@@ -19,15 +19,17 @@ struct EnumTable {
   E value;
 };
 
-const EnumTable<ModelKind> kKinds[] = {{"mlp", ModelKind::Mlp}, {"gpt", ModelKind::Gpt}};
+const EnumTable<ModelKind> kKinds[] = {{"mlp", ModelKind::Mlp}, {"gpt", ModelKind::Gpt}, {"cnn", ModelKind::Cnn}};
 const EnumTable<Activation> kActs[] = {{"relu", Activation::Relu}, {"tanh", Activation::Tanh}, {"gelu", Activation::Gelu}};
 const EnumTable<Residual> kResiduals[] = {
-    {"none", Residual::None}, {"identity", Residual::Identity}, {"rezero", Residual::ReZero}, {"deepnorm", Residual::DeepNorm}};
-const EnumTable<NormKind> kNorms[] = {{"none", NormKind::None}, {"layernorm", NormKind::LayerNorm}, {"rmsnorm", NormKind::RmsNorm}};
+    {"none", Residual::None}, {"identity", Residual::Identity}, {"rezero", Residual::ReZero}, {"deepnorm", Residual::DeepNorm},
+    {"doubled", Residual::Doubled}};
+const EnumTable<NormKind> kNorms[] = {{"none", NormKind::None}, {"layernorm", NormKind::LayerNorm}, {"rmsnorm", NormKind::RmsNorm},
+                                     {"batchnorm", NormKind::BatchNorm}};
 const EnumTable<Placement> kPlacements[] = {{"pre", Placement::Pre}, {"post", Placement::Post}, {"sandwich", Placement::Sandwich}};
 const EnumTable<OptimName> kOptims[] = {{"adamw", OptimName::AdamW}, {"sgd", OptimName::Sgd}};
 const EnumTable<Schedule> kSchedules[] = {{"constant", Schedule::Constant}, {"cosine", Schedule::Cosine}};
-const char* kDatasets[] = {"spiral", "circle", "xor", "gauss", "moons", "checkerboard", "tinyshakespeare", "tangpoems", "text", "points"};
+const char* kDatasets[] = {"spiral", "circle", "xor", "gauss", "moons", "checkerboard", "tinyshakespeare", "tangpoems", "text", "points", "digits"};
 
 template <class E, size_t N>
 const char* enum_name(const EnumTable<E> (&table)[N], E v) {
@@ -136,10 +138,23 @@ const char* to_string(OptimName v) { return enum_name(kOptims, v); }
 const char* to_string(Schedule v) { return enum_name(kSchedules, v); }
 
 int training_rows(const Config& c) {
-  return c.is_gpt() ? c.optim.batch * c.model.context : std::max(c.optim.batch, 256);
+  // cnn: one batch of images; evaluation runs in chunks of it.
+  return c.is_gpt() ? c.optim.batch * c.model.context : c.is_cnn() ? c.optim.batch : std::max(c.optim.batch, 256);
 }
 
+int sample_dim(const Config& c) { return c.is_cnn() ? c.data.resolution * c.data.resolution : 2; }
+
 double bytes_upper_bound(const Config& c, int vocab) {
+  if (c.is_cnn()) {
+    // Per image, every block holds at most 12 NHWC slots and 3 norms' statistics at its stage's size
+    // (stage k: (H/2^k)^2 positions x 2^k w channels, so each stage is <= H^2 w); im2col scratch 2 x 9 H^2 w
+    // per image; parameters <= 9 (4w)^2 x 2 + (4w)^2 per block.
+    const double w = c.model.width, L = c.model.depth, R = c.optim.batch, HW = c.data.resolution * c.data.resolution;
+    const double params = 9 * w + L * 3 * (19 * 16 * w * w + 12 * 4 * w + 1) + 10 * (4 * w + 1);
+    const double acts = R * (HW * w * (4 + 3 * L * 18) + 32 * w + 20) + 18 * R * HW * w;
+    const double optimiser_copies = c.optim.name == OptimName::AdamW ? 3 : 2;
+    return 4.0 * (params * (2 + optimiser_copies) + 2 * acts + R * (HW + 2) + 2 * L * 3 * 8 * 4 * w);
+  }
   if (!c.is_gpt()) vocab = 2;
   vocab = std::max(vocab, 2);
   // Per block, more than any placement, norm and residual allocate (model.cpp, make_plan): parameters
@@ -163,7 +178,7 @@ double bytes_upper_bound(const Config& c, int vocab) {
 }
 
 double estimate_bytes(const Config& c, int vocab) {
-  if (!c.is_gpt()) vocab = 2;
+  if (!c.is_gpt()) vocab = c.is_cnn() ? 10 : 2;
   vocab = std::max(vocab, 2);
   // Building the plan for a config far over any cap could overflow its size_t offsets in 32-bit
   // WebAssembly, so there an upper bound (bytes_upper_bound) decides first: a config it puts beyond
@@ -173,7 +188,7 @@ double estimate_bytes(const Config& c, int vocab) {
   if (sizeof(size_t) < 8 && bound > 3.5 * 1024.0 * 1024.0 * 1024.0) return bound;
   const ModelPlan plan = make_plan(c.model, vocab, training_rows(c));
   const double optimiser = static_cast<double>(plan.num_params) * sizeof(float) * (c.optim.name == OptimName::AdamW ? 3 : 2);
-  const double batch = static_cast<double>(training_rows(c)) * (2 * sizeof(float) + 2 * sizeof(int));
+  const double batch = static_cast<double>(training_rows(c)) * (sample_dim(c) * sizeof(float) + 2 * sizeof(int));
   return static_cast<double>(plan_bytes(plan)) + optimiser + batch;
 }
 
@@ -185,7 +200,8 @@ Config config_from_json(const Json& j, bool check_cap) {
   Section m(j.find("model"), "model");
   m.choice("kind", c.model.kind, kKinds);
   if (c.is_gpt()) { c.data.name = "tinyshakespeare"; }
-  const int max_depth = c.is_gpt() ? 64 : 512;
+  if (c.is_cnn()) { c.data.name = "digits"; c.model.norm = NormKind::BatchNorm; c.model.placement = Placement::Post; c.model.width = 16; c.model.depth = 1; }
+  const int max_depth = c.is_gpt() ? 64 : c.is_cnn() ? 64 : 512;
   m.integer("depth", c.model.depth, 1, max_depth);
   m.integer("width", c.model.width, 1, 4096);
   m.integer("heads", c.model.heads, 1, 64);
@@ -194,8 +210,17 @@ Config config_from_json(const Json& j, bool check_cap) {
   m.choice("residual", c.model.residual, kResiduals);
   m.choice("norm", c.model.norm, kNorms);
   m.choice("placement", c.model.placement, kPlacements);
-  m.number("eps", c.model.eps, 0.0, 1.0, /*lo_open=*/true);
+  m.number("eps", c.model.eps, 0.0, 1.0);  // 0 allowed: the article's LayerNorm without eps
   m.finish();
+  if (c.is_cnn() && c.model.residual == Residual::DeepNorm)
+    throw Error("config: model.residual = \"deepnorm\" is not allowed for model.kind = \"cnn\" (allowed: "
+                "none|identity|rezero|doubled): DeepNorm is defined for Post-LN transformers");
+  if (c.is_cnn() && c.model.placement == Placement::Sandwich)
+    throw Error("config: model.placement = \"sandwich\" is not allowed for model.kind = \"cnn\" (allowed: "
+                "post = ResNet v1, pre = ResNet v2)");
+  if (c.is_gpt() && c.model.norm == NormKind::BatchNorm)
+    throw Error("config: model.norm = \"batchnorm\" is not allowed for model.kind = \"gpt\" (allowed: "
+                "none|layernorm|rmsnorm): batch statistics would mix positions a causal model must not see");
   if (c.is_gpt() && c.model.width % c.model.heads != 0)
     throw Error("config: model.width = " + std::to_string(c.model.width) + " must be divisible by model.heads = " +
                 std::to_string(c.model.heads));
@@ -205,10 +230,18 @@ Config config_from_json(const Json& j, bool check_cap) {
   d.number("noise", c.data.noise, 0.0, 2.0);
   d.integer("samples", c.data.samples, 10, 200000);
   d.number("test_fraction", c.data.test_fraction, 0.05, 0.95);
+  d.integer("resolution", c.data.resolution, 14, 28);
   d.finish();
+  if (c.data.resolution != 14 && c.data.resolution != 28)
+    throw Error("config: data.resolution = " + std::to_string(c.data.resolution) + " is not allowed (allowed: 14|28)");
+  c.model.image = c.data.resolution;
   // Text datasets: the two built-in corpora, and "text", a UTF-8 text the caller supplies (--data, or
   // one the playground keeps in the browser).
   const bool text = c.data.name == "tinyshakespeare" || c.data.name == "tangpoems" || c.data.name == "text";
+  const bool digits = c.data.name == "digits";
+  if (c.is_cnn() != digits)
+    throw Error("config: data.name = \"" + c.data.name + "\" does not fit model.kind = \"" + to_string(c.model.kind) +
+                "\" (allowed: " + (c.is_cnn() ? "digits" : c.is_gpt() ? "tinyshakespeare|tangpoems|text" : "spiral|circle|xor|gauss|moons|checkerboard|points") + ")");
   if (c.is_gpt() && !text)
     throw Error("config: data.name = \"" + c.data.name +
                 "\" does not fit model.kind = \"gpt\" (allowed: tinyshakespeare|tangpoems|text)");
@@ -292,6 +325,7 @@ Json config_to_json(const Config& c) {
   d.set("noise", Json::number(c.data.noise));
   d.set("samples", Json::number(c.data.samples));
   d.set("test_fraction", Json::number(c.data.test_fraction));
+  if (c.is_cnn()) d.set("resolution", Json::number(c.data.resolution));
   Json o = Json::object();
   o.set("name", Json::string(to_string(c.optim.name)));
   o.set("lr", Json::number(c.optim.lr));

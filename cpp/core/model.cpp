@@ -31,7 +31,9 @@ Model::Model(const ModelConfig& cfg, int vocab, int max_rows) : plan_(make_plan(
   acts_.assign(plan_.num_acts, 0.0f);
   dacts_.assign(plan_.num_acts, 0.0f);
   att_.assign(plan_.num_att, 0.0f);
-  if (cfg.kind == ModelKind::Gpt) scratch_.assign(static_cast<size_t>(cfg.context) * cfg.context, 0.0f);
+  scratch_.assign(plan_.scratch, 0.0f);
+  bufs_.assign(plan_.num_bufs, 0.0f);
+  bufs_saved_.assign(plan_.num_bufs, 0.0f);
 }
 
 namespace {
@@ -58,11 +60,144 @@ struct PlanBuilder {
     p.act_buffers.emplace_back(o, per_row);
     return o;
   }
-  void norm(const std::string& prefix, int block, size_t& w, size_t& b) {
-    w = param(prefix + ".weight", {p.cfg.width}, block, false);
-    b = p.cfg.norm == NormKind::LayerNorm ? param(prefix + ".bias", {p.cfg.width}, block, false) : kNoOffset;
+  size_t flat(size_t n) {
+    const size_t o = p.num_acts;
+    p.num_acts += n;
+    return o;
+  }
+  bool bn() const { return p.cfg.norm == NormKind::BatchNorm; }
+  // BatchNorm's buffers, PyTorch's names: running_mean [C] (0), running_var [C] (1), num_batches_tracked.
+  size_t buffers(const std::string& prefix, int C, int block) {
+    const size_t o = p.num_bufs;
+    const char* names[] = {".running_mean", ".running_var", ".num_batches_tracked"};
+    for (int k = 0; k < 3; ++k) {
+      Slice s;
+      s.name = prefix + names[k];
+      s.offset = p.num_bufs;
+      s.size = k < 2 ? static_cast<size_t>(C) : 1;
+      if (k < 2) s.shape = {C};  // num_batches_tracked is a scalar (shape []), int64 in a checkpoint
+      s.i64 = k == 2;
+      s.block = block;
+      p.num_bufs += s.size;
+      p.buffers.push_back(std::move(s));
+    }
+    p.scratch = std::max(p.scratch, 2 * static_cast<size_t>(C));  // batchnorm_backward's per-channel sums
+    return o;
+  }
+  void norm(const std::string& prefix, int block, size_t& w, size_t& b, size_t* buf = nullptr, int C = 0) {
+    if (C == 0) C = p.cfg.width;
+    w = param(prefix + ".weight", {C}, block, false);
+    b = p.cfg.norm == NormKind::LayerNorm || bn() ? param(prefix + ".bias", {C}, block, false) : kNoOffset;
+    if (buf) *buf = bn() ? buffers(prefix, C, block) : kNoOffset;
+  }
+  // A norm's saved statistics: per row ([max_rows * rows_per]) or, for BatchNorm, per channel.
+  size_t stat(int C, size_t rows_per = 1) {
+    return flat(std::max(static_cast<size_t>(p.max_rows) * rows_per, static_cast<size_t>(C)));
+  }
+  void record(const std::string& name, int block, size_t rstd, int C, int positions) {
+    p.norm_stats.push_back(NormStatSite{name, block, rstd, C, positions});
+  }
+  // cnn: a norm site over [rows, C] with `positions` rows per image.
+  NormSite site(const std::string& prefix, int block, int C, int positions) {
+    NormSite n;
+    n.C = C;
+    norm(prefix, block, n.w, n.b, &n.buf, C);
+    n.mean = stat(C, static_cast<size_t>(positions));
+    n.rstd = stat(C, static_cast<size_t>(positions));
+    record(prefix, block, n.rstd, C, positions);
+    return n;
+  }
+  ConvSite conv(const std::string& name, int block, int ic, int oc, int k, int stride, int hin) {
+    ConvSite c;
+    c.w = param(name, {oc, ic, k, k}, block, true);
+    c.ic = ic, c.oc = oc, c.k = k, c.s = stride, c.p = k / 2, c.hin = hin;
+    const int ho = conv2d_out_size(hin, k, stride, c.p);
+    // im2col columns and their gradient: [max_rows * ho * ho, ic * k * k] each
+    p.scratch = std::max(p.scratch, 2 * static_cast<size_t>(p.max_rows) * ho * ho * ic * k * k);
+    return c;
   }
 };
+
+// The cnn's layout (see CnnBlock in model.h): stem, three stages of depth blocks with widths w, 2w,
+// 4w (stride 2 at the first block of stages 2 and 3), global average pooling, linear head.
+void make_cnn_plan(ModelPlan& p, PlanBuilder& pb) {
+  const ModelConfig& c = p.cfg;
+  const bool norm = c.norm != NormKind::None, pre = c.placement == Placement::Pre;
+  const bool shortcut = c.residual == Residual::Identity || c.residual == Residual::ReZero;
+  const int H = c.image, w = c.width;
+  const size_t HW = static_cast<size_t>(H) * H;
+  p.stem = pb.conv("stem.conv.weight", -1, 1, w, 3, 1, H);
+  p.c0 = pb.act(HW * w);  // [B,H,H,w]
+  if (pre) {
+    p.x0 = p.c0;
+  } else {
+    p.n0 = p.c0;
+    if (norm) { p.stem_norm = pb.site("stem.norm_out", -1, w, static_cast<int>(HW)); p.n0 = pb.act(HW * w); }
+    p.x0 = pb.act(HW * w);
+  }
+  size_t prev = p.x0;
+  int hin = H, cin = w, b = 0;
+  for (int stage = 0; stage < 3; ++stage) {
+    const int cout = w << stage;
+    for (int i = 0; i < c.depth; ++i, ++b) {
+      CnnBlock k;
+      k.block = b;
+      k.cin = cin, k.cout = cout, k.stride = (stage > 0 && i == 0) ? 2 : 1, k.hin = hin;
+      k.hout = conv2d_out_size(hin, 3, k.stride, 1);
+      const size_t pin = static_cast<size_t>(hin) * hin, pout = static_cast<size_t>(k.hout) * k.hout;
+      const std::string name = "blocks." + std::to_string(b);
+      k.x = prev;
+      k.conv1 = pb.conv(name + ".conv1.weight", b, cin, cout, 3, k.stride, hin);
+      k.conv2 = pb.conv(name + ".conv2.weight", b, cout, cout, 3, 1, k.hout);
+      const bool project = shortcut && (k.stride != 1 || cin != cout);
+      if (project) k.sc = pb.conv(name + ".shortcut.weight", b, cin, cout, 1, k.stride, hin);
+      if (pre) {
+        k.n1o = k.x;
+        if (norm) { k.n1 = pb.site(name + ".norm_1", b, cin, static_cast<int>(pin)); k.n1o = pb.act(pin * cin); }
+        k.a1 = pb.act(pin * cin);
+        k.c1 = pb.act(pout * cout);
+        k.n2o = k.c1;
+        if (norm) { k.n2 = pb.site(name + ".norm_2", b, cout, static_cast<int>(pout)); k.n2o = pb.act(pout * cout); }
+        k.a2 = pb.act(pout * cout);
+        k.c2 = pb.act(pout * cout);
+        if (project) k.sco = pb.act(pout * cout);
+        if (c.residual == Residual::ReZero) k.rz = pb.param(name + ".rezero", {1}, b, false);
+        k.y = pb.act(pout * cout);
+      } else {
+        k.c1 = pb.act(pout * cout);
+        k.n1o = k.c1;
+        if (norm) { k.n1 = pb.site(name + ".norm_1", b, cout, static_cast<int>(pout)); k.n1o = pb.act(pout * cout); }
+        k.a1 = pb.act(pout * cout);
+        k.c2 = pb.act(pout * cout);
+        k.n2o = k.c2;
+        if (norm) { k.n2 = pb.site(name + ".norm_2", b, cout, static_cast<int>(pout)); k.n2o = pb.act(pout * cout); }
+        if (project) {
+          k.sco = pb.act(pout * cout);
+          k.sno = k.sco;
+          if (norm) { k.nsc = pb.site(name + ".norm_sc", b, cout, static_cast<int>(pout)); k.sno = pb.act(pout * cout); }
+        }
+        if (c.residual == Residual::ReZero) k.rz = pb.param(name + ".rezero", {1}, b, false);
+        k.z = pb.act(pout * cout);
+        k.y = pb.act(pout * cout);
+      }
+      prev = k.y;
+      p.cnn.push_back(k);
+      hin = k.hout, cin = cout;
+    }
+  }
+  const size_t plast = static_cast<size_t>(hin) * hin;
+  p.hf = prev;
+  p.fa = prev;
+  if (pre) {
+    if (norm) { p.final_norm = pb.site("norm_f", -1, cin, static_cast<int>(plast)); p.hf = pb.act(plast * cin); }
+    p.fa = pb.act(plast * cin);
+  }
+  p.pooled = pb.act(static_cast<size_t>(cin));  // [B, 4w]
+  p.head_w = pb.param("head.weight", {p.vocab, cin}, -1, true);
+  p.head_b = pb.param("head.bias", {p.vocab}, -1, false);
+  p.logits = pb.act(static_cast<size_t>(p.vocab));
+  p.probs = pb.act(static_cast<size_t>(p.vocab));
+}
 
 }  // namespace
 
@@ -81,6 +216,11 @@ ModelPlan make_plan(const ModelConfig& cfg, int vocab, int max_rows) {
   p.vocab = vocab;
   p.max_rows = max_rows;
   PlanBuilder pb{p};
+  if (cfg.kind == ModelKind::Cnn) {
+    make_cnn_plan(p, pb);
+    return p;
+  }
+  if (cfg.kind == ModelKind::Gpt) p.scratch = static_cast<size_t>(cfg.context) * cfg.context;
   const ModelConfig& cfg_ = p.cfg;
   const int C = cfg_.width, V = vocab;
   const bool gpt = cfg_.kind == ModelKind::Gpt;
@@ -108,10 +248,11 @@ ModelPlan make_plan(const ModelConfig& cfg, int vocab, int max_rows) {
       s.x = prev;
       const std::string name = "blocks." + std::to_string(i) + (s.branch == Branch::Attn ? ".attn" : ".mlp");
       if (norm_in) {
-        pb.norm(name + ".norm_in", i, s.nin_w, s.nin_b);
-        s.h = pb.act(C);    // [N,C] normalised input of the branch
-        s.h_m = pb.act(1);  // [N] mean (LayerNorm)
-        s.h_r = pb.act(1);  // [N] 1/std
+        pb.norm(name + ".norm_in", i, s.nin_w, s.nin_b, &s.nin_buf);
+        s.h = pb.act(C);      // [N,C] normalised input of the branch
+        s.h_m = pb.stat(C);   // [N] mean (LayerNorm); [C] for BatchNorm
+        s.h_r = pb.stat(C);   // [N] 1/std; [C] for BatchNorm
+        pb.record(name + ".norm_in", i, s.h_r, C, 1);
       } else {
         s.h = s.x;
       }
@@ -142,15 +283,17 @@ ModelPlan make_plan(const ModelConfig& cfg, int vocab, int max_rows) {
       }
       s.f = pb.act(C);  // [N,C] branch output F(.)
       if (norm_out) {
-        pb.norm(name + ".norm_out", i, s.nout_w, s.nout_b);
+        pb.norm(name + ".norm_out", i, s.nout_w, s.nout_b, &s.nout_buf);
         if (cfg_.placement == Placement::Sandwich) {
           s.g = pb.act(C);  // [N,C] Norm(F(.))
-          s.g_m = pb.act(1);
-          s.g_r = pb.act(1);
+          s.g_m = pb.stat(C);
+          s.g_r = pb.stat(C);
+          pb.record(name + ".norm_out", i, s.g_r, C, 1);
         } else {
           s.z = pb.act(C);  // [N,C] R(x, F(x)) before the post-norm
-          s.z_m = pb.act(1);
-          s.z_r = pb.act(1);
+          s.z_m = pb.stat(C);
+          s.z_r = pb.stat(C);
+          pb.record(name + ".norm_out", i, s.z_r, C, 1);
         }
       }
       if (cfg_.residual == Residual::ReZero) s.rz = pb.param(name + ".rezero", {1}, i, false);
@@ -160,10 +303,11 @@ ModelPlan make_plan(const ModelConfig& cfg, int vocab, int max_rows) {
     }
   }
   if (has_norm && cfg_.placement != Placement::Post) {
-    pb.norm("norm_f", -1, p.nf_w, p.nf_b);
+    pb.norm("norm_f", -1, p.nf_w, p.nf_b, &p.nf_buf);
     p.hf = pb.act(C);
-    p.hf_m = pb.act(1);
-    p.hf_r = pb.act(1);
+    p.hf_m = pb.stat(C);
+    p.hf_r = pb.stat(C);
+    pb.record("norm_f", -1, p.hf_r, C, 1);
   } else {
     p.hf = prev;
   }
@@ -179,8 +323,7 @@ ModelPlan make_plan(const ModelConfig& cfg, int vocab, int max_rows) {
 }
 
 size_t plan_bytes(const ModelPlan& p) {
-  const size_t scratch = p.cfg.kind == ModelKind::Gpt ? static_cast<size_t>(p.cfg.context) * p.cfg.context : 0;
-  return sizeof(float) * (2 * p.num_params + 2 * p.num_acts + p.num_att + scratch);
+  return sizeof(float) * (2 * p.num_params + 2 * p.num_acts + p.num_att + p.scratch + 2 * p.num_bufs);
 }
 
 const Slice* Model::find(const std::string& name) const {
@@ -190,7 +333,9 @@ const Slice* Model::find(const std::string& name) const {
 }
 
 // Initialisation, PyTorch's default scales: nn.Linear weights and biases U(-1/sqrt(fan_in),
-// 1/sqrt(fan_in)); nn.Embedding N(0, 1); norm gains 1 and biases 0; ReZero gates 0 (Bachlechner
+// 1/sqrt(fan_in)); nn.Conv2d the same with fan_in = IC*K*K (kaiming_uniform_ with a = sqrt(5) gives
+// bound gain * sqrt(3 / fan_in) = sqrt(1/3) * sqrt(3 / fan_in)); nn.Embedding N(0, 1); norm gains 1
+// and biases 0 (BatchNorm too; its running mean 0, running variance 1, count 0); ReZero gates 0 (Bachlechner
 // et al. 2020). DeepNorm (Wang et al. 2022, decoder-only) scales the branch weights by
 // beta = (8N)^(-1/4): the MLP block's fc; the transformer's value part of qkv, attention proj,
 // MLP fc and proj.
@@ -209,7 +354,10 @@ void Model::init(uint32_t seed) {
       for (size_t i = 0; i < s.size; ++i) p[i] = rng.normal();
       continue;
     }
-    if (!ends_with(s.name, ".bias")) fan_in = s.shape[1];  // a bias follows its weight
+    if (!ends_with(s.name, ".bias")) {  // a bias follows its weight; a conv's fan_in is IC * K * K
+      fan_in = 1;
+      for (size_t d = 1; d < s.shape.size(); ++d) fan_in *= s.shape[d];
+    }
     const float k = 1.0f / std::sqrt(static_cast<float>(fan_in));
     for (size_t i = 0; i < s.size; ++i) p[i] = rng.uniform(-k, k);
     if (!deepnorm) continue;
@@ -218,24 +366,54 @@ void Model::init(uint32_t seed) {
     if (ends_with(s.name, "attn.qkv.weight"))  // rows 2C..3C hold the value projection
       for (size_t i = 2 * s.size / 3; i < s.size; ++i) p[i] *= beta;
   }
+  for (const Slice& s : plan_.buffers)
+    std::fill(bufs_.data() + s.offset, bufs_.data() + s.offset + s.size, ends_with(s.name, ".running_var") ? 1.0f : 0.0f);
   zero_grad();
+}
+
+void Model::save_buffers() { std::copy(bufs_.begin(), bufs_.end(), bufs_saved_.begin()); }
+void Model::restore_buffers() { std::copy(bufs_saved_.begin(), bufs_saved_.end(), bufs_.begin()); }
+
+std::string Model::zero_variance_site() const {
+  const int rows = B_ * T_;
+  for (const NormStatSite& n : plan_.norm_stats) {
+    const size_t count = plan_.cfg.norm == NormKind::BatchNorm ? static_cast<size_t>(n.C) : static_cast<size_t>(rows) * n.positions;
+    const float* r = acts_.data() + n.rstd;
+    for (size_t i = 0; i < count; ++i)
+      if (std::isinf(r[i]))
+        return n.name + (n.block >= 0 ? " (block " + std::to_string(n.block) + ")" : std::string());
+  }
+  return "";
 }
 
 void Model::zero_grad() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
 
-void Model::norm_forward(size_t out, size_t mean, size_t rstd, size_t in, size_t w, size_t b, int N) {
+void Model::norm_forward(size_t out, size_t mean, size_t rstd, size_t in, size_t w, size_t b, int N, size_t buf, int C) {
   const float eps = static_cast<float>(plan_.cfg.eps);
-  if (plan_.cfg.norm == NormKind::LayerNorm)
-    layernorm_forward(A(out), A(mean), A(rstd), A(in), P(w), P(b), N, plan_.cfg.width, eps);
-  else
-    rmsnorm_forward(A(out), A(rstd), A(in), P(w), N, plan_.cfg.width, eps);
+  if (C == 0) C = plan_.cfg.width;
+  switch (plan_.cfg.norm) {
+    case NormKind::LayerNorm: layernorm_forward(A(out), A(mean), A(rstd), A(in), P(w), P(b), N, C, eps); break;
+    case NormKind::RmsNorm: rmsnorm_forward(A(out), A(rstd), A(in), P(w), N, C, eps); break;
+    case NormKind::BatchNorm: {
+      float* rb = bufs_.data() + buf;  // running_mean [C], running_var [C], num_batches_tracked
+      batchnorm_forward(A(out), A(mean), A(rstd), rb, rb + C, A(in), P(w), P(b), N, C, eps, kBatchNormMomentum, training_);
+      if (training_) rb[2 * C] += 1.0f;
+      break;
+    }
+    case NormKind::None: break;
+  }
 }
 
-void Model::norm_backward(size_t din, size_t dout, size_t in, size_t w, size_t b, size_t mean, size_t rstd, int N) {
-  if (plan_.cfg.norm == NormKind::LayerNorm)
-    layernorm_backward(D(din), G(w), G(b), D(dout), A(in), P(w), A(mean), A(rstd), N, plan_.cfg.width);
-  else
-    rmsnorm_backward(D(din), G(w), D(dout), A(in), P(w), A(rstd), N, plan_.cfg.width);
+void Model::norm_backward(size_t din, size_t dout, size_t in, size_t w, size_t b, size_t mean, size_t rstd, int N, int C) {
+  if (C == 0) C = plan_.cfg.width;
+  switch (plan_.cfg.norm) {
+    case NormKind::LayerNorm: layernorm_backward(D(din), G(w), G(b), D(dout), A(in), P(w), A(mean), A(rstd), N, C); break;
+    case NormKind::RmsNorm: rmsnorm_backward(D(din), G(w), D(dout), A(in), P(w), A(rstd), N, C); break;
+    case NormKind::BatchNorm:
+      batchnorm_backward(D(din), G(w), G(b), scratch_.data(), D(dout), A(in), P(w), A(mean), A(rstd), N, C);
+      break;
+    case NormKind::None: break;
+  }
 }
 
 float Model::residual_scale(const SubPlan& s) const {
@@ -247,7 +425,7 @@ float Model::residual_scale(const SubPlan& s) const {
 void Model::sub_forward(const SubPlan& s, int N) {
   const int C = plan_.cfg.width;
   const size_t n = static_cast<size_t>(N) * C;
-  if (s.nin_w != kNoOffset) norm_forward(s.h, s.h_m, s.h_r, s.x, s.nin_w, s.nin_b, N);
+  if (s.nin_w != kNoOffset) norm_forward(s.h, s.h_m, s.h_r, s.x, s.nin_w, s.nin_b, N, s.nin_buf);
   switch (s.branch) {
     case Branch::Act:
       linear_forward(A(s.u), A(s.h), P(s.w1), P(s.b1), N, C, C);
@@ -268,13 +446,13 @@ void Model::sub_forward(const SubPlan& s, int N) {
   const bool post = plan_.post_out(s);
   size_t fo = s.f;
   if (sandwich) {
-    norm_forward(s.g, s.g_m, s.g_r, s.f, s.nout_w, s.nout_b, N);
+    norm_forward(s.g, s.g_m, s.g_r, s.f, s.nout_w, s.nout_b, N, s.nout_buf);
     fo = s.g;
   }
   const float a = residual_scale(s);
   if (post) {
     residual_forward(A(s.z), A(s.x), A(fo), n, plan_.cfg.residual, a);
-    norm_forward(s.y, s.z_m, s.z_r, s.z, s.nout_w, s.nout_b, N);
+    norm_forward(s.y, s.z_m, s.z_r, s.z, s.nout_w, s.nout_b, N, s.nout_buf);
   } else {
     residual_forward(A(s.y), A(s.x), A(fo), n, plan_.cfg.residual, a);
   }
@@ -318,6 +496,12 @@ double Model::forward(const float* points, const int* tokens, const int* targets
   if (B < 1 || T < 1 || static_cast<long>(B) * T > plan_.max_rows)
     throw Error("model: batch of " + std::to_string(B) + "x" + std::to_string(T) + " rows exceeds the capacity of " +
                 std::to_string(plan_.max_rows));
+  if (plan_.cfg.kind == ModelKind::Cnn) {
+    if (T != 1) throw Error("model: cnn takes T = 1");
+    B_ = B, T_ = 1, points_ = points, tokens_ = tokens, targets_ = targets;
+    cnn_forward(points, B);
+    return cross_entropy_forward(A(plan_.probs), A(plan_.logits), targets, B, plan_.vocab);
+  }
   if (gpt && T > plan_.cfg.context)
     throw Error("model: sequence length " + std::to_string(T) + " exceeds model.context = " + std::to_string(plan_.cfg.context));
   if (!gpt && T != 1) throw Error("model: mlp takes T = 1");
@@ -335,7 +519,8 @@ double Model::forward(const float* points, const int* tokens, const int* targets
     linear_forward(A(plan_.x0), points, P(plan_.stem_w), P(plan_.stem_b), N, 2, C);
   }
   for (const SubPlan& s : plan_.subs) sub_forward(s, N);
-  if (plan_.nf_w != kNoOffset) norm_forward(plan_.hf, plan_.hf_m, plan_.hf_r, plan_.subs.back().y, plan_.nf_w, plan_.nf_b, N);
+  if (plan_.nf_w != kNoOffset)
+    norm_forward(plan_.hf, plan_.hf_m, plan_.hf_r, plan_.subs.back().y, plan_.nf_w, plan_.nf_b, N, plan_.nf_buf);
   linear_forward(A(plan_.logits), A(plan_.hf), P(plan_.head_w), plan_.head_b == kNoOffset ? nullptr : P(plan_.head_b), N, C, V);
   return cross_entropy_forward(A(plan_.probs), A(plan_.logits), targets, N, V);
 }
@@ -346,6 +531,10 @@ void Model::backward() {
   for (const auto& [offset, per_row] : plan_.act_buffers)  // only the N rows this batch uses
     std::fill_n(dacts_.data() + offset, static_cast<size_t>(N) * per_row, 0.0f);
   cross_entropy_backward(D(plan_.logits), A(plan_.probs), targets_, N, V);
+  if (plan_.cfg.kind == ModelKind::Cnn) {
+    cnn_backward();
+    return;
+  }
   linear_backward(D(plan_.hf), G(plan_.head_w), plan_.head_b == kNoOffset ? nullptr : G(plan_.head_b), D(plan_.logits), A(plan_.hf), P(plan_.head_w), N, C, V);
   if (plan_.nf_w != kNoOffset) norm_backward(plan_.subs.back().y, plan_.hf, plan_.subs.back().y, plan_.nf_w, plan_.nf_b, plan_.hf_m, plan_.hf_r, N);
   for (auto it = plan_.subs.rbegin(); it != plan_.subs.rend(); ++it) sub_backward(*it, N);
@@ -366,13 +555,144 @@ const float* Model::attention(int layer) const {
 }
 
 float Model::block_rms(int block) const {
-  const float* y = acts_.data() + plan_.last_of_block(block).y;
-  const size_t n = static_cast<size_t>(B_) * T_ * plan_.cfg.width;
+  const float* y;
+  size_t n;
+  if (plan_.cfg.kind == ModelKind::Cnn) {
+    const CnnBlock& k = plan_.cnn[static_cast<size_t>(block)];
+    y = acts_.data() + k.y;
+    n = static_cast<size_t>(B_) * k.hout * k.hout * k.cout;
+  } else {
+    y = acts_.data() + plan_.last_of_block(block).y;
+    n = static_cast<size_t>(B_) * T_ * plan_.cfg.width;
+  }
   return static_cast<float>(std::sqrt(sum_squares(y, n) / static_cast<double>(n)));
 }
 
 size_t Model::bytes() const {
-  return sizeof(float) * (params_.size() + grads_.size() + acts_.size() + dacts_.size() + att_.size() + scratch_.size());
+  return sizeof(float) * (params_.size() + grads_.size() + acts_.size() + dacts_.size() + att_.size() + scratch_.size() +
+                          bufs_.size() + bufs_saved_.size());
+}
+
+// ---- cnn: the forward as a flat list of op calls, the backward that list reversed.
+
+void Model::site_forward(const NormSite& n, size_t out, size_t in, int rows) {
+  if (n.w != kNoOffset) norm_forward(out, n.mean, n.rstd, in, n.w, n.b, rows, n.buf, n.C);
+}
+
+void Model::site_backward(const NormSite& n, size_t din, size_t dout, size_t in, int rows) {
+  if (n.w != kNoOffset) norm_backward(din, dout, in, n.w, n.b, n.mean, n.rstd, rows, n.C);
+}
+
+void Model::conv_forward(const ConvSite& c, size_t out, const float* in, int B) {
+  conv2d_forward(A(out), scratch_.data(), in, P(c.w), B, c.hin, c.hin, c.ic, c.oc, c.k, c.s, c.p);
+}
+
+void Model::conv_backward(const ConvSite& c, size_t din, size_t dout, const float* in, int B) {
+  const size_t half = scratch_.size() / 2;  // cols | dcols
+  conv2d_backward(din == kNoOffset ? nullptr : D(din), G(c.w), scratch_.data(), scratch_.data() + half, D(dout), in, P(c.w),
+                  B, c.hin, c.hin, c.ic, c.oc, c.k, c.s, c.p);
+}
+
+void Model::cnn_forward(const float* images, int B) {
+  const ModelPlan& p = plan_;
+  const Activation act = p.cfg.activation;
+  const bool pre = p.cfg.placement == Placement::Pre;
+  const int H = p.cfg.image, w = p.cfg.width;
+  const size_t nstem = static_cast<size_t>(B) * H * H * w;
+  conv_forward(p.stem, p.c0, images, B);
+  if (!pre) {
+    site_forward(p.stem_norm, p.n0, p.c0, B * H * H);
+    activation_forward(A(p.x0), A(p.n0), nstem, act);
+  }
+  for (const CnnBlock& k : p.cnn) {
+    const int rin = B * k.hin * k.hin, rout = B * k.hout * k.hout;
+    const size_t nin = static_cast<size_t>(rin) * k.cin, nout = static_cast<size_t>(rout) * k.cout;
+    const float a = k.rz != kNoOffset ? params_[k.rz] : 1.0f;
+    if (pre) {
+      site_forward(k.n1, k.n1o, k.x, rin);
+      activation_forward(A(k.a1), A(k.n1o), nin, act);
+      conv_forward(k.conv1, k.c1, A(k.a1), B);
+      site_forward(k.n2, k.n2o, k.c1, rout);
+      activation_forward(A(k.a2), A(k.n2o), nout, act);
+      conv_forward(k.conv2, k.c2, A(k.a2), B);
+      size_t s = k.x;
+      if (k.sc.w != kNoOffset) { conv_forward(k.sc, k.sco, A(k.a1), B); s = k.sco; }
+      residual_forward(A(k.y), A(s), A(k.c2), nout, p.cfg.residual, a);
+    } else {
+      conv_forward(k.conv1, k.c1, A(k.x), B);
+      site_forward(k.n1, k.n1o, k.c1, rout);
+      activation_forward(A(k.a1), A(k.n1o), nout, act);
+      conv_forward(k.conv2, k.c2, A(k.a1), B);
+      site_forward(k.n2, k.n2o, k.c2, rout);
+      size_t s = k.x;
+      if (k.sc.w != kNoOffset) {
+        conv_forward(k.sc, k.sco, A(k.x), B);
+        site_forward(k.nsc, k.sno, k.sco, rout);
+        s = k.sno;
+      }
+      residual_forward(A(k.z), A(s), A(k.n2o), nout, p.cfg.residual, a);
+      activation_forward(A(k.y), A(k.z), nout, act);
+    }
+  }
+  const CnnBlock& last = p.cnn.back();
+  const int HW = last.hout * last.hout, C = last.cout;
+  if (pre) {
+    site_forward(p.final_norm, p.hf, last.y, B * HW);
+    activation_forward(A(p.fa), A(p.hf), static_cast<size_t>(B) * HW * C, act);
+  }
+  global_avgpool_forward(A(p.pooled), A(p.fa), B, HW, C);
+  linear_forward(A(p.logits), A(p.pooled), P(p.head_w), P(p.head_b), B, C, p.vocab);
+}
+
+void Model::cnn_backward() {
+  const ModelPlan& p = plan_;
+  const Activation act = p.cfg.activation;
+  const bool pre = p.cfg.placement == Placement::Pre;
+  const int B = B_, H = p.cfg.image, w = p.cfg.width;
+  const CnnBlock& last = p.cnn.back();
+  const int HW = last.hout * last.hout, C = last.cout;
+  linear_backward(D(p.pooled), G(p.head_w), G(p.head_b), D(p.logits), A(p.pooled), P(p.head_w), B, C, p.vocab);
+  global_avgpool_backward(D(p.fa), D(p.pooled), B, HW, C);
+  if (pre) {
+    activation_backward(D(p.hf), D(p.fa), A(p.hf), static_cast<size_t>(B) * HW * C, act);
+    site_backward(p.final_norm, last.y, p.hf, last.y, B * HW);
+  }
+  for (auto it = p.cnn.rbegin(); it != p.cnn.rend(); ++it) {
+    const CnnBlock& k = *it;
+    const int rin = B * k.hin * k.hin, rout = B * k.hout * k.hout;
+    const size_t nin = static_cast<size_t>(rin) * k.cin, nout = static_cast<size_t>(rout) * k.cout;
+    const float a = k.rz != kNoOffset ? params_[k.rz] : 1.0f;
+    float* da = k.rz != kNoOffset ? G(k.rz) : nullptr;
+    if (pre) {
+      const size_t s = k.sc.w != kNoOffset ? k.sco : k.x;
+      residual_backward(D(s), D(k.c2), da, D(k.y), A(k.c2), nout, p.cfg.residual, a);
+      conv_backward(k.conv2, k.a2, k.c2, A(k.a2), B);
+      activation_backward(D(k.n2o), D(k.a2), A(k.n2o), nout, act);
+      site_backward(k.n2, k.c1, k.n2o, k.c1, rout);
+      conv_backward(k.conv1, k.a1, k.c1, A(k.a1), B);
+      if (k.sc.w != kNoOffset) conv_backward(k.sc, k.a1, k.sco, A(k.a1), B);
+      activation_backward(D(k.n1o), D(k.a1), A(k.n1o), nin, act);
+      site_backward(k.n1, k.x, k.n1o, k.x, rin);
+    } else {
+      activation_backward(D(k.z), D(k.y), A(k.z), nout, act);
+      const size_t s = k.sc.w != kNoOffset ? k.sno : k.x;
+      residual_backward(D(s), D(k.n2o), da, D(k.z), A(k.n2o), nout, p.cfg.residual, a);
+      if (k.sc.w != kNoOffset) {
+        site_backward(k.nsc, k.sco, k.sno, k.sco, rout);
+        conv_backward(k.sc, k.x, k.sco, A(k.x), B);
+      }
+      site_backward(k.n2, k.c2, k.n2o, k.c2, rout);
+      conv_backward(k.conv2, k.a1, k.c2, A(k.a1), B);
+      activation_backward(D(k.n1o), D(k.a1), A(k.n1o), nout, act);
+      site_backward(k.n1, k.c1, k.n1o, k.c1, rout);
+      conv_backward(k.conv1, k.x, k.c1, A(k.x), B);
+    }
+  }
+  if (!pre) {
+    activation_backward(D(p.n0), D(p.x0), A(p.n0), static_cast<size_t>(B) * H * H * w, act);
+    site_backward(p.stem_norm, p.c0, p.n0, p.c0, B * H * H);
+  }
+  conv_backward(p.stem, kNoOffset, p.c0, points_, B);
 }
 
 }  // namespace resnorm

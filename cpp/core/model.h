@@ -20,6 +20,7 @@ struct Slice {
   std::vector<int> shape;
   int block = -1;      // residual block it belongs to; -1 for stem / embeddings / final norm / head
   bool decay = false;  // weight decay applies (matrices and embeddings only, as nanoGPT)
+  bool i64 = false;    // a buffer stored as int64 in checkpoints (BatchNorm's num_batches_tracked, as PyTorch)
 };
 
 // Where a model's tensors live: the layout of the flat parameter block (named slices) and of the
@@ -40,6 +41,39 @@ struct SubPlan {
   // *_m / *_r the norm's per-row mean and 1/std.
   size_t x = 0, h = 0, h_m = 0, h_r = 0, u = 0, v = 0, f = 0, g = 0, g_m = 0, g_r = 0, z = 0, z_m = 0, z_r = 0, y = 0;
   size_t att = 0;  // offset into the attention-probability block
+  size_t nin_buf = kNoOffset, nout_buf = kNoOffset;  // BatchNorm running statistics (buffer block)
+};
+
+// ---- cnn (issue 11): a CIFAR-style ResNet (He et al. 2016) over NHWC activations.
+// A norm site: its parameters, its BatchNorm buffers (running_mean [C], running_var [C],
+// num_batches_tracked [1], contiguous from buf) and its saved statistics (per row for LayerNorm and
+// RMSNorm, per channel for BatchNorm).
+struct NormSite {
+  size_t w = kNoOffset, b = kNoOffset, buf = kNoOffset, mean = 0, rstd = 0;
+  int C = 0;
+};
+struct ConvSite {
+  size_t w = kNoOffset;  // [OC, IC, K, K]
+  int ic = 0, oc = 0, k = 3, s = 1, p = 1, hin = 0;  // square images, side hin in, conv2d_out_size() out
+};
+// One basic block; slots are NHWC activation offsets (norm outputs alias their inputs without a norm).
+//   post (ResNet v1): c1 = conv1(x), n1 = norm1(c1), a1 = act(n1), c2 = conv2(a1), n2 = norm2(c2) = f,
+//                     s = x | norm_sc(sc(x)), z = R(s, f), y = act(z)
+//   pre  (ResNet v2): n1 = norm1(x), a1 = act(n1), c1 = conv1(a1), n2 = norm2(c1), a2 = act(n2),
+//                     c2 = conv2(a2) = f, s = x | sc(a1), y = R(s, f)
+struct CnnBlock {
+  int block = 0, cin = 0, cout = 0, stride = 1, hin = 0, hout = 0;
+  ConvSite conv1, conv2, sc;  // sc.w == kNoOffset: identity shortcut (or no shortcut at all)
+  NormSite n1, n2, nsc;       // nsc only for post with a projection
+  size_t rz = kNoOffset;
+  size_t x = 0, c1 = 0, n1o = 0, a1 = 0, c2 = 0, n2o = 0, a2 = 0, sco = 0, sno = 0, z = 0, y = 0;
+};
+// Where a norm's statistics live, for naming the site of a zero variance (eps = 0).
+struct NormStatSite {
+  std::string name;
+  int block = -1;
+  size_t rstd = 0;
+  int C = 0, positions = 1;  // positions per sample (H*W for a conv, 1 for the mlp)
 };
 
 struct ModelPlan {
@@ -54,6 +88,19 @@ struct ModelPlan {
   size_t stem_w = kNoOffset, stem_b = kNoOffset, wte = kNoOffset, wpe = kNoOffset, nf_w = kNoOffset, nf_b = kNoOffset,
          head_w = kNoOffset, head_b = kNoOffset;
   size_t x0 = 0, hf = 0, hf_m = 0, hf_r = 0, logits = 0, probs = 0;
+  size_t nf_buf = kNoOffset;
+  // Non-trainable buffers (BatchNorm running statistics), PyTorch names, in their own block.
+  std::vector<Slice> buffers;
+  size_t num_bufs = 0;
+  std::vector<NormStatSite> norm_stats;
+  size_t scratch = 0;  // floats of per-op scratch (attention backward, im2col columns, BatchNorm sums)
+  // cnn
+  ConvSite stem;
+  NormSite stem_norm, final_norm;
+  size_t c0 = 0, n0 = 0, fa = 0, pooled = 0;  // stem conv out, its norm out, final activation, pooled [B,4w]
+  std::vector<CnnBlock> cnn;
+
+  int num_blocks() const { return cfg.kind == ModelKind::Cnn ? 3 * cfg.depth : cfg.depth; }
 
   bool sandwich_out(const SubPlan& s) const { return s.nout_w != kNoOffset && cfg.placement == Placement::Sandwich; }
   bool post_out(const SubPlan& s) const { return s.nout_w != kNoOffset && cfg.placement == Placement::Post; }
@@ -76,7 +123,7 @@ class Model {
   const ModelConfig& config() const { return plan_.cfg; }
   int vocab() const { return plan_.vocab; }
   int max_rows() const { return plan_.max_rows; }
-  int blocks() const { return plan_.cfg.depth; }
+  int blocks() const { return plan_.num_blocks(); }
   size_t num_params() const { return plan_.num_params; }
   const std::vector<Slice>& slices() const { return plan_.slices; }
   const Slice* find(const std::string& name) const;
@@ -90,7 +137,8 @@ class Model {
   // Seeded initialisation (PyTorch-like scales; see model.cpp).
   void init(uint32_t seed);
 
-  // mlp: points [B,2], T must be 1. gpt: tokens [B,T]. With targets, returns the mean loss.
+  // mlp: points [B,2], T must be 1. gpt: tokens [B,T]. cnn: points are images [B,H*W] (one channel),
+  // T must be 1. With targets, returns the mean loss.
   double forward(const float* points, const int* tokens, const int* targets, int B, int T);
   // Adds d(loss)/d(params) into grads() for the last forward (which must have had targets).
   void backward();
@@ -101,7 +149,22 @@ class Model {
   const float* logits() const;               // [B*T, vocab]
   const float* attention(int layer) const;   // gpt: [B, heads, T, T]
   float block_rms(int block) const;          // RMS of the residual stream after the block
+  const float* activations() const { return acts_.data(); }  // the activation block (offsets in plan())
   int rows() const { return B_ * T_; }
+
+  // BatchNorm: training mode normalises with batch statistics and updates the running ones; eval
+  // mode (the default) uses the running statistics. Only Trainer::step() trains.
+  void set_training(bool t) { training_ = t; }
+  bool training() const { return training_; }
+  float* buffers() { return bufs_.data(); }
+  const float* buffers() const { return bufs_.data(); }
+  const std::vector<Slice>& buffer_slices() const { return plan_.buffers; }
+  // The divergence guard's rollback of the running statistics: save before a step, restore after a bad one.
+  void save_buffers();
+  void restore_buffers();
+  // After a forward whose output is not finite: the first norm whose 1/std is infinite (a zero
+  // variance with eps = 0), as "blocks.3.norm_1 (block 3)"; empty when there is none.
+  std::string zero_variance_site() const;
 
   // Total bytes of the allocated blocks (parameters, gradients, activations and their gradients).
   size_t bytes() const;
@@ -113,8 +176,15 @@ class Model {
   float* A(size_t o) { return acts_.data() + o; }
   float* D(size_t o) { return dacts_.data() + o; }
 
-  void norm_forward(size_t out, size_t mean, size_t rstd, size_t in, size_t w, size_t b, int N);
-  void norm_backward(size_t din, size_t dout, size_t in, size_t w, size_t b, size_t mean, size_t rstd, int N);
+  void norm_forward(size_t out, size_t mean, size_t rstd, size_t in, size_t w, size_t b, int N, size_t buf = kNoOffset,
+                    int C = 0);
+  void norm_backward(size_t din, size_t dout, size_t in, size_t w, size_t b, size_t mean, size_t rstd, int N, int C = 0);
+  void site_forward(const NormSite& n, size_t out, size_t in, int rows);
+  void site_backward(const NormSite& n, size_t dout_in, size_t dout, size_t in, int rows);
+  void conv_forward(const ConvSite& c, size_t out, const float* in, int B);
+  void conv_backward(const ConvSite& c, size_t din, size_t dout, const float* in, int B);
+  void cnn_forward(const float* images, int B);
+  void cnn_backward();
   float residual_scale(const SubPlan& s) const;
   void sub_forward(const SubPlan& s, int N);
   void sub_backward(const SubPlan& s, int N);
@@ -125,7 +195,8 @@ class Model {
   const int* tokens_ = nullptr;
   const int* targets_ = nullptr;
 
-  FloatBuffer params_, grads_, acts_, dacts_, att_, scratch_;
+  bool training_ = false;
+  FloatBuffer params_, grads_, acts_, dacts_, att_, scratch_, bufs_, bufs_saved_;
 };
 
 }  // namespace resnorm

@@ -34,7 +34,7 @@ double now_ms() {
 }
 
 int vocab_for(const Config& cfg, const std::unique_ptr<CharData>& chars) {
-  return cfg.is_gpt() ? chars->vocab_size() : 2;
+  return cfg.is_gpt() ? chars->vocab_size() : cfg.is_cnn() ? kDigitClasses : 2;
 }
 
 // The model's config, after checking that the whole trainer fits the memory cap: runs in the member
@@ -45,7 +45,7 @@ const ModelConfig& checked_model(const Config& cfg, int vocab, int capacity_rows
   // gpt with a capacity (inference: `resnorm sample`, the CUDA backend's host copy): the activations of
   // that many tokens, not of a training batch.
   if (capacity_rows > 0 && cfg.is_gpt()) c.optim.batch = std::max(1, capacity_rows / std::max(1, cfg.model.context));
-  const double need = estimate_bytes(c, vocab);
+  const double need = estimate_bytes(c, cfg.is_cnn() ? 0 : vocab);
   if (need > kMaxModelBytes)
     throw Error("config: this model needs about " + std::to_string(static_cast<long long>(need / (1 << 20))) +
                 " MiB, over the memory cap of " + std::to_string(static_cast<long long>(kMaxModelBytes / (1 << 20))) +
@@ -75,20 +75,20 @@ void configure_eigen() {
 Trainer::Trainer(const Config& cfg, const std::string& text, const std::string& vocab, int capacity_rows)
     : cfg_(cfg),
       chars_(make_chars(cfg, text, vocab)),
-      data2d_(cfg.is_gpt() ? Dataset2D{} : make_dataset(cfg.data, cfg.seed, text)),
+      data2d_(cfg.is_gpt() ? Dataset2D{} : cfg.is_cnn() ? make_digits(text, cfg.data, cfg.seed) : make_dataset(cfg.data, cfg.seed, text)),
       model_((configure_eigen(), checked_model(cfg, vocab_for(cfg, chars_), capacity_rows)), vocab_for(cfg, chars_),
              capacity_rows > 0 ? capacity_rows : training_rows(cfg)),
       opt_(cfg.optim, model_.slices(), model_.num_params()),
       batch_rng_(cfg.seed, /*stream=*/0xBA7C) {
   model_.init(cfg.seed);
   const int rows = std::max(model_.max_rows(), training_rows(cfg));  // batches are drawn at full size
-  points_.assign(2 * static_cast<size_t>(rows), 0.0f);
+  points_.assign(static_cast<size_t>(sample_dim(cfg)) * rows, 0.0f);
   tokens_.assign(static_cast<size_t>(rows), 0);
   targets_.assign(static_cast<size_t>(rows), 0);
-  block_sq_.assign(static_cast<size_t>(cfg.model.depth), 0.0);
-  update_sq_.assign(static_cast<size_t>(cfg.model.depth), 0.0);
-  weight_sq_.assign(static_cast<size_t>(cfg.model.depth), 0.0);
-  const auto L = static_cast<size_t>(cfg.model.depth);
+  const auto L = static_cast<size_t>(model_.blocks());
+  block_sq_.assign(L, 0.0);
+  update_sq_.assign(L, 0.0);
+  weight_sq_.assign(L, 0.0);
   stats_.block_grad_norm.assign(L, 0.0f);
   stats_.block_act_rms.assign(L, 0.0f);
   stats_.update_ratio.assign(L, 0.0f);
@@ -109,10 +109,10 @@ void Trainer::fill_batch() {
     chars_->batch(batch_rng_, false, B, cfg_.model.context, tokens_.data(), targets_.data());
     return;
   }
+  const auto dim = static_cast<size_t>(data2d_.dim);
   for (int b = 0; b < B; ++b) {
     const uint32_t i = batch_rng_.below(static_cast<uint32_t>(data2d_.n_train()));
-    points_[2 * static_cast<size_t>(b)] = data2d_.x_train[2 * static_cast<size_t>(i)];
-    points_[2 * static_cast<size_t>(b) + 1] = data2d_.x_train[2 * static_cast<size_t>(i) + 1];
+    std::copy_n(data2d_.x_train.data() + dim * i, dim, points_.data() + dim * static_cast<size_t>(b));
     targets_[static_cast<size_t>(b)] = data2d_.y_train[i];
   }
 }
@@ -121,7 +121,17 @@ const StepStats& Trainer::step() {
   const double t0 = now_ms();
   fill_batch();
   const int B = cfg_.optim.batch, T = cfg_.is_gpt() ? cfg_.model.context : 1;
-  const double loss = model_.forward(points_.data(), tokens_.data(), targets_.data(), B, T);
+  // BatchNorm: batch statistics, running statistics updated (kept to roll back if this step diverges).
+  model_.save_buffers();
+  model_.set_training(true);
+  double loss;
+  try {
+    loss = model_.forward(points_.data(), tokens_.data(), targets_.data(), B, T);
+  } catch (...) {
+    model_.set_training(false);
+    throw;
+  }
+  model_.set_training(false);
   model_.zero_grad();
   model_.backward();
 
@@ -140,7 +150,7 @@ const StepStats& Trainer::step() {
       weight_sq_[static_cast<size_t>(s.block)] += sum_squares(w + s.offset, s.size);
     }
   }
-  const int L = cfg_.model.depth;
+  const int L = model_.blocks();
   for (int b = 0; b < L; ++b) {
     stats_.block_grad_norm[static_cast<size_t>(b)] = static_cast<float>(std::sqrt(block_sq_[static_cast<size_t>(b)]));
     stats_.block_act_rms[static_cast<size_t>(b)] = model_.block_rms(b);
@@ -161,6 +171,10 @@ const StepStats& Trainer::step() {
   if (!std::isfinite(loss)) {
     stats_.diverged = true;
     stats_.divergence = "loss is not finite at step " + std::to_string(stats_.step);
+    // The article's LayerNorm: eps = 0 and a constant (or dead) feature make a variance 0, and 1/std infinite.
+    const std::string site = model_.zero_variance_site();
+    if (!site.empty())
+      stats_.divergence += ": division by zero variance in " + site + " (model.eps = " + format_number(cfg_.model.eps) + ")";
   } else if (!std::isfinite(total)) {
     stats_.diverged = true;
     int where = -1;
@@ -170,6 +184,7 @@ const StepStats& Trainer::step() {
                         (where >= 0 ? " in block " + std::to_string(where) : std::string(" outside the blocks")) +
                         " at step " + std::to_string(stats_.step);
   }
+  if (stats_.diverged) model_.restore_buffers();  // running statistics roll back with the parameters
   if (!stats_.diverged) {
     // Global gradient-norm clipping, as torch.nn.utils.clip_grad_norm_.
     if (cfg_.optim.clip > 0) {
@@ -191,7 +206,7 @@ const StepStats& Trainer::step() {
 // Update-to-weight ratio per block: ||delta|| / ||theta_before||.
 void Trainer::collect_update_ratios() {
   const float* d = opt_.delta();
-  const int L = cfg_.model.depth;
+  const int L = model_.blocks();
   std::fill(update_sq_.begin(), update_sq_.end(), 0.0);
   for (const Slice& s : model_.slices())
     if (s.block >= 0) update_sq_[static_cast<size_t>(s.block)] += sum_squares(d + s.offset, s.size);
@@ -226,7 +241,8 @@ EvalStats Trainer::evaluate_with(const EvalForward& forward) {
     }
     return e;
   }
-  const int cap = model_.max_rows();
+  const int cap = model_.max_rows(), K = data2d_.classes;
+  const auto dim = static_cast<size_t>(data2d_.dim);
   for (int split = 0; split < 2; ++split) {
     const std::vector<float>& x = split ? data2d_.x_test : data2d_.x_train;
     const std::vector<int>& y = split ? data2d_.y_test : data2d_.y_train;
@@ -236,8 +252,11 @@ EvalStats Trainer::evaluate_with(const EvalForward& forward) {
     for (int start = 0; start < n; start += cap) {
       const int m = std::min(cap, n - start);
       const float* pr = nullptr;
-      loss += forward(x.data() + 2 * static_cast<size_t>(start), nullptr, y.data() + start, m, 1, &pr) * m;
-      for (int i = 0; i < m; ++i) correct += ((pr[2 * i + 1] > pr[2 * i]) ? 1 : 0) == y[static_cast<size_t>(start + i)];
+      loss += forward(x.data() + dim * static_cast<size_t>(start), nullptr, y.data() + start, m, 1, &pr) * m;
+      for (int i = 0; i < m; ++i) {  // the first largest probability (for two classes: class 1 only when above class 0)
+        const float* row = pr + static_cast<size_t>(i) * K;
+        correct += static_cast<int>(std::max_element(row, row + K) - row) == y[static_cast<size_t>(start + i)];
+      }
     }
     (split ? e.val_loss : e.train_loss) = loss / n;
     (split ? e.accuracy : e.train_accuracy) = static_cast<double>(correct) / n;
@@ -246,7 +265,7 @@ EvalStats Trainer::evaluate_with(const EvalForward& forward) {
 }
 
 void Trainer::predict_grid(float* out, int res, float lo, float hi) {
-  if (cfg_.is_gpt()) throw Error("predict_grid: only for model.kind = \"mlp\"");
+  if (cfg_.is_gpt() || cfg_.is_cnn()) throw Error("predict_grid: only for model.kind = \"mlp\"");
   if (res < 1 || res > 1024) throw Error("predict_grid: resolution " + std::to_string(res) + " out of range (1..1024)");
   if (!(lo < hi) || !std::isfinite(lo) || !std::isfinite(hi)) throw Error("predict_grid: need finite lo < hi");
   const int cap = model_.max_rows();
@@ -370,7 +389,7 @@ std::vector<uint8_t> Trainer::save(bool with_state) const {
     state.push_back({adamw ? kExpAvgPrefix : kMomentumPrefix, opt_.moment1()});
     if (adamw) state.push_back({kExpAvgSqPrefix, opt_.moment2()});
   }
-  return write_safetensors(model_.slices(), model_.params(), meta, state);
+  return write_safetensors(model_.slices(), model_.params(), meta, state, model_.buffer_slices(), model_.buffers());
 }
 
 namespace {
@@ -391,7 +410,7 @@ CheckpointInfo read_checkpoint_info(const uint8_t* bytes, size_t n) { return inf
 // block and tensor: one forward on a fixed small input. Nothing changes unless everything passes.
 void Trainer::load(const uint8_t* bytes, size_t n) {
   const SafetensorsView view = parse_safetensors(bytes, n);
-  const CheckpointInfo info = check_checkpoint_fits(view, cfg_, vocab(), model_.slices());
+  const CheckpointInfo info = check_checkpoint_fits(view, cfg_, vocab(), model_.slices(), model_.buffer_slices());
   const bool with_state = has_optimizer_state(view, model_.slices(), to_string(cfg_.optim.name));
   uint64_t rng_state = 0, rng_inc = 0;
   int optim_t = 0;
@@ -415,12 +434,21 @@ void Trainer::load(const uint8_t* bytes, size_t n) {
     optim_t = static_cast<int>(tv);
   }
   std::vector<float> keep(model_.params(), model_.params() + model_.num_params());
+  std::vector<float> keep_buffers(model_.buffers(), model_.buffers() + model_.plan().num_bufs);
   load_tensors(view, model_.slices(), model_.params());
+  try {
+    load_buffers(view, model_.slices(), model_.buffer_slices(), model_.buffers());  // changes nothing when it throws
+  } catch (...) {
+    std::copy(keep.begin(), keep.end(), model_.params());
+    throw;
+  }
   // The probe: four points of the plane (mlp), or one sequence of the first tokens (gpt).
-  const float points[8] = {-1.0f, -1.0f, 1.0f, 1.0f, 0.5f, -0.25f, -0.75f, 0.5f};
+  const float points2d[8] = {-1.0f, -1.0f, 1.0f, 1.0f, 0.5f, -0.25f, -0.75f, 0.5f};
+  // cnn: the first held-out digit (BatchNorm in eval mode: the probe changes no running statistic).
+  const float* points = cfg_.is_cnn() ? data2d_.x_test.data() : points2d;
   std::vector<int> tokens;
   const int T = cfg_.is_gpt() ? std::min(cfg_.model.context, 8) : 1;
-  const int B = cfg_.is_gpt() ? 1 : std::min(4, model_.max_rows());
+  const int B = cfg_.is_gpt() || cfg_.is_cnn() ? 1 : std::min(4, model_.max_rows());
   for (int t = 0; t < T; ++t) tokens.push_back(t % model_.vocab());
   model_.forward(cfg_.is_gpt() ? nullptr : points, cfg_.is_gpt() ? tokens.data() : nullptr, nullptr, B, T);
   bool finite = true;
@@ -428,7 +456,7 @@ void Trainer::load(const uint8_t* bytes, size_t n) {
   for (size_t i = 0; i < static_cast<size_t>(B) * T * model_.vocab() && finite; ++i) finite = std::isfinite(z[i]);
   if (!finite) {
     int block = -1;  // the first block whose output is not finite; -1: the blocks are, the head is not
-    for (int b = 0; b < cfg_.model.depth && block < 0; ++b)
+    for (int b = 0; b < model_.blocks() && block < 0; ++b)
       if (!std::isfinite(model_.block_rms(b))) block = b;
     // The culprit: the largest weight in that block or before it (all tensors when it is the head).
     const Slice* worst = nullptr;
@@ -441,6 +469,7 @@ void Trainer::load(const uint8_t* bytes, size_t n) {
         if (std::fabs(model_.params()[i]) > worst_abs) worst_abs = std::fabs(model_.params()[i]), worst = &s;
     }
     std::copy(keep.begin(), keep.end(), model_.params());
+    std::copy(keep_buffers.begin(), keep_buffers.end(), model_.buffers());
     throw Error("checkpoint: its weights make the forward pass overflow to Inf/NaN " +
                 (block >= 0 ? "in block " + std::to_string(block) : std::string("after the last block")) +
                 "; the largest weight up to there is in tensor \"" + (worst ? worst->name : std::string("?")) +

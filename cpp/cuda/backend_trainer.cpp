@@ -36,12 +36,20 @@ int device_rows(const Config& cfg, const Trainer& host) {
   return cfg.is_gpt() ? cfg.optim.batch * cfg.model.context : host.model().max_rows();
 }
 size_t align64(size_t n) { return (n + 63) / 64 * 64; }
+// Issue 11's cnn, BatchNorm and the doubled residual have CPU (and wasm) ops only so far.
+const Config& cuda_supported(const Config& cfg) {
+  if (cfg.is_cnn() || cfg.model.norm == NormKind::BatchNorm || cfg.model.residual == Residual::Doubled)
+    throw Error(std::string("backend: model.kind = \"") + to_string(cfg.model.kind) + "\", norm = \"" +
+                to_string(cfg.model.norm) + "\", residual = \"" + to_string(cfg.model.residual) +
+                "\": the CUDA backend has no cnn, batchnorm or doubled residual yet (use the CPU build)");
+  return cfg;
+}
 }  // namespace
 
 BackendTrainer::BackendTrainer(std::unique_ptr<ModelOps> ops, const Config& cfg, const std::string& text,
                                const std::string& vocab)
     : ops_(std::move(ops)),
-      host_(cfg, text, vocab, cfg.is_gpt() ? cfg.model.context : 0),
+      host_(cuda_supported(cfg), text, vocab, cfg.is_gpt() ? cfg.model.context : 0),
       exec_(*ops_, cfg.model, host_.model().vocab(), device_rows(cfg, host_)),
       hyper_(optim_hyper(cfg.optim)),
       step_(0) {

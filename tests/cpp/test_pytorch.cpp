@@ -385,3 +385,118 @@ TEST_CASE("the parity check fails on a perturbed gradient or diagnostic and name
     CHECK(log.find(ok) != std::string::npos);
   s.passed();
 }
+
+// ---- cnn (issue 11): tests/torch_ref/cnn_ref.py replays a small ResNet (depth 1: 3 blocks, widths
+// 4/8/16, 14x14 digits, batch 8) in PyTorch for every cnn setting: logits, loss, every gradient
+// (training mode), 20 AdamW steps, and BatchNorm's running statistics after them (PyTorch's own
+// BatchNorm2d is the reference). Tolerances in cnn_ref.py's docstring.
+namespace {
+std::string digits_bytes() {
+  std::ifstream f(std::string(RESNORM_DATA_DIR) + "/digits.bin", std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+void record_cnn_case(const std::string& residual, const std::string& norm, const std::string& placement,
+                     const fs::path& dir, const std::vector<Tamper>& tampers = {}) {
+  static const std::string bytes = digits_bytes();
+  REQUIRE(!bytes.empty());
+  std::ostringstream j;
+  j << R"({"model": {"kind": "cnn", "depth": 1, "width": 4, "activation": "relu", "residual": ")" << residual
+    << R"(", "norm": ")" << norm << R"(", "placement": ")" << placement << R"(", "eps": 1e-5},
+      "data": {"name": "digits", "resolution": 14},
+      "optim": {"name": "adamw", "lr": 0.002, "beta1": 0.9, "beta2": 0.99, "eps": 1e-8, "weight_decay": 0.1, "warmup": 5,
+                "schedule": "cosine", "min_lr": 0.0005, "clip": 1.0, "batch": 8, "steps": 20}, "seed": 4242})";
+  const Config cfg = config_from_string(j.str());
+  fs::create_directories(dir);
+  Trainer tr(cfg, bytes);
+  write_file_atomic((dir / "model.safetensors").string(), tr.save());
+  Trainer ref(cfg, bytes);
+  const int B = cfg.optim.batch, HW = 14 * 14;
+  Record rec;
+  std::string losses = "[", loss0;
+  for (int k = 0; k < kSteps; ++k) {
+    const StepStats& st = tr.step();
+    REQUIRE_FALSE(st.diverged);
+    losses += (k ? "," : "") + num(st.loss);
+    const std::string pre = "batch." + std::to_string(k);
+    rec.add(pre + ".inputs", {B, HW}, tr.batch_points().data());
+    rec.add_ints(pre + ".targets", {B}, tr.batch_targets().data(), static_cast<size_t>(B));
+    if (k == 0) {
+      Model& m = ref.model();
+      m.set_training(true);  // batch statistics, as the step
+      const double loss = m.forward(tr.batch_points().data(), nullptr, tr.batch_targets().data(), B, 1);
+      m.set_training(false);
+      REQUIRE(loss == Approx(st.loss).epsilon(1e-6));
+      m.zero_grad();
+      m.backward();
+      loss0 = num(loss);
+      rec.add("logits", {B, m.vocab()}, m.logits());
+      for (const Slice& s : m.slices()) rec.add("grad." + s.name, s.shape, m.grads() + s.offset);
+    }
+  }
+  std::string decay = "[";
+  for (const Slice& s : tr.model().slices()) {
+    rec.add("final." + s.name, s.shape, tr.model().params() + s.offset);
+    if (s.decay) decay += (decay.size() > 1 ? "," : "") + std::string("\"") + s.name + "\"";
+  }
+  for (const Slice& s : tr.model().buffer_slices()) rec.add("buffer." + s.name, s.shape, tr.model().buffers() + s.offset);
+  for (const Tamper& t : tampers) {
+    const Slice* g = rec.find(t.tensor);
+    REQUIRE(g != nullptr);
+    REQUIRE(t.index < g->size);
+    rec.data[g->offset + t.index] *= 1.0f + t.rel;
+  }
+  const std::map<std::string, std::string> meta = {
+      {"loss", loss0}, {"losses", losses + "]"}, {"decay", decay + "]"}, {"steps", std::to_string(kSteps)}};
+  write_file_atomic((dir / "ours.safetensors").string(), write_safetensors(rec.slices, rec.data.data(), meta));
+}
+
+int run_cnn_ref(const Scratch& s, const std::vector<fs::path>& dirs, const std::string& tag, std::string& log_text) {
+  std::string cmd = "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 " + quote(python_exe()) + " " +
+                    quote(std::string(RESNORM_SOURCE_DIR) + "/tests/torch_ref/cnn_ref.py");
+  for (const auto& d : dirs) cmd += " " + quote(d.string());
+  const fs::path log = s.dir / (tag + ".log");
+  const int rc = run(cmd, log);
+  log_text = slurp(log);
+  return rc;
+}
+}  // namespace
+
+TEST_CASE("cnn matches PyTorch for every block setting: logits, gradients, 20 AdamW steps, BatchNorm statistics",
+          "[pytorch]") {
+  Scratch s("cnn");
+  require_torch(s);
+  std::vector<fs::path> dirs;
+  for (const char* res : {"none", "identity", "rezero", "doubled"})
+    for (const char* norm : {"none", "batchnorm", "layernorm", "rmsnorm"})
+      for (const char* pl : {"post", "pre"}) {
+        const fs::path d = s.dir / (std::string("cnn-") + res + "-" + norm + "-" + pl);
+        record_cnn_case(res, norm, pl, d);
+        dirs.push_back(d);
+      }
+  std::string log;
+  const int rc = run_cnn_ref(s, dirs, "cnn", log);
+  std::cout << log;
+  INFO(log);
+  CHECK(rc == 0);
+  if (rc == 0) s.passed();
+}
+
+TEST_CASE("the cnn parity check fails on a perturbed gradient or running statistic", "[pytorch]") {
+  Scratch s("cnn-tampered");
+  require_torch(s);
+  const fs::path d = s.dir / "cnn-tampered";
+  record_cnn_case("identity", "batchnorm", "post", d,
+                  {{"grad.blocks.1.conv2.weight", 5, 0.5f}, {"buffer.blocks.2.norm_1.running_var", 3, 0.5f}});
+  std::string log;
+  const int rc = run_cnn_ref(s, {d}, "tampered", log);
+  INFO(log);
+  REQUIRE(rc == 1);
+  CHECK(log.find("FAIL grads") != std::string::npos);
+  CHECK(log.find("FAIL blocks.2.norm_1.running_var") != std::string::npos);
+  CHECK(log.find("ok   logits") != std::string::npos);
+  CHECK(log.find("ok   blocks.2.norm_1.running_mean") != std::string::npos);
+  s.passed();
+}

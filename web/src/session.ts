@@ -2,7 +2,7 @@
 // number of steps, so all curves stay at the same step; evaluations, decision-boundary grids,
 // samples and attention maps are requested between rounds. No DOM here; the page listens.
 import { BudgetError, type OverBudget } from './engine/budget';
-import type { EngineEvents, EvalStats, ModelInfo, ResnormConfig, StepStats } from './engine/types';
+import type { EngineEvents, EvalStats, FeatureMaps, ModelInfo, ResnormConfig, StepStats } from './engine/types';
 import { toEngineConfig, type FlatConfig } from './config/fields';
 import { roundSteps } from './compare';
 import { RunMetrics } from './metrics';
@@ -14,6 +14,10 @@ export interface EngineLike {
   step(n: number): Promise<StepStats[]>;
   evaluate(): Promise<EvalStats>;
   grid(res: number, lo: number, hi: number): Promise<Float32Array>;
+  /** cnn: class probabilities [n, 10] of n images (EngineClient.probs). */
+  probs(images: Float32Array): Promise<Float32Array>;
+  /** cnn: feature maps after one block for one image (EngineClient.features). */
+  features(image: Float32Array, block: number): Promise<FeatureMaps>;
   sample(prompt: string, tokens: number, temperature: number, topK: number, seed: number): Promise<string>;
   attention(text: string, layer: number): Promise<{ heads: number; T: number; data: Float32Array }>;
   save(): Promise<Uint8Array>;

@@ -9,7 +9,7 @@ import type { Edit } from './edits';
 export type Mode = 'single' | 'compare';
 export type Lang = 'en' | 'zh';
 export const LANGS: readonly Lang[] = ['en', 'zh'];
-export const PANELS = ['loss', 'boundary', 'samples', 'heatmap', 'profile', 'rms', 'update', 'attention'] as const;
+export const PANELS = ['loss', 'boundary', 'digits', 'samples', 'heatmap', 'profile', 'rms', 'update', 'attention'] as const;
 export type PanelId = (typeof PANELS)[number];
 export const MAX_RUNS = 4;
 export const RUN_LETTERS = ['a', 'b', 'c', 'd'] as const;

@@ -112,7 +112,7 @@ export function parse(text: string, base: AppState = defaultState()): { state: A
   // A different model kind starts from that kind's default preset, as the Model menu does (a gpt
   // with the MLP's widths would be no model anyone chose); explicit keys then apply over it.
   const kindRaw = get('kind');
-  if ((kindRaw === 'mlp' || kindRaw === 'gpt') && kindRaw !== s.config.kind) s.config = kindConfig(kindRaw, s.config.seed);
+  if ((kindRaw === 'mlp' || kindRaw === 'gpt' || kindRaw === 'cnn') && kindRaw !== s.config.kind) s.config = kindConfig(kindRaw, s.config.seed);
 
   // Config fields of run A. Values checked per field; problems between fields are repaired below.
   const given = new Set<string>();
@@ -125,6 +125,7 @@ export function parse(text: string, base: AppState = defaultState()): { state: A
   }
   // A gpt link that names no dataset means the text, as in the JSON config.
   if (s.config.kind === 'gpt' && !given.has('data')) s.config.data = 'tinyshakespeare';
+  if (s.config.kind === 'cnn' && !given.has('data')) s.config.data = 'digits';
   const crossed = crossProblems(s.config).map((p) => bad(p.key, String(s.config[p.key]), p.reason, p.key === 'depth' || p.key === 'min_lr' ? 'clamped' : 'fixed'));
   s.config = fixCross(s.config);
   for (const n of crossed) n.used = String(s.config[n.key]);

@@ -56,10 +56,34 @@ void cross_entropy_backward(float* dlogits /*[N,V]*/, const float* probs /*[N,V]
 
 // ---- residual.cpp: how a sublayer's branch output f meets its input x
 //   none: out = f   identity: out = x + f   rezero: out = x + a*f   deepnorm: out = a*x + f (a = alpha)
+//   doubled: out = f + f (no shortcut at all: the article's `return x + x` after x = F(x))
 void residual_forward(float* out /*[n]*/, const float* x /*[n]*/, const float* f /*[n]*/, size_t n, Residual kind,
                       float a);
 // da (rezero only) receives sum(dout * f).
 void residual_backward(float* dx /*[n]*/, float* df /*[n]*/, float* da /*[1] or null*/, const float* dout /*[n]*/,
                        const float* f /*[n]*/, size_t n, Residual kind, float a);
+
+// ---- conv2d.cpp: 2-D convolution without bias over NHWC activations, PyTorch weight layout, as
+// im2col + GEMM. cols/dcols are scratch of [B*Ho*Wo, IC*K*K]; Ho = conv2d_out_size(H, K, S, P).
+int conv2d_out_size(int in, int K, int S, int P);
+void conv2d_forward(float* out /*[B,Ho,Wo,OC]*/, float* cols /*scratch*/, const float* in /*[B,H,W,IC]*/,
+                    const float* w /*[OC,IC,K,K]*/, int B, int H, int W, int IC, int OC, int K, int S, int P);
+void conv2d_backward(float* din /*[B,H,W,IC] or null*/, float* dw /*[OC,IC,K,K]*/, float* cols /*scratch*/,
+                     float* dcols /*scratch*/, const float* dout /*[B,Ho,Wo,OC]*/, const float* in /*[B,H,W,IC]*/,
+                     const float* w /*[OC,IC,K,K]*/, int B, int H, int W, int IC, int OC, int K, int S, int P);
+
+// ---- pool.cpp: global average pooling over HW positions of [B,HW,C]
+void global_avgpool_forward(float* out /*[B,C]*/, const float* in /*[B,HW,C]*/, int B, int HW, int C);
+void global_avgpool_backward(float* din /*[B,HW,C]*/, const float* dout /*[B,C]*/, int B, int HW, int C);
+
+// ---- batchnorm.cpp: per-channel normalisation over the N rows of [N,C] (Ioffe & Szegedy 2015).
+// train: batch statistics (mean, rstd saved for backward), running statistics updated with momentum;
+// eval: running statistics, nothing updated. Backward is for train mode; scratch holds [2C].
+void batchnorm_forward(float* out /*[N,C]*/, float* mean /*[C]*/, float* rstd /*[C]*/, float* running_mean /*[C]*/,
+                       float* running_var /*[C]*/, const float* in /*[N,C]*/, const float* w /*[C]*/,
+                       const float* b /*[C]*/, int N, int C, float eps, float momentum, bool train);
+void batchnorm_backward(float* din /*[N,C]*/, float* dw /*[C]*/, float* db /*[C]*/, float* scratch /*[2C]*/,
+                        const float* dout /*[N,C]*/, const float* in /*[N,C]*/, const float* w /*[C]*/,
+                        const float* mean /*[C]*/, const float* rstd /*[C]*/, int N, int C);
 
 }  // namespace resnorm

@@ -1,6 +1,7 @@
 // The residual connection variants, forward and backward.
 //   identity: He et al. 2016.  rezero: Bachlechner et al. 2020 (a learned, starts at 0).
 //   deepnorm: Wang et al. 2022, alpha * x + f (the following norm comes from the placement).
+//   doubled: f + f, the article's bug (`x = conv1(x); x = conv2(x); return x + x`): no shortcut.
 #include "eigen_maps.h"
 #include "ops.h"
 
@@ -15,6 +16,7 @@ void residual_forward(float* out, const float* x, const float* f, size_t n, Resi
     case Residual::Identity: y = xs + fs; break;
     case Residual::ReZero: y = xs + a * fs; break;
     case Residual::DeepNorm: y = a * xs + fs; break;
+    case Residual::Doubled: y = fs + fs; break;
   }
 }
 
@@ -32,6 +34,7 @@ void residual_backward(float* dx, float* df, float* da, const float* dout, const
       if (da) *da += (dy * CMapArr(f, len)).sum();
       break;
     case Residual::DeepNorm: dxs += a * dy; dfs += dy; break;
+    case Residual::Doubled: dfs += 2.0f * dy; break;
   }
 }
 

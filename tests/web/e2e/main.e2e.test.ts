@@ -84,7 +84,7 @@ describe('main page', () => {
   });
 
   it('falls back per field on a malformed link, with a visible notice', async () => {
-    const { page, problems } = await H.open('index.html#depth=abc&lr=-5&norm=batchnorm&width=48&%E0%A4%A=1');
+    const { page, problems } = await H.open('index.html#depth=abc&lr=-5&norm=groupnorm&width=48&%E0%A4%A=1');
     expect(await waitBuilt(page)).toEqual(['ready']);
     const notice = page.locator('[data-notice="url"]');
     await expect.poll(() => notice.isVisible()).toBe(true);

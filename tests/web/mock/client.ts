@@ -69,6 +69,8 @@ export class EngineClient {
     }
     return g;
   }
+  async probs(images: Float32Array): Promise<Float32Array> { return new Float32Array(Math.floor(images.length / 196) * 10).fill(0.1); }
+  async features(): Promise<{ channels: number; h: number; data: Float32Array }> { return { channels: 4, h: 7, data: Float32Array.from({ length: 196 }, (_, i) => Math.sin(i)) }; }
   async sample(): Promise<string> { return 'ROMEO:\nWhat say you, my lord? I will not be the man\nThat shall be so, and yet the world is sweet.'.slice(0, 40 + (this.n % 60)); }
   async attention(text: string): Promise<{ heads: number; T: number; data: Float32Array }> {
     const T = text.length, H = this.info.heads, data = new Float32Array(H * T * T);

@@ -44,6 +44,8 @@ export class FakeEngine implements EngineLike {
     return { step: this.stepsDone, trainLoss: 0.5, valLoss: 0.6, trainAccuracy: 0.9, accuracy: 0.85 };
   }
   async grid(res: number): Promise<Float32Array> { this.calls.push('grid'); return new Float32Array(res * res).fill(0.5); }
+  async probs(images: Float32Array): Promise<Float32Array> { this.calls.push('probs'); return new Float32Array((images.length / (this.info.digits ? this.info.digits.side ** 2 : 1)) * 10).fill(0.1); }
+  async features(_image: Float32Array, _block: number): Promise<{ channels: number; h: number; data: Float32Array }> { this.calls.push('features'); return { channels: 1, h: 1, data: new Float32Array(1) }; }
   async sample(): Promise<string> { return 'hello'; }
   async attention(text: string): Promise<{ heads: number; T: number; data: Float32Array }> {
     const T = text.length;

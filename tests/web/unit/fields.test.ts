@@ -63,7 +63,9 @@ describe('field table', () => {
     expect(parseFieldValue(lr, 'Infinity').error).toBeTruthy();
     expect(parseFieldValue(lr, ' 1').error).toBeTruthy();
     expect(parseFieldValue(FIELD_BY_KEY.get('depth')!, '2.5').error).toMatch(/integer/);
-    expect(parseFieldValue(FIELD_BY_KEY.get('norm')!, 'batchnorm').error).toMatch(/layernorm/);
+    expect(parseFieldValue(FIELD_BY_KEY.get('norm')!, 'groupnorm').error).toMatch(/layernorm/);
+    expect(parseFieldValue(FIELD_BY_KEY.get('norm')!, 'batchnorm').value).toBe('batchnorm');  // issue 11: valid for mlp and cnn
+    expect(parseFieldValue(FIELD_BY_KEY.get('eps')!, '0').value).toBe(0);  // issue 11: the article's LayerNorm without eps
     expect(parseFieldValue(FIELD_BY_KEY.get('seed')!, '4294967295').value).toBe(4294967295);
     expect(parseFieldValue(FIELD_BY_KEY.get('seed')!, '4294967296').error).toBeTruthy();
   });

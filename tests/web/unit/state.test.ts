@@ -82,7 +82,7 @@ describe('malformed URLs', () => {
   const d = defaultState();
 
   it('falls back per field with a notice', () => {
-    const { state, notices } = parse('depth=abc&lr=-1&norm=batchnorm&width=64&seed=1.5&warmup=7');
+    const { state, notices } = parse('depth=abc&lr=-1&norm=groupnorm&width=64&seed=1.5&warmup=7');
     expect(state.config.depth).toBe(d.config.depth);
     expect(state.config.lr).toBe(d.config.lr);
     expect(state.config.norm).toBe(d.config.norm);
@@ -94,7 +94,7 @@ describe('malformed URLs', () => {
   });
 
   it('says what it used instead: the default, a clamped value, or a repair', () => {
-    const bad = parse('lr=-1&norm=batchnorm').notices;
+    const bad = parse('lr=-1&norm=groupnorm').notices;
     expect(bad.map((n) => [n.key, n.how, n.used])).toEqual([['norm', 'default', 'layernorm'], ['lr', 'default', '0.01']]);
     const clamped = parse('kind=gpt&depth=100').notices;
     expect(clamped).toEqual([{ key: 'depth', value: '100', reason: 'at most 64 for gpt', how: 'clamped', used: '64' }]);

@@ -10,8 +10,8 @@ interface FieldBase {
   group: FieldGroup;
   /** Fields that every run of a comparison shares: same data, same order, same kind of model. */
   shared?: boolean;
-  /** Only meaningful for this model kind (the control is hidden for the other). */
-  only?: 'mlp' | 'gpt';
+  /** Only meaningful for these model kinds (the control is hidden for the others). */
+  only?: readonly Kind[];
 }
 export interface EnumField extends FieldBase { type: 'enum'; options: readonly string[]; def: string }
 export interface NumField extends FieldBase {
@@ -30,24 +30,48 @@ export const DATASETS_2D = ['spiral', 'circle', 'xor', 'gauss', 'moons', 'checke
 /** gpt datasets: the built-in corpora (web/public/data/NAME.txt) and 'text', your own (owndata/). */
 export const TEXT_DATASETS = ['tinyshakespeare', 'tangpoems', 'text'] as const;
 export const isTextData = (name: unknown): boolean => (TEXT_DATASETS as readonly unknown[]).includes(name);
-export const MAX_DEPTH = { mlp: 512, gpt: 64 } as const;
+export type Kind = 'mlp' | 'gpt' | 'cnn';
+export const KINDS: readonly Kind[] = ['mlp', 'gpt', 'cnn'];
+/** Blocks per stage for cnn (three stages), blocks for the others (config.cpp's max_depth). */
+export const MAX_DEPTH = { mlp: 512, gpt: 64, cnn: 64 } as const;
+/** cnn image sides (data.resolution): the 28x28 digits average-pooled to 14x14 (default), or as they are. */
+export const DIGIT_SIDES = [14, 28] as const;
+
+/** Whether a field's control is shown for a model kind. */
+export function shownFor(f: Field, kind: unknown): boolean {
+  return !f.only || f.only.includes(kind as Kind);
+}
+/** The dataset a model kind trains on when its current one does not fit it. */
+export function kindDataset(kind: unknown): string {
+  return kind === 'gpt' ? 'tinyshakespeare' : kind === 'cnn' ? 'digits' : 'spiral';
+}
+/** Whether a dataset fits a model kind (config.cpp: gpt <-> a text, cnn <-> digits, mlp <-> 2-D sets and your points). */
+export function dataFits(kind: unknown, data: unknown): boolean {
+  if (isTextData(data)) return kind === 'gpt';
+  if (data === 'digits') return kind === 'cnn';
+  return kind === 'mlp';
+}
+export function maxDepth(kind: unknown): number {
+  return kind === 'gpt' ? MAX_DEPTH.gpt : kind === 'cnn' ? MAX_DEPTH.cnn : MAX_DEPTH.mlp;
+}
 
 // Order = order of the controls on the page. Defaults and ranges copy config.h / config.cpp.
 export const FIELDS: readonly Field[] = [
-  { key: 'kind', path: 'model.kind', group: 'model', type: 'enum', options: ['mlp', 'gpt'], def: 'mlp', shared: true },
-  { key: 'data', path: 'data.name', group: 'data', type: 'enum', options: [...DATASETS_2D, 'points', ...TEXT_DATASETS], def: 'spiral', shared: true },
+  { key: 'kind', path: 'model.kind', group: 'model', type: 'enum', options: KINDS, def: 'mlp', shared: true },
+  { key: 'data', path: 'data.name', group: 'data', type: 'enum', options: [...DATASETS_2D, 'points', ...TEXT_DATASETS, 'digits'], def: 'spiral', shared: true },
+  { key: 'res', path: 'data.resolution', group: 'data', type: 'int', def: 14, min: 14, max: 28, only: ['cnn'], shared: true, step: 14 },
   { key: 'depth', path: 'model.depth', group: 'model', type: 'int', def: 8, min: 1, max: 512, ui: { min: 1, max: 128 } },
   { key: 'width', path: 'model.width', group: 'model', type: 'int', def: 64, min: 1, max: 4096, ui: { min: 2, max: 512, log: true } },
-  { key: 'heads', path: 'model.heads', group: 'model', type: 'int', def: 4, min: 1, max: 64, only: 'gpt' },
-  { key: 'context', path: 'model.context', group: 'model', type: 'int', def: 64, min: 1, max: 1024, only: 'gpt', ui: { min: 8, max: 256, log: true } },
-  { key: 'act', path: 'model.activation', group: 'model', type: 'enum', options: ['relu', 'tanh', 'gelu'], def: 'relu', only: 'mlp' },
-  { key: 'residual', path: 'model.residual', group: 'block', type: 'enum', options: ['none', 'identity', 'rezero', 'deepnorm'], def: 'identity' },
-  { key: 'norm', path: 'model.norm', group: 'block', type: 'enum', options: ['none', 'layernorm', 'rmsnorm'], def: 'layernorm' },
+  { key: 'heads', path: 'model.heads', group: 'model', type: 'int', def: 4, min: 1, max: 64, only: ['gpt'] },
+  { key: 'context', path: 'model.context', group: 'model', type: 'int', def: 64, min: 1, max: 1024, only: ['gpt'], ui: { min: 8, max: 256, log: true } },
+  { key: 'act', path: 'model.activation', group: 'model', type: 'enum', options: ['relu', 'tanh', 'gelu'], def: 'relu', only: ['mlp', 'cnn'] },
+  { key: 'residual', path: 'model.residual', group: 'block', type: 'enum', options: ['none', 'identity', 'rezero', 'deepnorm', 'doubled'], def: 'identity' },
+  { key: 'norm', path: 'model.norm', group: 'block', type: 'enum', options: ['none', 'layernorm', 'rmsnorm', 'batchnorm'], def: 'layernorm' },
   { key: 'placement', path: 'model.placement', group: 'block', type: 'enum', options: ['pre', 'post', 'sandwich'], def: 'pre' },
-  { key: 'eps', path: 'model.eps', group: 'block', type: 'float', def: 1e-5, min: 0, max: 1, minOpen: true, ui: { min: 1e-8, max: 1e-1, log: true } },
-  { key: 'noise', path: 'data.noise', group: 'data', type: 'float', def: 0.1, min: 0, max: 2, only: 'mlp', shared: true, ui: { min: 0, max: 1 }, step: 0.01 },
-  { key: 'samples', path: 'data.samples', group: 'data', type: 'int', def: 1000, min: 10, max: 200000, only: 'mlp', shared: true, ui: { min: 50, max: 5000, log: true } },
-  { key: 'test', path: 'data.test_fraction', group: 'data', type: 'float', def: 0.2, min: 0.05, max: 0.95, only: 'mlp', shared: true, step: 0.05 },
+  { key: 'eps', path: 'model.eps', group: 'block', type: 'float', def: 1e-5, min: 0, max: 1, ui: { min: 1e-8, max: 1e-1, log: true } },  // 0 allowed: the article's LayerNorm
+  { key: 'noise', path: 'data.noise', group: 'data', type: 'float', def: 0.1, min: 0, max: 2, only: ['mlp'], shared: true, ui: { min: 0, max: 1 }, step: 0.01 },
+  { key: 'samples', path: 'data.samples', group: 'data', type: 'int', def: 1000, min: 10, max: 200000, only: ['mlp'], shared: true, ui: { min: 50, max: 5000, log: true } },
+  { key: 'test', path: 'data.test_fraction', group: 'data', type: 'float', def: 0.2, min: 0.05, max: 0.95, only: ['mlp', 'cnn'], shared: true, step: 0.05 },
   { key: 'optim', path: 'optim.name', group: 'optim', type: 'enum', options: ['adamw', 'sgd'], def: 'adamw' },
   { key: 'lr', path: 'optim.lr', group: 'optim', type: 'float', def: 1e-3, min: 0, max: 10, minOpen: true, ui: { min: 1e-5, max: 1, log: true } },
   { key: 'warmup', path: 'optim.warmup', group: 'optim', type: 'int', def: 100, min: 0, max: 10000000, ui: { min: 0, max: 1000 } },
@@ -62,7 +86,7 @@ export const FIELDS: readonly Field[] = [
   { key: 'momentum', path: 'optim.momentum', group: 'optim', type: 'float', def: 0.9, min: 0, max: 0.999999, step: 0.01 },
   { key: 'steps', path: 'optim.steps', group: 'run', type: 'int', def: 2000, min: 1, max: 10000000 },
   { key: 'eval', path: 'eval.every', group: 'run', type: 'int', def: 100, min: 0, max: 10000000 },
-  { key: 'eval_batches', path: 'eval.batches', group: 'run', type: 'int', def: 8, min: 1, max: 1000, only: 'gpt' },
+  { key: 'eval_batches', path: 'eval.batches', group: 'run', type: 'int', def: 8, min: 1, max: 1000, only: ['gpt'] },
   { key: 'seed', path: 'seed', group: 'run', type: 'int', def: 1337, min: 0, max: 4294967295, shared: true },
 ];
 
@@ -115,11 +139,16 @@ export function parseFieldValue(f: Field, raw: string): { value?: string | numbe
  */
 export function crossProblems(c: FlatConfig): { key: string; reason: string }[] {
   const out: { key: string; reason: string }[] = [];
-  const gpt = c.kind === 'gpt';
-  if (gpt && !isTextData(c.data)) out.push({ key: 'data', reason: 'a gpt model trains on a text' });
-  if (!gpt && isTextData(c.data)) out.push({ key: 'data', reason: 'an mlp model needs a 2-D dataset' });
-  const maxDepth = gpt ? MAX_DEPTH.gpt : MAX_DEPTH.mlp;
-  if ((c.depth as number) > maxDepth) out.push({ key: 'depth', reason: `at most ${maxDepth} for ${c.kind}` });
+  const gpt = c.kind === 'gpt', cnn = c.kind === 'cnn';
+  if (!dataFits(c.kind, c.data))
+    out.push({ key: 'data', reason: gpt ? 'a gpt model trains on a text' : cnn ? 'a cnn model trains on digits' : 'an mlp model needs a 2-D dataset' });
+  const most = maxDepth(c.kind);
+  if ((c.depth as number) > most) out.push({ key: 'depth', reason: `at most ${most} for ${c.kind}` });
+  // config.cpp's refusals for cnn and gpt, in its words
+  if (cnn && c.residual === 'deepnorm') out.push({ key: 'residual', reason: 'deepnorm is not allowed for cnn (allowed: none|identity|rezero|doubled): DeepNorm is defined for Post-LN transformers' });
+  if (cnn && c.placement === 'sandwich') out.push({ key: 'placement', reason: 'sandwich is not allowed for cnn (allowed: post = ResNet v1, pre = ResNet v2)' });
+  if (gpt && c.norm === 'batchnorm') out.push({ key: 'norm', reason: 'batchnorm is not allowed for gpt (allowed: none|layernorm|rmsnorm): batch statistics would mix positions a causal model must not see' });
+  if (c.res !== undefined && !(DIGIT_SIDES as readonly number[]).includes(c.res as number)) out.push({ key: 'res', reason: 'allowed: 14|28' });
   if (gpt && (c.width as number) % (c.heads as number) !== 0) out.push({ key: 'heads', reason: `must divide width = ${c.width}` });
   if (c.schedule === 'cosine' && (c.min_lr as number) > (c.lr as number)) out.push({ key: 'min_lr', reason: `must not exceed lr = ${c.lr}` });
   return out;
@@ -132,8 +161,12 @@ export function fixCross(c: FlatConfig): FlatConfig {
     const probs = crossProblems(x);
     if (!probs.length) break;
     for (const p of probs) {
-      if (p.key === 'data') x.data = x.kind === 'gpt' ? 'tinyshakespeare' : 'spiral';
-      if (p.key === 'depth') x.depth = x.kind === 'gpt' ? MAX_DEPTH.gpt : MAX_DEPTH.mlp;
+      if (p.key === 'data') x.data = kindDataset(x.kind);
+      if (p.key === 'depth') x.depth = maxDepth(x.kind);
+      if (p.key === 'residual') x.residual = 'identity';
+      if (p.key === 'placement') x.placement = 'post';
+      if (p.key === 'norm') x.norm = 'layernorm';
+      if (p.key === 'res') x.res = 14;
       if (p.key === 'heads') x.heads = largestDivisorAtMost(x.width as number, x.heads as number);
       if (p.key === 'min_lr') x.min_lr = x.lr;
     }
@@ -187,6 +220,7 @@ export function fromEngineConfig(json: unknown, base: FlatConfig = coreDefaults(
   // gpt defaults its dataset to the text when the JSON names none (config.cpp does the same).
   const j = json as { model?: { kind?: string }; data?: { name?: string } } | null;
   if (j?.model?.kind === 'gpt' && j?.data?.name === undefined) config.data = 'tinyshakespeare';
+  if (j?.model?.kind === 'cnn' && j?.data?.name === undefined) config.data = 'digits';
   return { config, problems };
 }
 

@@ -29,7 +29,7 @@ export function presetConfig(name: string): FlatConfig {
 export const DEFAULT_PRESET = 'mlp-spiral';
 
 /** Each model kind's default preset: what the Model menu (and a link's `kind=`) switches to. */
-export const KIND_PRESET = { mlp: 'mlp-spiral', gpt: 'gpt-tiny' } as const;
+export const KIND_PRESET = { mlp: 'mlp-spiral', gpt: 'gpt-tiny', cnn: 'cnn-digits' } as const;
 
 /** A kind's default preset, keeping the seed. */
 export function kindConfig(kind: keyof typeof KIND_PRESET, seed: string | number): FlatConfig {

@@ -1,7 +1,7 @@
 // The page's handle on one engine: a dedicated module Worker running the wasm Trainer (./worker.ts), driven
 // through promises and events. Each EngineClient owns its own worker, so several can train side by side.
 import type { Request, ResultOf, WorkerMessage } from './protocol';
-import type { EngineEvents, EvalStats, ModelInfo, ResnormConfig, StepStats } from './types';
+import type { EngineEvents, EvalStats, FeatureMaps, ModelInfo, ResnormConfig, StepStats } from './types';
 import { documentBudget, type MemoryBudget, type Reservation } from './budget';
 
 /** The part of a Worker the client uses (tests substitute an in-process one). */
@@ -17,6 +17,8 @@ export interface EngineOptions {
   text?: string;
   /** gpt corpus URL, relative to the page. Default 'data/tinyshakespeare.txt'. */
   dataUrl?: string;
+  /** cnn: URL of the digits asset, relative to the page. Default 'data/digits.bin'. */
+  digitsUrl?: string;
   /** URL of resnorm.wasm, relative to the page; its glue resnorm.mjs sits next to it. Default 'wasm/resnorm.wasm'. */
   wasmUrl?: string;
   /** Starts the worker (default: a module Worker on ./worker.ts). For tests and custom bundling. */
@@ -58,6 +60,7 @@ export class EngineClient {
     const resolved: EngineOptions = {
       ...opts,
       dataUrl: absolute(opts.dataUrl ?? 'data/tinyshakespeare.txt'),
+      digitsUrl: absolute(opts.digitsUrl ?? 'data/digits.bin'),
       wasmUrl: absolute(opts.wasmUrl ?? 'wasm/resnorm.wasm'),
     };
     const client = new EngineClient(config, resolved);
@@ -91,6 +94,16 @@ export class EngineClient {
   attention(text: string, layer: number): Promise<{ heads: number; T: number; data: Float32Array }> {
     return this.request({ type: 'attention', text, layer });
   }
+  /** cnn: class probabilities [n, 10] of n images [n, side*side] (normalised as info.digits), eval mode. */
+  probs(images: Float32Array): Promise<Float32Array> {
+    const copy = images.slice();
+    return this.request({ type: 'probs', images: copy }, [copy.buffer]);
+  }
+  /** cnn: the feature maps after block (0 .. 3*depth-1) for one image [side*side], [channels, h, h]. */
+  features(image: Float32Array, block: number): Promise<FeatureMaps> {
+    const copy = image.slice();
+    return this.request({ type: 'features', image: copy, block }, [copy.buffer]);
+  }
   /** safetensors bytes. */
   save(): Promise<Uint8Array> { return this.request({ type: 'save' }); }
   /** Rejects with a clear message on a bad or foreign file; the engine state is then unchanged. */
@@ -119,7 +132,7 @@ export class EngineClient {
       e.preventDefault?.();
       if (this.worker === w) this.crash(e.message || 'the engine worker failed');
     };
-    const fields = { config: this.config, text: this.opts.text, dataUrl: this.opts.dataUrl, wasmUrl: this.opts.wasmUrl };
+    const fields = { config: this.config, text: this.opts.text, dataUrl: this.opts.dataUrl, digitsUrl: this.opts.digitsUrl, wasmUrl: this.opts.wasmUrl };
     try {
       // Reserve the Trainer's exact size in the page's budget before the worker allocates anything.
       const bytes = await this.request({ type: 'estimate', ...fields });

@@ -9,7 +9,7 @@ import type { ResnormModule } from './wasm';
 export interface HostEnv {
   post(msg: WorkerMessage, transfer?: Transferable[]): void;
   /** Loads the wasm module (and, for gpt without `text`, the corpus) for a create request. */
-  load(req: Extract<Request, { type: 'create' | 'estimate' }>): Promise<{ module: ResnormModule; text?: string }>;
+  load(req: Extract<Request, { type: 'create' | 'estimate' }>): Promise<{ module: ResnormModule; text?: string | Uint8Array }>;
   now?(): number;
 }
 
@@ -61,7 +61,8 @@ export class EngineHost {
     try {
       if (req.type === 'estimate') {
         const { module, text } = await this.env.load(req);
-        this.reply(req.id, true, module.estimateBytes(JSON.stringify(req.config), req.text ?? text ?? ''));
+        const t = req.config.model?.kind === 'gpt' ? req.text ?? text ?? '' : '';  // only a gpt's size depends on its data (the vocabulary)
+        this.reply(req.id, true, module.estimateBytes(JSON.stringify(req.config), typeof t === 'string' ? t : ''));
         return;
       }
       if (req.type === 'create') {
@@ -105,6 +106,14 @@ export class EngineHost {
         case 'attention': {
           const a = tr.attention(req.text, req.layer);
           return this.reply(req.id, true, a, [a.data.buffer as ArrayBuffer]);
+        }
+        case 'probs': {
+          const p = tr.probs(req.images);
+          return this.reply(req.id, true, p, [p.buffer as ArrayBuffer]);
+        }
+        case 'features': {
+          const f = tr.features(req.image, req.block);
+          return this.reply(req.id, true, f, [f.data.buffer as ArrayBuffer]);
         }
         case 'save': {
           const b = tr.save();

@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const defaultWasmPath = resolve(repoRoot, 'web/public/wasm/resnorm.wasm');
 export const defaultTextPath = resolve(repoRoot, 'web/public/data/tinyshakespeare.txt');
+export const defaultDigitsPath = resolve(repoRoot, 'web/public/data/digits.bin');
 
 // Emscripten 3.1.6's ES-module glue still reads the CommonJS globals `require` and `__dirname` on Node, and
 // cannot fetch file: URLs: provide the globals (only where missing) and hand over the .wasm bytes directly.

@@ -1,14 +1,14 @@
 // The message protocol between EngineClient (page) and the engine worker: requests carry an id and get
 // exactly one reply; events (step statistics, evaluations, stops, crashes) flow from the worker unasked.
-import type { EvalStats, ModelInfo, ResnormConfig, StepStats } from './types';
+import type { EvalStats, FeatureMaps, ModelInfo, ResnormConfig, StepStats } from './types';
 
 export type OptimConfig = NonNullable<ResnormConfig['optim']>;
 
 /** Requests, page -> worker. */
 export type Request =
   /** The bytes a create with the same fields would take (checked against the page's budget first). */
-  | { id: number; type: 'estimate'; config: ResnormConfig; text?: string; dataUrl?: string; wasmUrl?: string }
-  | { id: number; type: 'create'; config: ResnormConfig; text?: string; dataUrl?: string; wasmUrl?: string }
+  | { id: number; type: 'estimate'; config: ResnormConfig; text?: string; dataUrl?: string; digitsUrl?: string; wasmUrl?: string }
+  | { id: number; type: 'create'; config: ResnormConfig; text?: string; dataUrl?: string; digitsUrl?: string; wasmUrl?: string }
   | { id: number; type: 'run'; evalEvery?: number }
   | { id: number; type: 'pause' }
   | { id: number; type: 'step'; n: number }
@@ -17,6 +17,8 @@ export type Request =
   | { id: number; type: 'grid'; res: number; lo: number; hi: number }
   | { id: number; type: 'sample'; prompt: string; tokens: number; temperature: number; topK: number; seed: number }
   | { id: number; type: 'attention'; text: string; layer: number }
+  | { id: number; type: 'probs'; images: Float32Array }
+  | { id: number; type: 'features'; image: Float32Array; block: number }
   | { id: number; type: 'save' }
   | { id: number; type: 'load'; bytes: Uint8Array }
   | { id: number; type: 'debugTrap' };
@@ -35,6 +37,8 @@ export interface ResultOf {
   grid: Float32Array;
   sample: string;
   attention: { heads: number; T: number; data: Float32Array };
+  probs: Float32Array;
+  features: FeatureMaps;
   save: Uint8Array;
   load: null;
   debugTrap: null;

@@ -1,6 +1,6 @@
 // Typed wrapper over the wasm Trainer: configs as objects instead of JSON strings, the contract types of
 // ./types.ts, and explicit disposal. Used by the worker host and, directly, by Node tests and benchmarks.
-import type { EvalStats, ModelInfo, ResnormConfig, StepStats } from './types';
+import type { EvalStats, FeatureMaps, ModelInfo, ResnormConfig, StepStats } from './types';
 import type { ResnormModule, WasmTrainer } from './wasm';
 import { unpackSteps } from './steps.mjs';
 
@@ -20,7 +20,7 @@ export class Trainer {
    * Validates the config exactly as the native CLI does and builds the model. Throws an Error carrying the
    * C++ message on a bad config. gpt needs `text` (the corpus) or `vocab` (inference only, from a checkpoint).
    */
-  static create(module: ResnormModule, config: ResnormConfig, opts: { text?: string; vocab?: string } = {}): Trainer {
+  static create(module: ResnormModule, config: ResnormConfig, opts: { text?: string | Uint8Array; vocab?: string } = {}): Trainer {
     return new Trainer(module, new module.Trainer(JSON.stringify(config), opts.text ?? '', opts.vocab ?? ''));
   }
 
@@ -34,10 +34,15 @@ export class Trainer {
     const m = this.cfg.model ?? {};
     const kind = m.kind ?? 'mlp';
     const info: ModelInfo = {
-      kind, params: this.raw.numParams(), depth: m.depth ?? 0, heads: m.heads ?? 0, context: m.context ?? 0,
+      // cnn: three stages of model.depth blocks each (ModelPlan::num_blocks), one diagnostics row per block
+      kind, params: this.raw.numParams(), depth: kind === 'cnn' ? 3 * (m.depth ?? 0) : m.depth ?? 0, heads: m.heads ?? 0, context: m.context ?? 0,
       vocab: this.raw.vocab(), config: this.cfg,
     };
     if (kind === 'mlp') info.points = this.raw.dataset();
+    if (kind === 'cnn') {
+      const d = this.raw.heldOut();
+      info.digits = { x: d.x, y: d.y, side: Math.round(Math.sqrt(d.dim)) };
+    }
     return info;
   }
 
@@ -55,6 +60,10 @@ export class Trainer {
 
   /** mlp: P(class 1) on a res x res grid over [lo,hi]^2, row 0 at the top. */
   grid(res: number, lo: number, hi: number): Float32Array { return this.raw.grid(res, lo, hi); }
+  /** cnn: class probabilities [n, 10] of n images [n, side*side] (normalised as info().digits), eval mode. */
+  probs(images: Float32Array): Float32Array { return this.raw.imageProbs(images); }
+  /** cnn: the feature maps after block (0 .. 3*depth-1) for one image, [channels, h, h]. */
+  features(image: Float32Array, block: number): FeatureMaps { return this.raw.featureMaps(image, block); }
   /** gpt: [T, vocab] logits for the text (1..context characters of the vocabulary). */
   logits(text: string): Float32Array { return this.raw.logits(text); }
   /** gpt: attention probabilities of one layer, [heads, T, T]. */

@@ -5,11 +5,11 @@
 /** The project's JSON config (see cpp/core/config.h); partial: missing keys take defaults. */
 export interface ResnormConfig {
   model?: {
-    kind?: 'mlp' | 'gpt'; depth?: number; width?: number; heads?: number; context?: number;
-    activation?: 'relu' | 'tanh' | 'gelu'; residual?: 'none' | 'identity' | 'rezero' | 'deepnorm';
-    norm?: 'none' | 'layernorm' | 'rmsnorm'; placement?: 'pre' | 'post' | 'sandwich'; eps?: number;
+    kind?: 'mlp' | 'gpt' | 'cnn'; depth?: number; width?: number; heads?: number; context?: number;
+    activation?: 'relu' | 'tanh' | 'gelu'; residual?: 'none' | 'identity' | 'rezero' | 'deepnorm' | 'doubled';
+    norm?: 'none' | 'layernorm' | 'rmsnorm' | 'batchnorm'; placement?: 'pre' | 'post' | 'sandwich'; eps?: number;
   };
-  data?: { name?: string; noise?: number; samples?: number; test_fraction?: number };
+  data?: { name?: string; noise?: number; samples?: number; test_fraction?: number; resolution?: number };
   optim?: {
     name?: 'adamw' | 'sgd'; lr?: number; beta1?: number; beta2?: number; eps?: number; weight_decay?: number;
     momentum?: number; warmup?: number; schedule?: 'constant' | 'cosine'; min_lr?: number; clip?: number;
@@ -28,12 +28,18 @@ export interface StepStats {
   attnEntropy: Float32Array;    // gpt: [depth*heads], else empty
 }
 
+/** cnn: the feature maps after one block for one image, [channels, h, h] channel-major. */
+export interface FeatureMaps { channels: number; h: number; data: Float32Array }
+
 export interface EvalStats { step: number; trainLoss: number; valLoss: number; trainAccuracy: number; accuracy: number }
 
 export interface ModelInfo {
-  kind: 'mlp' | 'gpt'; params: number; depth: number; heads: number; context: number;
+  /** depth: blocks (cnn: 3 stages x model.depth), one row of the per-block diagnostics each. */
+  kind: 'mlp' | 'gpt' | 'cnn'; params: number; depth: number; heads: number; context: number;
   vocab: string;            // gpt: the characters; mlp: ''
   config: ResnormConfig;    // the full validated config, defaults filled in
+  /** cnn: the held-out digits, x [n, side*side] normalised, y [n] labels. */
+  digits?: { x: Float32Array; y: Int32Array; side: number };
   points?: { xTrain: Float32Array; yTrain: Int32Array; xTest: Float32Array; yTest: Int32Array };  // mlp data
 }
 

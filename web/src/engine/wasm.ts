@@ -27,13 +27,20 @@ export interface WasmTrainer {
   sample(prompt: string, tokens: number, temperature: number, topK: number, seed: number): string;
   save(): Uint8Array;
   load(bytes: Uint8Array): void;
+  /** cnn: the held-out digits, x [n, dim] (normalised), y [n] labels 0..9. */
+  heldOut(): { x: Float32Array; y: Int32Array; dim: number };
+  /** cnn: class probabilities [n, 10] of n images [n, dim], BatchNorm in eval mode. */
+  imageProbs(images: Float32Array): Float32Array;
+  /** cnn: the feature maps after block (0 .. 3*depth-1) for one image [dim], eval mode. */
+  featureMaps(image: Float32Array, block: number): { channels: number; h: number; data: Float32Array };
   /** embind: frees the C++ object. */
   delete(): void;
   isDeleted(): boolean;
 }
 
 export interface ResnormModule {
-  Trainer: new (configJson: string, text: string, vocab: string) => WasmTrainer;
+  /** text: the gpt corpus, or for cnn the digits asset's bytes (embind takes a Uint8Array for std::string). */
+  Trainer: new (configJson: string, text: string | Uint8Array, vocab: string) => WasmTrainer;
   /** The divergence message of the i-th step of the last step(n) call ('' if it did not diverge). */
   stepMessage(i: number): string;
   presetNames(): string[];

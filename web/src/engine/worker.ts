@@ -23,7 +23,7 @@ const host = new EngineHost({
     if (!req.wasmUrl) throw new Error(`engine: ${req.type} needs wasmUrl`);
     module ??= loadResnormFromUrl(req.wasmUrl);
     const mod = await module;
-    let text: string | undefined;
+    let text: string | Uint8Array | undefined;
     if (req.text === undefined && req.config.model?.kind === 'gpt') {
       if (!req.dataUrl) throw new Error('engine: a gpt model needs text or dataUrl');
       let p = texts.get(req.dataUrl);
@@ -33,6 +33,12 @@ const host = new EngineHost({
         p.catch(() => texts.delete(req.dataUrl!));
       }
       text = await p;
+    }
+    if (req.text === undefined && req.config.model?.kind === 'cnn') {
+      if (!req.digitsUrl) throw new Error('engine: a cnn model needs digitsUrl (the digits asset)');
+      const res = await fetch(req.digitsUrl);
+      if (!res.ok) throw new Error(`engine: could not load ${req.digitsUrl} (HTTP ${res.status})`);
+      text = new Uint8Array(await res.arrayBuffer());
     }
     return { module: mod, text };
   },
