@@ -195,7 +195,7 @@ TEST_CASE("the memory estimate is what a trainer allocates, for every setting", 
   for (int i = 0; i < 3000; ++i) text += static_cast<char>('a' + (i * 7) % 26);
   for (const bool gpt : {false, true})
     for (OptimName opt : {OptimName::AdamW, OptimName::Sgd})
-      for (Residual res : resnorm_test::kResiduals)
+      for (Residual res : resnorm_test::kCpuResiduals)
         for (NormKind norm : resnorm_test::kNorms)
           for (Placement pl : resnorm_test::kPlacements) {
             Config c = preset(gpt ? "gpt-tiny" : "mlp-spiral");
