@@ -35,9 +35,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import load_safetensors  # noqa: E402
-from parity import learning_rate  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from resnorm_torch.model import load_safetensors  # noqa: E402
+from resnorm_torch.train import learning_rate  # noqa: E402  (cpp/core/optimizer.cpp's schedule)
 
 
 class ChannelNorm(nn.Module):
