@@ -69,8 +69,10 @@ describe('hover and tap read-outs', () => {
     expect(near(Number(valS), truth.val)).toBe(true);
     expect(Number(evalS)).toBe(truth.at);
     await page.locator('.rp-panel-loss').screenshot({ path: `${SHOTS}/readout-loss.png` });
-    // the mouse leaves: back to the hint
-    await page.mouse.move(over.x + over.width * 0.5, over.y - 60);
+    // the mouse leaves: back to the hint (measured again: a notice above, such as "All runs reached
+    // their last step", may have moved the chart since; with ten experiment cards it sits low in the window)
+    const now = await box(page, '.rp-panel-loss .u-over');
+    await page.mouse.move(now.x + now.width * 0.5, now.y - 60);
     await expect.poll(() => readout(page, 'loss').textContent()).toMatch(HINT);
 
     // heatmap: block, step and value of the cell under the mouse
