@@ -170,11 +170,13 @@ describe('your own points', () => {
     const before = (await enginePoints(page))!;
     expect(before.length).toBe(50);
     const canvas = page.locator('canvas.boundary').first();
-    const box = (await canvas.boundingBox())!;
     // + class 1 at the centre of the picture: the plane's (0, 0)
     await page.locator('[data-pts="open"]').click();
     await page.locator('[data-pts="add1"]').click();
     expect(await page.locator('[data-pts="add1"]').getAttribute('aria-pressed')).toBe('true');
+    // measured after the clicks above: scrolling them into view may have moved the picture
+    await canvas.scrollIntoViewIfNeeded();
+    let box = (await canvas.boundingBox())!;
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     await page.waitForFunction(() => {
       const p = (window as any).__resnorm.apps[0].session.runs[0]?.engine?.info?.points;
@@ -191,6 +193,8 @@ describe('your own points', () => {
     await H.shot(page, 'owndata-points-en');
     // the eraser takes it away again
     await page.locator('[data-pts="erase"]').click();
+    await canvas.scrollIntoViewIfNeeded();
+    box = (await canvas.boundingBox())!;
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     await page.waitForFunction(() => {
       const p = (window as any).__resnorm.apps[0].session.runs[0]?.engine?.info?.points;
