@@ -3,30 +3,14 @@
 // page error or a console error, so every flow here is also a "no errors" check.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { start, steps, waitBuilt, type Harness } from './harness';
+import { typeNumber, stepN, app, start, steps, waitBuilt, type Harness } from './harness';
 
 let H: Harness;
 beforeAll(async () => { H = await start(); });
 afterAll(async () => { await H?.close(); });
 
-const app = (page: Page, js: string) => page.evaluate(`(() => { const app = window.__resnorm.apps[0]; return ${js}; })()`);
-
-/** Takes n single steps while paused and waits for them. */
-async function stepN(page: Page, n: number): Promise<void> {
-  const before = await steps(page);
-  for (let i = 0; i < n; i++) await page.locator('.rp-stepbtn').click();
-  await page.waitForFunction((k) => (window as any).__resnorm.apps[0].session.steps >= k, before + n, { timeout: 60_000 });
-}
-
 /** The loss chart's y scale: 3 = log, 1 = linear (uPlot's distr). */
 const lossDistr = (page: Page) => app(page, 'app.parts.loss.plot.scales.y.distr');
-
-/** Sets a number field through its box (as typing and pressing Enter does). */
-async function typeNumber(page: Page, key: string, value: string): Promise<void> {
-  const box = page.locator(`[data-key="${key}"][type="number"]`);
-  await box.fill(value);
-  await box.press('Enter');
-}
 
 describe('issue 10 bugs', () => {
   it('the log-scale checkbox and the L key switch the chart, not just the URL', async () => {

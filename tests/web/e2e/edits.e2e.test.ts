@@ -3,25 +3,11 @@
 // it bit for bit; settings it cannot take restart the run, with a notice saying which.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLosses, start, steps, waitBuilt, type Harness } from './harness';
+import { typeNumber, stepN, app, runLosses, start, steps, waitBuilt, type Harness } from './harness';
 
 let H: Harness;
 beforeAll(async () => { H = await start(); });
 afterAll(async () => { await H?.close(); });
-
-const app = (page: Page, js: string) => page.evaluate(`(() => { const app = window.__resnorm.apps[0]; return ${js}; })()`);
-
-async function stepN(page: Page, n: number): Promise<void> {
-  const before = await steps(page);
-  for (let i = 0; i < n; i++) await page.locator('.rp-stepbtn').click();
-  await page.waitForFunction((k) => (window as any).__resnorm.apps[0].session.steps >= k, before + n, { timeout: 60_000 });
-}
-
-async function typeNumber(page: Page, key: string, value: string): Promise<void> {
-  const box = page.locator(`[data-key="${key}"][type="number"]`);
-  await box.fill(value);
-  await box.press('Enter');
-}
 
 /** The engine's own optim section (what the worker's Trainer was last given). */
 const engineOptim = (page: Page, run = 0) => app(page, `app.session.runs[${run}].engine.info.config.optim`) as Promise<Record<string, number | string>>;

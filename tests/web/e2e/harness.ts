@@ -81,3 +81,22 @@ export async function waitBuilt(page: Page, timeout = 60_000): Promise<string[]>
   }, null, { timeout });
   return page.evaluate(() => (window as any).__resnorm.apps[0].session.runs.map((r: any) => `${r.status}${r.message ? ': ' + r.message : ''}`));
 }
+
+/** Evaluates `js` in the page with `app` bound to its main App (window.__resnorm.apps[0]). */
+export function app(page: Page, js: string): Promise<unknown> {
+  return page.evaluate(`(() => { const app = window.__resnorm.apps[0]; return ${js}; })()`);
+}
+
+/** Takes n single steps while paused (the step button) and waits for them. */
+export async function stepN(page: Page, n: number): Promise<void> {
+  const before = await steps(page);
+  for (let i = 0; i < n; i++) await page.locator('.rp-stepbtn').click();
+  await page.waitForFunction((k) => (window as any).__resnorm.apps[0].session.steps >= k, before + n, { timeout: 60_000 });
+}
+
+/** Sets a number field through its box (as typing and pressing Enter does). */
+export async function typeNumber(page: Page, key: string, value: string): Promise<void> {
+  const box = page.locator(`[data-key="${key}"][type="number"]`);
+  await box.fill(value);
+  await box.press('Enter');
+}

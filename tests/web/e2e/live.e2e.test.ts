@@ -5,13 +5,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { SHOTS, start, steps, waitBuilt, type Harness } from './harness';
+import { app, SHOTS, start, steps, waitBuilt, type Harness } from './harness';
 
 let H: Harness;
 beforeAll(async () => { H = await start(); mkdirSync(SHOTS, { recursive: true }); });
 afterAll(async () => { await H?.close(); });
 
-const app = (page: Page, js: string) => page.evaluate(`(() => { const app = window.__resnorm.apps[0]; return ${js}; })()`);
 const readout = (page: Page, p: string) => page.locator(`[data-readout="${p}"]`);
 const HINT = /Hover over the chart, or tap it/;
 
