@@ -17,8 +17,10 @@ Tolerances, and why:
   A missing average (gradients summed) doubles the gradient norm; a wrong split or no all-reduce
   changes the losses from step 2 on by far more than 1e-5.
 - the cnn (ResNet on digits) and the mlp with BatchNorm: with SGD the twin follows the core as closely
-  as the mlp (1e-4 over 20 steps; measured 6e-5, cnn pre x batchnorm, and 8e-7 for mlp batchnorm x
-  doubled). With AdamW the cnn's losses drift apart faster (measured 5e-5 at step 2, 2.7e-3 at step 20 on
+  as the mlp (1e-4 over 20 steps; measured 6e-5, cnn pre x batchnorm, and 1.1e-5 for mlp batchnorm x
+  doubled, evaluations included: with AdamW the mlp's stem bias in front of BatchNorm has a gradient that
+  is pure rounding noise, which Adam turns into lr-sized steps, and the running mean after it then
+  differs by ~1e-3 between two correct implementations). With AdamW the cnn's losses drift apart faster (measured 5e-5 at step 2, 2.7e-3 at step 20 on
   cnn-digits): Adam's first steps are sign-like, lr x g / |g|, and the conv weights hold many near-zero
   gradients whose float32 rounding (Eigen's im2col GEMM vs PyTorch's conv) decides their sign. Bound:
   step 1 at 1e-5, 20 steps at 1e-2; a wrong init scale, BatchNorm momentum or stride moves step 1 itself.
@@ -160,7 +162,7 @@ def main():
         f.write('{"model": {"kind": "gpt", "depth": 2, "width": 32, "heads": 2, "context": 1024}, '
                 '"data": {"name": "tinyshakespeare"}, "optim": {"batch": 4096}}')
     cfg = core_config(config_path=over)
-    vocab = bytes(sorted(set(read_text())))
+    vocab = "".join(sorted(set(read_text())))
     model = build_model(cfg["model"], len(vocab))
     init_like_core(model, cfg["model"], cfg["seed"])
     write_checkpoint(p("overcap.safetensors"), cfg, vocab, 0, dict(model.named_parameters()))
@@ -192,8 +194,8 @@ def main():
     mlp_bn = p("mlp-bn.json")
     with open(mlp_bn, "w") as f:
         f.write('{"model": {"kind": "mlp", "depth": 4, "width": 16, "residual": "doubled", "norm": "batchnorm", '
-                '"placement": "pre"}, "data": {"name": "spiral"}, "optim": {"batch": 32, "steps": 20}, '
-                '"eval": {"every": 10}}')
+                '"placement": "pre"}, "data": {"name": "spiral"}, "optim": {"name": "sgd", "lr": 0.05, "momentum": 0.9, '
+                '"batch": 32, "steps": 20}, "eval": {"every": 10}}')
     for name, cfg in (("cnn-sgd", cnn_sgd), ("mlp-bn", mlp_bn)):
         core("train", "--config", cfg, "--log", p(f"{name}.core.jsonl"))
         twin("--config", cfg, "--log", p(f"{name}.twin.jsonl"))
@@ -219,6 +221,21 @@ def main():
     core("train", "--config", cnn_sgd, "--load", p("cnn10.twin.safetensors"), "--log", p("cnn-t2c.jsonl"))
     compare(log(p("cnn-t2c.jsonl")), log(p("cnn-sgd.twin.jsonl"))[10:], ["loss", "val_loss"],
             "cnn checkpoint of the twin -> resnorm train --load, steps 11..20 vs the twin's 20", 1e-4)
+
+    # the Chinese corpus: a code-point vocabulary (thousands of characters), as the core's
+    tang = p("tang.json")
+    with open(tang, "w") as f:
+        f.write('{"model": {"kind": "gpt", "depth": 1, "width": 32, "heads": 2, "context": 32}, '
+                '"data": {"name": "tangpoems"}, "optim": {"batch": 8, "steps": 20}, "eval": {"every": 10, "batches": 2}}')
+    core("train", "--config", tang, "--log", p("tang.core.jsonl"))
+    twin("--config", tang, "--log", p("tang.twin.jsonl"), "--save", p("tang.safetensors"))
+    compare(log(p("tang.twin.jsonl")), log(p("tang.core.jsonl")), ["loss", "val_loss"],
+            "gpt on tangpoems (code-point vocabulary): twin vs core over 20 steps", 1e-4)
+    s = run([CLI, "sample", "--load", p("tang.safetensors"), "--tokens", "10", "--prompt", "床前"])
+    ok = s.stdout.startswith("床前") and len(s.stdout.strip()) == 12
+    print(f"{'ok  ' if ok else 'FAIL'} resnorm sample reads the twin's code-point vocabulary: {s.stdout.strip()!r}")
+    if not ok:
+        FAILS.append("code-point vocabulary round trip")
 
     # 5. --bf16: close to float32, and not float32
     for name, args in (("mlp-spiral", ["--preset", "mlp-spiral"]), ("gpt-tiny", ["--preset", "gpt-tiny"]),
