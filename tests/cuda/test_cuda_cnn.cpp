@@ -128,16 +128,17 @@ TEST_CASE("BatchNorm forward (train / eval, running statistics) and backward mat
         if (train) running[2 * static_cast<size_t>(C)] += 1.0f;
         float *gout = d.zeros(out.size()), *gm = d.zeros(C), *gr = d.zeros(C);
         d.ops->batchnorm_forward(gout, gm, gr, grun, gin, gw, gb, N, C, 1e-5f, train);
-        CHECK(scaled_err(d.get(gout, out.size()), out) < 1e-5);
-        CHECK(scaled_err(d.get(gm, C), mean) < 1e-5);
-        CHECK(scaled_err(d.get(gr, C), rstd) < 1e-5);
-        CHECK(scaled_err(d.get(grun, running.size()), running) < 1e-5);
+        // Statistics over up to 3000 rows: the CPU sums in float, we in double (reductions: up to 1e-4).
+        CHECK(scaled_err(d.get(gout, out.size()), out) < 1e-4);
+        CHECK(scaled_err(d.get(gm, C), mean) < 1e-4);
+        CHECK(scaled_err(d.get(gr, C), rstd) < 1e-4);
+        CHECK(scaled_err(d.get(grun, running.size()), running) < 1e-4);
         auto dy = random_vec(in.size(), 4), din = random_vec(in.size(), 5), dw = random_vec(C, 6), db = random_vec(C, 7);
         float *gdin = d.put(din), *gdw = d.put(dw), *gdb = d.put(db);
         batchnorm_backward(din.data(), dw.data(), db.data(), scratch.data(), dy.data(), in.data(), w.data(), mean.data(),
                            rstd.data(), N, C);
         d.ops->batchnorm_backward(gdin, gdw, gdb, d.put(dy), gin, gw, gm, gr, N, C);
-        CHECK(scaled_err(d.get(gdin, din.size()), din) < 1e-5);
+        CHECK(scaled_err(d.get(gdin, din.size()), din) < 1e-4);
         CHECK(scaled_err(d.get(gdw, C), dw) < 1e-4);
         CHECK(scaled_err(d.get(gdb, C), db) < 1e-4);
       }
