@@ -80,8 +80,9 @@ ModelConfig small_cnn(Residual r, NormKind n, Placement p) {
 }
 
 // The CPU Trainer and the BackendTrainer on HostOps, `steps` steps from the same seed: every statistic,
-// the evaluation, and at the end the parameters and BatchNorm's running statistics.
-void compare_train(const Config& cfg, int steps, double tol) {
+// at the end the parameters and BatchNorm's running statistics, and (with eval) the evaluation; a
+// cnn's evaluation runs all 10,000 digits through both trainers, so only some runs take it.
+void compare_train(const Config& cfg, int steps, double tol, bool eval = true) {
   Trainer cpu(cfg, corpus(cfg));
   BackendTrainer be(std::make_unique<HostOps>(), cfg, corpus(cfg));
   for (int k = 0; k < steps; ++k) {
@@ -105,6 +106,7 @@ void compare_train(const Config& cfg, int steps, double tol) {
   const Model& hm = be.host().model();
   for (size_t i = 0; i < hm.num_params(); ++i) REQUIRE(hm.params()[i] == Approx(cpu.model().params()[i]).margin(1e-5));
   for (size_t i = 0; i < hm.plan().num_bufs; ++i) REQUIRE(hm.buffers()[i] == Approx(cpu.model().buffers()[i]).margin(1e-5));
+  if (!eval) return;
   const EvalStats ea = cpu.evaluate(), eb = be.evaluate();
   REQUIRE(std::isfinite(ea.val_loss) == std::isfinite(eb.val_loss));
   if (!std::isfinite(ea.val_loss)) return;
@@ -165,10 +167,11 @@ TEST_CASE("backend trainer on host ops takes the CPU trainer's cnn steps (post/p
   REQUIRE(!digits_asset().empty());
   for (Placement pl : kCnnPlacements)
     for (NormKind n : {NormKind::BatchNorm, NormKind::LayerNorm})
-      for (Residual r : {Residual::Identity, Residual::Doubled}) compare_train(small_digits(r, n, pl), 10, 1e-4);
+      for (Residual r : {Residual::Identity, Residual::Doubled})  // evaluation (eval-mode BatchNorm) in two of them
+        compare_train(small_digits(r, n, pl), 10, 1e-4, r == Residual::Identity && pl == Placement::Post);
   // the other residuals and norms, fewer steps
-  compare_train(small_digits(Residual::ReZero, NormKind::RmsNorm, Placement::Pre), 4, 1e-4);
-  compare_train(small_digits(Residual::None, NormKind::None, Placement::Post), 4, 1e-4);
+  compare_train(small_digits(Residual::ReZero, NormKind::RmsNorm, Placement::Pre), 4, 1e-4, false);
+  compare_train(small_digits(Residual::None, NormKind::None, Placement::Post), 4, 1e-4, false);
 }
 
 TEST_CASE("backend trainer on host ops: mlp with BatchNorm and the doubled residual, and a gpt with doubled", "[cuda-host]") {
