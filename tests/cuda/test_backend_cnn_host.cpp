@@ -12,6 +12,8 @@
 #include "cuda_testing.h"
 #include "host_ops.h"
 #include "model.h"
+#include "ops/conv_index.h"
+#include "ops/ops.h"
 #include "plan_executor.h"
 #include "rng.h"
 #include "trainer.h"
@@ -300,4 +302,33 @@ TEST_CASE("backend checkpoints with moments use the CPU core's names both ways",
   BackendTrainer be2(std::make_unique<HostOps>(), c);
   be2.load(cb.data(), cb.size());
   for (int k = 0; k < 5; ++k) CHECK(be2.step().loss == Approx(cpu.step().loss).epsilon(1e-5));
+}
+
+TEST_CASE("the CUDA conv kernels' index arithmetic (ops/conv_index.h), run on the host, equals the CPU core's conv2d",
+          "[cuda-host]") {
+  // conv2d.cu's im2col and col2im kernels compute each element with these functions; here they fill
+  // the columns and gather the input gradient on the CPU, around the core's GEMM (linear.cpp).
+  struct Shape { int B, H, IC, OC, K, S; };
+  const Shape shapes[] = {{3, 14, 1, 8, 3, 1}, {2, 14, 8, 16, 3, 2}, {2, 14, 8, 16, 1, 2}, {4, 7, 16, 16, 3, 1},
+                          {1, 5, 3, 5, 3, 2}, {2, 6, 4, 4, 3, 2}};
+  for (const Shape& s : shapes) {
+    const int P = s.K / 2, Ho = conv2d_out_size(s.H, s.K, s.S, P), RL = s.IC * s.K * s.K, rows = s.B * Ho * Ho;
+    INFO("B " << s.B << " H " << s.H << " IC " << s.IC << " OC " << s.OC << " K " << s.K << " S " << s.S);
+    const size_t ni = static_cast<size_t>(s.B) * s.H * s.H * s.IC, no = static_cast<size_t>(rows) * s.OC;
+    const size_t ncol = static_cast<size_t>(rows) * RL;
+    auto in = random_vec(ni, 1), w = random_vec(static_cast<size_t>(s.OC) * RL, 2, 0.2f);
+    std::vector<float> ref(no), scratch(2 * ncol), cols(ncol), out(no);
+    conv2d_forward(ref.data(), scratch.data(), in.data(), w.data(), s.B, s.H, s.H, s.IC, s.OC, s.K, s.S, P);
+    for (size_t i = 0; i < ncol; ++i) cols[i] = cuda::im2col_element(in.data(), i, s.H, s.IC, s.K, s.S, P, Ho);
+    linear_forward(out.data(), cols.data(), w.data(), nullptr, rows, RL, s.OC);
+    CHECK(out == ref);  // the same columns through the same GEMM: bit for bit
+    auto dy = random_vec(no, 3), din_ref = random_vec(ni, 4), dw_ref = random_vec(w.size(), 5);
+    std::vector<float> din = din_ref, dw = dw_ref, dcols(ncol, 0.0f);
+    conv2d_backward(din_ref.data(), dw_ref.data(), scratch.data(), scratch.data() + ncol, dy.data(), in.data(), w.data(),
+                    s.B, s.H, s.H, s.IC, s.OC, s.K, s.S, P);
+    linear_backward(dcols.data(), dw.data(), nullptr, dy.data(), cols.data(), w.data(), rows, RL, s.OC);
+    for (size_t i = 0; i < ni; ++i) din[i] += cuda::col2im_element(dcols.data(), i, s.H, s.IC, s.K, s.S, P, Ho);
+    CHECK(dw == dw_ref);
+    CHECK(scaled_err(din, din_ref) < 1e-6);  // the gather sums in (kh, kw) order, the core's scatter in (oh, ow)
+  }
 }

@@ -3,11 +3,13 @@
 // linear.cu's GEMM (cuBLAS): out[B*Ho*Wo, OC] = cols @ w^T; backward dw += dout^T cols, dcols = dout w.
 // The adjoint of im2col (col2im) is written as a gather, one thread per input element summing the
 // column entries that copied it in a fixed (kh, kw) order: no atomics, so a run repeats bit for bit.
+// The per-element index arithmetic lives in conv_index.h, which the [cuda-host] tests run on the CPU.
 // cols / dcols live in Ctx::conv_scratch (2 x [B*Ho*Wo, IC*K*K], sized from ModelPlan::scratch).
 #include <algorithm>
 #include <stdexcept>
 
 #include "common.cuh"
+#include "conv_index.h"
 #include "cuda_ops.h"
 
 namespace resnorm {
@@ -15,56 +17,23 @@ namespace cuda {
 
 namespace {
 
-// cols[row, (ci*K + kh)*K + kw] = in[b, oh*S - P + kh, ow*S - P + kw, ci], 0 in the padding.
-__global__ void im2col_kernel(float* cols, const float* in, int B, int H, int IC, int K, int S, int P, int Ho,
-                              size_t total) {
-  const int KK = K * K, RL = IC * KK;
+__global__ void im2col_kernel(float* cols, const float* in, int H, int IC, int K, int S, int P, int Ho, size_t total) {
   for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < total;
-       i += static_cast<size_t>(gridDim.x) * blockDim.x) {
-    const size_t row = i / RL;
-    const int j = static_cast<int>(i % RL);
-    const int ci = j / KK, kh = (j / K) % K, kw = j % K;
-    const int ow = static_cast<int>(row % Ho), oh = static_cast<int>((row / Ho) % Ho);
-    const size_t b = row / (static_cast<size_t>(Ho) * Ho);
-    const int ih = oh * S - P + kh, iw = ow * S - P + kw;
-    cols[i] = (ih < 0 || ih >= H || iw < 0 || iw >= H) ? 0.0f : in[((b * H + ih) * H + iw) * IC + ci];
-  }
+       i += static_cast<size_t>(gridDim.x) * blockDim.x)
+    cols[i] = im2col_element(in, i, H, IC, K, S, P, Ho);
 }
 
-// din[b, ih, iw, ci] += sum over (kh, kw) with oh = (ih + P - kh) / S, ow = (iw + P - kw) / S whole and
-// in range of dcols[(b, oh, ow), (ci, kh, kw)].
-__global__ void col2im_kernel(float* din, const float* dcols, int B, int H, int IC, int K, int S, int P, int Ho,
-                              size_t total) {
-  const int KK = K * K, RL = IC * KK;
+__global__ void col2im_kernel(float* din, const float* dcols, int H, int IC, int K, int S, int P, int Ho, size_t total) {
   for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < total;
-       i += static_cast<size_t>(gridDim.x) * blockDim.x) {
-    const int ci = static_cast<int>(i % IC);
-    const size_t pos = i / IC;
-    const int iw = static_cast<int>(pos % H), ih = static_cast<int>((pos / H) % H);
-    const size_t b = pos / (static_cast<size_t>(H) * H);
-    float acc = 0.0f;
-    for (int kh = 0; kh < K; ++kh) {
-      const int th = ih + P - kh;
-      if (th < 0 || th % S) continue;
-      const int oh = th / S;
-      if (oh >= Ho) continue;
-      for (int kw = 0; kw < K; ++kw) {
-        const int tw = iw + P - kw;
-        if (tw < 0 || tw % S) continue;
-        const int ow = tw / S;
-        if (ow >= Ho) continue;
-        acc += dcols[((b * Ho + oh) * Ho + ow) * RL + (ci * K + kh) * K + kw];
-      }
-    }
-    din[i] += acc;
-  }
+       i += static_cast<size_t>(gridDim.x) * blockDim.x)
+    din[i] += col2im_element(dcols, i, H, IC, K, S, P, Ho);
 }
 
 int grid_for(size_t n, int sms) { return std::max(1, std::min(ceil_div(static_cast<long long>(n), 256), 16 * sms)); }
 
 void im2col(float* cols, const float* in, int B, int H, int IC, int K, int S, int P, int Ho, Ctx& ctx) {
   const size_t total = static_cast<size_t>(B) * Ho * Ho * IC * K * K;
-  im2col_kernel<<<grid_for(total, ctx.sms), 256, 0, ctx.stream>>>(cols, in, B, H, IC, K, S, P, Ho, total);
+  im2col_kernel<<<grid_for(total, ctx.sms), 256, 0, ctx.stream>>>(cols, in, H, IC, K, S, P, Ho, total);
   RESNORM_CHECK_LAUNCH("conv2d/im2col");
 }
 
@@ -94,7 +63,7 @@ void conv2d_backward(float* din, float* dw, const float* dout, const float* in, 
   linear_backward(din ? dcols : nullptr, dw, nullptr, dout, cols, w, rows, RL, OC, ctx);
   if (din) {
     const size_t total = static_cast<size_t>(B) * H * H * IC;
-    col2im_kernel<<<grid_for(total, ctx.sms), 256, 0, ctx.stream>>>(din, dcols, B, H, IC, K, S, P, Ho, total);
+    col2im_kernel<<<grid_for(total, ctx.sms), 256, 0, ctx.stream>>>(din, dcols, H, IC, K, S, P, Ho, total);
     RESNORM_CHECK_LAUNCH("conv2d/col2im");
   }
 }
