@@ -1,7 +1,7 @@
 // [cuda] for issue 11 and 12: the cnn ops on the GPU (conv2d as im2col + cuBLAS, global average
 // pooling, BatchNorm in train and eval mode with its running statistics, the doubled residual plain
 // and fused, the guard's rollback of the running statistics) against the CPU core's ops; the CUDA cnn
-// plan against Model for every cnn block setting; cnn training steps against the CPU trainer; and a
+// plan against Model for every cnn block setting, and the mlp with BatchNorm; cnn training steps against the CPU trainer; and a
 // resumed run from a checkpoint with the AdamW moments continuing bit for bit. Tolerances as
 // test_cuda_ops.cpp (1e-5 elementwise / per-channel, 1e-4 GEMM-based, 1e-3 absolute on losses over steps).
 #include <catch2/catch.hpp>
@@ -202,51 +202,72 @@ TEST_CASE("the guard's rollback restores the running statistics only after a bad
   }
 }
 
+namespace {
+// The CUDA executor against Model on one batch in BatchNorm's training mode (mlp points or cnn
+// images): loss, every gradient slice and the running statistics after the forward.
+void compare_plan_train(const ModelConfig& mc, int vocab, int B, const std::vector<float>& x, const std::vector<int>& y) {
+  Model ref(mc, vocab, B);
+  ref.init(11);
+  perturb(ref.params(), ref.slices());
+  std::vector<float> init_bufs(ref.buffers(), ref.buffers() + ref.plan().num_bufs);
+  ref.set_training(true);
+  ref.zero_grad();
+  const double loss_ref = ref.forward(x.data(), nullptr, y.data(), B, 1);
+  ref.backward();
+  auto ops = make_device_ops();
+  PlanExecutor ex(*ops, mc, vocab, B);
+  ops->upload(ex.params(), ref.params(), sizeof(float) * ref.num_params());
+  ops->upload(ex.buffers(), init_bufs.data(), sizeof(float) * init_bufs.size());
+  ex.set_training(true);
+  ex.set_batch(x.data(), nullptr, y.data(), B, 1, false);
+  auto* loss_dev = static_cast<double*>(ops->alloc(sizeof(double)));
+  ex.forward(loss_dev);
+  ops->zero(ex.grads(), sizeof(float) * ref.num_params());
+  ex.backward();
+  double loss = 0;
+  ops->download(&loss, loss_dev, sizeof loss);
+  ops->release(loss_dev);
+  std::vector<float> grads(ref.num_params()), bufs(ref.plan().num_bufs);
+  ops->download(grads.data(), ex.grads(), sizeof(float) * grads.size());
+  ops->download(bufs.data(), ex.buffers(), sizeof(float) * bufs.size());
+  INFO(to_string(mc.kind) << ": " << to_string(mc.residual) << " x " << to_string(mc.norm) << " x " << to_string(mc.placement));
+  CHECK(loss == Approx(loss_ref).epsilon(1e-5));
+  for (const Slice& s : ref.slices()) {
+    INFO("gradient of " << s.name);
+    const std::vector<float> a(grads.begin() + s.offset, grads.begin() + s.offset + s.size);
+    const std::vector<float> b(ref.grads() + s.offset, ref.grads() + s.offset + s.size);
+    CHECK(scaled_err(a, b, 1e-9) < 1e-4);
+  }
+  if (!bufs.empty()) CHECK(scaled_err(bufs, std::vector<float>(ref.buffers(), ref.buffers() + bufs.size())) < 1e-5);
+}
+}  // namespace
+
 TEST_CASE("CUDA cnn plan equals the CPU model for every cnn block setting (BatchNorm in train mode)", "[cuda]") {
-  const int B = 4, vocab = 10;
+  const int B = 4;
+  const std::vector<int> y = {1, 7, 0, 9};
   for (Residual res : kCnnResiduals)
     for (NormKind norm : kCnnNorms)
       for (Placement pl : kCnnPlacements) {
         const ModelConfig mc = cnn_config(res, norm, pl);
-        auto img = random_vec(static_cast<size_t>(B) * mc.image * mc.image, 3);
-        const std::vector<int> y = {1, 7, 0, 9};
-        Model ref(mc, vocab, B);
-        ref.init(11);
-        perturb(ref.params(), ref.slices());
-        ref.set_training(true);
-        ref.zero_grad();
-        const double loss_ref = ref.forward(img.data(), nullptr, y.data(), B, 1);
-        ref.backward();
-        auto ops = make_device_ops();
-        PlanExecutor ex(*ops, mc, vocab, B);
-        ops->upload(ex.params(), ref.params(), sizeof(float) * ref.num_params());
-        std::vector<float> init_bufs(ref.plan().num_bufs, 0.0f);
-        for (const Slice& s : ref.buffer_slices())
-          if (s.name.find("running_var") != std::string::npos) std::fill_n(init_bufs.begin() + s.offset, s.size, 1.0f);
-        ops->upload(ex.buffers(), init_bufs.data(), sizeof(float) * init_bufs.size());
-        ex.set_training(true);
-        ex.set_batch(img.data(), nullptr, y.data(), B, 1, false);
-        auto* loss_dev = static_cast<double*>(ops->alloc(sizeof(double)));
-        ex.forward(loss_dev);
-        ops->zero(ex.grads(), sizeof(float) * ref.num_params());
-        ex.backward();
-        double loss = 0;
-        ops->download(&loss, loss_dev, sizeof loss);
-        ops->release(loss_dev);
-        std::vector<float> grads(ref.num_params()), bufs(ref.plan().num_bufs);
-        ops->download(grads.data(), ex.grads(), sizeof(float) * grads.size());
-        ops->download(bufs.data(), ex.buffers(), sizeof(float) * bufs.size());
-        INFO(to_string(res) << " x " << to_string(norm) << " x " << to_string(pl));
-        CHECK(loss == Approx(loss_ref).epsilon(1e-5));
-        for (const Slice& s : ref.slices()) {
-          INFO("gradient of " << s.name);
-          const std::vector<float> a(grads.begin() + s.offset, grads.begin() + s.offset + s.size);
-          const std::vector<float> b(ref.grads() + s.offset, ref.grads() + s.offset + s.size);
-          CHECK(scaled_err(a, b, 1e-9) < 1e-4);
-        }
-        if (!bufs.empty())
-          CHECK(scaled_err(bufs, std::vector<float>(ref.buffers(), ref.buffers() + bufs.size())) < 1e-5);
+        compare_plan_train(mc, 10, B, random_vec(static_cast<size_t>(B) * mc.image * mc.image, 3), y);
       }
+}
+
+TEST_CASE("CUDA mlp with BatchNorm (every placement and residual) equals the CPU model in train mode", "[cuda]") {
+  const int B = 9;
+  const std::vector<int> y = {0, 1, 1, 0, 1, 0, 0, 1, 1};
+  for (Residual res : kCpuResiduals)
+    for (Placement pl : kPlacements) {
+      ModelConfig mc;
+      mc.kind = ModelKind::Mlp;
+      mc.depth = 3;
+      mc.width = 12;
+      mc.activation = Activation::Tanh;
+      mc.residual = res;
+      mc.norm = NormKind::BatchNorm;
+      mc.placement = pl;
+      compare_plan_train(mc, 2, B, random_vec(2 * B, 4), y);
+    }
 }
 
 TEST_CASE("cnn training steps on the GPU give the CPU's losses (post/pre x batchnorm/layernorm x identity/doubled)",
