@@ -170,6 +170,10 @@ const StepStats& BackendTrainer::step() {
   const ModelPlan& p = exec_.plan();
   const int nsl = static_cast<int>(p.slices.size());
   exec_.set_training(true);  // BatchNorm: batch statistics; the running ones are updated (and rolled back below)
+  struct EvalAfter {         // back to eval mode however the step ends (an error in an op included)
+    PlanExecutor& e;
+    ~EvalAfter() { e.set_training(false); }
+  } eval_after{exec_};
   ops_->run("train", [&] {
     if (nbuf) ops_->copy(exec_.saved_buffers(), exec_.buffers(), sizeof(float) * nbuf);
     exec_.forward(&scalars_->loss);
@@ -186,7 +190,7 @@ const StepStats& BackendTrainer::step() {
     // The divergence guard rolls BatchNorm's running statistics back with the parameters (as Trainer::step).
     if (nbuf) ops_->restore_unless_ok(exec_.buffers(), exec_.saved_buffers(), nbuf, scalars_);
   });
-  exec_.set_training(false);
+  exec_.set_training(false);  // evaluate() runs in eval mode
   ops_->download(stats_host_.data(), stats_dev_, stats_bytes_);
 
   // The same statistics, in the same order, as Trainer::step.
