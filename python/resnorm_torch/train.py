@@ -97,6 +97,9 @@ def estimate_bytes(cfg, n_params, vocab, local_rows):
         T, H = m["context"], m["heads"]
         per_token = L * (24 * C + 3 * H * T) + 3 * vocab + 2 * C
         acts = local_rows * T * per_token
+    elif m["kind"] == "cnn":  # per stage s: (side / 2^s)^2 positions x C 2^s channels x ~12 saved tensors per block
+        side = cfg["data"]["resolution"]
+        acts = local_rows * sum(((side + (1 << s) - 1) >> s) ** 2 * (C << s) * (12 * L + 4) for s in range(3))
     else:
         acts = local_rows * (L * 8 * C + 4 * C + 3 * vocab)
     return 4.0 * (5 * n_params + acts)
@@ -325,12 +328,13 @@ def train(a, cfg, rank, world, device, local_world, distributed):
         torch.nn.parallel.DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(
             model, [n for n, buf in model.named_buffers() if buf.dtype == torch.bool])
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    L, H = m["depth"], m.get("heads", 0)
-    acts = [None] * L
+    L = len(core.blocks)  # mlp and gpt: model.depth blocks; cnn: 3 stages of model.depth
+    acts, act_n = [None] * L, [1] * L
 
     def hook(i):
         def f(_mod, _inp, out):
             acts[i] = out.detach().float().double().pow(2).sum()
+            act_n[i] = out.numel()  # this rank's elements: rows x width, or B x H x W x C for a cnn stage
         return f
     for i, blk in enumerate(core.blocks):
         blk.register_forward_hook(hook(i))
@@ -364,13 +368,18 @@ def train(a, cfg, rank, world, device, local_world, distributed):
                         s = F.cross_entropy(logits.float().reshape(-1, classes), yt.reshape(-1), reduction="sum")
                         total += float(all_sum(s.double().reshape(1), distributed)) / (B * T)
                     out["val_loss" if split else "train_loss"] = total / cfg["eval"]["batches"]
-            else:  # the whole (small) 2-D dataset on every rank: no communication
+            else:  # the whole dataset on every rank (no communication), in chunks as the core's evaluate
                 for split, (x, y) in enumerate(((batches.x_train, batches.y_train), (batches.x_test, batches.y_test))):
-                    xt, yt = to_dev(x, y)
-                    logits, loss = forward(core, xt, yt)
-                    acc = float(((logits[:, 1] > logits[:, 0]).long() == yt).double().mean())
-                    out["val_loss" if split else "train_loss"] = float(loss)
-                    out["accuracy" if split else "train_accuracy"] = acc
+                    loss_sum, correct = 0.0, 0
+                    for start in range(0, len(y), 1024):
+                        xt, yt = to_dev(x[start:start + 1024], y[start:start + 1024])
+                        logits, _ = forward(core, xt, None)
+                        logits = logits.float()
+                        loss_sum += float(F.cross_entropy(logits, yt, reduction="sum"))
+                        # the first largest probability, as the core (two classes: 1 only when above 0)
+                        correct += int((logits.argmax(dim=1) == yt).sum())
+                    out["val_loss" if split else "train_loss"] = loss_sum / len(y)
+                    out["accuracy" if split else "train_accuracy"] = correct / len(y)
         core.train()
         if gpt:
             core.keep_attention(True)
@@ -380,7 +389,7 @@ def train(a, cfg, rank, world, device, local_world, distributed):
     quiet = a.quiet or rank != 0
     if not quiet:
         name = a.config or a.preset or "mlp-spiral"
-        print(f"training {name}: {m['kind']}, depth {L}, width {m['width']}, residual {m['residual']}, norm "
+        print(f"training {name}: {m['kind']}, depth {m['depth']}, width {m['width']}, residual {m['residual']}, norm "
               f"{m['norm']} ({m['placement']}), {n_params} parameters, {o['steps']} steps; {world} process"
               f"{'es' if world > 1 else ''} on {device.type}{' (bf16 autocast)' if a.bf16 else ''}, "
               f"{local_rows} rows each", file=sys.stderr)
@@ -408,7 +417,7 @@ def train(a, cfg, rank, world, device, local_world, distributed):
         flat = all_sum(torch.cat([r.to(device) for r in red]), distributed).cpu()
         loss_v = float(flat[0])
         rows = o["batch"] * (m["context"] if gpt else 1)
-        act_rms = [math.sqrt(float(v) / (rows * m["width"])) for v in flat[1:1 + L]]
+        act_rms = [math.sqrt(float(v) / (n * world)) for v, n in zip(flat[1:1 + L], act_n)]
         entropy = [float(v) / rows for v in flat[1 + L:1 + L + ent_n]]
         # Gradient norms (the averaged gradients: the same on every rank) and weight norms, float64.
         block_sq, weight_sq, total = [0.0] * L, [0.0] * L, 0.0
@@ -488,6 +497,9 @@ def train(a, cfg, rank, world, device, local_world, distributed):
         print(json.dumps(summary, separators=(",", ":")))
         if a.save:
             tensors = {n: p.detach() for n, p, _, _ in named}
+            # BatchNorm's running statistics (persistent buffers; the causal masks are not), as the core saves them
+            persistent = core.state_dict()
+            tensors.update({n: b.detach() for n, b in core.named_buffers() if n in persistent})
             if not a.no_moments:
                 tensors.update(opt.state_tensors())
             write_checkpoint(a.save, cfg, batches.vocab, step, tensors,

@@ -16,6 +16,15 @@ Tolerances, and why:
   takes one mean over the batch: a different float32 summation order, ~1e-7. Measured: 1.3e-7.
   A missing average (gradients summed) doubles the gradient norm; a wrong split or no all-reduce
   changes the losses from step 2 on by far more than 1e-5.
+- the cnn (ResNet on digits) and the mlp with BatchNorm: with SGD the twin follows the core as closely
+  as the mlp (1e-4 over 20 steps; measured 6e-5, cnn pre x batchnorm, and 8e-7 for mlp batchnorm x
+  doubled). With AdamW the cnn's losses drift apart faster (measured 5e-5 at step 2, 2.7e-3 at step 20 on
+  cnn-digits): Adam's first steps are sign-like, lr x g / |g|, and the conv weights hold many near-zero
+  gradients whose float32 rounding (Eigen's im2col GEMM vs PyTorch's conv) decides their sign. Bound:
+  step 1 at 1e-5, 20 steps at 1e-2; a wrong init scale, BatchNorm momentum or stride moves step 1 itself.
+  2 processes (SyncBatchNorm) vs 1 on the cnn: 1e-5 as above (measured 1.5e-7).
+- --bf16 (CPU autocast): the matrix products in bfloat16 (8 bits of mantissa), norms and the loss in
+  float32. Per-step losses within 5e-2 of float32 over 20 steps, and not equal to them (autocast on).
 - round trips: a resumed run equals the uninterrupted one. Twin -> twin: bit for bit (same code, same
   process count). Core <-> twin: within the twin-vs-core 1e-4 above.
 """
@@ -82,6 +91,12 @@ def compare(a, b, keys, label, tol, steps=None):
     worst = 0.0
     for ra, rb in zip(a, b):
         for k in keys:
+            if k not in ra and k not in rb:  # evaluations are logged at eval steps only
+                continue
+            if (k in ra) != (k in rb):
+                FAILS.append(label)
+                print(f"FAIL {label}: step {ra['step']} has {k} on one side only")
+                return
             va, vb = ra[k], rb[k]
             for x, y in zip(va if isinstance(va, list) else [va], vb if isinstance(vb, list) else [vb]):
                 worst = max(worst, rel(x, y))
@@ -168,7 +183,56 @@ def main():
     if not ok:
         FAILS.append("checkpoint without moments")
 
-    # 4. refusals: the core's config messages, an uneven batch, a model the device cannot hold
+    # 4. the cnn and BatchNorm: twin vs core, SyncBatchNorm DDP, checkpoints with running statistics
+    cnn_sgd = p("cnn-sgd.json")
+    with open(cnn_sgd, "w") as f:
+        f.write('{"model": {"kind": "cnn", "depth": 1, "width": 8, "residual": "identity", "norm": "batchnorm", '
+                '"placement": "pre"}, "data": {"name": "digits"}, "optim": {"name": "sgd", "lr": 0.05, '
+                '"momentum": 0.9, "batch": 32, "steps": 20}, "eval": {"every": 10}}')
+    mlp_bn = p("mlp-bn.json")
+    with open(mlp_bn, "w") as f:
+        f.write('{"model": {"kind": "mlp", "depth": 4, "width": 16, "residual": "doubled", "norm": "batchnorm", '
+                '"placement": "pre"}, "data": {"name": "spiral"}, "optim": {"batch": 32, "steps": 20}, '
+                '"eval": {"every": 10}}')
+    for name, cfg in (("cnn-sgd", cnn_sgd), ("mlp-bn", mlp_bn)):
+        core("train", "--config", cfg, "--log", p(f"{name}.core.jsonl"))
+        twin("--config", cfg, "--log", p(f"{name}.twin.jsonl"))
+        a, b = log(p(f"{name}.twin.jsonl")), log(p(f"{name}.core.jsonl"))
+        compare(a, b, ["loss", "val_loss", "train_loss"], f"{name}: twin vs core, losses and evaluations over 20 steps", 1e-4)
+        # accuracy counts points: one near-tie point may fall either way (measured: 1 of 200 for mlp-bn)
+        check(f"{name}: twin vs core, held-out accuracy at the last step (absolute)",
+              abs(a[-1]["accuracy"] - b[-1]["accuracy"]), 0.01)
+    core("train", "--preset", "cnn-digits", "--steps", "20", "--log", p("cnn-digits.core.jsonl"))
+    twin("--preset", "cnn-digits", "--steps", "20", "--log", p("cnn-digits.twin.jsonl"), "--save", p("cnn20.safetensors"))
+    a, b = log(p("cnn-digits.twin.jsonl")), log(p("cnn-digits.core.jsonl"))
+    compare(a[:1], b[:1], ["loss", "block_act_rms"], "cnn-digits (AdamW): twin vs core, step 1", 1e-5)
+    compare(a, b, ["loss"], "cnn-digits (AdamW): twin vs core, losses over 20 steps", 1e-2)
+    twin("--config", cnn_sgd, "--log", p("cnn-ddp2.jsonl"), procs=2)
+    compare(log(p("cnn-ddp2.jsonl")), log(p("cnn-sgd.twin.jsonl")), ["loss", "grad_norm", "block_act_rms", "val_loss"],
+            "cnn (BatchNorm): 2 processes (SyncBatchNorm) vs 1 over 20 steps", 1e-5)
+    # running statistics travel both ways (I64 num_batches_tracked included)
+    core("train", "--config", cnn_sgd, "--steps", "10", "--save", p("cnn10.core.safetensors"))
+    twin("--config", cnn_sgd, "--load", p("cnn10.core.safetensors"), "--log", p("cnn-c2t.jsonl"))
+    compare(log(p("cnn-c2t.jsonl")), log(p("cnn-sgd.core.jsonl"))[10:], ["loss", "val_loss"],
+            "cnn checkpoint of the core -> twin --load, steps 11..20 vs the core's 20", 1e-4)
+    twin("--config", cnn_sgd, "--steps", "10", "--save", p("cnn10.twin.safetensors"))
+    core("train", "--config", cnn_sgd, "--load", p("cnn10.twin.safetensors"), "--log", p("cnn-t2c.jsonl"))
+    compare(log(p("cnn-t2c.jsonl")), log(p("cnn-sgd.twin.jsonl"))[10:], ["loss", "val_loss"],
+            "cnn checkpoint of the twin -> resnorm train --load, steps 11..20 vs the twin's 20", 1e-4)
+
+    # 5. --bf16: close to float32, and not float32
+    for name, args in (("mlp-spiral", ["--preset", "mlp-spiral"]), ("gpt-tiny", ["--preset", "gpt-tiny"]),
+                       ("cnn-sgd", ["--config", cnn_sgd]), ("mlp-bn", ["--config", mlp_bn])):
+        twin(*args, "--steps", "20", "--bf16", "--log", p(f"{name}.bf16.jsonl"))
+        lo = log(p(f"{name}.bf16.jsonl"))
+        ref = log(p(f"{name}.twin.jsonl"))[:20]
+        compare(lo, ref, ["loss"], f"{name} --bf16 vs float32, losses over 20 steps", 5e-2)
+        d = max(rel(x["loss"], y["loss"]) for x, y in zip(lo, ref))
+        print(f"{'ok  ' if d > 0 else 'FAIL'} {name} --bf16 changes the arithmetic (worst {d:.1e} from float32)")
+        if d == 0:
+            FAILS.append(f"{name} --bf16 equals float32")
+
+    # 6. refusals: the core's config messages, an uneven batch, a model the device cannot hold
     bad = p("bad.json")
     with open(bad, "w") as f:
         f.write('{"model": {"kind": "gpt", "depth": 0}, "data": {"name": "tinyshakespeare"}}')
