@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch's train step of the cnn presets (issue 11) on a GPU, beside `resnorm bench --backend cuda`.
 
-The model is tests/torch_ref/cnn_ref.py's ResNet (the parity reference of our cnn: same layout, same
-parameter names), trained with torch.optim.AdamW, the core's learning-rate schedule and clipping, on
+The model is the PyTorch twin's ResNet (python/resnorm_torch/cnn.py, which tests/torch_ref/cnn_ref.py
+checks against our cnn: same layout, same parameter names), trained with torch.optim.AdamW, the core's learning-rate schedule and clipping, on
 batches of the preset's size drawn from the digits asset on the device (the step's cost does not
 depend on which digits). Modes: eager fp32 (the like-for-like figure: ours is fp32), eager with TF32
 matrix products/convolutions (cudnn.allow_tf32 is on by default in PyTorch 1.13+, so "eager" sets it
@@ -21,9 +21,8 @@ import time
 import torch
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests", "torch_ref"))
 sys.path.insert(0, os.path.join(ROOT, "python"))
-from cnn_ref import ResNet  # noqa: E402
+from resnorm_torch.cnn import ResNet  # noqa: E402  (the twin's cnn, which the parity test checks against ours)
 from resnorm_torch.train import learning_rate  # noqa: E402
 
 
