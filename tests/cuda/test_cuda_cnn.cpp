@@ -322,3 +322,38 @@ TEST_CASE("cnn on the GPU: graphs equal eager, runs are bit-identical, a resumed
   cpu.load(bytes.data(), bytes.size());
   CHECK(std::fabs(cpu.step().loss - want[10]) < 1e-3);
 }
+
+TEST_CASE("on the GPU, a diverged BatchNorm step rolls the running statistics back, and eps = 0 names the norm",
+          "[cuda]") {
+  const std::string& digits = digits_asset();
+  Config c = digits_config(Residual::Identity, NormKind::BatchNorm, Placement::Post);
+  c.optim.lr = 1e30;
+  c.optim.clip = 0;
+  Trainer cpu(c, digits);
+  auto gpu = make_cuda_trainer(c, digits);
+  int diverged = 0;
+  for (int k = 0; k < 6; ++k) {
+    const StepStats a = cpu.step();
+    const StepStats& b = gpu->step();
+    INFO("step " << k + 1);
+    REQUIRE(a.diverged == b.diverged);
+    diverged += b.diverged;
+    gpu->sync_to_host();
+    const Model& hm = gpu->host().model();
+    const std::vector<float> got(hm.buffers(), hm.buffers() + hm.plan().num_bufs);
+    CHECK(scaled_err(got, std::vector<float>(cpu.model().buffers(), cpu.model().buffers() + got.size())) < 1e-3);
+  }
+  CHECK(diverged > 0);
+  // The article's LayerNorm: eps = 0 and a dead stem make block 0's input constant, its 1/std infinite.
+  Config e = config_from_string(R"({"model": {"kind": "mlp", "depth": 3, "width": 8, "norm": "layernorm",
+                                    "placement": "pre", "eps": 0}, "optim": {"batch": 16}})");
+  auto g = make_cuda_trainer(e, "");
+  Model& m = g->host().model();
+  std::fill(m.params() + m.find("stem.weight")->offset, m.params() + m.find("stem.weight")->offset + 16, 0.0f);
+  std::fill(m.params() + m.find("stem.bias")->offset, m.params() + m.find("stem.bias")->offset + 8, 0.5f);
+  g->ops().upload(g->executor().params(), m.params(), sizeof(float) * m.num_params());
+  const StepStats& st = g->step();
+  INFO(st.divergence);
+  CHECK(st.diverged);
+  CHECK(st.divergence.find("division by zero variance in blocks.0.mlp.norm_in (block 0)") != std::string::npos);
+}
