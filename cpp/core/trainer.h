@@ -56,6 +56,8 @@ class Trainer {
   const Config& config() const { return cfg_; }
   const Model& model() const { return model_; }
   Model& model() { return model_; }
+  // The optimiser, for a backend that keeps its moments elsewhere and saves / loads them through save(true) / load().
+  Optimizer& optimizer() { return opt_; }
   const StepStats& last() const { return stats_; }
   // The batch used by the last step() (for tests that replay it elsewhere, e.g. in PyTorch):
   // mlp: points [batch,2] and targets [batch]; gpt: tokens and targets [batch,context].

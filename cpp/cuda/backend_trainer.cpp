@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "error.h"
+#include "json.h"
 #include "optimizer.h"
 
 namespace resnorm {
@@ -36,25 +37,17 @@ int device_rows(const Config& cfg, const Trainer& host) {
   return cfg.is_gpt() ? cfg.optim.batch * cfg.model.context : host.model().max_rows();
 }
 size_t align64(size_t n) { return (n + 63) / 64 * 64; }
-// Issue 11's cnn, BatchNorm and the doubled residual have CPU (and wasm) ops only so far.
-const Config& cuda_supported(const Config& cfg) {
-  if (cfg.is_cnn() || cfg.model.norm == NormKind::BatchNorm || cfg.model.residual == Residual::Doubled)
-    throw Error(std::string("backend: model.kind = \"") + to_string(cfg.model.kind) + "\", norm = \"" +
-                to_string(cfg.model.norm) + "\", residual = \"" + to_string(cfg.model.residual) +
-                "\": the CUDA backend has no cnn, batchnorm or doubled residual yet (use the CPU build)");
-  return cfg;
-}
 }  // namespace
 
 BackendTrainer::BackendTrainer(std::unique_ptr<ModelOps> ops, const Config& cfg, const std::string& text,
                                const std::string& vocab)
     : ops_(std::move(ops)),
-      host_(cuda_supported(cfg), text, vocab, cfg.is_gpt() ? cfg.model.context : 0),
+      host_(cfg, text, vocab, cfg.is_gpt() ? cfg.model.context : 0),
       exec_(*ops_, cfg.model, host_.model().vocab(), device_rows(cfg, host_)),
       hyper_(optim_hyper(cfg.optim)),
       step_(0) {
   const ModelPlan& p = exec_.plan();
-  const size_t L = static_cast<size_t>(cfg.model.depth), H = static_cast<size_t>(cfg.model.heads);
+  const size_t L = static_cast<size_t>(p.num_blocks()), H = static_cast<size_t>(cfg.model.heads);
   const size_t nsl = p.slices.size();
   try {
     m_ = static_cast<float*>(ops_->alloc(sizeof(float) * p.num_params));
@@ -104,7 +97,14 @@ void BackendTrainer::build_tables() {
   std::vector<Segment> ps, as;
   for (const Slice& s : p.slices) ps.push_back({s.offset, s.size, s.decay ? kChunkDecay : 0u});
   const uint64_t n = static_cast<uint64_t>(cfg.optim.batch) * (cfg.is_gpt() ? cfg.model.context : 1) * cfg.model.width;
-  for (int b = 0; b < cfg.model.depth; ++b) as.push_back({p.last_of_block(b).y, n, 0u});
+  for (int b = 0; b < p.num_blocks(); ++b) {
+    if (cfg.is_cnn()) {  // the block's output [B, hout, hout, cout]
+      const CnnBlock& k = p.cnn[static_cast<size_t>(b)];
+      as.push_back({k.y, static_cast<uint64_t>(cfg.optim.batch) * k.hout * k.hout * k.cout, 0u});
+    } else {
+      as.push_back({p.last_of_block(b).y, n, 0u});
+    }
+  }
   std::vector<ChunkInfo> pc, ac;
   std::vector<uint32_t> pf, af;
   make_chunks(ps, pc, pf);
@@ -126,11 +126,28 @@ void BackendTrainer::build_tables() {
 
 void BackendTrainer::upload_params() {
   ops_->upload(exec_.params(), host_.model().params(), sizeof(float) * exec_.plan().num_params);
+  ops_->upload(exec_.buffers(), host_.model().buffers(), sizeof(float) * exec_.plan().num_bufs);
   ops_->sync();
 }
 
 void BackendTrainer::sync_to_host() {
   ops_->download(host_.model().params(), exec_.params(), sizeof(float) * exec_.plan().num_params);
+  ops_->download(host_.model().buffers(), exec_.buffers(), sizeof(float) * exec_.plan().num_bufs);
+}
+
+// Model::zero_variance_site over the backend's saved statistics (downloaded only after a bad step).
+std::string BackendTrainer::zero_variance_site() {
+  const ModelPlan& p = exec_.plan();
+  const size_t rows = static_cast<size_t>(exec_.rows());
+  std::vector<float> r;
+  for (const NormStatSite& n : p.norm_stats) {
+    const size_t count = p.cfg.norm == NormKind::BatchNorm ? static_cast<size_t>(n.C) : rows * n.positions;
+    r.resize(count);
+    ops_->download(r.data(), exec_.acts() + n.rstd, sizeof(float) * count);
+    for (float x : r)
+      if (std::isinf(x)) return n.name + (n.block >= 0 ? " (block " + std::to_string(n.block) + ")" : std::string());
+  }
+  return "";
 }
 
 void BackendTrainer::set_optim(const OptimConfig& o) {
@@ -144,13 +161,21 @@ const StepStats& BackendTrainer::step() {
   const Config& cfg = host_.config();
   host_.fill_batch();
   const bool gpt = cfg.is_gpt();
-  const int B = cfg.optim.batch, T = gpt ? cfg.model.context : 1, L = cfg.model.depth, H = cfg.model.heads;
+  const int B = cfg.optim.batch, T = gpt ? cfg.model.context : 1, H = cfg.model.heads;
+  const int L = exec_.plan().num_blocks();
+  const size_t nbuf = exec_.plan().num_bufs;
   exec_.set_batch(host_.batch_points().data(), host_.batch_tokens().data(), host_.batch_targets().data(), B, T, true);
   const double lr = learning_rate(cfg.optim, step_);
   ops_->upload(&scalars_->lr, &lr, sizeof lr);
   const ModelPlan& p = exec_.plan();
   const int nsl = static_cast<int>(p.slices.size());
+  exec_.set_training(true);  // BatchNorm: batch statistics; the running ones are updated (and rolled back below)
+  struct EvalAfter {         // back to eval mode however the step ends (an error in an op included)
+    PlanExecutor& e;
+    ~EvalAfter() { e.set_training(false); }
+  } eval_after{exec_};
   ops_->run("train", [&] {
+    if (nbuf) ops_->copy(exec_.saved_buffers(), exec_.buffers(), sizeof(float) * nbuf);
     exec_.forward(&scalars_->loss);
     ops_->zero(exec_.grads(), sizeof(float) * p.num_params);
     exec_.backward();
@@ -162,7 +187,10 @@ const StepStats& BackendTrainer::step() {
                                 B, T, H);
     ops_->step_scalars(scalars_, slice_sq_, nsl, hyper_);
     ops_->optimizer_update(exec_.params(), m_, v_, exec_.grads(), d2_, w2_, param_table_, scalars_, hyper_);
+    // The divergence guard rolls BatchNorm's running statistics back with the parameters (as Trainer::step).
+    if (nbuf) ops_->restore_unless_ok(exec_.buffers(), exec_.saved_buffers(), nbuf, scalars_);
   });
+  exec_.set_training(false);  // evaluate() runs in eval mode
   ops_->download(stats_host_.data(), stats_dev_, stats_bytes_);
 
   // The same statistics, in the same order, as Trainer::step.
@@ -183,9 +211,10 @@ const StepStats& BackendTrainer::step() {
     bd[static_cast<size_t>(b)] += h_d2[i];
     bw[static_cast<size_t>(b)] += h_w2[i];
   }
-  const double n_act = static_cast<double>(B) * T * cfg.model.width;
   for (int b = 0; b < L; ++b) {
     const auto i = static_cast<size_t>(b);
+    const double n_act = cfg.is_cnn() ? static_cast<double>(B) * p.cnn[i].hout * p.cnn[i].hout * p.cnn[i].cout
+                                      : static_cast<double>(B) * T * cfg.model.width;
     stats_.block_grad_norm[i] = static_cast<float>(std::sqrt(bsq[i]));
     stats_.block_act_rms[i] = static_cast<float>(std::sqrt(h_act[i] / n_act));
   }
@@ -200,6 +229,9 @@ const StepStats& BackendTrainer::step() {
   if (!std::isfinite(sc.loss)) {
     stats_.diverged = true;
     stats_.divergence = "loss is not finite at step " + std::to_string(stats_.step);
+    const std::string site = zero_variance_site();  // as Trainer::step: the article's LayerNorm with eps = 0
+    if (!site.empty())
+      stats_.divergence += ": division by zero variance in " + site + " (model.eps = " + format_number(cfg.model.eps) + ")";
   } else if (!std::isfinite(sc.grad_sq)) {
     stats_.diverged = true;
     int where = -1;
@@ -238,20 +270,34 @@ EvalStats BackendTrainer::evaluate() {
   });
 }
 
-std::vector<uint8_t> BackendTrainer::save() {
+std::vector<uint8_t> BackendTrainer::save(bool with_state) {
   sync_to_host();
   host_.set_steps_done(step_);
-  return host_.save();
+  if (with_state) {  // the moments and the update count into the host optimiser, which writes them
+    const size_t np = exec_.plan().num_params;
+    Optimizer& o = host_.optimizer();
+    ops_->download(o.moment1(), m_, sizeof(float) * np);
+    if (hyper_.adamw && o.moment2()) ops_->download(o.moment2(), v_, sizeof(float) * np);
+    StepScalars sc;
+    ops_->download(&sc, scalars_, sizeof sc);
+    o.set_updates(sc.t);
+  }
+  return host_.save(with_state);
 }
 
 void BackendTrainer::load(const uint8_t* bytes, size_t n) {
   host_.load(bytes, n);  // validates everything; the host parameters change only when all is well
   step_ = host_.steps_done();
   upload_params();
+  // The host optimiser holds the file's moments and update count, or zeros and t = 0 when it had none
+  // (then the optimiser starts afresh, as Trainer::load); the batch position is the host's already.
   const size_t np = exec_.plan().num_params;
-  ops_->zero(m_, sizeof(float) * np);
-  ops_->zero(v_, sizeof(float) * (hyper_.adamw ? np : 1));
-  ops_->zero(scalars_, sizeof(StepScalars));  // t = 0: the optimiser starts afresh, as Trainer::load
+  const Optimizer& o = host_.optimizer();
+  ops_->upload(m_, o.moment1(), sizeof(float) * np);
+  if (hyper_.adamw && o.moment2()) ops_->upload(v_, o.moment2(), sizeof(float) * np);
+  StepScalars sc;
+  sc.t = o.updates();
+  ops_->upload(scalars_, &sc, sizeof sc);
   ops_->sync();
 }
 

@@ -31,8 +31,10 @@ class BackendTrainer {
   size_t num_params() const { return exec_.plan().num_params; }
   void set_optim(const OptimConfig& o);
 
-  // Checkpoints: the host Trainer's format; loading resets the optimiser state, as Trainer::load.
-  std::vector<uint8_t> save();
+  // Checkpoints: the host Trainer's format. with_state: also the optimiser's moments and update count
+  // under the CPU core's names (optim.exp_avg.* ..., checkpoint.h) and the batch position, so a loaded
+  // run continues exactly; loading takes them when the file has them, else starts them afresh, as Trainer::load.
+  std::vector<uint8_t> save(bool with_state = false);
   void load(const uint8_t* bytes, size_t n);
 
   // Copies the parameters to the host Trainer (for its inference: logits, attention, sampling).
@@ -46,6 +48,7 @@ class BackendTrainer {
  private:
   void upload_params();
   void build_tables();
+  std::string zero_variance_site();
 
   std::unique_ptr<ModelOps> ops_;
   Trainer host_;

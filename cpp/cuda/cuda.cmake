@@ -22,7 +22,8 @@ set(RESNORM_CUDA_DIR "${CMAKE_SOURCE_DIR}/cpp/cuda")
 add_library(resnorm_cuda_kernels STATIC
   cpp/cuda/ops/common.cu cpp/cuda/ops/linear.cu cpp/cuda/ops/embedding.cu cpp/cuda/ops/layernorm.cu
   cpp/cuda/ops/rmsnorm.cu cpp/cuda/ops/residual.cu cpp/cuda/ops/activation.cu cpp/cuda/ops/attention.cu
-  cpp/cuda/ops/cross_entropy.cu cpp/cuda/ops/diagnostics.cu cpp/cuda/ops/optimizer.cu)
+  cpp/cuda/ops/cross_entropy.cu cpp/cuda/ops/diagnostics.cu cpp/cuda/ops/optimizer.cu
+  cpp/cuda/ops/batchnorm.cu cpp/cuda/ops/conv2d.cu cpp/cuda/ops/pool.cu)
 target_include_directories(resnorm_cuda_kernels PUBLIC "${RESNORM_CUDA_DIR}" "${CMAKE_SOURCE_DIR}/cpp/core"
                            PRIVATE "${RESNORM_CUDA_DIR}/ops")
 target_compile_options(resnorm_cuda_kernels PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo>)

@@ -25,6 +25,8 @@ struct Ctx {
   size_t workspace_bytes = 0;
   float* scratch = nullptr;   // op scratch: norm-backward partials, attention dS, reduction partials
   size_t scratch_floats = 0;
+  float* conv_scratch = nullptr;  // conv2d's im2col columns | their gradient (ModelPlan::scratch floats)
+  size_t conv_scratch_floats = 0;
   const float* ones = nullptr;  // [ones_len] of 1.0f: bias gradients as a GEMV
   size_t ones_len = 0;
   int sms = 1;                // streaming multiprocessors: sizes the grid of the deterministic reductions
@@ -91,6 +93,22 @@ void residual_norm_backward(NormKind norm, float* dx, float* df, float* da, floa
                             const float* dnorm, const float* in, const float* w, const float* mean, const float* rstd,
                             const float* f, int N, int C, Residual kind, float a, const float* a_ptr, Ctx& ctx);
 
+// ---- batchnorm.cu: running = running_mean [C] | running_var [C] | num_batches_tracked [1]
+void batchnorm_forward(float* out, float* mean, float* rstd, float* running, const float* in, const float* w,
+                       const float* b, int N, int C, float eps, float momentum, bool train, Ctx& ctx);
+void batchnorm_backward(float* din, float* dw, float* db, const float* dout, const float* in, const float* w,
+                        const float* mean, const float* rstd, int N, int C, Ctx& ctx);
+
+// ---- conv2d.cu: NHWC, weight [OC,IC,K,K], square images of side H; im2col + cuBLAS (Ctx::conv_scratch)
+void conv2d_forward(float* out, const float* in, const float* w, int B, int H, int IC, int OC, int K, int S, int P,
+                    Ctx& ctx);
+void conv2d_backward(float* din, float* dw, const float* dout, const float* in, const float* w, int B, int H, int IC,
+                     int OC, int K, int S, int P, Ctx& ctx);
+
+// ---- pool.cu: global average pooling over the HW positions of [B,HW,C]
+void global_avgpool_forward(float* out, const float* in, int B, int HW, int C, Ctx& ctx);
+void global_avgpool_backward(float* din, const float* dout, int B, int HW, int C, Ctx& ctx);
+
 // ---- diagnostics.cu: reductions for the per-step statistics
 void sumsq(double* out, const float* base, const ChunkTable& t, Ctx& ctx);
 void attention_entropy(float* out, const float* att, int B, int T, int H, Ctx& ctx);
@@ -99,6 +117,8 @@ void attention_entropy(float* out, const float* att, int B, int T, int H, Ctx& c
 void step_scalars(StepScalars* s, const double* slice_sq, int nslices, OptimHyper h, Ctx& ctx);
 void optimizer_update(float* params, float* m, float* v, const float* grads, double* d2, double* w2,
                       const ChunkTable& t, const StepScalars* s, OptimHyper h, Ctx& ctx);
+// When !s->ok: bufs[0..n) = saved[0..n) (BatchNorm's running statistics roll back with the parameters).
+void restore_unless_ok(float* bufs, const float* saved, size_t n, const StepScalars* s, Ctx& ctx);
 
 }  // namespace cuda
 }  // namespace resnorm

@@ -31,6 +31,18 @@ struct Graph {
   cudaGraphExec_t exec = nullptr;
 };
 
+// Chunks of the reductions: the parameter slices and, for the activation RMS, each block's output.
+size_t chunks_for(const ModelPlan& plan, int rows) {
+  size_t chunks = plan.num_params / kChunkElems + plan.slices.size() + 1;
+  if (plan.cfg.kind == ModelKind::Cnn) {
+    for (const CnnBlock& k : plan.cnn)
+      chunks += static_cast<size_t>(rows) * k.hout * k.hout * k.cout / kChunkElems + 1;
+  } else {
+    chunks += static_cast<size_t>(plan.cfg.depth) * (static_cast<size_t>(rows) * plan.cfg.width / kChunkElems + 1);
+  }
+  return chunks;
+}
+
 bool env_off(const char* name) {
   const char* v = std::getenv(name);
   return v && (std::string(v) == "0" || std::string(v) == "off");
@@ -105,10 +117,20 @@ class DeviceOps final : public ModelOps {
   void sync() override { RESNORM_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream)); }
 
   void reserve(const ModelPlan& plan, int rows) override {
-    const ModelConfig& cfg = plan.cfg;
-    size_t chunks = plan.num_params / kChunkElems + plan.slices.size() + 1;
-    chunks += static_cast<size_t>(cfg.depth) * (static_cast<size_t>(rows) * cfg.width / kChunkElems + 1);
-    const size_t need = cuda::scratch_floats_needed(cfg, rows, plan.vocab, ctx_.sms, chunks);
+    ModelConfig cfg = plan.cfg;
+    const size_t chunks = chunks_for(plan, rows);
+    int norm_rows = rows;
+    if (cfg.kind == ModelKind::Cnn) {  // norms run over every position, with up to 4 * width channels
+      norm_rows = rows * cfg.image * cfg.image;
+      cfg.width *= 4;
+    }
+    const size_t need = cuda::scratch_floats_needed(cfg, norm_rows, plan.vocab, ctx_.sms, chunks);
+    if (plan.scratch > ctx_.conv_scratch_floats && cfg.kind == ModelKind::Cnn) {
+      forget_graphs();
+      release(ctx_.conv_scratch);
+      ctx_.conv_scratch = static_cast<float*>(alloc(sizeof(float) * plan.scratch));
+      ctx_.conv_scratch_floats = plan.scratch;
+    }
     if (need > ctx_.scratch_floats) {
       forget_graphs();  // recorded graphs point at the old scratch
       release(ctx_.scratch);
@@ -238,6 +260,34 @@ class DeviceOps final : public ModelOps {
                               const float* f, int N, int C, Residual kind, float a, const float* a_ptr) override {
     cuda::residual_norm_backward(k, dx, df, da, dw, db, dres, dnorm, in, w, mean, rstd, f, N, C, kind, a, a_ptr, ctx_);
   }
+  void batchnorm_forward(float* out, float* mean, float* rstd, float* running, const float* in, const float* w,
+                         const float* b, int N, int C, float eps, bool train) override {
+    cuda::batchnorm_forward(out, mean, rstd, running, in, w, b, N, C, eps, kBatchNormMomentum, train, ctx_);
+  }
+  void batchnorm_backward(float* din, float* dw, float* db, const float* dout, const float* in, const float* w,
+                          const float* mean, const float* rstd, int N, int C) override {
+    cuda::batchnorm_backward(din, dw, db, dout, in, w, mean, rstd, N, C, ctx_);
+  }
+  void conv2d_forward(float* out, const float* in, const float* w, int B, int H, int IC, int OC, int K, int S,
+                      int P) override {
+    cuda::conv2d_forward(out, in, w, B, H, IC, OC, K, S, P, ctx_);
+  }
+  void conv2d_backward(float* din, float* dw, const float* dout, const float* in, const float* w, int B, int H, int IC,
+                       int OC, int K, int S, int P) override {
+    cuda::conv2d_backward(din, dw, dout, in, w, B, H, IC, OC, K, S, P, ctx_);
+  }
+  void global_avgpool_forward(float* out, const float* in, int B, int HW, int C) override {
+    cuda::global_avgpool_forward(out, in, B, HW, C, ctx_);
+  }
+  void global_avgpool_backward(float* din, const float* dout, int B, int HW, int C) override {
+    cuda::global_avgpool_backward(din, dout, B, HW, C, ctx_);
+  }
+  void restore_unless_ok(float* bufs, const float* saved, size_t n, const StepScalars* s) override {
+    cuda::restore_unless_ok(bufs, saved, n, s, ctx_);
+  }
+  void copy(void* dst, const void* src, size_t bytes) override {
+    if (bytes) RESNORM_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, ctx_.stream));
+  }
   void mean_loss(double* out, const float* losses, int N) override { cuda::mean_loss(out, losses, N, ctx_); }
   void sumsq(double* out, const float* base, const ChunkTable& t) override { cuda::sumsq(out, base, t, ctx_); }
   void attention_entropy(float* out, const float* att, int B, int T, int H) override {
@@ -294,6 +344,7 @@ CudaDeviceInfo cuda_device_info(int device) {
 }
 
 int backend_vocab(const Config& cfg, const std::string& text, const std::string& vocab) {
+  if (cfg.is_cnn()) return kDigitClasses;
   if (!cfg.is_gpt()) return 2;
   // Code points, as CharData counts them (its errors, e.g. invalid UTF-8, come from the host Trainer).
   const std::string v = vocab.empty() ? text_vocab(text) : vocab;
@@ -301,14 +352,17 @@ int backend_vocab(const Config& cfg, const std::string& text, const std::string&
 }
 
 size_t cuda_bytes_needed(const Config& cfg, int vocab, int sms) {
-  const int rows = cfg.is_gpt() ? cfg.optim.batch * cfg.model.context : std::max(cfg.optim.batch, 256);
+  const int rows = training_rows(cfg);
   const ModelPlan plan = make_plan(cfg.model, vocab, rows);  // offsets only: allocates nothing big
   const size_t np = plan.num_params;
-  size_t chunks = np / kChunkElems + plan.slices.size() + 1;
-  chunks += static_cast<size_t>(cfg.model.depth) * (static_cast<size_t>(rows) * cfg.model.width / kChunkElems + 1);
+  const size_t chunks = chunks_for(plan, rows);
+  ModelConfig nc = cfg.model;
+  int norm_rows = rows;
+  if (cfg.is_cnn()) norm_rows = rows * nc.image * nc.image, nc.width *= 4;
   size_t bytes = PlanExecutor::bytes_for(plan);
   bytes += sizeof(float) * 2 * np;                                                  // AdamW moments
-  bytes += sizeof(float) * cuda::scratch_floats_needed(cfg.model, rows, vocab, std::max(sms, 1), chunks);
+  bytes += sizeof(float) * cuda::scratch_floats_needed(nc, norm_rows, vocab, std::max(sms, 1), chunks);
+  if (cfg.is_cnn()) bytes += sizeof(float) * plan.scratch;                          // im2col columns
   bytes += kWorkspaceBytes + sizeof(float) * static_cast<size_t>(rows);             // cuBLAS workspace, ones
   bytes += sizeof(ChunkInfo) * chunks + (4u << 20);                                 // tables, statistics, pointers
   return bytes;

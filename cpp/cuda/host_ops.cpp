@@ -41,6 +41,7 @@ void HostOps::reserve(const ModelPlan& plan, int rows) {
   const size_t T = static_cast<size_t>(plan.cfg.context);
   const size_t need = std::max(static_cast<size_t>(rows) * plan.cfg.width, T * T);
   if (scratch_.size() < need) scratch_.assign(need, 0.0f);
+  if (cols_.size() < plan.scratch) cols_.assign(plan.scratch, 0.0f);
 }
 
 void HostOps::linear_forward(float* out, const float* in, const float* w, const float* b, int N, int IC, int OC) {
@@ -109,6 +110,41 @@ void HostOps::residual_backward(float* dx, float* df, float* da, const float* do
                                 Residual kind, float a, const float* a_ptr) {
   resnorm::residual_backward(dx, df, da, dout, f, n, kind, a_ptr ? *a_ptr : a);
 }
+
+void HostOps::batchnorm_forward(float* out, float* mean, float* rstd, float* running, const float* in, const float* w,
+                                const float* b, int N, int C, float eps, bool train) {
+  resnorm::batchnorm_forward(out, mean, rstd, running, running + C, in, w, b, N, C, eps, kBatchNormMomentum, train);
+  if (train) running[2 * C] += 1.0f;  // num_batches_tracked, as Model::norm_forward
+}
+void HostOps::batchnorm_backward(float* din, float* dw, float* db, const float* dout, const float* in, const float* w,
+                                 const float* mean, const float* rstd, int N, int C) {
+  if (scratch_.size() < 2 * static_cast<size_t>(C)) scratch_.assign(2 * static_cast<size_t>(C), 0.0f);
+  resnorm::batchnorm_backward(din, dw, db, scratch_.data(), dout, in, w, mean, rstd, N, C);
+}
+void HostOps::conv2d_forward(float* out, const float* in, const float* w, int B, int H, int IC, int OC, int K, int S,
+                             int P) {
+  const int Ho = conv2d_out_size(H, K, S, P);
+  const size_t need = static_cast<size_t>(B) * Ho * Ho * IC * K * K;
+  if (cols_.size() < 2 * need) cols_.assign(2 * need, 0.0f);
+  resnorm::conv2d_forward(out, cols_.data(), in, w, B, H, H, IC, OC, K, S, P);
+}
+void HostOps::conv2d_backward(float* din, float* dw, const float* dout, const float* in, const float* w, int B, int H,
+                              int IC, int OC, int K, int S, int P) {
+  const int Ho = conv2d_out_size(H, K, S, P);
+  const size_t need = static_cast<size_t>(B) * Ho * Ho * IC * K * K;
+  if (cols_.size() < 2 * need) cols_.assign(2 * need, 0.0f);
+  resnorm::conv2d_backward(din, dw, cols_.data(), cols_.data() + need, dout, in, w, B, H, H, IC, OC, K, S, P);
+}
+void HostOps::global_avgpool_forward(float* out, const float* in, int B, int HW, int C) {
+  resnorm::global_avgpool_forward(out, in, B, HW, C);
+}
+void HostOps::global_avgpool_backward(float* din, const float* dout, int B, int HW, int C) {
+  resnorm::global_avgpool_backward(din, dout, B, HW, C);
+}
+void HostOps::restore_unless_ok(float* bufs, const float* saved, size_t n, const StepScalars* s) {
+  if (!s->ok && n) std::memcpy(bufs, saved, n * sizeof(float));
+}
+void HostOps::copy(void* dst, const void* src, size_t bytes) { if (bytes) std::memcpy(dst, src, bytes); }
 
 void HostOps::residual_norm_forward(NormKind k, float* y, float* out, float* mean, float* rstd, const float* x,
                                     const float* f, const float* w, const float* b, int N, int C, float eps,

@@ -42,6 +42,18 @@ class HostOps final : public ModelOps {
                         const float* a_ptr) override;
   void residual_backward(float* dx, float* df, float* da, const float* dout, const float* f, size_t n, Residual kind,
                          float a, const float* a_ptr) override;
+  void batchnorm_forward(float* out, float* mean, float* rstd, float* running, const float* in, const float* w,
+                         const float* b, int N, int C, float eps, bool train) override;
+  void batchnorm_backward(float* din, float* dw, float* db, const float* dout, const float* in, const float* w,
+                          const float* mean, const float* rstd, int N, int C) override;
+  void conv2d_forward(float* out, const float* in, const float* w, int B, int H, int IC, int OC, int K, int S,
+                      int P) override;
+  void conv2d_backward(float* din, float* dw, const float* dout, const float* in, const float* w, int B, int H, int IC,
+                       int OC, int K, int S, int P) override;
+  void global_avgpool_forward(float* out, const float* in, int B, int HW, int C) override;
+  void global_avgpool_backward(float* din, const float* dout, int B, int HW, int C) override;
+  void restore_unless_ok(float* bufs, const float* saved, size_t n, const StepScalars* s) override;
+  void copy(void* dst, const void* src, size_t bytes) override;
   void residual_norm_forward(NormKind k, float* y, float* out, float* mean, float* rstd, const float* x, const float* f,
                              const float* w, const float* b, int N, int C, float eps, Residual kind, float a,
                              const float* a_ptr) override;
@@ -56,7 +68,8 @@ class HostOps final : public ModelOps {
                         const ChunkTable& t, const StepScalars* s, OptimHyper h) override;
 
  private:
-  FloatBuffer scratch_;  // attention backward [T,T]; fused backward [rows, C]
+  FloatBuffer scratch_;  // attention backward [T,T]; fused backward [rows, C]; BatchNorm backward [2C]
+  FloatBuffer cols_;     // conv im2col columns | their gradient (ModelPlan::scratch)
 };
 
 }  // namespace resnorm

@@ -106,6 +106,27 @@ class ModelOps {
   virtual void residual_backward(float* dx, float* df, float* da, const float* dout, const float* f, size_t n,
                                  Residual kind, float a, const float* a_ptr) = 0;
 
+  // ---- issue 11's ops (cpp/core/ops/batchnorm.cpp, conv2d.cpp, pool.cpp)
+  // BatchNorm over the N rows of [N,C]. running: running_mean [C], running_var [C], num_batches_tracked
+  // [1], contiguous (the plan's buffer block); train: batch statistics, running ones updated with
+  // kBatchNormMomentum and the count incremented; eval: the running statistics, nothing updated.
+  virtual void batchnorm_forward(float* out, float* mean, float* rstd, float* running, const float* in, const float* w,
+                                 const float* b, int N, int C, float eps, bool train) = 0;
+  virtual void batchnorm_backward(float* din, float* dw, float* db, const float* dout, const float* in, const float* w,
+                                  const float* mean, const float* rstd, int N, int C) = 0;
+  // NHWC conv without bias, weight [OC,IC,K,K], square images of side H, padding P, stride S; the
+  // ops own the im2col scratch (sized by reserve() from ModelPlan::scratch). din may be null.
+  virtual void conv2d_forward(float* out, const float* in, const float* w, int B, int H, int IC, int OC, int K, int S,
+                              int P) = 0;
+  virtual void conv2d_backward(float* din, float* dw, const float* dout, const float* in, const float* w, int B, int H,
+                               int IC, int OC, int K, int S, int P) = 0;
+  virtual void global_avgpool_forward(float* out, const float* in, int B, int HW, int C) = 0;
+  virtual void global_avgpool_backward(float* din, const float* dout, int B, int HW, int C) = 0;
+  // The divergence guard's rollback of BatchNorm's running statistics: when !s->ok, n floats of
+  // `saved` (taken before the step) are copied back over `bufs`; nothing happens when ok.
+  virtual void restore_unless_ok(float* bufs, const float* saved, size_t n, const StepScalars* s) = 0;
+  virtual void copy(void* dst, const void* src, size_t bytes) = 0;  // backend -> backend, in stream order
+
   // ---- fused ops
   // y = R(x, f); out = Norm(y) (y is kept for the backward).
   virtual void residual_norm_forward(NormKind k, float* y, float* out, float* mean, float* rstd, const float* x,

@@ -22,14 +22,18 @@ void make_token_buckets(const int* tokens, int N, int V, int* rows, int* start) 
   for (int i = 0; i < N; ++i) rows[next[static_cast<size_t>(tokens[i])]++] = i;  // stable: rows ascend per token
 }
 
+namespace {
+int sample_floats(const ModelConfig& c) { return c.kind == ModelKind::Cnn ? c.image * c.image : 2; }
+}  // namespace
+
 size_t PlanExecutor::bytes_for(const ModelPlan& p) {
   const size_t R = static_cast<size_t>(p.max_rows);
-  return sizeof(float) * (2 * p.num_params + 2 * p.num_acts + p.num_att + 2 * R + R) +
+  return sizeof(float) * (2 * p.num_params + 2 * p.num_acts + p.num_att + sample_floats(p.cfg) * R + R + 2 * p.num_bufs) +
          sizeof(int) * (3 * R + static_cast<size_t>(p.vocab) + 1);
 }
 
 PlanExecutor::PlanExecutor(ModelOps& ops, const ModelConfig& cfg, int vocab, int max_rows)
-    : ops_(ops), plan_(make_plan(cfg, vocab, max_rows)), norm_(cfg.norm) {
+    : ops_(ops), plan_(make_plan(cfg, vocab, max_rows)), norm_(cfg.norm), sample_dim_(sample_floats(cfg)) {
   const size_t R = static_cast<size_t>(max_rows);
   auto falloc = [&](size_t n) { return static_cast<float*>(ops_.alloc(sizeof(float) * std::max<size_t>(n, 1))); };
   auto ialloc = [&](size_t n) { return static_cast<int*>(ops_.alloc(sizeof(int) * std::max<size_t>(n, 1))); };
@@ -39,7 +43,9 @@ PlanExecutor::PlanExecutor(ModelOps& ops, const ModelConfig& cfg, int vocab, int
     acts_ = falloc(plan_.num_acts);
     dacts_ = falloc(plan_.num_acts);
     att_ = falloc(plan_.num_att);
-    points_ = falloc(2 * R);
+    points_ = falloc(static_cast<size_t>(sample_dim_) * R);
+    bufs_ = falloc(plan_.num_bufs);
+    bufs_saved_ = falloc(plan_.num_bufs);
     losses_ = falloc(R);
     tokens_ = ialloc(R);
     targets_ = ialloc(R);
@@ -53,6 +59,8 @@ PlanExecutor::PlanExecutor(ModelOps& ops, const ModelConfig& cfg, int vocab, int
   ops_.zero(grads_, sizeof(float) * plan_.num_params);
   ops_.zero(acts_, sizeof(float) * plan_.num_acts);
   ops_.zero(att_, sizeof(float) * std::max<size_t>(plan_.num_att, 1));
+  ops_.zero(bufs_, sizeof(float) * std::max<size_t>(plan_.num_bufs, 1));
+  ops_.zero(bufs_saved_, sizeof(float) * std::max<size_t>(plan_.num_bufs, 1));
   host_rows_.assign(R, 0);
   host_start_.assign(static_cast<size_t>(vocab) + 1, 0);
   ops_.reserve(plan_, max_rows);
@@ -64,9 +72,10 @@ void PlanExecutor::free_all() {
   for (void* p : {static_cast<void*>(params_), static_cast<void*>(grads_), static_cast<void*>(acts_),
                   static_cast<void*>(dacts_), static_cast<void*>(att_), static_cast<void*>(points_),
                   static_cast<void*>(losses_), static_cast<void*>(tokens_), static_cast<void*>(targets_),
-                  static_cast<void*>(bucket_rows_), static_cast<void*>(bucket_start_)})
+                  static_cast<void*>(bucket_rows_), static_cast<void*>(bucket_start_), static_cast<void*>(bufs_),
+                  static_cast<void*>(bufs_saved_)})
     if (p) ops_.release(p);
-  params_ = grads_ = acts_ = dacts_ = att_ = points_ = losses_ = nullptr;
+  params_ = grads_ = acts_ = dacts_ = att_ = points_ = losses_ = bufs_ = bufs_saved_ = nullptr;
   tokens_ = targets_ = bucket_rows_ = bucket_start_ = nullptr;
 }
 
@@ -78,7 +87,7 @@ void PlanExecutor::set_batch(const float* points, const int* tokens, const int* 
   if (gpt && T > plan_.cfg.context)
     throw Error("model: sequence length " + std::to_string(T) + " exceeds model.context = " +
                 std::to_string(plan_.cfg.context));
-  if (!gpt && T != 1) throw Error("model: mlp takes T = 1");
+  if (!gpt && T != 1) throw Error(std::string("model: ") + to_string(plan_.cfg.kind) + " takes T = 1");
   const int N = B * T;
   B_ = B;
   T_ = T;
@@ -94,7 +103,7 @@ void PlanExecutor::set_batch(const float* points, const int* tokens, const int* 
       ops_.upload(bucket_start_, host_start_.data(), sizeof(int) * (plan_.vocab + 1));
     }
   } else {
-    ops_.upload(points_, points, sizeof(float) * 2 * N);
+    ops_.upload(points_, points, sizeof(float) * sample_dim_ * N);
   }
   if (targets) {
     for (int i = 0; i < N; ++i)
@@ -135,6 +144,13 @@ void PlanExecutor::forward(double* loss) {
   if (B_ < 1) throw Error("model: forward before set_batch");
   if (loss && !has_targets_) throw Error("model: a loss needs targets");
   const ModelPlan& p = plan_;
+  if (p.cfg.kind == ModelKind::Cnn) {
+    cnn_forward();
+    ops_.cross_entropy_forward(A(p.probs), losses_, A(p.logits), has_targets_ ? targets_ : nullptr, B_, p.vocab);
+    if (loss) ops_.mean_loss(loss, losses_, B_);
+    return;
+  }
+  const bool bn = norm_ == NormKind::BatchNorm;
   const bool gpt = p.cfg.kind == ModelKind::Gpt;
   const int N = B_ * T_, C = p.cfg.width, V = p.vocab;
   const size_t n = static_cast<size_t>(N) * C;
@@ -148,16 +164,25 @@ void PlanExecutor::forward(double* loss) {
   for (size_t i = 0; i < count; ++i) {
     const SubPlan& s = p.subs[i];
     // A norm_in after the first sublayer was computed by the previous sublayer's fused residual.
-    if (s.nin_w != kNoOffset && i == 0)
-      ops_.norm_forward(norm_, A(s.h), A(s.h_m), A(s.h_r), A(s.x), P(s.nin_w), Pn(s.nin_b), N, C, eps);
+    if (s.nin_w != kNoOffset && i == 0) nfwd(s.h, s.h_m, s.h_r, A(s.x), s.nin_w, s.nin_b, s.nin_buf, N, C);
     branch_forward(s, N);
     size_t fo = s.f;
     if (p.sandwich_out(s)) {
-      ops_.norm_forward(norm_, A(s.g), A(s.g_m), A(s.g_r), A(s.f), P(s.nout_w), Pn(s.nout_b), N, C, eps);
+      nfwd(s.g, s.g_m, s.g_r, A(s.f), s.nout_w, s.nout_b, s.nout_buf, N, C);
       fo = s.g;
     }
     const SubPlan* next = i + 1 < count ? &p.subs[i + 1] : nullptr;
-    if (p.post_out(s)) {
+    if (bn && (p.post_out(s) || (next && next->nin_w != kNoOffset) || (!next && p.nf_w != kNoOffset))) {
+      // BatchNorm: the residual, then the norm it feeds (no fused kernel: its statistics span the batch).
+      const size_t y = p.post_out(s) ? s.z : s.y;
+      ops_.residual_forward(A(y), A(s.x), A(fo), n, res, alpha(s), gate(s));
+      if (p.post_out(s))
+        nfwd(s.y, s.z_m, s.z_r, A(s.z), s.nout_w, s.nout_b, s.nout_buf, N, C);
+      else if (next)
+        nfwd(next->h, next->h_m, next->h_r, A(s.y), next->nin_w, next->nin_b, next->nin_buf, N, C);
+      else
+        nfwd(p.hf, p.hf_m, p.hf_r, A(s.y), p.nf_w, p.nf_b, p.nf_buf, N, C);
+    } else if (p.post_out(s)) {
       ops_.residual_norm_forward(norm_, A(s.z), A(s.y), A(s.z_m), A(s.z_r), A(s.x), A(fo), P(s.nout_w), Pn(s.nout_b),
                                  N, C, eps, res, alpha(s), gate(s));
     } else if (next && next->nin_w != kNoOffset) {
@@ -203,6 +228,12 @@ void PlanExecutor::backward() {
   const size_t n = static_cast<size_t>(N) * C;
   const Residual res = p.cfg.residual;
   ops_.zero(dacts_, sizeof(float) * p.num_acts);
+  if (p.cfg.kind == ModelKind::Cnn) {
+    ops_.cross_entropy_backward(D(p.logits), A(p.probs), targets_, B_, V);
+    cnn_backward();
+    return;
+  }
+  const bool bn = norm_ == NormKind::BatchNorm;
   ops_.cross_entropy_backward(D(p.logits), A(p.probs), targets_, N, V);
   ops_.linear_backward(D(p.hf), G(p.head_w), Gn(p.head_b), D(p.logits), A(p.hf), P(p.head_w), N, C, V);
 
@@ -217,7 +248,16 @@ void PlanExecutor::backward() {
   for (auto it = p.subs.rbegin(); it != p.subs.rend(); ++it) {
     const SubPlan& s = *it;
     const size_t fo = p.sandwich_out(s) ? s.g : s.f;
-    if (p.post_out(s)) {
+    if (bn && (p.post_out(s) || pend.active)) {
+      // BatchNorm: its backward adds into the stream's gradient at its input (which already holds
+      // dres, or is zero), then the residual backward reads that gradient.
+      const size_t in = p.post_out(s) ? s.z : pend.in;
+      if (p.post_out(s))
+        nbwd(D(s.z), s.nout_w, s.nout_b, s.y, A(s.z), s.z_m, s.z_r, N, C);
+      else
+        nbwd(D(pend.in), pend.w, pend.b, pend.dnorm, A(pend.in), pend.mean, pend.rstd, N, C);
+      ops_.residual_backward(D(s.x), D(fo), Gn(s.rz), D(in), A(fo), n, res, alpha(s), gate(s));
+    } else if (p.post_out(s)) {
       if (pend.active) throw Error("model: internal error, a post-norm sublayer followed by a pending norm");
       ops_.residual_norm_backward(norm_, D(s.x), D(fo), Gn(s.rz), G(s.nout_w), Gn(s.nout_b), nullptr, D(s.y), A(s.z),
                                   P(s.nout_w), A(s.z_m), A(s.z_r), A(fo), N, C, res, alpha(s), gate(s));
@@ -230,17 +270,154 @@ void PlanExecutor::backward() {
     }
     pend.active = false;
     if (p.sandwich_out(s))
-      ops_.norm_backward(norm_, D(s.f), G(s.nout_w), Gn(s.nout_b), D(s.g), A(s.f), P(s.nout_w), A(s.g_m), A(s.g_r), N, C);
+      nbwd(D(s.f), s.nout_w, s.nout_b, s.g, A(s.f), s.g_m, s.g_r, N, C);
     branch_backward(s, N);
     if (s.nin_w != kNoOffset) pend = {true, true, s.x, s.h, s.nin_w, s.nin_b, s.h_m, s.h_r};
   }
   if (pend.active)  // the first sublayer's norm_in: its input is the embedding / stem output
-    ops_.norm_backward(norm_, D(pend.in), G(pend.w), Gn(pend.b), D(pend.dnorm), A(pend.in), P(pend.w), A(pend.mean),
-                       A(pend.rstd), N, C);
+    nbwd(D(pend.in), pend.w, pend.b, pend.dnorm, A(pend.in), pend.mean, pend.rstd, N, C);
   if (p.cfg.kind == ModelKind::Gpt)
     ops_.embedding_backward(G(p.wte), G(p.wpe), D(p.x0), tokens_, bucket_rows_, bucket_start_, B_, T_, C, V);
   else
     ops_.linear_backward(nullptr, G(p.stem_w), G(p.stem_b), D(p.x0), points_, P(p.stem_w), N, 2, C);
+}
+
+void PlanExecutor::nfwd(size_t out, size_t mean, size_t rstd, const float* in, size_t w, size_t b, size_t buf, int N,
+                        int C) {
+  const float eps = static_cast<float>(plan_.cfg.eps);
+  if (norm_ == NormKind::BatchNorm)
+    ops_.batchnorm_forward(A(out), A(mean), A(rstd), bufs_ + buf, in, P(w), P(b), N, C, eps, training_);
+  else
+    ops_.norm_forward(norm_, A(out), A(mean), A(rstd), in, P(w), Pn(b), N, C, eps);
+}
+
+void PlanExecutor::nbwd(float* din, size_t w, size_t b, size_t dout, const float* in, size_t mean, size_t rstd, int N,
+                        int C) {
+  if (norm_ == NormKind::BatchNorm)
+    ops_.batchnorm_backward(din, G(w), G(b), D(dout), in, P(w), A(mean), A(rstd), N, C);
+  else
+    ops_.norm_backward(norm_, din, G(w), Gn(b), D(dout), in, P(w), A(mean), A(rstd), N, C);
+}
+
+// ---- cnn: Model::cnn_forward / cnn_backward's op list (cpp/core/model.cpp), op for op.
+
+void PlanExecutor::conv_fwd(const ConvSite& c, size_t out, const float* in) {
+  ops_.conv2d_forward(A(out), in, P(c.w), B_, c.hin, c.ic, c.oc, c.k, c.s, c.p);
+}
+
+void PlanExecutor::conv_bwd(const ConvSite& c, float* din, size_t dout, const float* in) {
+  ops_.conv2d_backward(din, G(c.w), D(dout), in, P(c.w), B_, c.hin, c.ic, c.oc, c.k, c.s, c.p);
+}
+
+void PlanExecutor::site_fwd(const NormSite& n, size_t out, size_t in, int rows) {
+  if (n.w != kNoOffset) nfwd(out, n.mean, n.rstd, A(in), n.w, n.b, n.buf, rows, n.C);
+}
+
+void PlanExecutor::site_bwd(const NormSite& n, size_t din, size_t dout, size_t in, int rows) {
+  if (n.w != kNoOffset) nbwd(D(din), n.w, n.b, dout, A(in), n.mean, n.rstd, rows, n.C);
+}
+
+void PlanExecutor::cnn_forward() {
+  const ModelPlan& p = plan_;
+  const Activation act = p.cfg.activation;
+  const Residual res = p.cfg.residual;
+  const bool pre = p.cfg.placement == Placement::Pre;
+  const int B = B_, H = p.cfg.image, w = p.cfg.width;
+  conv_fwd(p.stem, p.c0, points_);
+  if (!pre) {
+    site_fwd(p.stem_norm, p.n0, p.c0, B * H * H);
+    ops_.activation_forward(A(p.x0), A(p.n0), static_cast<size_t>(B) * H * H * w, act);
+  }
+  for (const CnnBlock& k : p.cnn) {
+    const int rin = B * k.hin * k.hin, rout = B * k.hout * k.hout;
+    const size_t nin = static_cast<size_t>(rin) * k.cin, nout = static_cast<size_t>(rout) * k.cout;
+    const float* g = k.rz != kNoOffset ? params_ + k.rz : nullptr;
+    if (pre) {
+      site_fwd(k.n1, k.n1o, k.x, rin);
+      ops_.activation_forward(A(k.a1), A(k.n1o), nin, act);
+      conv_fwd(k.conv1, k.c1, A(k.a1));
+      site_fwd(k.n2, k.n2o, k.c1, rout);
+      ops_.activation_forward(A(k.a2), A(k.n2o), nout, act);
+      conv_fwd(k.conv2, k.c2, A(k.a2));
+      size_t sc = k.x;
+      if (k.sc.w != kNoOffset) { conv_fwd(k.sc, k.sco, A(k.a1)); sc = k.sco; }
+      ops_.residual_forward(A(k.y), A(sc), A(k.c2), nout, res, 1.0f, g);
+    } else {
+      conv_fwd(k.conv1, k.c1, A(k.x));
+      site_fwd(k.n1, k.n1o, k.c1, rout);
+      ops_.activation_forward(A(k.a1), A(k.n1o), nout, act);
+      conv_fwd(k.conv2, k.c2, A(k.a1));
+      site_fwd(k.n2, k.n2o, k.c2, rout);
+      size_t sc = k.x;
+      if (k.sc.w != kNoOffset) {
+        conv_fwd(k.sc, k.sco, A(k.x));
+        site_fwd(k.nsc, k.sno, k.sco, rout);
+        sc = k.sno;
+      }
+      ops_.residual_forward(A(k.z), A(sc), A(k.n2o), nout, res, 1.0f, g);
+      ops_.activation_forward(A(k.y), A(k.z), nout, act);
+    }
+  }
+  const CnnBlock& last = p.cnn.back();
+  const int HW = last.hout * last.hout, C = last.cout;
+  if (pre) {
+    site_fwd(p.final_norm, p.hf, last.y, B * HW);
+    ops_.activation_forward(A(p.fa), A(p.hf), static_cast<size_t>(B) * HW * C, act);
+  }
+  ops_.global_avgpool_forward(A(p.pooled), A(p.fa), B, HW, C);
+  ops_.linear_forward(A(p.logits), A(p.pooled), P(p.head_w), P(p.head_b), B, C, p.vocab);
+}
+
+void PlanExecutor::cnn_backward() {
+  const ModelPlan& p = plan_;
+  const Activation act = p.cfg.activation;
+  const Residual res = p.cfg.residual;
+  const bool pre = p.cfg.placement == Placement::Pre;
+  const int B = B_, H = p.cfg.image, w = p.cfg.width;
+  const CnnBlock& last = p.cnn.back();
+  const int HW = last.hout * last.hout, C = last.cout;
+  ops_.linear_backward(D(p.pooled), G(p.head_w), G(p.head_b), D(p.logits), A(p.pooled), P(p.head_w), B, C, p.vocab);
+  ops_.global_avgpool_backward(D(p.fa), D(p.pooled), B, HW, C);
+  if (pre) {
+    ops_.activation_backward(D(p.hf), D(p.fa), A(p.hf), static_cast<size_t>(B) * HW * C, act);
+    site_bwd(p.final_norm, last.y, p.hf, last.y, B * HW);
+  }
+  for (auto it = p.cnn.rbegin(); it != p.cnn.rend(); ++it) {
+    const CnnBlock& k = *it;
+    const int rin = B * k.hin * k.hin, rout = B * k.hout * k.hout;
+    const size_t nin = static_cast<size_t>(rin) * k.cin, nout = static_cast<size_t>(rout) * k.cout;
+    const float* g = k.rz != kNoOffset ? params_ + k.rz : nullptr;
+    float* da = Gn(k.rz);
+    if (pre) {
+      const size_t sc = k.sc.w != kNoOffset ? k.sco : k.x;
+      ops_.residual_backward(D(sc), D(k.c2), da, D(k.y), A(k.c2), nout, res, 1.0f, g);
+      conv_bwd(k.conv2, D(k.a2), k.c2, A(k.a2));
+      ops_.activation_backward(D(k.n2o), D(k.a2), A(k.n2o), nout, act);
+      site_bwd(k.n2, k.c1, k.n2o, k.c1, rout);
+      conv_bwd(k.conv1, D(k.a1), k.c1, A(k.a1));
+      if (k.sc.w != kNoOffset) conv_bwd(k.sc, D(k.a1), k.sco, A(k.a1));
+      ops_.activation_backward(D(k.n1o), D(k.a1), A(k.n1o), nin, act);
+      site_bwd(k.n1, k.x, k.n1o, k.x, rin);
+    } else {
+      ops_.activation_backward(D(k.z), D(k.y), A(k.z), nout, act);
+      const size_t sc = k.sc.w != kNoOffset ? k.sno : k.x;
+      ops_.residual_backward(D(sc), D(k.n2o), da, D(k.z), A(k.n2o), nout, res, 1.0f, g);
+      if (k.sc.w != kNoOffset) {
+        site_bwd(k.nsc, k.sco, k.sno, k.sco, rout);
+        conv_bwd(k.sc, D(k.x), k.sco, A(k.x));
+      }
+      site_bwd(k.n2, k.c2, k.n2o, k.c2, rout);
+      conv_bwd(k.conv2, D(k.a1), k.c2, A(k.a1));
+      ops_.activation_backward(D(k.n1o), D(k.a1), A(k.n1o), nout, act);
+      site_bwd(k.n1, k.c1, k.n1o, k.c1, rout);
+      conv_bwd(k.conv1, D(k.x), k.c1, A(k.x));
+    }
+  }
+  if (!pre) {
+    ops_.activation_backward(D(p.n0), D(p.x0), A(p.n0), static_cast<size_t>(B) * H * H * w, act);
+    site_bwd(p.stem_norm, p.c0, p.n0, p.c0, B * H * H);
+  }
+  conv_bwd(p.stem, nullptr, p.c0, points_);
 }
 
 }  // namespace resnorm

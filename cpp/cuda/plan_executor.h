@@ -35,6 +35,11 @@ class PlanExecutor {
   float* acts() { return acts_; }
   float* dacts() { return dacts_; }
   float* att() { return att_; }
+  // BatchNorm's running statistics (ModelPlan::buffers' layout) and the copy taken before a step.
+  float* buffers() { return bufs_; }
+  float* saved_buffers() { return bufs_saved_; }
+  // BatchNorm: training mode (batch statistics, running ones updated) or eval mode (the default).
+  void set_training(bool t) { training_ = t; }
   float* losses() { return losses_; }
   const float* probs() const { return acts_ + plan_.probs; }
   const float* logits() const { return acts_ + plan_.logits; }
@@ -59,14 +64,25 @@ class PlanExecutor {
   const float* gate(const SubPlan& s);
   void branch_forward(const SubPlan& s, int N);
   void branch_backward(const SubPlan& s, int N);
+  // A norm (any kind, BatchNorm with its buffers at buf) and a residual followed by a norm: fused for
+  // LayerNorm / RMSNorm, residual then BatchNorm otherwise (BatchNorm's statistics span the batch).
+  void nfwd(size_t out, size_t mean, size_t rstd, const float* in, size_t w, size_t b, size_t buf, int N, int C);
+  void nbwd(float* din, size_t w, size_t b, size_t dout, const float* in, size_t mean, size_t rstd, int N, int C);
+  void cnn_forward();
+  void cnn_backward();
+  void conv_fwd(const ConvSite& c, size_t out, const float* in);
+  void conv_bwd(const ConvSite& c, float* din, size_t dout, const float* in);
+  void site_fwd(const NormSite& n, size_t out, size_t in, int rows);
+  void site_bwd(const NormSite& n, size_t din, size_t dout, size_t in, int rows);
 
   ModelOps& ops_;
   ModelPlan plan_;
   NormKind norm_;
   int B_ = 0, T_ = 0;
-  bool has_targets_ = false;
+  bool has_targets_ = false, training_ = false;
+  int sample_dim_ = 2;
   float *params_ = nullptr, *grads_ = nullptr, *acts_ = nullptr, *dacts_ = nullptr, *att_ = nullptr;
-  float *points_ = nullptr, *losses_ = nullptr;
+  float *points_ = nullptr, *losses_ = nullptr, *bufs_ = nullptr, *bufs_saved_ = nullptr;
   int *tokens_ = nullptr, *targets_ = nullptr, *bucket_rows_ = nullptr, *bucket_start_ = nullptr;
   std::vector<int> host_rows_, host_start_;
 };

@@ -227,10 +227,10 @@ int cmd_train(const Args& a) {
 }
 
 // A checkpoint of the run: with the optimiser state (moments, update count, batch position; checkpoint.h)
-// unless --no-moments. The CUDA backend keeps its moments on the device and saves the parameters only.
+// unless --no-moments, from either backend (the CUDA backend downloads its moments for it).
 std::vector<uint8_t> save_of(const Trainer& t, bool with_state) { return t.save(with_state); }
 #ifdef RESNORM_WITH_CUDA
-std::vector<uint8_t> save_of(BackendTrainer& t, bool) { return t.save(); }
+std::vector<uint8_t> save_of(BackendTrainer& t, bool with_state) { return t.save(with_state); }
 #endif
 
 // The host Trainer: the model, vocabulary and config a checkpoint is checked against.

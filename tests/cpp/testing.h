@@ -181,8 +181,8 @@ inline const std::string& digits_asset() {
 // Every block setting, for tests that sweep residual x norm x placement.
 constexpr resnorm::Residual kResiduals[] = {resnorm::Residual::None, resnorm::Residual::Identity,
                                             resnorm::Residual::ReZero, resnorm::Residual::DeepNorm};
-// The CPU core's residuals: the above and issue 11's `doubled` (the CUDA backend has no doubled yet, so
-// tests/cuda keeps kResiduals).
+// The CPU core's residuals: the above and issue 11's `doubled` (tests/cuda's older sweeps keep
+// kResiduals; its cnn / BatchNorm / doubled tests use this list).
 constexpr resnorm::Residual kCpuResiduals[] = {resnorm::Residual::None, resnorm::Residual::Identity,
                                                resnorm::Residual::ReZero, resnorm::Residual::DeepNorm,
                                                resnorm::Residual::Doubled};

@@ -128,7 +128,7 @@ TEST_CASE("backend walk on host ops equals Model for every mlp block setting", "
   std::vector<float> pts(2 * B);
   for (auto& x : pts) x = r.normal();
   const std::vector<int> y = {0, 1, 1, 0, 1, 0, 0};
-  for (Residual res : kResiduals)
+  for (Residual res : kCpuResiduals)
     for (NormKind norm : kNorms)
       for (Placement pl : kPlacements) {
         ModelConfig mc;
@@ -149,7 +149,7 @@ TEST_CASE("backend walk on host ops equals Model for every gpt block setting", "
   std::vector<int> tok(B * T), tgt(B * T);
   for (auto& t : tok) t = static_cast<int>(r.below(V));
   for (auto& t : tgt) t = static_cast<int>(r.below(V));
-  for (Residual res : kResiduals)
+  for (Residual res : kCpuResiduals)
     for (NormKind norm : kNorms)
       for (Placement pl : kPlacements) {
         ModelConfig mc;

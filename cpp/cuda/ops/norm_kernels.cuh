@@ -20,16 +20,18 @@
 namespace resnorm {
 namespace cuda {
 
-enum : int { kResNone = 0, kResIdentity = 1, kResReZero = 2, kResDeepNorm = 3 };  // = enum class Residual
+enum : int { kResNone = 0, kResIdentity = 1, kResReZero = 2, kResDeepNorm = 3, kResDoubled = 4 };  // = enum class Residual
 enum : int { kLayerNorm = 1, kRmsNorm = 2 };                                       // = enum class NormKind
 
-// y = R(x, f): none f | identity x + f | rezero x + a f | deepnorm a x + f. __fmul_rn keeps the product
+// y = R(x, f): none f | identity x + f | rezero x + a f | deepnorm a x + f | doubled f + f (issue 11: the
+// article's `return x + x`, no shortcut). __fmul_rn keeps the product
 // unfused, as the CPU core computes it.
 __device__ __forceinline__ float res_fwd(int kind, float a, float x, float f) {
   switch (kind) {
     case kResNone: return f;
     case kResIdentity: return x + f;
     case kResReZero: return x + __fmul_rn(a, f);
+    case kResDoubled: return f + f;
     default: return __fmul_rn(a, x) + f;
   }
 }
@@ -39,8 +41,8 @@ __device__ __forceinline__ float4 res_fwd4(int kind, float a, float4 x, float4 f
 }
 // Coefficients of the residual backward: dx += cx g, df += cf g.
 __device__ __forceinline__ void res_coef(int kind, float a, float& cx, float& cf) {
-  cx = kind == kResNone ? 0.0f : (kind == kResDeepNorm ? a : 1.0f);
-  cf = kind == kResReZero ? a : 1.0f;
+  cx = kind == kResNone || kind == kResDoubled ? 0.0f : (kind == kResDeepNorm ? a : 1.0f);
+  cf = kind == kResReZero ? a : (kind == kResDoubled ? 2.0f : 1.0f);
 }
 
 struct NormFwdArgs {

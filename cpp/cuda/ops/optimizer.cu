@@ -5,6 +5,7 @@
 // AdamW (Loshchilov & Hutter 2019; PyTorch's formula) or SGD with momentum to its elements, and
 // leaves the squared norms of the update and of the old weights for the update-to-weight ratios.
 // When the guard fails nothing is written but zero ratios, so training goes on from the last good state.
+#include <algorithm>
 #include <cmath>
 
 #include "common.cuh"
@@ -98,6 +99,23 @@ void optimizer_update(float* params, float* m, float* v, const float* grads, dou
   }
   segment_sums(d2, part, t, 2, 0, ctx);
   segment_sums(w2, part, t, 2, 1, ctx);
+}
+
+namespace {
+__global__ void restore_unless_ok_kernel(float* bufs, const float* saved, size_t n, const StepScalars* s) {
+  if (s->ok) return;
+  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x)
+    bufs[i] = saved[i];
+}
+}  // namespace
+
+// The guard's rollback of BatchNorm's running statistics (Trainer::step restores them after a bad step).
+void restore_unless_ok(float* bufs, const float* saved, size_t n, const StepScalars* s, Ctx& ctx) {
+  if (n == 0) return;
+  const int grid = std::max(1, std::min(ceil_div(static_cast<long long>(n), 256), 4 * ctx.sms));
+  restore_unless_ok_kernel<<<grid, 256, 0, ctx.stream>>>(bufs, saved, n, s);
+  RESNORM_CHECK_LAUNCH("restore_unless_ok");
 }
 
 }  // namespace cuda

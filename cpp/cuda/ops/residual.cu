@@ -1,5 +1,5 @@
 // The residual variants on the GPU (mirrors cpp/core/ops/residual.cpp: none | identity | ReZero
-// (Bachlechner et al. 2020) | DeepNorm (Wang et al. 2022)), and the residual add fused with the norm
+// (Bachlechner et al. 2020) | DeepNorm (Wang et al. 2022) | doubled (issue 11)), and the residual add fused with the norm
 // that follows it: forward y = R(x, f), out = Norm(y) in one pass; backward g = dres + dNorm, then
 // dx += dR/dx g, df += dR/df g in the same pass, g never written to memory.
 #include <algorithm>
@@ -12,7 +12,8 @@ namespace resnorm {
 namespace cuda {
 
 static_assert(static_cast<int>(Residual::None) == kResNone && static_cast<int>(Residual::Identity) == kResIdentity &&
-                  static_cast<int>(Residual::ReZero) == kResReZero && static_cast<int>(Residual::DeepNorm) == kResDeepNorm,
+                  static_cast<int>(Residual::ReZero) == kResReZero && static_cast<int>(Residual::DeepNorm) == kResDeepNorm &&
+                  static_cast<int>(Residual::Doubled) == kResDoubled,
               "residual kinds must match norm_kernels.cuh");
 
 namespace {
