@@ -17,7 +17,6 @@ import json
 import os
 import struct
 
-import numpy as np
 import torch
 
 try:
@@ -32,8 +31,9 @@ def write_checkpoint(path, cfg, vocab, step, tensors, state=None):
     """tensors: name -> float32 tensor (int64 for num_batches_tracked), parameters first. state: None or
     (optim name, t, (rng state, rng inc)). Written to path.tmp, then renamed over path."""
     meta = {"format": FORMAT, "config": json.dumps(cfg, separators=(",", ":")), "step": str(step)}
-    if vocab is not None:
-        meta["vocab"] = json.dumps(list(vocab), separators=(",", ":"))
+    if vocab is not None:  # code points, as the core writes them since its Unicode vocabulary
+        meta["vocab"] = json.dumps([ord(c) for c in vocab], separators=(",", ":"))
+        meta["vocab_format"] = "codepoints"
     if state is not None:
         meta["optim_state"], meta["optim_t"] = state[0], str(state[1])
         meta["batch_rng"] = f"{state[2][0]} {state[2][1]}"
@@ -84,9 +84,15 @@ def read_checkpoint(path, cfg, text=None):
                           f"this run has {json.dumps(v)}")
     vocab = None
     if cfg["model"]["kind"] == "gpt":
-        vocab = bytes(json.loads(meta["vocab"]))
+        fmt = meta.get("vocab_format")
+        if fmt not in (None, "codepoints"):
+            raise Refused(f'{path}: checkpoint: unknown vocab_format "{fmt}" (known: codepoints, or none for bytes)')
+        try:  # no vocab_format: the first format's byte values, read as Latin-1 code points (as the core)
+            vocab = "".join(map(chr, json.loads(meta["vocab"])))
+        except (KeyError, ValueError, TypeError) as e:
+            raise Refused(f"{path}: checkpoint: bad vocab in its metadata ({e})")
         if text is not None:
-            mine = bytes(sorted(set(text)))
+            mine = "".join(sorted(set(text)))
             if mine != vocab:
                 raise Refused(f"{path}: checkpoint: its vocabulary ({len(vocab)} characters) differs from this run's "
                               f"text ({len(mine)})")

@@ -4,8 +4,8 @@
 
 - make_dataset(cfg, seed) gives the core's points, labels and train/test split (float32 values equal;
   the trigonometry is Python's libm, the same glibc calls as the core's native build);
-- CharData(text) has the core's vocabulary (the sorted distinct bytes, or a checkpoint's) and split
-  (the first len * 9 // 10 bytes train, the rest validate);
+- CharData(text) has the core's vocabulary (the sorted distinct code points, or a checkpoint's) and split
+  (the first len * 9 // 10 characters train, the rest validate);
 - Batches(cfg, data) draws the core's training batches (stream 0xBA7C) and evaluation batches
   (streams 0xE7A0 train, 0xE7A1 validation), whole global batches: a data-parallel rank takes its
   contiguous share of each, so N processes see together exactly the rows one process sees.
@@ -162,26 +162,37 @@ def make_digits(data_cfg, seed, path=None):
     return x[train], labels[train], x[test], labels[test]
 
 
+MAX_VOCAB = 4096  # kMaxVocab (cpp/core/data.h): the model's vocabulary cap
+
+
 class CharData:
-    """The text as token ids over a byte vocabulary; vocab (bytes) fixed, or the text's sorted distinct bytes."""
+    """The text as token ids over a code-point vocabulary, as the core's CharData (cpp/core/data.cpp): the
+    vocabulary is the text's sorted distinct Unicode code points (at most MAX_VOCAB), or a checkpoint's; the
+    split is by characters, the first len * 9 // 10 train, the rest validate. A byte vocabulary of the first
+    checkpoint format is the same numbers read as Latin-1 code points, identical for ASCII texts."""
 
     def __init__(self, text, vocab=None):
-        if isinstance(text, str):
-            text = text.encode("latin-1")
+        if isinstance(text, bytes):
+            text = decode_text(text, "data: the text")
+        cps = np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.int64)
         if not vocab:
-            vocab = bytes(sorted(set(text)))
-        if len(set(vocab)) != len(vocab):
-            raise ValueError("data: the vocabulary repeats a character")
-        self.vocab = bytes(vocab)
-        if len(self.vocab) < 2:
-            raise ValueError("data: the text needs at least two distinct characters")
-        index = np.full(256, -1, dtype=np.int64)
-        index[np.frombuffer(self.vocab, dtype=np.uint8)] = np.arange(len(self.vocab))
-        ids = index[np.frombuffer(text, dtype=np.uint8)]
-        bad = np.nonzero(ids < 0)[0]
+            codes = np.unique(cps)
+            if len(codes) > MAX_VOCAB:
+                raise ValueError(f"data: the text has {len(codes)} distinct characters, over the cap of {MAX_VOCAB} "
+                                 "(the model's vocabulary; use a shorter text or one with fewer distinct characters)")
+            if len(codes) < 2 and len(cps):
+                raise ValueError("data: the text needs at least two distinct characters")
+            vocab = "".join(map(chr, codes))
+        codes = np.array([ord(c) for c in vocab], dtype=np.int64)
+        if len(codes) > 1 and not (np.diff(codes) > 0).all():
+            raise ValueError("data: the vocabulary repeats a character or is not sorted")
+        self.vocab = vocab
+        ids = np.searchsorted(codes, cps)
+        bad = np.nonzero((ids >= len(codes)) | (codes[np.minimum(ids, len(codes) - 1)] != cps))[0]
         if len(bad):
-            raise ValueError(f"data: the text has a character outside the checkpoint's vocabulary at byte {bad[0]}")
-        n_train = len(text) * 9 // 10
+            raise ValueError(f"data: the text has U+{int(cps[bad[0]]):04X} at character {bad[0]}, outside the "
+                             "checkpoint's vocabulary")
+        n_train = len(cps) * 9 // 10
         self.train, self.val = ids[:n_train], ids[n_train:]
 
     def batch(self, rng, val, B, T):
@@ -196,11 +207,25 @@ class CharData:
         return src[idx], src[idx + 1]
 
 
-def read_text(path=None):
-    """The gpt corpus: path, else $RESNORM_DATA, else web/public/data/tinyshakespeare.txt (as the CLI)."""
-    path = path or os.environ.get("RESNORM_DATA") or os.path.join(ROOT, "web", "public", "data", "tinyshakespeare.txt")
+def decode_text(raw, what):
+    """UTF-8, strictly (the core refuses invalid bytes, overlong forms and surrogates), naming the byte."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{what} is not valid UTF-8 at byte {e.start}")
+
+
+def read_text(path=None, name="tinyshakespeare"):
+    """The gpt corpus, found as the CLI finds it: path (--data), else $RESNORM_DATA, else the built-in corpus
+    data.name names ($RESNORM_DATA_DIR or web/public/data, NAME.txt). Returns the text decoded."""
+    path = path or os.environ.get("RESNORM_DATA")
+    if not path:
+        if name == "text":
+            raise ValueError('config: data.name = "text" trains on a text you give: add --data TEXT_FILE')
+        path = os.path.join(os.environ.get("RESNORM_DATA_DIR") or os.path.join(ROOT, "web", "public", "data"),
+                            name + ".txt")
     with open(path, "rb") as f:
-        return f.read()
+        return decode_text(f.read(), f"{path}: the training text")
 
 
 class Batches:
@@ -211,7 +236,7 @@ class Batches:
         self.gpt = cfg["model"]["kind"] == "gpt"
         self.rng = Rng(cfg["seed"], 0xBA7C)
         if self.gpt:
-            self.chars = CharData(text if text is not None else read_text(), vocab)
+            self.chars = CharData(text if text is not None else read_text(name=cfg["data"]["name"]), vocab)
             self.vocab = self.chars.vocab
         else:
             make = make_digits if cfg["model"]["kind"] == "cnn" else make_dataset

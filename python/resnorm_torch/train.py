@@ -34,7 +34,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from resnorm_torch.data import ROOT, Batches, read_text, share  # noqa: E402
-from resnorm_torch.model import build_model, count_params, decays, init_like_core, load_safetensors, sync_batchnorm  # noqa: E402
+from resnorm_torch.model import build_model, count_params, decays, init_like_core, sync_batchnorm  # noqa: E402
 from resnorm_torch.checkpoint import Refused, read_checkpoint, write_checkpoint  # noqa: E402
 
 
@@ -281,7 +281,10 @@ def all_sum(t, distributed):
 def train(a, cfg, rank, world, device, local_world, distributed):
     m, o = cfg["model"], cfg["optim"]
     gpt = m["kind"] == "gpt"
-    text = read_text(a.data) if gpt else None
+    try:
+        text = read_text(a.data, cfg["data"]["name"]) if gpt else None
+    except (OSError, ValueError) as e:
+        raise Refused(str(e))
     ck = None
     if a.load:
         ck = read_checkpoint(a.load, cfg, text)  # refuses a checkpoint of another model, naming the field
