@@ -81,7 +81,10 @@ Trainer::Trainer(const Config& cfg, const std::string& text, const std::string& 
       opt_(cfg.optim, model_.slices(), model_.num_params()),
       batch_rng_(cfg.seed, /*stream=*/0xBA7C) {
   model_.init(cfg.seed);
-  const int rows = std::max(model_.max_rows(), training_rows(cfg));  // batches are drawn at full size
+  // Batches are drawn at full size; an inference-only gpt (no text: `resnorm sample`, the playground's
+  // inspection of a checkpoint too big to train) draws none, so it holds only its model's rows.
+  const bool inference_only = cfg.is_gpt() && text.empty();
+  const int rows = inference_only ? model_.max_rows() : std::max(model_.max_rows(), training_rows(cfg));
   points_.assign(static_cast<size_t>(sample_dim(cfg)) * rows, 0.0f);
   tokens_.assign(static_cast<size_t>(rows), 0);
   targets_.assign(static_cast<size_t>(rows), 0);

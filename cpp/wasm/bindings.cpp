@@ -222,6 +222,30 @@ double estimate_bytes(const std::string& config_json, const std::string& text) {
   });
 }
 
+// Inspection only (issue 12: a checkpoint from a bigger machine, e.g. the PyTorch twin, whose training run is
+// over this page's memory cap): a gpt Trainer with the checkpoint's vocabulary, no text, and the activations
+// of one sequence, as `resnorm sample` builds it. It samples and shows attention; step() refuses ("no
+// training text loaded"). The config cap is not applied to the training batch; the Trainer checks that the
+// inference-size model fits (checked_model in trainer.cpp).
+resnorm::Trainer* make_inspector(const std::string& config_json, const std::string& vocab) {
+  return guard([&] {
+    const resnorm::Config c = resnorm::config_from_string(config_json, /*check_cap=*/false);
+    if (!c.is_gpt())
+      throw resnorm::Error("inspect: only a gpt checkpoint opens for inspection (an mlp or cnn that fits trains as usual)");
+    if (vocab.empty()) throw resnorm::Error("inspect: the checkpoint has no vocabulary");
+    return new resnorm::Trainer(c, "", vocab, c.model.context);
+  });
+}
+
+// What make_inspector's Trainer takes: the training estimate at one sequence of rows.
+double estimate_inspect_bytes(const std::string& config_json, int vocab_size) {
+  return guard([&] {
+    resnorm::Config c = resnorm::config_from_string(config_json, /*check_cap=*/false);
+    c.optim.batch = 1;
+    return resnorm::estimate_bytes(c, vocab_size);
+  });
+}
+
 val checkpoint_info(const val& bytes) {
   return guard([&] {
     const std::vector<uint8_t> b = bytes_from_js(bytes);
@@ -244,6 +268,7 @@ EMSCRIPTEN_BINDINGS(resnorm) {
   using namespace emscripten;
   class_<resnorm::Trainer>("Trainer")
       .constructor(&make_trainer, allow_raw_pointers())
+      .class_function("inspector", &make_inspector, allow_raw_pointers())
       .function("step", &step)
       .function("evaluate", &evaluate)
       .function("stepsDone", &steps_done)
@@ -268,5 +293,6 @@ EMSCRIPTEN_BINDINGS(resnorm) {
   function("normalizeConfig", &normalize_config);
   function("checkpointInfo", &checkpoint_info);
   function("estimateBytes", &estimate_bytes);
+  function("estimateInspectBytes", &estimate_inspect_bytes);
   function("debugTrap", &debug_trap);
 }

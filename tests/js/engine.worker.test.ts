@@ -277,3 +277,47 @@ describe('the page memory budget (issue 9)', () => {
     expect(one).toBeLessThan(DEFAULT_BUDGET_BYTES);
   });
 });
+
+describe('a checkpoint too big to train here opens for inspection (issue 12)', () => {
+  // The same model as tinyGpt but a context of 1024 and a batch of 4096: its training run is far over the
+  // wasm cap (as a PyTorch-twin run from a bigger machine can be); one sequence of it is small.
+  const big: ResnormConfig = { ...tinyGpt, model: { ...tinyGpt.model, context: 1024 }, optim: { ...tinyGpt.optim, batch: 4096 } };
+  const small: ResnormConfig = { ...big, optim: { ...big.optim, batch: 2 } };
+
+  it('Trainer.inspector samples and shows attention with the weights a trainable copy has, and refuses to step', async () => {
+    const mod = await loadResnormNode();
+    expect(() => new mod.Trainer(JSON.stringify(big), text, '')).toThrowError(/over the (memory )?cap/);
+    const trainer = new mod.Trainer(JSON.stringify(small), text, '');
+    trainer.step(3);
+    const weights = trainer.save();
+    const vocab = trainer.vocab();
+    const insp = mod.Trainer.inspector(JSON.stringify(big), vocab);
+    expect(insp.bytes()).toBe(mod.estimateInspectBytes(JSON.stringify(big), [...vocab].length));
+    expect(insp.bytes()).toBeLessThan(mod.estimateBytes(JSON.stringify(small), text));
+    insp.load(weights);  // the model sections agree; optim (the batch) is the run's own
+    expect(insp.sample('ROMEO:', 40, 0.8, 0, 11)).toBe(trainer.sample('ROMEO:', 40, 0.8, 0, 11));
+    expect(Array.from(insp.attention('To be, or not', 1))).toEqual(Array.from(trainer.attention('To be, or not', 1)));
+    expect(() => insp.step(1)).toThrowError(/no training text/);
+    // its own save carries the big config: that checkpoint is what the page is handed
+    const bigCkpt = insp.save();
+    expect(JSON.parse(mod.checkpointInfo(bigCkpt).config).optim.batch).toBe(4096);
+    expect(() => mod.Trainer.inspector(JSON.stringify(spiral()), 'ab')).toThrowError(/only a gpt checkpoint/);
+    for (const t of [insp, trainer]) t.delete();
+  });
+
+  it('EngineClient: without inspect the run is refused with the cap message; with the vocabulary it builds, inspection only', async () => {
+    const created = { count: 0 };
+    const budget = new MemoryBudget(DEFAULT_BUDGET_BYTES);
+    await expect(EngineClient.create(big, { worker: fakeWorker(created), budget, text })).rejects.toThrowError(/over the (memory )?cap/);
+    expect(budget.inUse).toBe(0);
+    const mod = await loadResnormNode();
+    const vocab = new mod.Trainer(JSON.stringify(small), text, '').vocab();
+    const c = await EngineClient.create(big, { worker: fakeWorker(created), budget, inspect: vocab });
+    expect(c.info.inspectOnly).toBe(true);
+    expect(budget.inUse).toBe(mod.estimateInspectBytes(JSON.stringify(big), [...vocab].length));
+    expect((await c.sample('', 20, 0.8, 0, 3)).length).toBeGreaterThan(0);
+    await expect(c.step(1)).rejects.toThrowError(/no training text/);
+    c.terminate();
+    expect(budget.inUse).toBe(0);
+  });
+});

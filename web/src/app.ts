@@ -22,7 +22,7 @@ import { DigitsView } from './charts/digits';
 import { BOUNDARY_LUT, BLUES_LUT, CLASS_COLORS, RUN_COLORS, logSafe } from './charts/colors';
 import { fmtValue, lastAtOrBelow, watchPointer, type At } from './charts/readout';
 import { continueLr } from './session';
-import { mib } from './engine/budget';
+import { BudgetError, mib } from './engine/budget';
 import { FrameScheduler } from './frames';
 import { blockRanges, blowupWhere, fmtLoss, fmtMs, lossSeries, niceCeil, robustCap } from './chartData';
 import { changedKeys, diffEdits, editSchedule, onlyLive, startState } from './edits';
@@ -326,6 +326,11 @@ export class App {
   toggle(): void {
     if (this.session.playing) this.session.pause();
     else if (this.session.live.length) this.session.play();
+    else if (this.session.runs.length && this.session.runs.every((r) => r.status === 'inspect')) {
+      this.messages = this.messages.filter((m) => m.tag !== 'inspect');
+      this.messages.push({ kind: 'info', text: () => this.t('notice.inspect_only'), tag: 'inspect' });
+      this.renderMessages();
+    }
     else if (this.session.runs.some((r) => r.status === 'done') && this.session.runs.every((r) => r.status === 'done' || r.status === 'diverged')) this.offerContinue();
     else if (this.session.runs.length && this.session.runs.every((r) => r.status === 'done' || r.status === 'diverged')) void this.rebuild().then(() => this.session.play());
   }
@@ -487,6 +492,7 @@ export class App {
     }
     const wasPlaying = this.session.playing;
     this.session.pause();
+    let inspectWhy = '';  // set when the checkpoint opens for inspection only, to why it cannot train here
     if (this.state.mode === 'single') {
       // A scratch engine with the checkpoint's own config: only when it loads does it replace the run.
       let engine;
@@ -495,8 +501,25 @@ export class App {
         await engine.load(bytes);
       } catch (e) {
         engine?.terminate();
-        if (wasPlaying) this.session.play();
-        return fail(e instanceof Error ? e.message : String(e));
+        engine = undefined;
+        const msg = e instanceof Error ? e.message : String(e);
+        // Too big to train here (e.g. from the PyTorch twin on a bigger machine): a gpt opens for inspection
+        // when one sequence of it fits, as `resnorm sample` reads it.
+        if (header.config.kind === 'gpt' && header.vocab && (e instanceof BudgetError || /over the (memory )?cap/.test(msg))) {
+          try {
+            engine = await this.opts.factory(toEngineConfig(header.config), { inspect: header.vocab });
+            await engine.load(bytes);
+            inspectWhy = msg;
+          } catch (e2) {
+            engine?.terminate();
+            engine = undefined;
+            if (wasPlaying) this.session.play();
+            return fail(`${msg}; not even for inspection: ${e2 instanceof Error ? e2.message : String(e2)}`);
+          }
+        } else {
+          if (wasPlaying) this.session.play();
+          return fail(msg);
+        }
       }
       const next = cloneState(this.state);
       next.config = header.config;
@@ -522,7 +545,10 @@ export class App {
       this.resetCharts();
     }
     this.messages = this.messages.filter((m) => m.tag !== 'load');
-    this.messages.push({ kind: 'info', text: () => this.t('ex.loaded', { file: file.name, kind: String(header.config.kind), step: header.step }), tag: 'load' });
+    const why = inspectWhy;
+    this.messages.push({ kind: 'info', tag: 'load', text: why
+      ? () => this.t('ex.loaded_inspect', { file: file.name, step: header.step, why })
+      : () => this.t('ex.loaded', { file: file.name, kind: String(header.config.kind), step: header.step }) });
     this.renderMessages();
     this.invalidate();
   }
@@ -1615,6 +1641,7 @@ export class App {
     else if (st.every((x) => x === 'done')) status = this.t('status.done', { n: fmtInt(this.state.lang, this.session.steps) });
     else if (st.includes('diverged')) status = this.t('status.diverged');
     else if (st.includes('crashed')) status = this.t('status.crashed');
+    else if (st.every((x) => x === 'inspect')) status = this.t('status.inspect');
     else status = this.session.steps ? this.t('status.paused') : this.t('status.ready');
     setText(e.status, status);
     // before the first step: "Press Play", and once Play is pressed "First step…" until it comes back

@@ -9,7 +9,7 @@ import { ownPoints, ownText } from './owndata/store';
 import type { EngineFactory } from './session';
 import { siteUrl } from './site';
 
-export const createEngine: EngineFactory = (config: ResnormConfig) => {
+export const createEngine: EngineFactory = (config: ResnormConfig, opts = {}) => {
   const name = config.data?.name ?? 'tinyshakespeare';
   const own = name === 'text' ? ownText() : null;
   if (name === 'text' && !own) return Promise.reject(new Error('no text loaded (your own text is not in the link): load a text file'));
@@ -19,5 +19,6 @@ export const createEngine: EngineFactory = (config: ResnormConfig) => {
     text: own?.text ?? (pts ? pointsToCsv(pts) : undefined),
     dataUrl: siteUrl(`data/${name === 'tangpoems' ? 'tangpoems' : 'tinyshakespeare'}.txt`),
     wasmUrl: siteUrl('wasm/resnorm.wasm'),
+    inspect: opts.inspect,
   });
 };

@@ -91,7 +91,11 @@ export function metricsJson(runs: readonly ExportRun[], when = new Date()): stri
 
 // ---------------------------------------------------------------- checkpoints
 
-export interface CheckpointHeader { config: FlatConfig; step: number; tensors: number }
+export interface CheckpointHeader {
+  config: FlatConfig; step: number; tensors: number;
+  /** gpt: the vocabulary, its characters in id order (metadata "vocab": code points, or bytes read as Latin-1). */
+  vocab?: string;
+}
 
 /**
  * Reads a resnorm safetensors file's header: 8-byte little-endian length, JSON, and in its
@@ -122,7 +126,19 @@ export function readCheckpointHeader(bytes: Uint8Array): CheckpointHeader {
   if (problems.length) throw new Error(`the checkpoint's config is invalid: ${problems.join('; ')}`);
   const step = Number(meta.step);
   if (!Number.isInteger(step) || step < 0) throw new Error(`the checkpoint's step "${String(meta.step)}" is not a count`);
-  return { config, step, tensors: Object.keys(header).filter((k) => k !== '__metadata__').length };
+  const out: CheckpointHeader = { config, step, tensors: Object.keys(header).filter((k) => k !== '__metadata__').length };
+  if (meta.vocab !== undefined) {
+    let ids: unknown;
+    try {
+      ids = JSON.parse(String(meta.vocab));
+    } catch {
+      ids = null;
+    }
+    if (!Array.isArray(ids) || !ids.every((c) => Number.isInteger(c) && c >= 0 && c <= 0x10ffff && (c < 0xd800 || c > 0xdfff)))
+      throw new Error('the checkpoint\'s vocabulary is not a list of characters');
+    out.vocab = String.fromCodePoint(...(ids as number[]));
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- files

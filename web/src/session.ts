@@ -26,9 +26,11 @@ export interface EngineLike {
   setOptim(optim: NonNullable<ResnormConfig['optim']>): Promise<void>;
   terminate(): void;
 }
-export type EngineFactory = (config: ResnormConfig) => Promise<EngineLike>;
+/** opts.inspect: a gpt checkpoint's vocabulary: build it for inspection only (engine/client.ts EngineOptions). */
+export type EngineFactory = (config: ResnormConfig, opts?: { inspect?: string }) => Promise<EngineLike>;
 
-export type RunStatus = 'building' | 'ready' | 'done' | 'diverged' | 'crashed' | 'error';
+/** inspect: a checkpoint opened for inspection only (too big to train here): pictures, no steps. */
+export type RunStatus = 'building' | 'ready' | 'done' | 'diverged' | 'crashed' | 'error' | 'inspect';
 
 export interface Run {
   index: number;
@@ -159,7 +161,7 @@ export class Session {
       const info = engine.info;
       const metrics = new RunMetrics(info.depth, info.kind === 'gpt' ? info.heads : 0);
       metrics.offset = startSteps[index] ?? 0;
-      const run: Run = { index, config: configs[index], engine, metrics, status: 'ready', message: '', grid: null, samples: [], attention: null, unsubs: [] };
+      const run: Run = { index, config: configs[index], engine, metrics, status: info.inspectOnly ? 'inspect' : 'ready', message: '', grid: null, samples: [], attention: null, unsubs: [] };
       run.unsubs.push(engine.on('crashed', (msg) => this.fail(run, 'crashed', msg)));
       return run;
     });
@@ -437,7 +439,7 @@ export class Session {
   async refreshPictures(force: boolean): Promise<void> {
     const gen = this.gen;
     const t = this.now();
-    const runs = this.runs.filter((r) => r.engine && (r.status === 'ready' || r.status === 'done' || r.status === 'diverged'));
+    const runs = this.runs.filter((r) => r.engine && (r.status === 'ready' || r.status === 'done' || r.status === 'diverged' || r.status === 'inspect'));
     const jobs: Promise<void>[] = [];
     const gridDue = force || t - this.lastGrid > Math.max(200, 8 * this.gridMs);
     for (const run of runs) {

@@ -25,6 +25,9 @@ export interface EngineOptions {
   worker?: () => WorkerLike;
   /** The memory budget the engine's Trainer is reserved in (default: the document's, web/src/engine/budget.ts). */
   budget?: MemoryBudget;
+  /** gpt: open for inspection only, with this vocabulary (a checkpoint's): samples and attention, no training
+   *  and no text; it needs the memory of one sequence, not of a training batch. */
+  inspect?: string;
 }
 
 type Listeners = { [K in keyof EngineEvents]: Set<EngineEvents[K]> };
@@ -132,7 +135,7 @@ export class EngineClient {
       e.preventDefault?.();
       if (this.worker === w) this.crash(e.message || 'the engine worker failed');
     };
-    const fields = { config: this.config, text: this.opts.text, dataUrl: this.opts.dataUrl, digitsUrl: this.opts.digitsUrl, wasmUrl: this.opts.wasmUrl };
+    const fields = { config: this.config, text: this.opts.text, dataUrl: this.opts.dataUrl, digitsUrl: this.opts.digitsUrl, wasmUrl: this.opts.wasmUrl, inspect: this.opts.inspect };
     try {
       // Reserve the Trainer's exact size in the page's budget before the worker allocates anything.
       const bytes = await this.request({ type: 'estimate', ...fields });

@@ -62,13 +62,17 @@ export class EngineHost {
       if (req.type === 'estimate') {
         const { module, text } = await this.env.load(req);
         const t = req.config.model?.kind === 'gpt' ? req.text ?? text ?? '' : '';  // only a gpt's size depends on its data (the vocabulary)
-        this.reply(req.id, true, module.estimateBytes(JSON.stringify(req.config), typeof t === 'string' ? t : ''));
+        this.reply(req.id, true, req.inspect !== undefined
+          ? module.estimateInspectBytes(JSON.stringify(req.config), [...req.inspect].length)
+          : module.estimateBytes(JSON.stringify(req.config), typeof t === 'string' ? t : ''));
         return;
       }
       if (req.type === 'create') {
         const { module, text } = await this.env.load(req);
         this.trainer?.dispose();
-        this.trainer = Trainer.create(module, req.config, { text: req.text ?? text });
+        this.trainer = req.inspect !== undefined
+          ? Trainer.inspector(module, req.config, req.inspect)
+          : Trainer.create(module, req.config, { text: req.text ?? text });
         this.evalEvery = this.trainer.config.eval?.every ?? 0;
         this.reply(req.id, true, this.trainer.info());
         return;

@@ -24,6 +24,15 @@ export class Trainer {
     return new Trainer(module, new module.Trainer(JSON.stringify(config), opts.text ?? '', opts.vocab ?? ''));
   }
 
+  /** gpt for inspection only (a checkpoint whose training run is over the memory cap): samples and attention. */
+  static inspector(module: ResnormModule, config: ResnormConfig, vocab: string): Trainer {
+    const t = new Trainer(module, module.Trainer.inspector(JSON.stringify(config), vocab));
+    t.inspectOnly = true;
+    return t;
+  }
+
+  private inspectOnly = false;
+
   /** The full validated config, defaults filled in. */
   get config(): ResnormConfig { return this.cfg; }
   get stepsDone(): number { return this.raw.stepsDone(); }
@@ -38,6 +47,7 @@ export class Trainer {
       kind, params: this.raw.numParams(), depth: kind === 'cnn' ? 3 * (m.depth ?? 0) : m.depth ?? 0, heads: m.heads ?? 0, context: m.context ?? 0,
       vocab: this.raw.vocab(), config: this.cfg,
     };
+    if (this.inspectOnly) info.inspectOnly = true;
     if (kind === 'mlp') info.points = this.raw.dataset();
     if (kind === 'cnn') {
       const d = this.raw.heldOut();

@@ -41,6 +41,8 @@ export interface ModelInfo {
   /** cnn: the held-out digits, x [n, side*side] normalised, y [n] labels. */
   digits?: { x: Float32Array; y: Int32Array; side: number };
   points?: { xTrain: Float32Array; yTrain: Int32Array; xTest: Float32Array; yTest: Int32Array };  // mlp data
+  /** gpt opened for inspection only (EngineOptions.inspect): it samples and shows attention, and does not train. */
+  inspectOnly?: true;
 }
 
 /** Events streamed from a running engine. Stats arrive batched, at most ~20 messages a second. */

@@ -40,7 +40,11 @@ export interface WasmTrainer {
 
 export interface ResnormModule {
   /** text: the gpt corpus, or for cnn the digits asset's bytes (embind takes a Uint8Array for std::string). */
-  Trainer: new (configJson: string, text: string | Uint8Array, vocab: string) => WasmTrainer;
+  Trainer: {
+    new (configJson: string, text: string | Uint8Array, vocab: string): WasmTrainer;
+    /** gpt, inference only: the checkpoint's vocabulary, no text, one sequence of activations (not capped by the training batch). */
+    inspector(configJson: string, vocab: string): WasmTrainer;
+  };
   /** The divergence message of the i-th step of the last step(n) call ('' if it did not diverge). */
   stepMessage(i: number): string;
   presetNames(): string[];
@@ -50,6 +54,8 @@ export interface ResnormModule {
   checkpointInfo(bytes: Uint8Array): { config: string; vocab: string; step: number };
   /** Bytes a Trainer for this config (and, for gpt, this text) takes: what its bytes() will report. */
   estimateBytes(configJson: string, text: string): number;
+  /** Bytes of Trainer.inspector(configJson, a vocabulary of vocabSize characters). */
+  estimateInspectBytes(configJson: string, vocabSize: number): number;
   /** Test hook: executes a wasm trap. */
   debugTrap(): void;
 }

@@ -24,7 +24,7 @@ const host = new EngineHost({
     module ??= loadResnormFromUrl(req.wasmUrl);
     const mod = await module;
     let text: string | Uint8Array | undefined;
-    if (req.text === undefined && req.config.model?.kind === 'gpt') {
+    if (req.text === undefined && req.inspect === undefined && req.config.model?.kind === 'gpt') {
       if (!req.dataUrl) throw new Error('engine: a gpt model needs text or dataUrl');
       let p = texts.get(req.dataUrl);
       if (!p) {

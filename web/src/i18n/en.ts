@@ -42,6 +42,7 @@ export const en = {
   'status.diverged': 'Diverged',
   'status.crashed': 'Crashed',
   'status.error': 'Cannot build',
+  'status.inspect': 'Inspection only',
 
   // export menu
   'ex.csv': 'Metrics (CSV)',
@@ -52,6 +53,8 @@ export const en = {
   'ex.png_title': 'Download this chart as PNG',
   'ex.loaded': 'Loaded {file}: {kind}, step {step}. Press Play to continue training.',
   'ex.load_failed': 'Could not load {file}: {msg}. Nothing was changed.',
+  'ex.loaded_inspect': 'Opened {file} (gpt, step {step}) for inspection only: samples and attention maps work, but training it here needs more memory than this page allows ({why}). Train it on: resnorm train --load, or the PyTorch twin.',
+  'notice.inspect_only': 'This model is open for inspection only: it is too big to train in this page. Reset builds a model you can train.',
   'ex.load_compare': 'Loads into the selected run ({run}).',
   'ex.empty': 'No metrics yet: take a step first (press Play or N).',
 

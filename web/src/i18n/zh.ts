@@ -43,6 +43,7 @@ export const zh: Record<MessageKey, string> = {
   'status.diverged': '已发散',
   'status.crashed': '已崩溃',
   'status.error': '无法构建',
+  'status.inspect': '仅供查看',
 
   'ex.csv': '指标（CSV）',
   'ex.json': '指标（JSON）',
@@ -52,6 +53,8 @@ export const zh: Record<MessageKey, string> = {
   'ex.png_title': '将此图表下载为 PNG',
   'ex.loaded': '已加载 {file}：{kind}，第 {step} 步。按“开始”继续训练。',
   'ex.load_failed': '无法加载 {file}：{msg}。没有做任何更改。',
+  'ex.loaded_inspect': '已打开 {file}（gpt，第 {step} 步），仅供查看：可以生成样本、查看注意力图，但在这里训练它需要的内存超出了本页的上限（{why}）。要继续训练，请用 resnorm train --load 或 PyTorch 孪生版。',
+  'notice.inspect_only': '这个模型仅供查看：它太大，无法在本页训练。按“重置”可构建一个能训练的模型。',
   'ex.load_compare': '加载到当前选中的运行（{run}）。',
   'ex.empty': '还没有指标：先训练一步（按“开始”或 N）。',
 
