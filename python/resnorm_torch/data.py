@@ -155,6 +155,11 @@ def read_text(path=None):
         return f.read()
 
 
+def data_seed(cfg):
+    """The seed the points are drawn with: data.seed, 0 or absent meaning the run's seed (Config::data_seed)."""
+    return cfg["data"].get("seed") or cfg["seed"]
+
+
 class Batches:
     """The Trainer's batch streams for one config. Global batches; share() cuts a rank's rows out."""
 
@@ -166,7 +171,7 @@ class Batches:
             self.chars = CharData(text if text is not None else read_text(), vocab)
             self.vocab = self.chars.vocab
         else:
-            self.x_train, self.y_train, self.x_test, self.y_test = make_dataset(cfg["data"], cfg["seed"])
+            self.x_train, self.y_train, self.x_test, self.y_test = make_dataset(cfg["data"], data_seed(cfg))
             self.vocab = None
 
     def classes(self):

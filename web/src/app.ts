@@ -60,7 +60,7 @@ export interface AppOptions {
 }
 
 /** Fields tucked under "More settings" (all still editable). */
-const ADVANCED = new Set(['beta1', 'beta2', 'opt_eps', 'momentum', 'min_lr', 'eval_batches', 'samples', 'test', 'eval']);
+const ADVANCED = new Set(['beta1', 'beta2', 'opt_eps', 'momentum', 'min_lr', 'eval_batches', 'samples', 'test', 'eval', 'dseed']);
 const SPEEDS = [0, 2000, 500, 100, 20];
 
 /** A notice's text: fixed, or made in the page's language when drawn. */
@@ -1075,7 +1075,7 @@ export class App {
                 clearTimeout(this.rebuildTimer);
                 this.rebuildTimer = window.setTimeout(() => void this.rebuild(), 300);
               },
-              regenerate: () => this.setField('seed', Math.floor(Math.random() * 4294967296)),
+              regenerate: () => this.setField('dseed', 1 + Math.floor(Math.random() * 4294967295)),  // new points, the same weights (data.seed)
               notify: (kind, text) => this.ownNotice(kind, text),
             });
             panel.append(this.pts.el);

@@ -115,6 +115,7 @@ export const en = {
   'f.eval': 'Evaluate every',
   'f.eval_batches': 'Eval batches',
   'f.seed': 'Seed',
+  'f.dseed': 'Data seed',
 
   'h.kind': 'mlp: a deep MLP classifying 2-D points. gpt: a small character-level transformer on Shakespeare. cnn: a residual conv net (ResNet) reading handwritten digits.',
   'h.res': 'cnn: the 28×28 digits average-pooled to 14×14 (faster), or at 28×28.',
@@ -130,6 +131,7 @@ export const en = {
   'h.warmup': 'Steps over which the learning rate rises linearly from 0 to its peak.',
   'h.clip': 'Global gradient-norm clipping; 0 turns it off.',
   'h.seed': 'Seeds the data, the initial weights and the batch order: the same seed gives the same run.',
+  'h.dseed': 'Seeds the data alone (the points and their train/test split); 0 uses the seed above. "Regenerate data" sets it and keeps the initial weights.',
   'h.eval': 'Evaluate on held-out data every N steps (0: only at the end).',
   'h.steps': 'Training stops after this many steps (also the cosine schedule’s length).',
   'h.shared': 'Shared by all runs of a comparison',

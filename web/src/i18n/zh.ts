@@ -112,6 +112,7 @@ export const zh: Record<MessageKey, string> = {
   'f.eval': '评估间隔',
   'f.eval_batches': '评估批数',
   'f.seed': '随机种子',
+  'f.dseed': '数据种子',
 
   'h.kind': 'mlp：对二维点分类的深层 MLP。gpt：在莎士比亚文本上训练的字符级小型 Transformer。cnn：识别手写数字的残差卷积网络（ResNet）。',
   'h.res': 'cnn：把 28×28 的数字平均池化到 14×14（更快），或保持 28×28。',
@@ -127,6 +128,7 @@ export const zh: Record<MessageKey, string> = {
   'h.warmup': '学习率从 0 线性升到峰值所用的步数。',
   'h.clip': '按全局梯度范数裁剪；0 表示关闭。',
   'h.seed': '决定数据、初始权重和批次顺序：相同的种子得到相同的运行。',
+  'h.dseed': '只决定数据（数据点及其训练/测试划分）；0 表示使用上面的随机种子。“重新生成数据”会设置它，初始权重保持不变。',
   'h.eval': '每 N 步在留出数据上评估一次（0：只在结束时评估）。',
   'h.steps': '训练到这么多步后停止（也是余弦调度的长度）。',
   'h.shared': '对比中所有运行共用此项',
