@@ -7,11 +7,13 @@ import {
 import { PRESET_NAMES, kindConfig, presetConfig } from './config/presets';
 import { addRun, removeRun, runLabel, setRunField } from './compare';
 import { EXPERIMENTS, experimentState } from './experiments';
-import { canvasesToPng, download, metricsCsv, metricsJson, readCheckpointHeader, type ExportRun, type LegendItem, type PngPart } from './export';
+import { canvasesToPng, download, type LegendItem, type PngPart } from './export';
+import { FileIO } from './fileio';
+import { MAX_LOG_BYTES } from './runlog';
 import { fmtInt, hasKey, translate, type MessageKey } from './i18n';
 import { LANGS, MAX_RUNS, PANELS, RUN_LETTERS, cloneState, runConfigs, type AppState, type Notice, type PanelId } from './state';
 import { serialize } from './url';
-import { GRID_RES, Session, type EngineFactory, type Run } from './session';
+import { GRID_RES, Session, type EngineFactory, type EngineLike, type Run } from './session';
 import { RunMetrics } from './metrics';
 import { h, clear, icon } from './dom';
 import { LineChart, type LineHit, type SeriesSpec } from './charts/lineChart';
@@ -19,7 +21,7 @@ import { Heatmap, logRange } from './charts/heatmap';
 import { Boundary } from './charts/boundary';
 import { AttentionView, showChar } from './charts/attention';
 import { DigitsView } from './charts/digits';
-import { BOUNDARY_LUT, BLUES_LUT, CLASS_COLORS, RUN_COLORS, logSafe } from './charts/colors';
+import { BOUNDARY_LUT, BLUES_LUT, CLASS_COLORS, LOG_COLORS, RUN_COLORS, logSafe } from './charts/colors';
 import { fmtValue, lastAtOrBelow, watchPointer, type At } from './charts/readout';
 import { continueLr } from './session';
 import { mib } from './engine/budget';
@@ -121,6 +123,9 @@ export class App {
   private pts: PointsEditor | null = null;
   private builtConfigs = '';
   private keyHandler: (e: Event) => void;
+  /** Files in and out: metrics, models, training logs, drops (fileio.ts). */
+  readonly io: FileIO;
+  private unwatchDrops: () => void;
   private wasPlaying = false;
   private offscreen = false;
   private startStep: number[] = [];
@@ -130,6 +135,8 @@ export class App {
   private offer: { n: number } | null = null;
 
   constructor(private opts: AppOptions) {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
     this.root = opts.root;
     this.state = cloneState(opts.state);
     this.urlNotices = opts.notices;
@@ -142,6 +149,27 @@ export class App {
     this.session.on('playing', () => this.syncToolbar());
     this.session.on('stopped', (run, reason) => this.onStopped(run, reason));
     this.session.on('built', (ok) => this.onBuilt(ok));
+    this.io = new FileIO({
+      get state() { return self.state; },
+      session: this.session,
+      factory: opts.factory,
+      get selected() { return self.selected; },
+      notice: (tag, kind, text, action) => {
+        this.messages = this.messages.filter((m) => m.tag !== tag);
+        this.messages.push({ kind, text, tag, action });
+        this.renderMessages();
+      },
+      adopt: (engine, config, step) => this.adopt(engine, config, step),
+      reloaded: () => this.resetCharts(),
+      logsChanged: () => {
+        this.messages = this.messages.filter((m) => !m.tag?.startsWith('log:') || this.io.logs.some((l) => m.tag!.endsWith(`:${l.name}`)));
+        this.renderMessages();
+        this.resetCharts();
+      },
+      get text() { return self.own ?? undefined; },
+      get points() { return self.pts ?? undefined; },
+    });
+    this.unwatchDrops = this.io.watchDrops(this.root);
     this.keyHandler = (e) => this.onKey(e as KeyboardEvent);
     opts.keyTarget.addEventListener('keydown', this.keyHandler);
     this.root.classList.add('rp-app');
@@ -429,102 +457,17 @@ export class App {
     this.setState(next, { rebuild: 'now' });
   }
 
-  private exportRuns(): ExportRun[] {
-    return this.session.runs.filter((r) => r.metrics).map((r) => ({
-      name: RUN_LETTERS[r.index].toUpperCase(), label: runLabel(this.state, r.index), config: r.config, metrics: r.metrics!,
-    }));
-  }
-
-  private baseName(): string {
-    const c = this.state.config;
-    return `resnorm-${this.state.exp || `${c.kind}-${c.residual}-${c.norm}-${c.placement}`}`;
-  }
-
-  /** Whether any run has a step to export (before that a metrics file would hold only its header). */
-  private hasMetrics(): boolean { return this.session.runs.some((r) => (r.metrics?.step.length ?? 0) > 0); }
-
-  private exportMetrics(ext: 'csv' | 'json'): void {
-    if (!this.hasMetrics()) {
-      this.messages = this.messages.filter((m) => m.tag !== 'export');
-      this.messages.push({ kind: 'warn', text: () => this.t('ex.empty'), tag: 'export' });
-      this.renderMessages();
-      return;
-    }
-    if (ext === 'csv') download(`${this.baseName()}-metrics.csv`, metricsCsv(this.exportRuns()), 'text/csv');
-    else download(`${this.baseName()}-metrics.json`, metricsJson(this.exportRuns()), 'application/json');
-  }
-
-  private async saveModel(): Promise<void> {
-    const run = this.session.runs[this.selected];
-    if (!run?.engine) return;
-    try {
-      const bytes = await run.engine.save();
-      download(`${this.baseName()}-${RUN_LETTERS[run.index]}-step${run.metrics?.steps ?? 0}.safetensors`, bytes, 'application/octet-stream');
-    } catch (e) {
-      this.messages.push({ kind: 'error', text: String(e instanceof Error ? e.message : e) });
-      this.renderMessages();
-    }
-  }
-
-  /** Loads a checkpoint; any failure leaves the runs, settings and charts as they were. */
-  async loadModel(file: File): Promise<void> {
-    const fail = (msg: string) => {
-      this.messages = this.messages.filter((m) => m.tag !== 'load');
-      this.messages.push({ kind: 'error', text: () => this.t('ex.load_failed', { file: file.name, msg }), tag: 'load' });
-      this.renderMessages();
-    };
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await file.arrayBuffer());
-    } catch (e) {
-      return fail(String(e));
-    }
-    let header;
-    try {
-      header = readCheckpointHeader(bytes);
-    } catch (e) {
-      return fail(e instanceof Error ? e.message : String(e));
-    }
-    const wasPlaying = this.session.playing;
-    this.session.pause();
-    if (this.state.mode === 'single') {
-      // A scratch engine with the checkpoint's own config: only when it loads does it replace the run.
-      let engine;
-      try {
-        engine = await this.opts.factory(toEngineConfig(header.config));
-        await engine.load(bytes);
-      } catch (e) {
-        engine?.terminate();
-        if (wasPlaying) this.session.play();
-        return fail(e instanceof Error ? e.message : String(e));
-      }
-      const next = cloneState(this.state);
-      next.config = header.config;
-      next.exp = '';
-      next.edits = [];
-      this.builtConfigs = JSON.stringify(runConfigs(next));
-      this.applied = cloneState(next);
-      this.session.adopt([engine], [header.config], [header.step]);
-      this.startStep = [header.step];
-      this.setState(next, { rebuild: 'no', render: true });
-    } else {
-      const run = this.session.runs[this.selected];
-      if (!run?.engine) return fail('the run is not ready');
-      try {
-        await run.engine.load(bytes);
-      } catch (e) {
-        if (wasPlaying) this.session.play();
-        return fail(e instanceof Error ? e.message : String(e));
-      }
-      run.metrics = new RunMetrics(run.engine.info.depth, run.engine.info.kind === 'gpt' ? run.engine.info.heads : 0);
-      run.metrics.offset = header.step;
-      run.status = 'ready';
-      this.resetCharts();
-    }
-    this.messages = this.messages.filter((m) => m.tag !== 'load');
-    this.messages.push({ kind: 'info', text: () => this.t('ex.loaded', { file: file.name, kind: String(header.config.kind), step: header.step }), tag: 'load' });
-    this.renderMessages();
-    this.invalidate();
+  /** A checkpoint loaded into a scratch engine (single-run mode) becomes the run, with its config. */
+  private adopt(engine: EngineLike, config: FlatConfig, step: number): void {
+    const next = cloneState(this.state);
+    next.config = config;
+    next.exp = '';
+    next.edits = [];
+    this.builtConfigs = JSON.stringify(runConfigs(next));
+    this.applied = cloneState(next);
+    this.session.adopt([engine], [config], [step]);
+    this.startStep = [step];
+    this.setState(next, { rebuild: 'no', render: true });
   }
 
   private async copyLink(btn: HTMLElement): Promise<void> {
@@ -572,6 +515,7 @@ export class App {
     clearTimeout(this.rebuildTimer);
     clearTimeout(this.hashTimer);
     this.opts.keyTarget.removeEventListener('keydown', this.keyHandler);
+    this.unwatchDrops();
     this.destroyCharts();
     this.session.dispose();
     clear(this.root);
@@ -588,6 +532,7 @@ export class App {
     this.root.lang = this.state.lang === 'zh' ? 'zh-CN' : 'en';
     this.root.dataset.mode = this.state.mode;
     this.root.dataset.kind = String(this.state.config.kind);
+    this.root.dataset.dropHint = this.t('drop.hint');
     const embed = this.opts.embed;
     if (embed?.height) this.root.style.height = `${embed.height}px`;
     if (!embed) this.root.append(this.renderHeader());
@@ -654,22 +599,30 @@ export class App {
     const file = h('input', { type: 'file', accept: '.safetensors,application/octet-stream', class: 'rp-hidden', 'data-action': 'upload',
       onchange: (e: Event) => {
         const f = (e.target as HTMLInputElement).files?.[0];
-        if (f) void this.loadModel(f);
+        if (f) void this.io.loadModel(f);
         (e.target as HTMLInputElement).value = '';
       } });
     const item = (label: string, fn: () => void, action: string, disabled = false) => h('button', { type: 'button', role: 'menuitem', 'data-action': action, disabled, title: disabled ? this.t('ex.empty') : undefined,
       onclick: () => { this.menu = null; this.render(); fn(); } }, label);
-    const empty = !this.hasMetrics();
+    const empty = !this.io.hasMetrics();
+    const logFile = h('input', { type: 'file', accept: '.jsonl,.ndjson,application/jsonl,application/x-ndjson', class: 'rp-hidden', 'data-action': 'import-log',
+      onchange: (e: Event) => {
+        const f = (e.target as HTMLInputElement).files?.[0];
+        if (f) void this.io.importLog(f);
+        (e.target as HTMLInputElement).value = '';
+      } });
     return h('div', { class: 'rp-menu' },
       h('button', { type: 'button', class: `rp-btn${this.opts.embed ? ' rp-small' : ''}`, 'aria-haspopup': 'menu', 'aria-expanded': String(open), 'data-action': 'export-menu',
         onclick: () => { this.menu = open ? null : 'export'; this.render(); } }, this.t('tb.export'), ' ▾'),
       open ? h('div', { class: 'rp-menu-list', role: 'menu' },
-        item(this.t('ex.csv'), () => this.exportMetrics('csv'), 'csv', empty),
-        item(this.t('ex.json'), () => this.exportMetrics('json'), 'json', empty),
+        item(this.t('ex.csv'), () => this.io.exportMetrics('csv'), 'csv', empty),
+        item(this.t('ex.json'), () => this.io.exportMetrics('json'), 'json', empty),
         empty ? h('small', { class: 'rp-menu-note' }, this.t('ex.empty')) : null,
-        item(this.t('ex.save'), () => void this.saveModel(), 'save'),
+        item(this.t('ex.save'), () => void this.io.saveModel(), 'save'),
         h('label', { class: 'rp-menu-file', role: 'menuitem' }, this.t('ex.load'), file),
-        this.state.mode === 'compare' ? h('small', {}, this.t('ex.load_compare', { run: RUN_LETTERS[this.selected].toUpperCase() })) : null) : file);
+        this.state.mode === 'compare' ? h('small', {}, this.t('ex.load_compare', { run: RUN_LETTERS[this.selected].toUpperCase() })) : null,
+        h('label', { class: 'rp-menu-file', role: 'menuitem' }, this.t('ex.log'), logFile),
+        h('small', { class: 'rp-menu-note rp-log-note' }, this.t('ex.log_note', { max: MAX_LOG_BYTES / 1048576 }))) : h('span', {}, file, logFile));
   }
 
   private renderPanelsMenu(): HTMLElement {
@@ -851,7 +804,8 @@ export class App {
     }
     if (help) row.append(h('p', { class: 'rp-help' }, help));
     row.append(msg);
-    if (f.key === 'data' && this.state.config.kind === 'gpt' && !this.opts.embed) {
+    // your own text: on the main page, and in an embed whose `controls=` has the data field (this row)
+    if (f.key === 'data' && this.state.config.kind === 'gpt') {
       this.own?.dispose();
       this.own = new OwnTextPanel({
         lang: () => this.state.lang,
@@ -862,6 +816,12 @@ export class App {
     }
     this.ctrlInputs.set(f.key, { row, inputs, msg });
     return row;
+  }
+
+  /** Whether a field's control is shown: always on the main page; in an embed, when `controls=` names it (or is `all`). */
+  private embedAllows(key: string): boolean {
+    const allowed = this.opts.embed?.controls;
+    return !this.opts.embed || !allowed || allowed.includes(key);
   }
 
   /** A notice about your own data (replaces the previous one). */
@@ -1066,7 +1026,8 @@ export class App {
             parts.boundary.push(new Boundary(cell, size, 1.5, lbl(i)));
           }
           panel.append(h('div', { class: 'rp-panel-foot' }, test));
-          if (!this.opts.embed) {
+          // your own points: on the main page, and in an embed whose `controls=` has the data field
+          if (this.embedAllows('data')) {
             this.pts = new PointsEditor({
               lang: () => this.state.lang,
               currentPoints: () => this.currentPoints(),
@@ -1271,7 +1232,7 @@ export class App {
     const what = c ? `${c.kind} · depth=${c.depth} · residual=${c.residual} · norm=${c.norm} · placement=${c.placement} · lr=${c.lr}` : '';
     const title = this.session.runs.length === 1 && what ? `${this.t(`p.${p}` as MessageKey)} — ${what}` : this.t(`p.${p}` as MessageKey);
     const blob = await canvasesToPng(title, parts, legend);
-    download(`${this.baseName()}-${p}.png`, blob, 'image/png');
+    download(`${this.io.baseName()}-${p}.png`, blob, 'image/png');
   }
 
   /** What an exported panel's legend says, and the axes the pictures without their own get. */
@@ -1289,9 +1250,15 @@ export class App {
           legend.push({ kind: 'line', label: `${who}${this.t('p.loss.train')}`, color: RUN_COLORS[r.index] });
           legend.push({ kind: 'line', label: `${who}${this.t('p.loss.val')}`, color: RUN_COLORS[r.index], dash: true });
         }
+        this.io.logs.forEach((l, i) => {
+          const who = `${this.t('log.name', { file: l.name })} `;
+          legend.push({ kind: 'line', label: `${who}${this.t('p.loss.train')}`, color: LOG_COLORS[i] });
+          legend.push({ kind: 'line', label: `${who}${this.t('p.loss.val')}`, color: LOG_COLORS[i], dash: true });
+        });
         break;
       case 'profile': case 'rms': case 'update':
         for (const r of runs) legend.push({ kind: 'line', label: name(r), color: RUN_COLORS[r.index] });
+        this.io.logs.forEach((l, i) => legend.push({ kind: 'line', label: this.t('log.name', { file: l.name }), color: LOG_COLORS[i] }));
         break;
       case 'heatmap':
         for (const r of runs) legend.push({ kind: 'box', label: name(r), color: RUN_COLORS[r.index] });
@@ -1353,20 +1320,31 @@ export class App {
   private resetSeries(): void {
     const runs = this.session.runs;
     const p = this.parts;
-    this.chartRuns = runs.map((r) => r.index).join();
+    this.chartRuns = this.chartKey();
     const multi = runs.length > 1;
+    const logs = this.io.logs;
     const name = (i: number) => (multi ? RUN_LETTERS[i].toUpperCase() : '');
     const specs: SeriesSpec[] = [];
     runs.forEach((r) => {
       specs.push({ label: `${name(r.index)} ${this.t('p.loss.train')}`.trim(), color: `${RUN_COLORS[r.index]}b0`, width: 1.25 });
       specs.push({ label: `${name(r.index)} ${this.t('p.loss.val')}`.trim(), color: RUN_COLORS[r.index], dash: [6, 4], width: 2.5, points: true });
     });
+    logs.forEach((l, i) => {
+      const name = this.t('log.name', { file: l.name });
+      specs.push({ label: `${name} ${this.t('p.loss.train')}`, color: `${LOG_COLORS[i]}b0`, width: 1.25 });
+      specs.push({ label: `${name} ${this.t('p.loss.val')}`, color: LOG_COLORS[i], dash: [6, 4], width: 2.5, points: true });
+    });
     p.loss?.reset(specs);
-    const blockSpecs = runs.map((r) => ({ label: runLabel(this.state, r.index), color: RUN_COLORS[r.index], width: 2, points: maxDepthOf(runs) <= 40, pointSize: 5 }));
+    const few = Math.max(maxDepthOf(runs), ...logs.map((l) => l.metrics.depth)) <= 40;
+    const blockSpecs: SeriesSpec[] = runs.map((r) => ({ label: runLabel(this.state, r.index), color: RUN_COLORS[r.index], width: 2, points: few, pointSize: 5 }));
+    logs.forEach((l, i) => blockSpecs.push({ label: this.t('log.name', { file: l.name }), color: LOG_COLORS[i], width: 2, points: few, pointSize: 5 }));
     p.profile?.reset(blockSpecs);
     p.rms?.reset(blockSpecs);
     p.update?.reset(blockSpecs);
   }
+
+  /** The runs and imported logs the line charts' series were set up for. */
+  private chartKey(): string { return `${this.session.runs.map((r) => r.index).join()}|${this.io.logs.length}`; }
 
   private invalidate(): void { this.frames.invalidate(); }
 
@@ -1376,11 +1354,11 @@ export class App {
   private draw(): void {
     const runs = this.session.runs;
     const p = this.parts;
-    if (runs.map((r) => r.index).join() !== this.chartRuns) this.resetSeries();
+    if (this.chartKey() !== this.chartRuns) this.resetSeries();
     this.syncToolbar();
     // loss: x = the longest run's steps, decimated to at most ~1000 points (bucket means)
     if (p.loss) {
-      const { x, ys, n } = lossSeries(runs.map((r) => r.metrics), this.state.logScale);
+      const { x, ys, n } = lossSeries([...runs.map((r) => r.metrics), ...this.io.logs.map((l) => l.metrics)], this.state.logScale);
       p.loss.setData(x, ys, robustCap(ys));
       this.root.classList.toggle('rp-started', n > 0);
     }
@@ -1415,7 +1393,9 @@ export class App {
   /** Values per block: a run's current profile (one line per run). */
   private drawProfile(chart: LineChart, pick: (m: RunMetrics) => Float32Array): void {
     const runs = this.session.runs;
-    const maxDepth = Math.max(1, ...runs.map((r) => r.metrics?.depth ?? 0));
+    // imported logs after the runs (their per-block values where the log has them)
+    const logs = this.io.logs.map((l) => l.metrics);
+    const maxDepth = Math.max(1, ...runs.map((r) => r.metrics?.depth ?? 0), ...logs.map((m) => m.depth));
     const bx = Float64Array.from({ length: maxDepth }, (_, i) => i + 1);
     // exact zeros (a dead block): a log axis cannot draw them, so they get marks along the bottom
     const zeros: { x: number; color: string; row: number }[] = [];
@@ -1425,8 +1405,9 @@ export class App {
       for (let b = 0; b < r.metrics.depth; b++) if (v[b] === 0) zeros.push({ x: b + 1, color: RUN_COLORS[r.index], row: r.index });
     }
     chart.setZeros(zeros);
-    chart.setData(bx, runs.map((r) => Array.from({ length: maxDepth }, (_, b) =>
-      (r.metrics && b < r.metrics.depth && r.metrics.step.length ? logSafe(pick(r.metrics)[b]) : null))));
+    const values = (m: RunMetrics | null) => Array.from({ length: maxDepth }, (_, b) =>
+      (m && b < m.depth && m.step.length && !Number.isNaN(pick(m)[b]) ? logSafe(pick(m)[b]) : null));
+    chart.setData(bx, [...runs.map((r) => values(r.metrics)), ...logs.map(values)]);
   }
 
   /** Run i's gradient-norm heatmap over time, on the colour scale and step axis shared by all runs. */
@@ -1631,12 +1612,12 @@ export class App {
       if (e.stat_acc) setText(e.stat_acc, last && last.accuracy >= 0 ? `${(last.accuracy * 100).toFixed(1)}%` : '–');
     }
     if (this.menu === 'export') {
-      const empty = !this.hasMetrics();
+      const empty = !this.io.hasMetrics();
       this.root.querySelectorAll<HTMLButtonElement>('[data-action="csv"], [data-action="json"]').forEach((b) => {
         b.disabled = empty;
         b.title = empty ? this.t('ex.empty') : '';
       });
-      const note = this.root.querySelector<HTMLElement>('.rp-menu-note');
+      const note = this.root.querySelector<HTMLElement>('.rp-menu-note:not(.rp-log-note)');
       if (note) note.hidden = !empty;
     }
     const info = runs[0]?.engine?.info;
