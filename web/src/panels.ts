@@ -298,20 +298,23 @@ export class ChartPanels {
   listSep(): string { return this.host.state.lang === 'zh' ? '，' : ', '; }
 
   who(r: Run): string {
-    return this.host.session.runs.length > 1 ? this.host.t('ro.run', { run: RUN_LETTERS[r.index].toUpperCase() }) : '';
+    return this.host.session.runs.length > 1 || this.host.logs().length ? this.host.t('ro.run', { run: RUN_LETTERS[r.index].toUpperCase() }) : '';
   }
 
   /** The loss chart: the step under the pointer, each run's training loss there and its latest evaluation by then. */
   lossReadout(hit: LineHit | null): string | null {
     if (!hit) return null;
-    const runs = this.host.session.runs.filter((r) => r.metrics && r.metrics.step.length);
-    if (!runs.length) return null;
+    // the runs, then the imported logs (named by their file)
+    const series: [string, RunMetrics][] = [
+      ...this.host.session.runs.filter((r) => r.metrics && r.metrics.step.length).map((r): [string, RunMetrics] => [this.who(r), r.metrics!]),
+      ...this.host.logs().map((l): [string, RunMetrics] => [this.host.t('ro.run', { run: this.host.t('log.name', { file: l.name }) }), l.metrics]),
+    ];
+    if (!series.length) return null;
     const lang = this.host.state.lang;
     const want = Math.round(hit.x);
     let shown = -1;
     const bits: string[] = [];
-    for (const r of runs) {
-      const m = r.metrics!;
+    for (const [who, m] of series) {
       const i = Math.max(0, lastAtOrBelow(m.step.data, m.step.length, want));
       const step = m.step.data[i];
       if (shown < 0) shown = step;
@@ -320,7 +323,7 @@ export class ChartPanels {
       for (let k = m.evals.length - 1; k >= 0; k--) if (m.evals[k].step <= step) { e = m.evals[k]; break; }
       if (e) vals.push(this.host.t('ro.val', { v: fmtValue(e.valLoss), s: fmtInt(lang, e.step) }));
       const own = step !== shown ? ` (${this.host.t('ro.step', { s: fmtInt(lang, step) })})` : '';
-      bits.push(this.who(r) + vals.join(this.listSep()) + own);
+      bits.push(who + vals.join(this.listSep()) + own);
     }
     return `${this.host.t('ro.step', { s: fmtInt(lang, shown) })} · ${bits.join(' · ')}`;
   }

@@ -80,6 +80,13 @@ describe('a training log beside the runs', () => {
     expect(await page.evaluate(() => location.hash)).toBe(hash);
     await page.locator('[data-panel="loss"]').scrollIntoViewIfNeeded();
     await H.shot(page, 'runlog-cli-en');
+    // the loss read-out names the log and its values at the step under the pointer
+    const over = page.locator('[data-panel="loss"] .u-over');
+    const box = (await over.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+    const ro = page.locator('[data-readout="loss"]');
+    await page.waitForFunction(() => document.querySelector('[data-readout="loss"]')?.textContent?.includes('log cli-mlp.jsonl: train'));
+    expect(await ro.textContent()).toMatch(/^step \d+ · A: train loss [\d.]+.* · log cli-mlp\.jsonl: train loss [\d.]+/);
     // remove it: gone from the legends
     await notice.locator('button', { hasText: 'Remove log' }).click();
     await page.waitForFunction(() => !document.querySelector('[data-panel="loss"] .u-legend')?.textContent?.includes('cli-mlp'));
