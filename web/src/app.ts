@@ -165,6 +165,7 @@ export class App {
       runName: (i) => this.runName(i),
       baseName: () => this.io.baseName(),
       pointsEditor: () => this.pointsEditor(),
+      relayout: () => { this.destroyCharts(); this.charts.render(); this.resetCharts(); },
     }, h('main', { class: 'rp-panels' }));
     this.keyHandler = (e) => this.onKey(e as KeyboardEvent);
     opts.keyTarget.addEventListener('keydown', this.keyHandler);

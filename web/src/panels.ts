@@ -60,6 +60,8 @@ export interface PanelsHost {
   invalidate(): void;
   runName(i: number): string;
   baseName(): string;
+  /** Builds the panels again (destroy, render, reset), dropping the redraws queued for the old ones. */
+  relayout(): void;
   /** The own-points tools to put under the decision boundary, or null where this widget has none. */
   pointsEditor(): PointsEditor | null;
 }
@@ -115,9 +117,7 @@ export class ChartPanels {
     if (next === null) return;
     this.fitH = next;
     this.fitTries++;
-    this.destroy();
-    this.render();
-    this.reset();
+    this.host.relayout();  // the charts again at the new height (the App drops the old ones' queued redraws)
     requestAnimationFrame(() => this.fit());
   }
 
