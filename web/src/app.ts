@@ -20,10 +20,7 @@ import { mib } from './engine/budget';
 import { FrameScheduler } from './frames';
 import { blowupWhere } from './chartData';
 import { changedKeys, diffEdits, editSchedule, onlyLive, startState } from './edits';
-import { OwnTextPanel } from './owndata/panel';
-import { PointsEditor } from './owndata/pointsPanel';
-import type { Pt } from './owndata/points';
-import { ownPoints, ownText, ownTextReady } from './owndata/store';
+import { OwnData } from './owndata/wiring';
 
 export interface EmbedOptions {
   /** Field keys whose controls are shown (null: all). */
@@ -82,15 +79,9 @@ export class App {
   showKeys = false;
   menu: 'export' | 'panels' | null = null;
   els: Record<string, HTMLElement> = {};
-  /**
-   * Each control's elements; `pending` holds a typed number that was refused (shown as typed, in red,
-   * until a valid value replaces it or the field changes some other way), with the value still in use.
-   */
   private destroyed = false;
-  /** "Your text" in the gpt data settings (owndata/panel.ts). */
-  private own: OwnTextPanel | null = null;
-  /** "Your own points" under the mlp's decision boundary (owndata/pointsPanel.ts). */
-  private pts: PointsEditor | null = null;
+  /** Your own text and points (owndata/wiring.ts). */
+  private readonly own: OwnData;
   private builtConfigs = '';
   private keyHandler: (e: Event) => void;
   /** Files in and out: metrics, models, training logs, drops (fileio.ts). */
@@ -119,16 +110,24 @@ export class App {
     this.session.on('playing', () => this.chrome.syncToolbar());
     this.session.on('stopped', (run, reason) => this.onStopped(run, reason));
     this.session.on('built', (ok) => this.onBuilt(ok));
+    this.own = new OwnData({
+      get state() { return self.state; },
+      session: this.session,
+      controls: opts.embed ? opts.embed.controls : undefined,
+      setField: (k, v) => this.setField(k, v),
+      rebuild: (when) => {
+        clearTimeout(this.rebuildTimer);
+        if (when === 'now') void this.rebuild();
+        else this.rebuildTimer = window.setTimeout(() => void this.rebuild(), 300);
+      },
+      notice: (tag, kind, text, action) => this.notice(tag, kind, text, action),
+    });
     this.io = new FileIO({
       get state() { return self.state; },
       session: this.session,
       factory: opts.factory,
       get selected() { return self.selected; },
-      notice: (tag, kind, text, action) => {
-        this.messages = this.messages.filter((m) => m.tag !== tag);
-        this.messages.push({ kind, text, tag, action });
-        this.renderMessages();
-      },
+      notice: (tag, kind, text, action) => this.notice(tag, kind, text, action),
       adopt: (engine, config, step) => this.adopt(engine, config, step),
       reloaded: () => this.resetCharts(),
       logsChanged: () => {
@@ -136,8 +135,8 @@ export class App {
         this.renderMessages();
         this.resetCharts();
       },
-      get text() { return self.own ?? undefined; },
-      get points() { return self.pts ?? undefined; },
+      get text() { return self.own.text ?? undefined; },
+      get points() { return self.own.points ?? undefined; },
     });
     this.unwatchDrops = this.io.watchDrops(this.root);
     this.controls = new ControlPanel({
@@ -148,7 +147,7 @@ export class App {
       optLabel: (v) => this.optLabel(v),
       setField: (k, v) => this.setField(k, v),
       setState: (next, how) => this.setState(next, how),
-      dataExtra: () => this.ownTextPanel(),
+      dataExtra: () => this.own.textPanel(),
     });
     this.chrome = new Chrome(this);
     this.charts = new ChartPanels({
@@ -164,7 +163,7 @@ export class App {
       invalidate: () => this.invalidate(),
       runName: (i) => this.runName(i),
       baseName: () => this.io.baseName(),
-      pointsEditor: () => this.pointsEditor(),
+      pointsEditor: () => this.own.pointsEditor(),
       relayout: () => { this.destroyCharts(); this.charts.render(); this.resetCharts(); },
     }, h('main', { class: 'rp-panels' }));
     this.keyHandler = (e) => this.onKey(e as KeyboardEvent);
@@ -284,18 +283,10 @@ export class App {
       this.renderMessages();
       return;
     }
-    const mine = configs.some((c) => c.data === 'text') ? 'text' : configs.some((c) => c.data === 'points') ? 'points' : '';
-    if (mine) {
-      await ownTextReady();
-      if (mine === 'text' ? !ownText() : (ownPoints()?.length ?? 0) < 4) {  // a shared link names your own data, which links never carry
-        this.playAfterBuild = false;
-        this.session.dispose();
-        const pick = mine === 'text' ? this.own : this.pts;
-        this.messages.push({ kind: 'warn', text: () => this.t(mine === 'text' ? 'own.link' : 'pts.link'), tag: 'own',
-          action: pick ? { label: () => this.t(mine === 'text' ? 'own.load_file' : 'pts.load_file'), run: () => pick.pickFile() } : undefined });
-        this.renderMessages();
-        return;
-      }
+    if (!(await this.own.ready(configs))) {  // a shared link names your own data, which links never carry
+      this.playAfterBuild = false;
+      this.session.dispose();
+      return;
     }
     this.chrome.syncToolbar();
     // Built from the settings before any mid-run edit; the session applies each edit at its step.
@@ -497,7 +488,7 @@ export class App {
 
   destroy(): void {
     this.destroyed = true;
-    this.own?.dispose();
+    this.own.dispose();
     this.frames.destroy();
     clearTimeout(this.rebuildTimer);
     clearTimeout(this.hashTimer);
@@ -543,40 +534,11 @@ export class App {
     this.charts.refit();
   }
 
-  /** "Your text" under the gpt's data field (its row is shown only where the data control is). */
-  private ownTextPanel(): HTMLElement | null {
-    if (this.state.config.kind !== 'gpt') return null;
-    this.own?.dispose();
-    this.own = new OwnTextPanel({
-      lang: () => this.state.lang,
-      useText: () => { if (this.state.config.data === 'text') void this.rebuild(); else this.setField('data', 'text'); },
-      notify: (kind, text) => this.ownNotice(kind, text),
-    });
-    return this.own.el;
-  }
-
-  /** Whether a field's control is shown: always on the main page; in an embed, when `controls=` names it (or is `all`). */
-  private embedAllows(key: string): boolean {
-    const allowed = this.opts.embed?.controls;
-    return !this.opts.embed || !allowed || allowed.includes(key);
-  }
-
-  /** A notice about your own data (replaces the previous one). */
-  private ownNotice(kind: 'error' | 'info', text: string): void {
-    this.messages = this.messages.filter((m) => m.tag !== 'own');
-    this.messages.push({ kind, text, tag: 'own' });
+  /** Shows a notice, replacing the one with the same tag. */
+  private notice(tag: string, kind: Message['kind'], text: Message['text'], action?: Message['action']): void {
+    this.messages = this.messages.filter((m) => m.tag !== tag);
+    this.messages.push({ kind, text, tag, action });
     this.renderMessages();
-  }
-
-  /** The mlp's points now: your own, or run A's built-in dataset (train and test). */
-  private currentPoints(): Pt[] {
-    if (this.state.config.data === 'points') return ownPoints() ?? [];
-    const p = this.session.runs[0]?.engine?.info?.points;
-    const out: Pt[] = [];
-    if (!p) return out;
-    for (const [x, y] of [[p.xTrain, p.yTrain], [p.xTest, p.yTest]] as const)
-      for (let i = 0; i < y.length; i++) out.push({ x: x[2 * i], y: x[2 * i + 1], label: y[i] ? 1 : 0 });  // float32 values: they round-trip exactly
-    return out;
   }
 
   /** Redraws the notices (chrome.ts). */
@@ -604,23 +566,6 @@ export class App {
     this.frames.queuePanels(this.charts.jobs(), this.session.playing);
     this.chrome.syncRunStats();
     this.charts.afterDraw();
-  }
-
-  /** The own-points tools under the decision boundary: on the main page, and in an embed whose `controls=` has the data field. */
-  private pointsEditor(): PointsEditor | null {
-    if (!this.embedAllows('data')) return null;
-    this.pts = new PointsEditor({
-      lang: () => this.state.lang,
-      currentPoints: () => this.currentPoints(),
-      usePoints: () => {
-        if (this.state.config.data !== 'points') { this.setField('data', 'points'); return; }
-        clearTimeout(this.rebuildTimer);
-        this.rebuildTimer = window.setTimeout(() => void this.rebuild(), 300);
-      },
-      regenerate: () => this.setField('dseed', 1 + Math.floor(Math.random() * 4294967295)),  // new points, the same weights (data.seed)
-      notify: (kind, text) => this.ownNotice(kind, text),
-    });
-    return this.pts;
   }
 
   // ------------------------------------------------------------------ sync (values, not structure)
