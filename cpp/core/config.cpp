@@ -231,7 +231,12 @@ Config config_from_json(const Json& j, bool check_cap) {
   d.integer("samples", c.data.samples, 10, 200000);
   d.number("test_fraction", c.data.test_fraction, 0.05, 0.95);
   d.integer("resolution", c.data.resolution, 14, 28);
+  double data_seed = 0;
+  d.number("seed", data_seed, 0.0, 4294967295.0);
   d.finish();
+  if (data_seed != std::floor(data_seed))
+    throw Error("config: data.seed = " + format_number(data_seed) + " is not allowed (allowed: integer 0..4294967295; 0 = the run's seed)");
+  c.data.seed = static_cast<uint32_t>(data_seed);
   if (c.data.resolution != 14 && c.data.resolution != 28)
     throw Error("config: data.resolution = " + std::to_string(c.data.resolution) + " is not allowed (allowed: 14|28)");
   c.model.image = c.data.resolution;
@@ -326,6 +331,7 @@ Json config_to_json(const Config& c) {
   d.set("samples", Json::number(c.data.samples));
   d.set("test_fraction", Json::number(c.data.test_fraction));
   if (c.is_cnn()) d.set("resolution", Json::number(c.data.resolution));
+  if (c.data.seed) d.set("seed", Json::number(c.data.seed));  // only when set: older configs print as before
   Json o = Json::object();
   o.set("name", Json::string(to_string(c.optim.name)));
   o.set("lr", Json::number(c.optim.lr));

@@ -41,6 +41,11 @@ struct DataConfig {
   int samples = 1000;
   double test_fraction = 0.2;   // 2-D datasets and digits; the text always splits 90/10
   int resolution = 14;          // digits: 14 (2x2 average-pooled, the default) or 28 pixels a side
+  // The seed of the data alone (the points, their train/test split, the digits' held-out split);
+  // 0 = the run's `seed`, which also seeds the weights and batches. "Regenerate data" in the
+  // playground sets it, so a new dataset trains the same initial weights. Absent from a config or
+  // a link made before it existed means 0, so those keep their data.
+  uint32_t seed = 0;
 };
 
 struct OptimConfig {
@@ -71,6 +76,8 @@ struct Config {
 
   bool is_gpt() const { return model.kind == ModelKind::Gpt; }
   bool is_cnn() const { return model.kind == ModelKind::Cnn; }
+  // The seed the datasets are drawn with (data.seed, else the run's seed).
+  uint32_t data_seed() const { return data.seed ? data.seed : seed; }
 };
 
 // Hard cap on parameters + optimiser state + activations, checked before any allocation:

@@ -75,7 +75,7 @@ void configure_eigen() {
 Trainer::Trainer(const Config& cfg, const std::string& text, const std::string& vocab, int capacity_rows)
     : cfg_(cfg),
       chars_(make_chars(cfg, text, vocab)),
-      data2d_(cfg.is_gpt() ? Dataset2D{} : cfg.is_cnn() ? make_digits(text, cfg.data, cfg.seed) : make_dataset(cfg.data, cfg.seed, text)),
+      data2d_(cfg.is_gpt() ? Dataset2D{} : cfg.is_cnn() ? make_digits(text, cfg.data, cfg.data_seed()) : make_dataset(cfg.data, cfg.data_seed(), text)),
       model_((configure_eigen(), checked_model(cfg, vocab_for(cfg, chars_), capacity_rows)), vocab_for(cfg, chars_),
              capacity_rows > 0 ? capacity_rows : training_rows(cfg)),
       opt_(cfg.optim, model_.slices(), model_.num_params()),

@@ -140,7 +140,7 @@ std::string corpus_for(const Config& cfg, const Args& a) {
     const std::string path = a.get("--data");
     std::string csv = read_text(path, kMaxTextBytes, "points file");
     try {
-      points_from_csv(csv, cfg.data.test_fraction, cfg.seed);
+      points_from_csv(csv, cfg.data.test_fraction, cfg.data_seed());
     } catch (const Error& e) {
       throw Error(path + ": " + e.what());
     }

@@ -228,6 +228,11 @@ def read_text(path=None, name="tinyshakespeare"):
         return decode_text(f.read(), f"{path}: the training text")
 
 
+def data_seed(cfg):
+    """The seed the points are drawn with: data.seed, 0 or absent meaning the run's seed (Config::data_seed)."""
+    return cfg["data"].get("seed") or cfg["seed"]
+
+
 class Batches:
     """The Trainer's batch streams for one config. Global batches; share() cuts a rank's rows out."""
 
@@ -240,7 +245,7 @@ class Batches:
             self.vocab = self.chars.vocab
         else:
             make = make_digits if cfg["model"]["kind"] == "cnn" else make_dataset
-            self.x_train, self.y_train, self.x_test, self.y_test = make(cfg["data"], cfg["seed"])
+            self.x_train, self.y_train, self.x_test, self.y_test = make(cfg["data"], data_seed(cfg))
             self.vocab = None
 
     def classes(self):

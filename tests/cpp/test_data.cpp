@@ -5,7 +5,10 @@
 #include <functional>
 #include <set>
 
+#include "checkpoint.h"
+#include "config.h"
 #include "data.h"
+#include "json.h"
 #include "error.h"
 #include "trainer.h"
 
@@ -256,4 +259,55 @@ TEST_CASE("bad points are refused naming the line", "[data]") {
   CHECK_THROWS_WITH(points_from_csv(many, 0.2, 1), Contains("line 10001: more than 10000 points"));
   many.resize(many.size() - 10);  // the last row ("0.1,0.2,0\n") removed: exactly the cap
   CHECK(points_from_csv(many, 0.2, 1).n_train() + points_from_csv(many, 0.2, 1).n_test() == kMaxPoints);
+}
+
+TEST_CASE("CSV numbers: the fields tests/cpp/data/csv_numbers.json lists read as strtod reads them (the page checks the same file)", "[data]") {
+  const auto bytes = read_file(std::string(RESNORM_SOURCE_DIR) + "/tests/cpp/data/csv_numbers.json");
+  const Json doc = parse_json(std::string(bytes.begin(), bytes.end()));
+  int accepted = 0, refused = 0;
+  for (const Json& c : doc.find("cases")->items()) {
+    const std::string field = c.items()[0].as_string();
+    INFO("field \"" << field << "\"");
+    // the field is x of the only point with y = 1 (three fixed points make the minimum of four)
+    const std::string csv = field + ",1,0\n0,0,1\n0.1,-1,0\n0,0.1,1\n";
+    if (c.items()[1].is_null()) {
+      CHECK_THROWS_WITH(points_from_csv(csv, 0.25, 1), Contains("line 1: x = \"" + field + "\" is not a number"));
+      ++refused;
+      continue;
+    }
+    const Dataset2D d = points_from_csv(csv, 0.25, 1);
+    std::vector<float> xs = d.x_train;
+    xs.insert(xs.end(), d.x_test.begin(), d.x_test.end());
+    int found = 0;
+    for (size_t k = 0; 2 * k < xs.size(); ++k)
+      if (xs[2 * k + 1] == 1.0f) { CHECK(xs[2 * k] == static_cast<float>(c.items()[1].as_number())); ++found; }
+    CHECK(found == 1);
+    ++accepted;
+  }
+  CHECK(accepted >= 20);  // hexadecimal floats among them
+  CHECK(refused >= 20);
+}
+
+TEST_CASE("data.seed draws the data alone: the weights stay those of the run's seed", "[data][config]") {
+  const std::string base = R"({"model": {"kind": "mlp", "depth": 2, "width": 8}, "data": {"name": "spiral")";
+  const Config a = config_from_string(base + R"(}, "seed": 7})");
+  const Config same = config_from_string(base + R"(, "seed": 7}, "seed": 7})");  // data.seed = seed: the same data
+  const Config redrawn = config_from_string(base + R"(, "seed": 99}, "seed": 7})");
+  CHECK(a.data.seed == 0);
+  CHECK(a.data_seed() == 7);
+  Trainer ta(a), ts(same), tr(redrawn);
+  CHECK(ts.dataset().x_train == ta.dataset().x_train);
+  CHECK(tr.dataset().x_train != ta.dataset().x_train);  // new points...
+  const auto weights = [](const Trainer& t) { return std::vector<float>(t.model().params(), t.model().params() + t.model().num_params()); };
+  CHECK(weights(tr) == weights(ta));                       // ...the same initial weights
+  // with data.seed 99 the points are those of a run seeded 99
+  Trainer t99(config_from_string(base + R"(}, "seed": 99})"));
+  CHECK(tr.dataset().x_train == t99.dataset().x_train);
+  CHECK(weights(t99) != weights(ta));
+  // absent or 0: printed as before (old configs and links unchanged); a set one round-trips
+  CHECK(config_to_json(a).find("data")->find("seed") == nullptr);
+  CHECK(config_to_json(redrawn).find("data")->find("seed")->as_number() == 99);
+  CHECK_THROWS_WITH(config_from_string(base + R"(, "seed": 1.5}})"), Contains("data.seed = 1.5 is not allowed"));
+  CHECK_THROWS_WITH(config_from_string(base + R"(, "seed": -1}})"), Contains("data.seed"));
+  CHECK_THROWS_WITH(config_from_string(base + R"(, "seed": 4294967296}})"), Contains("data.seed"));
 }

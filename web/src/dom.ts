@@ -42,3 +42,8 @@ export function icon(name: keyof typeof ICONS | string): SVGSVGElement {
   svg.append(path);
   return svg;
 }
+
+/** Sets text only when it changed (an unchanged write would still cost a layout). */
+export function setText(el: Element, text: string): void {
+  if (el.textContent !== text) el.textContent = text;
+}

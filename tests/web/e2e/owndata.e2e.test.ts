@@ -202,15 +202,20 @@ describe('your own points', () => {
     }, null, { timeout: 60_000 });
     expect((await enginePoints(page))!.filter((p) => Math.abs(p[0]) < 0.02 && Math.abs(p[1]) < 0.02 && p[2] === 1)).toHaveLength(
       before.filter((p) => Math.abs(p[0]) < 0.02 && Math.abs(p[1]) < 0.02 && p[2] === 1).length);
-    // regenerate: a new seed for the built-in dataset draws other points
+    // regenerate: a new data seed (data.seed) for the built-in dataset draws other points; the run's seed
+    // (initial weights, batches) stays, and the link records the data seed
     await page.selectOption('select[data-key="data"]', 'circle');
     expect(await waitBuilt(page)).toEqual(['ready']);
     await page.waitForFunction(() => (window as any).__resnorm.apps[0].session.runs[0]?.engine?.info?.config?.data?.name === 'circle');
     const seed = await app(page, 'app.state.config.seed');
     const circle = await enginePoints(page);
     await page.locator('[data-pts="regenerate"]').click();
-    await page.waitForFunction((s) => (window as any).__resnorm.apps[0].session.runs[0]?.engine?.info?.config?.seed !== s, seed, { timeout: 60_000 });
+    await page.waitForFunction(() => ((window as any).__resnorm.apps[0].session.runs[0]?.engine?.info?.config?.data?.seed ?? 0) !== 0, null, { timeout: 60_000 });
     expect(await waitBuilt(page)).toEqual(['ready']);
+    expect(await app(page, 'app.session.runs[0].engine.info.config.seed')).toBe(seed);
+    const dseed = await app(page, 'app.state.config.dseed');
+    expect(dseed).toBeGreaterThan(0);
+    await page.waitForFunction((d) => location.hash.includes(`dseed=${d}`), dseed);
     expect(await enginePoints(page)).not.toEqual(circle);
     await page.close();
   });

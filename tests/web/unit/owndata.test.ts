@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { isTextData, crossProblems, coreDefaults } from '../../../web/src/config/fields';
 import { MAX_TEXT_BYTES, MAX_VOCAB, checkText, checkTextBytes, textInfo, utf8Error } from '../../../web/src/owndata/text';
 import { problemText } from '../../../web/src/owndata/panel';
-import { MAX_POINTS, editPoints, parsePointsCsv, pointsToCsv } from '../../../web/src/owndata/points';
+import { MAX_POINTS, editPoints, parseCoreNumber, parsePointsCsv, pointsToCsv } from '../../../web/src/owndata/points';
+import { readFileSync } from 'node:fs';
 
 const bytes = (...xs: (number | string)[]) =>
   new Uint8Array(xs.flatMap((x) => (typeof x === 'string' ? [...new TextEncoder().encode(x)] : [x])));
@@ -100,6 +101,26 @@ describe('text datasets', () => {
 });
 
 describe('points CSV', () => {
+  it('reads numbers as the core (strtod) does: tests/cpp/data/csv_numbers.json, which test_data.cpp checks too', () => {
+    const { cases } = JSON.parse(readFileSync(new URL('../../cpp/data/csv_numbers.json', import.meta.url), 'utf8')) as { cases: [string, number | null][] };
+    let hex = 0;
+    for (const [field, want] of cases) {
+      const r = parsePointsCsv(`${field},1,0\n0,0,1\n0.1,-1,0\n0,0.1,1\n`);
+      if (want === null) {
+        expect('problem' in r && r.problem, JSON.stringify(field)).toEqual({ kind: 'x', line: 1, value: field });
+        expect(parseCoreNumber(field), JSON.stringify(field)).toBeNull();
+      } else {
+        expect('points' in r && r.points[0], JSON.stringify(field)).toEqual({ x: want, y: 1, label: 0 });
+        expect(Object.is(parseCoreNumber(field), want), JSON.stringify(field)).toBe(true);  // exactly, -0 included
+        if (/0x/i.test(field)) hex++;
+      }
+    }
+    expect(hex).toBeGreaterThanOrEqual(10);
+    // labels and y go through the same reader
+    expect(parsePointsCsv('0x1p-1,-0x.8,0x1\n0,0,0\n1,1,1\n-1,1,0\n')).toEqual({ points: [
+      { x: 0.5, y: -0.5, label: 1 }, { x: 0, y: 0, label: 0 }, { x: 1, y: 1, label: 1 }, { x: -1, y: 1, label: 0 }] });
+  });
+
   it('reads x,y,label with a header, blank lines, spaces and CRLF', () => {
     const r = parsePointsCsv('x,y,label\r\n0.5,-0.25,1\r\n\r\n -1 , 1.5 ,0\n.5,5.,1\n1e-3,0,0\n');
     expect(r).toEqual({ problem: { kind: 'outside', line: 5 } });  // 5. is 5, outside the square

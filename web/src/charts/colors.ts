@@ -43,3 +43,6 @@ export function lutCss(table: Uint8ClampedArray, t: number): string {
 export function logSafe(v: number): number | null {
   return Number.isFinite(v) && v > 0 ? v : null;
 }
+
+/** Imported training logs (runlog.ts), drawn beside the runs: greys and browns, apart from the runs' colours. */
+export const LOG_COLORS = ['#5f6b7a', '#8d6e63', '#3f7f5f', '#7a5c8f'] as const;

@@ -88,6 +88,8 @@ export const FIELDS: readonly Field[] = [
   { key: 'eval', path: 'eval.every', group: 'run', type: 'int', def: 100, min: 0, max: 10000000 },
   { key: 'eval_batches', path: 'eval.batches', group: 'run', type: 'int', def: 8, min: 1, max: 1000, only: ['gpt'] },
   { key: 'seed', path: 'seed', group: 'run', type: 'int', def: 1337, min: 0, max: 4294967295, shared: true },
+  // the data's own seed (0: the run's seed): "Regenerate data" draws new points and keeps the weights
+  { key: 'dseed', path: 'data.seed', group: 'run', type: 'int', def: 0, min: 0, max: 4294967295, only: ['mlp', 'cnn'], shared: true },
 ];
 
 export const FIELD_BY_KEY: ReadonlyMap<string, Field> = new Map(FIELDS.map((f) => [f.key, f]));

@@ -70,7 +70,8 @@ export class OwnTextPanel {
     this.forget.hidden = !o;
   }
 
-  private async readFile(f: File): Promise<void> {
+  /** Reads a text file (the file chooser, or a file dropped on the page). */
+  async readFile(f: File): Promise<void> {
     const lang = this.host.lang();
     let bytes: Uint8Array;
     try {

@@ -14,9 +14,42 @@ export type PointsProblem =
   | { kind: 'toomany'; line: number }
   | { kind: 'few'; n: number };
 
-// A whole field that strtod reads as a finite number (no empty field, no trailing text).
-const NUMBER = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;
-const num = (s: string): number | null => (NUMBER.test(s) && Number.isFinite(Number(s)) ? Number(s) : null);
+// A whole field as the core's csv_number reads it: C's strtod over the whole field, finite. strtod
+// skips leading C white space, and reads decimal and hexadecimal floats (C99 7.20.1.3: "0x1.8p-1",
+// "0x.8", "-0X1P+0"; the binary exponent is optional); "inf" and "nan" parse but are not finite.
+// tests/data/csv_numbers.json holds the inputs both this and the core's test check.
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const HEX = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?$/;
+
+/** A number as the core's CSV reader takes it (the value strtod gives, correctly rounded), or null. */
+export function parseCoreNumber(field: string): number | null {
+  const s = field.replace(/^[ \t\n\v\f\r]+/, '');
+  if (DECIMAL.test(s)) return finite(Number(s));
+  const m = HEX.exec(s);
+  if (!m || !(m[2] + (m[3] ?? '')).length) return null;  // "0x" or "0x." has no digits
+  return finite(hexValue(m[1] === '-', m[2], m[3] ?? '', m[4] ? Number(m[4]) : 0));
+}
+const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+/** sign × 0x<int>.<frac> × 2^exp, rounded once to the nearest double (as strtod does for normal numbers). */
+function hexValue(neg: boolean, int: string, frac: string, exp: number): number {
+  let mant = BigInt('0x0' + int + frac);
+  let e2 = exp - 4 * frac.length;
+  // keep 64 significant bits and a sticky bit for what is dropped: Number() then rounds correctly
+  const bits = mant.toString(2).length;
+  if (mant > 0n && bits > 64) {
+    const drop = BigInt(bits - 64);
+    const sticky = (mant & ((1n << drop) - 1n)) !== 0n ? 1n : 0n;
+    mant = (mant >> drop) | sticky;
+    e2 += bits - 64;
+  }
+  let v = Number(mant);
+  // scale in steps so an intermediate power of two does not overflow or underflow on its own
+  while (e2 > 0 && v !== 0 && Number.isFinite(v)) { const k = Math.min(e2, 1000); v *= 2 ** k; e2 -= k; }
+  while (e2 < 0 && v !== 0) { const k = Math.max(e2, -1000); v *= 2 ** k; e2 -= k; }
+  return neg ? -v : v;
+}
+const num = parseCoreNumber;
 
 /** Parses CSV text into points, or names the first bad line (1-based, as an editor counts them). */
 export function parsePointsCsv(text: string): { points: Pt[] } | { problem: PointsProblem } {

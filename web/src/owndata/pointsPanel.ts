@@ -98,7 +98,8 @@ export class PointsEditor {
     this.host.usePoints();
   }
 
-  private async upload(f: File): Promise<void> {
+  /** Reads a points CSV (the file chooser, or a file dropped on the page). */
+  async upload(f: File): Promise<void> {
     const lang = this.host.lang();
     let text: string;
     try {

@@ -1,0 +1,36 @@
+// Layout arithmetic of the chart panels (pure, unit-tested in tests/web/unit/layout.test.ts): chart
+// heights in a fixed-height widget and the passes that fit its content, the embed's grid columns,
+// and the decision boundaries' size side by side. panels.ts applies them to the DOM.
+
+/** Chart height for `panels` panels: 200 px on a page; in a widget of `height` px, what fits two to a row. */
+export function chartHeight(height: number, panels: number): number {
+  if (!height) return 200;
+  const rows = Math.ceil(panels / 2);
+  return Math.max(110, Math.min(200, Math.floor((height - 170) / Math.max(1, rows)) - 50));
+}
+
+/**
+ * One fitting pass of a fixed-height widget whose content is `over` px too tall (negative: too short),
+ * with its panels in `rows` rows: the new chart height (110…320), or null when it already fits
+ * (within 12 px) or the height would not change.
+ */
+export function fitHeight(current: number, over: number, rows: number): number | null {
+  if (Math.abs(over) < 12) return null;
+  const next = Math.round(Math.max(110, Math.min(320, current - over / Math.max(1, rows))));
+  return next === current ? null : next;
+}
+
+/** The fitting passes a widget gets after each layout (what is left over scrolls inside it). */
+export const FIT_PASSES = 3;
+
+/** An embed's grid columns: as many as the panels sharing a row, at least 300 px each. */
+export function embedColumns(width: number, shared: number): number {
+  const fits = Math.max(1, Math.floor((width || 800) / 300));
+  return Math.max(1, Math.min(shared, fits));
+}
+
+/** The side of each of n decision boundaries in a panel body `width` px wide (charts `ch` px high). */
+export function boundarySize(n: number, ch: number, width?: number): number {
+  if (width === undefined) return n === 1 ? Math.min(ch + 100, 300) : Math.min(ch, 150);
+  return n === 1 ? Math.min(ch + 100, 300, width) : Math.max(96, Math.min(200, Math.floor((width - 10 * (n - 1)) / n)));
+}
