@@ -39,6 +39,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "degradation.json"))
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "degradation"))
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--only", default="", help="train only these presets (e.g. to run two at once); summarises all found")
     a = ap.parse_args()
     if not os.access(a.resnorm, os.X_OK):
         sys.exit(f"degradation: no resnorm binary at {a.resnorm} (npm run build:native)")
@@ -55,6 +56,9 @@ def main():
                 assert cfg["model"]["depth"] == DEPTHS[layers], preset
                 cfg["seed"] = seed
                 key = f"{preset}-s{seed}"
+                if a.only and preset not in a.only.split():
+                    if not os.path.exists(os.path.join(a.work, key + ".done")):
+                        continue  # another instance trains it
                 log = os.path.join(a.work, key + ".jsonl")
                 done = os.path.join(a.work, key + ".done")
                 seconds = None
@@ -84,6 +88,8 @@ def main():
                 runs.setdefault(kind, {}).setdefault(str(layers), {})[str(seed)] = r
                 print(f"  {key:24s} last-50 loss {r['mean_loss_last50']:.4f}  val {r['val_loss']:.4f}  "
                       f"acc {r['accuracy']:.3f}  ({seconds} s)", file=sys.stderr)
+    if a.only:
+        return  # the instance that trains the rest summarises
     table = {}
     for kind, by_layers in runs.items():
         for layers, by_seed in by_layers.items():

@@ -110,8 +110,8 @@ mutant 23 cpp/core/config.cpp "gpt depth limit (64) not applied" \
   'const int max_depth = c.is_gpt() ? 64 : 512;' \
   'const int max_depth = 512;'
 mutant 24 cpp/core/checkpoint.cpp "checkpoint tensor shape not checked on load" \
-  'if (t->shape != s.shape)' \
-  'if (false)'
+  $'      if (t->shape != s.shape)\n        throw' \
+  $'      if (false)\n        throw'
 mutant 25 cpp/core/ops/batchnorm.cpp "BatchNorm weight gradient x 1.02" \
   'MapRow(dw, C) += sum_dy_xhat;' \
   'MapRow(dw, C) += 1.02f * sum_dy_xhat;'
