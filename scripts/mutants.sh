@@ -104,11 +104,11 @@ mutant 21 cpp/core/ops/embedding.cpp "position embedding gradient overwritten in
   'MapRow(dwpe + static_cast<size_t>(t) * C, C) += g;' \
   'MapRow(dwpe + static_cast<size_t>(t) * C, C) = g;'
 mutant 22 cpp/core/data.cpp "char data split 80/20 instead of 90/10" \
-  'const size_t n_train = text.size() * 9 / 10;' \
-  'const size_t n_train = text.size() * 8 / 10;'
+  'const size_t n_train = cps.size() * 9 / 10;' \
+  'const size_t n_train = cps.size() * 8 / 10;'
 mutant 23 cpp/core/config.cpp "gpt depth limit (64) not applied" \
-  'const int max_depth = c.is_gpt() ? 64 : 512;' \
-  'const int max_depth = 512;'
+  'const int max_depth = c.is_gpt() ? 64 : c.is_cnn() ? 64 : 512;' \
+  'const int max_depth = c.is_cnn() ? 64 : 512;'
 mutant 24 cpp/core/checkpoint.cpp "checkpoint tensor shape not checked on load" \
   $'      if (t->shape != s.shape)\n        throw' \
   $'      if (false)\n        throw'
