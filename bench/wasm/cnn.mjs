@@ -142,6 +142,15 @@ results.ratios = {
   resnorm_wasm_chromium_over_native: ours / m['resnorm native (1 thread)'],
   resnorm_wasm_node_over_native: m['resnorm wasm SIMD (Node)'] / m['resnorm native (1 thread)'],
 };
+// The same ratios within each round (both sides timed minutes apart, not a whole run apart), and their median:
+// on a shared machine a round's load moves all contenders of that round alike.
+const perRound = (a, b) => median(results.rounds.filter((r) => r[a] !== undefined && r[b] !== undefined).map((r) => r[a] / r[b]));
+results.ratios_within_rounds_median = {
+  pytorch_over_resnorm_native: perRound('PyTorch CPU (1 thread)', 'resnorm native (1 thread)'),
+  resnorm_wasm_chromium_over_native: perRound('resnorm wasm SIMD (Chromium)', 'resnorm native (1 thread)'),
+  resnorm_wasm_node_over_native: perRound('resnorm wasm SIMD (Node)', 'resnorm native (1 thread)'),
+  ...(tfjsBest ? { tfjs_best_over_resnorm_wasm_chromium: perRound(tfjsBest[0], 'resnorm wasm SIMD (Chromium)') } : {}),
+};
 results.machine.load_1min_at_end = loadavg()[0];
 results.machine.load_1min_per_round = results.rounds.map((r) => r.load_1min);
 mkdirSync(P('bench/results'), { recursive: true });
@@ -155,5 +164,6 @@ const r = results.ratios;
 console.log(`\n- best TF.js (${r.tfjs_best_backend}) / resnorm wasm in Chromium: ${f(r.tfjs_best_over_resnorm_wasm_chromium, 2)}× (goal ≥ 3×)`);
 console.log(`- PyTorch CPU / resnorm native: ${f(r.pytorch_over_resnorm_native, 2)}×`);
 console.log(`- resnorm wasm / native: Chromium ${f(r.resnorm_wasm_chromium_over_native, 2)}×, Node ${f(r.resnorm_wasm_node_over_native, 2)}×`);
+console.log(`- within rounds (median of per-round ratios): ${Object.entries(results.ratios_within_rounds_median).map(([k, v]) => `${k} ${f(v, 2)}×`).join('; ')}`);
 console.log(`\n(${results.machine.cpu}, ${results.machine.cores} cores; WebGL renderer: ${results.machine.webgl_renderer ?? '–'}; ` +
   `load average ${results.machine.load_1min_at_start.toFixed(1)} at start, ${results.machine.load_1min_at_end.toFixed(1)} at end; wrote bench/results/cnn.json)`);
