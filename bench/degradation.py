@@ -65,7 +65,7 @@ def main():
                 log = os.path.join(a.work, key + ".jsonl")
                 done = os.path.join(a.work, key + ".done")
                 seconds = None
-                if not (a.resume and os.path.exists(done)):
+                if not ((a.resume or a.no_train) and os.path.exists(done)):
                     cfg_path = os.path.join(a.work, key + ".config.json")
                     with open(cfg_path, "w") as f:
                         json.dump(cfg, f)
