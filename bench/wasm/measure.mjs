@@ -113,3 +113,86 @@ export async function timeTfjs(tf, spec, { warmup, steps }) {
     m.dispose();
   }
 }
+
+/**
+ * cnn-digits's ResNet in TF.js, layer for layer as cpp/core/model.cpp builds it for placement "post" (ResNet
+ * v1, He et al. 2016, section 4.2; tests/torch_ref/cnn_ref.py is the PyTorch twin): a 3x3 stem conv (1 -> w,
+ * no bias), BatchNorm, ReLU; 3 stages of `depth` basic blocks, widths w, 2w, 4w, stride 2 at the first block
+ * of stages 2 and 3, where the identity shortcut becomes a 1x1 conv + BatchNorm;
+ * block y = relu(s + bn(conv(relu(bn(conv(x)))))) (residual) or relu(f) (plain); global average pooling;
+ * a Linear head to 10 classes; softmax cross-entropy; Adam (AdamW without weight decay is Adam).
+ * NHWC, TF.js's layout. BatchNorm uses the batch's statistics (train mode); TF.js does not update running
+ * statistics here (the core does: 2 x C multiply-adds per norm, negligible), nor compute our per-block
+ * diagnostics. One fixed random batch (the core draws a batch each step: a copy of B x side^2 floats).
+ * 'same' padding gives the same output sizes as PyTorch's padding 1 (14 -> 7 -> 4), so the same arithmetic.
+ */
+export function makeTfjsResNet(tf, { width: w, depth, batch: B, side = 14, residual = true, lr = 0.003, beta2 = 0.999, eps = 1e-8 }) {
+  let params = 0;
+  const conv = (k, cin, cout) => {
+    params += k * k * cin * cout;
+    const a = Math.sqrt(6 / (k * k * cin));  // He uniform; the values do not change the work
+    return tf.variable(tf.randomUniform([k, k, cin, cout], -a, a));
+  };
+  const bn = (c) => { params += 2 * c; return { g: tf.variable(tf.ones([c])), b: tf.variable(tf.zeros([c])) }; };
+  const batchNorm = (x, p) => {
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    return tf.batchNorm(x, mean, variance, p.b, p.g, 1e-5);
+  };
+  const stem = { c: conv(3, 1, w), n: bn(w) };
+  const blocks = [];
+  let cin = w;
+  for (let stage = 0; stage < 3; ++stage) {
+    const cout = w << stage;
+    for (let i = 0; i < depth; ++i) {
+      const stride = stage > 0 && i === 0 ? 2 : 1;
+      blocks.push({
+        stride, c1: conv(3, cin, cout), n1: bn(cout), c2: conv(3, cout, cout), n2: bn(cout),
+        sc: residual && (stride !== 1 || cin !== cout) ? { c: conv(1, cin, cout), n: bn(cout) } : null,
+      });
+      cin = cout;
+    }
+  }
+  params += cin * 10 + 10;
+  const head = { w: tf.variable(tf.randomUniform([cin, 10], -1 / Math.sqrt(cin), 1 / Math.sqrt(cin))), b: tf.variable(tf.zeros([10])) };
+  const forward = (x) => {
+    let h = tf.relu(batchNorm(tf.conv2d(x, stem.c, 1, 'same'), stem.n));
+    for (const blk of blocks) {
+      const f = batchNorm(tf.conv2d(tf.relu(batchNorm(tf.conv2d(h, blk.c1, blk.stride, 'same'), blk.n1)), blk.c2, 1, 'same'), blk.n2);
+      if (!residual) h = tf.relu(f);
+      else h = tf.relu(f.add(blk.sc ? batchNorm(tf.conv2d(h, blk.sc.c, blk.stride, 'valid'), blk.sc.n) : h));
+    }
+    return h.mean([1, 2]).matMul(head.w).add(head.b);
+  };
+  const xs = tf.randomUniform([B, side, side, 1], 0, 1);
+  const ys = tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, i) => i % 10), 'int32'), 10);
+  const opt = tf.train.adam(lr, 0.9, beta2, eps);
+  return {
+    params,
+    /** One train step; resolves once its loss has been read back (a GPU backend has then finished it). */
+    async step() {
+      const cost = opt.minimize(() => tf.losses.softmaxCrossEntropy(ys, forward(xs)), true);
+      const v = (await cost.data())[0];
+      cost.dispose();
+      return v;
+    },
+    dispose() { xs.dispose(); ys.dispose(); opt.dispose(); tf.disposeVariables(); },
+  };
+}
+
+/** Median ms per train step of makeTfjsResNet(spec) after `warmup` steps (the first ones compile shaders). */
+export async function timeTfjsResNet(tf, spec, { warmup, steps }) {
+  const m = makeTfjsResNet(tf, spec);
+  try {
+    let loss;
+    for (let i = 0; i < warmup; ++i) loss = await m.step();
+    const wall = [];
+    for (let i = 0; i < steps; ++i) {
+      const t0 = performance.now();
+      loss = await m.step();
+      wall.push(performance.now() - t0);
+    }
+    return { median_ms: median(wall), samples: wall, steps, warmup, params: m.params, last_loss: loss };
+  } finally {
+    m.dispose();
+  }
+}

@@ -48,37 +48,11 @@ struct GradCheck {
   double worst() const { return std::max(dir_grad, std::max(dir_rand, elem)); }
 };
 
-inline GradCheck check_grad(float* x, size_t n, const float* g, const std::function<double()>& f, float t = 1e-2f,
-                            size_t max_elems = 64, double floor = 0.0, double elem_floor = 0.0,
-                            uint64_t seed = 12345) {
-  // One Richardson step over central differences at t and t/2: the t^2 error term cancels. (A second
-  // step, with t/4, was measured to amplify rounding noise more than it removes truncation error.)
-  auto richardson = [](double d1, double d2) { return (4.0 * d2 - d1) / 3.0; };
-  // Richardson-extrapolated derivative of f along v (x is restored exactly afterwards).
-  std::vector<float> keep(x, x + n);
-  auto along = [&](const std::vector<double>& v) {
-    auto central = [&](double s) {
-      for (size_t i = 0; i < n; ++i) x[i] = static_cast<float>(keep[i] + s * v[i]);
-      const double up = f();
-      for (size_t i = 0; i < n; ++i) x[i] = static_cast<float>(keep[i] - s * v[i]);
-      const double down = f();
-      return (up - down) / (2.0 * s);
-    };
-    const double d = richardson(central(t), central(t / 2.0));
-    std::copy(keep.begin(), keep.end(), x);
-    return d;
-  };
-  auto elem_deriv = [&](size_t i) {
-    auto central = [&](double s) {
-      x[i] = static_cast<float>(keep[i] + s);
-      const double up = f();
-      x[i] = static_cast<float>(keep[i] - s);
-      const double down = f();
-      x[i] = keep[i];
-      return (up - down) / (2.0 * s);
-    };
-    return richardson(central(t), central(t / 2.0));
-  };
+// The three measurements and the two planted errors of a gradient check (see above), given how to take
+// the derivative along a direction v (`along`) and along element i alone (`elem_deriv`).
+inline GradCheck grad_metrics(size_t n, const float* g, const std::function<double(const std::vector<double>&)>& along,
+                              const std::function<double(size_t)>& elem_deriv, size_t max_elems, double floor,
+                              double elem_floor, uint64_t seed) {
   double gnorm = 0.0, gmax = 0.0;
   size_t imax = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -128,6 +102,112 @@ inline GradCheck check_grad(float* x, size_t n, const float* g, const std::funct
   for (size_t i = 0; i < n; i += stride) one(i);
   if (imax % stride != 0) one(imax);
   return r;
+}
+
+inline GradCheck check_grad(float* x, size_t n, const float* g, const std::function<double()>& f, float t = 1e-2f,
+                            size_t max_elems = 64, double floor = 0.0, double elem_floor = 0.0,
+                            uint64_t seed = 12345) {
+  // One Richardson step over central differences at t and t/2: the t^2 error term cancels. (A second
+  // step, with t/4, was measured to amplify rounding noise more than it removes truncation error.)
+  auto richardson = [](double d1, double d2) { return (4.0 * d2 - d1) / 3.0; };
+  // Richardson-extrapolated derivative of f along v (x is restored exactly afterwards).
+  std::vector<float> keep(x, x + n);
+  auto along = [&](const std::vector<double>& v) {
+    auto central = [&](double s) {
+      for (size_t i = 0; i < n; ++i) x[i] = static_cast<float>(keep[i] + s * v[i]);
+      const double up = f();
+      for (size_t i = 0; i < n; ++i) x[i] = static_cast<float>(keep[i] - s * v[i]);
+      const double down = f();
+      return (up - down) / (2.0 * s);
+    };
+    const double d = richardson(central(t), central(t / 2.0));
+    std::copy(keep.begin(), keep.end(), x);
+    return d;
+  };
+  auto elem_deriv = [&](size_t i) {
+    auto central = [&](double s) {
+      x[i] = static_cast<float>(keep[i] + s);
+      const double up = f();
+      x[i] = static_cast<float>(keep[i] - s);
+      const double down = f();
+      x[i] = keep[i];
+      return (up - down) / (2.0 * s);
+    };
+    return richardson(central(t), central(t / 2.0));
+  };
+  return grad_metrics(n, g, along, elem_deriv, max_elems, floor, elem_floor, seed);
+}
+
+// The derivative at 0 of a function sampled along a line, by least squares instead of two differences:
+// the odd parts a_k = (f(s_k) - f(-s_k)) / 2 at the m steps s_k = t k / m (k = 1..m) are fitted with
+// D s + c3 s^3 + c5 s^5 (the even part cancels exactly); the quintic absorbs the bending up to O(t^7) and
+// the m points average the float noise down. `line(s)` is f at x + s v.
+inline double fitted_derivative(const std::function<double(double)>& line, double t, int m = 8) {
+  // normal equations of the 3-parameter fit, in units of t (s = t u, u in (0, 1]) for conditioning
+  double A[3][3] = {}, b[3] = {};
+  for (int k = 1; k <= m; ++k) {
+    const double u = static_cast<double>(k) / m, a = 0.5 * (line(t * u) - line(-t * u));
+    const double phi[3] = {u, u * u * u, u * u * u * u * u};
+    for (int i = 0; i < 3; ++i) {
+      b[i] += phi[i] * a;
+      for (int j = 0; j < 3; ++j) A[i][j] += phi[i] * phi[j];
+    }
+  }
+  // Cramer's rule for the first coefficient (a 3x3 system)
+  auto det = [](const double M[3][3]) {
+    return M[0][0] * (M[1][1] * M[2][2] - M[1][2] * M[2][1]) - M[0][1] * (M[1][0] * M[2][2] - M[1][2] * M[2][0]) +
+           M[0][2] * (M[1][0] * M[2][1] - M[1][1] * M[2][0]);
+  };
+  double A0[3][3];
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) A0[i][j] = j == 0 ? b[i] : A[i][j];
+  return det(A0) / det(A) / t;  // the coefficient of u, per unit of s
+}
+
+// A derivative along a line with its step chosen for that line. Why: a loss through a norm over few values
+// (BatchNorm over 5 rows, the doubled post-norm cnn) is scale-invariant in each normalised unit's weights,
+// so its bending along a direction grows as 1 / |those weights|^2: one step for a whole tensor is too large
+// for a small unit (the bending dominates: measured 44% off at 1e-2) or too small for the rest (float
+// rounding noise, ~1e-7 relative per forward, divided by the step). So the fitted derivative is taken at
+// steps t_max / 3^k, k = 0..levels-1, and the value returned is the smaller-step one of the two neighbours
+// that agree best: where the bending has stopped mattering and the noise has not started to.
+// Tuned on test_blocks.cpp's two sweeps (t_max 2e-2): 4 levels of 16 points gave the smallest worst error
+// (mlp x BatchNorm 2.7e-3, cnn doubled x post x norm 1.5e-3); 3 levels (too few small steps) 6e-2, 5 levels
+// of 8 points 1e-2, t_max 3e-2 a pair of wrong large-step values that agreed by chance.
+inline double adaptive_derivative(const std::function<double(double)>& line, double t_max, int levels = 4, int m = 16) {
+  std::vector<double> d(static_cast<size_t>(levels));
+  double t = t_max;
+  for (auto& x : d) {
+    x = fitted_derivative(line, t, m);
+    t /= 3.0;
+  }
+  size_t best = 1;
+  for (size_t k = 1; k < d.size(); ++k)
+    if (std::fabs(d[k] - d[k - 1]) < std::fabs(d[best] - d[best - 1])) best = k;
+  return d[best];
+}
+
+// check_grad's three measurements and two planted errors (same metrics, same meaning), with every
+// derivative from adaptive_derivative() (steps from t_max down) instead of Richardson's two differences at
+// one step: for the settings whose loss is too bent for those (mlp x BatchNorm, cnn doubled x post x norm;
+// test_blocks.cpp).
+inline GradCheck check_grad_fitted(float* x, size_t n, const float* g, const std::function<double()>& f, double t_max,
+                                   size_t max_elems, double floor, double elem_floor, uint64_t seed = 12345) {
+  std::vector<float> keep(x, x + n);
+  auto along = [&](const std::vector<double>& v) {
+    const double d = adaptive_derivative([&](double s) {
+      for (size_t i = 0; i < n; ++i) x[i] = static_cast<float>(keep[i] + s * v[i]);
+      return f();
+    }, t_max);
+    std::copy(keep.begin(), keep.end(), x);
+    return d;
+  };
+  auto elem_deriv = [&](size_t i) {
+    const double d = adaptive_derivative([&](double s) { x[i] = static_cast<float>(keep[i] + s); return f(); }, t_max);
+    x[i] = keep[i];
+    return d;
+  };
+  return grad_metrics(n, g, along, elem_deriv, max_elems, floor, elem_floor, seed);
 }
 
 inline GradCheck check_grad(std::vector<float>& x, const std::vector<float>& g, const std::function<double()>& f,

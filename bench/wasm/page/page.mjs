@@ -1,6 +1,6 @@
 // Browser entry points of the benchmark, called by bench/wasm/bench.mjs with page.evaluate: the same
 // measurements as in Node (bench/wasm/measure.mjs), on Chromium's V8 and its wasm tiers.
-import { runGemm, timeTfjs, timeTrainer } from '/bench/measure.mjs';
+import { runGemm, timeTfjs, timeTfjsResNet, timeTrainer } from '/bench/measure.mjs';
 
 const modules = new Map();
 async function load(dir, glue, factory) {
@@ -12,11 +12,13 @@ async function load(dir, glue, factory) {
   return modules.get(key);
 }
 
-let text;
+let text, digits;
 window.benchTrain = async (dir, configJson, opts) => {
   const mod = await load(dir, 'resnorm');
-  if (JSON.parse(configJson).model?.kind === 'gpt') text ??= await (await fetch('/data/tinyshakespeare.txt')).text();
-  return timeTrainer(mod, configJson, text, opts);
+  const kind = JSON.parse(configJson).model?.kind;
+  if (kind === 'gpt') text ??= await (await fetch('/data/tinyshakespeare.txt')).text();
+  if (kind === 'cnn') digits ??= new Uint8Array(await (await fetch('/data/digits.bin')).arrayBuffer());
+  return timeTrainer(mod, configJson, kind === 'cnn' ? digits : text, opts);
 };
 window.benchGemm = async (dir, minMs, reps) => runGemm(await load(dir, 'gemm_bench'), minMs, reps);
 window.benchTfjs = async (backend, spec, opts) => {
@@ -27,6 +29,23 @@ window.benchTfjs = async (backend, spec, opts) => {
   const r = await timeTfjs(tf, spec, opts);
   return { ...r, backend: tf.getBackend(), simd: backend === 'wasm' ? await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') : undefined,
     threads: backend === 'wasm' ? await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT') : undefined };
+};
+// The cnn benchmark (bench/wasm/cnn.mjs): cnn-digits's ResNet in TF.js on `backend`. Throws what TF.js throws
+// (its wasm backend has no Conv2DBackpropFilter kernel). For webgl, also the renderer behind it (SwiftShader
+// is Chromium's software GPU: no GPU at all).
+window.benchTfjsCnn = async (backend, spec, opts) => {
+  const tf = window.tf;
+  if (backend === 'wasm') window.tf.wasm.setWasmPaths('/tfjs-wasm/');
+  if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} could not be initialised`);
+  await tf.ready();
+  let renderer;
+  if (backend === 'webgl') {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    const ext = gl?.getExtension('WEBGL_debug_renderer_info');
+    renderer = gl ? String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER)) : 'no webgl2 context';
+  }
+  const r = await timeTfjsResNet(tf, spec, opts);
+  return { ...r, backend: tf.getBackend(), renderer };
 };
 // Issue item 4: wall time for gpt-tiny (its preset, 2000-step cosine schedule) to reach a validation loss,
 // evaluating every `every` steps as the playground does. Single thread, this page's main thread.
