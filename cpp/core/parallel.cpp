@@ -7,18 +7,37 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <exception>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "aligned.h"
 #include "error.h"
 
 namespace resnorm {
 
 namespace {
+void check_range(int n) {
+  if (n < 1 || n > kMaxThreads)
+    throw Error("threads: " + std::to_string(n) + " is out of range (1.." + std::to_string(kMaxThreads) + ")");
+}
+}  // namespace
 
+#ifdef RESNORM_SINGLE_THREAD
+void set_threads(int n) {
+  check_range(n);
+  if (n != 1)
+    throw Error("threads: " + std::to_string(n) + " threads need the pthreads build of the engine (resnorm-mt, " +
+                "on a cross-origin isolated page); this is the single-thread build");
+}
+void parallel_for_raw(int chunks, ChunkFn fn, const void* ctx) {
+  for (int c = 0; c < chunks; ++c) fn(ctx, c, 0);
+}
+#else
+namespace {
+
+// Set while a thread runs a chunk (a nested parallel_for then runs inline).
 thread_local bool t_inside_chunk = false;
 
 class Pool {
@@ -26,33 +45,28 @@ class Pool {
   ~Pool() { stop_workers(); }
 
   void set_size(int n) {
-    if (n < 1 || n > kMaxThreads)
-      throw Error("threads: " + std::to_string(n) + " is out of range (1.." + std::to_string(kMaxThreads) + ")");
-#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
-    if (n > 1) throw Error("threads: this WebAssembly engine is the single-thread build; " + std::to_string(n) +
-                           " threads need the pthreads build (a cross-origin isolated page)");
-#endif
+    check_range(n);
     std::lock_guard<std::mutex> run(run_mutex_);
     size_ = n;  // workers beyond n - 1 stay parked, so switching counts (resnorm bench) costs nothing
   }
   int size() const { return size_; }
 
-  void run(int chunks, const std::function<void(int, int)>& fn) {
+  void run(int chunks, ChunkFn fn, const void* ctx) {
     if (chunks <= 0) return;
     if (size_ == 1 || chunks == 1 || t_inside_chunk) {
-      for (int c = 0; c < chunks; ++c) fn(c, 0);
+      for (int c = 0; c < chunks; ++c) fn(ctx, c, 0);
       return;
     }
     std::lock_guard<std::mutex> run(run_mutex_);  // one op at a time per process
     start_workers();
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      fn_ = &fn;
+      fn_ = fn;
+      ctx_ = ctx;
       chunks_ = chunks;
       next_.store(0, std::memory_order_relaxed);
       active_ = size_ - 1;
       busy_ = active_;
-      error_ = nullptr;
       ++generation_;
     }
     wake_.notify_all();
@@ -60,18 +74,13 @@ class Pool {
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, [&] { return busy_ == 0; });
     fn_ = nullptr;
-    if (error_) std::rethrow_exception(error_);
   }
 
  private:
+  // Chunks are op code, which never throws (the wasm build compiles the ops without exceptions).
   void work(int worker) {
     t_inside_chunk = true;
-    try {
-      for (int c; (c = next_.fetch_add(1, std::memory_order_relaxed)) < chunks_;) (*fn_)(c, worker);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!error_) error_ = std::current_exception();
-    }
+    for (int c; (c = next_.fetch_add(1, std::memory_order_relaxed)) < chunks_;) fn_(ctx_, c, worker);
     t_inside_chunk = false;
   }
 
@@ -111,11 +120,11 @@ class Pool {
   int size_ = 1;
   bool stop_ = false;
   unsigned long generation_ = 0;
-  const std::function<void(int, int)>* fn_ = nullptr;
+  ChunkFn fn_ = nullptr;
+  const void* ctx_ = nullptr;
   int chunks_ = 0, active_ = 0;
   std::atomic<int> next_{0};
   int busy_ = 0;
-  std::exception_ptr error_;
 };
 
 Pool& pool() {
@@ -128,7 +137,16 @@ Pool& pool() {
 void set_threads(int n) { pool().set_size(n); }
 int threads() { return pool().size(); }
 
-void parallel_for(int chunks, const std::function<void(int, int)>& fn) { pool().run(chunks, fn); }
+void parallel_for_raw(int chunks, ChunkFn fn, const void* ctx) { pool().run(chunks, fn, ctx); }
+
+#endif  // RESNORM_SINGLE_THREAD
+
+float* worker_scratch(int worker, size_t floats) {
+  static FloatBuffer buffers[kMaxThreads];  // one per worker: no two threads touch the same one
+  FloatBuffer& b = buffers[worker];
+  if (b.size() < floats) b.resize(floats);
+  return b.data();
+}
 
 int row_chunk(int rows, double cost_per_row) {
   // Split only work worth a wake-up (~64k multiply-adds a chunk), into at most 16 chunks (enough to

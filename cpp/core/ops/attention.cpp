@@ -5,7 +5,6 @@
 // share nothing, run on the pool; each pair's arithmetic is the same on any thread.
 #include <cmath>
 
-#include "../aligned.h"
 #include "../parallel.h"
 #include "eigen_maps.h"
 #include "ops.h"
@@ -52,15 +51,9 @@ void attention_backward(float* dqkv, float* scratch, const float* dout, const fl
   const int hd = C / H;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const Eigen::OuterStride<> s3(3 * C), s1(C);
-  // Worker 0 (the caller) uses the model's scratch; other workers keep their own [T,T], allocated at
-  // their first backward and reused (it is not in the model's memory estimate: 16 KiB at T = 64).
-  thread_local FloatBuffer worker_scratch;
+  // Worker 0 (the caller) uses the model's scratch; the others their own [T,T] from the pool.
   for_each_head(B, H, [&](int b, int h, int worker) {
-    float* ds_buf = scratch;
-    if (worker != 0) {
-      if (worker_scratch.size() < static_cast<size_t>(T) * T) worker_scratch.resize(static_cast<size_t>(T) * T);
-      ds_buf = worker_scratch.data();
-    }
+    float* ds_buf = worker == 0 ? scratch : worker_scratch(worker, static_cast<size_t>(T) * T);
     const float* base = qkv + static_cast<size_t>(b) * T * 3 * C;
     float* dbase = dqkv + static_cast<size_t>(b) * T * 3 * C;
     {
