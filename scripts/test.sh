@@ -5,7 +5,7 @@
 #      (tests/python); the fast groups again under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   2. the same Catch2 suite compiled to WebAssembly, run under Node;
 #   3. the JavaScript engine tests (wasm API, worker protocol, wasm/native parity) in Node;
-#   4. the engine in headless Chromium under a strict CSP;
+#   4. the engine in headless Chromium under a strict CSP, single-thread and pthreads builds (isolated page);
 #   5. the playground's unit tests and its end-to-end tests in headless Chromium;
 #   6. the CUDA build (compile check; its [cuda] tests run only where a GPU is present and are
 #      reported as skipped, never passed, elsewhere).
