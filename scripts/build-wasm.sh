@@ -10,7 +10,7 @@ cmake --preset wasm
 cmake --build --preset wasm
 # The pthreads variant (issue 13): resnorm-mt.{mjs,wasm,worker.js}, loaded only by cross-origin isolated pages.
 cmake --preset wasm-mt
-cmake --build --preset wasm-mt
+cmake --build --preset wasm-mt --target resnorm_wasm  # the engine only (no tests, no GEMM bench)
 if [[ "${1:-}" == "--nosimd" ]]; then
   cmake --preset wasm-nosimd
   cmake --build --preset wasm-nosimd
