@@ -2,7 +2,9 @@
 // A small static file server for the built site (web/dist) on 127.0.0.1, sending the strict
 // Content-Security-Policy the playground must live under. Used by `npm start` and the browser tests.
 // Also sends COOP/COEP (cross-origin isolated), and survives read errors and aborted requests.
-//   node scripts/serve.mjs [--dir web/dist] [--port 0] [--csp strict|issue|none]
+//   node scripts/serve.mjs [--dir web/dist] [--port 0] [--csp strict|issue|none] [--no-isolation]
+// --no-isolation (isolation: false) leaves COOP/COEP out: a host page as most blogs serve it, where the
+// engine must fall back to its single-thread build (issue 13).
 import { createServer } from 'node:http';
 import { open, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
@@ -28,9 +30,9 @@ export const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-O
 /** The content type of a file name (own keys only: `x.constructor` is no type). */
 const typeOf = (file) => { const e = extname(file); return Object.hasOwn(TYPES, e) ? TYPES[e] : 'application/octet-stream'; };
 
-export function serve({ dir, port = 0, csp = 'strict', log = false } = {}) {
+export function serve({ dir, port = 0, csp = 'strict', log = false, isolation = true } = {}) {
   const root = resolve(dir);
-  const base = { 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff', ...ISOLATION };
+  const base = { 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff', ...(isolation ? ISOLATION : {}) };
   if (Object.hasOwn(CSP, csp) && CSP[csp]) base['Content-Security-Policy'] = CSP[csp];
   const fail = (res, code, text) => {
     if (res.headersSent) { res.destroy(); return; }
@@ -105,6 +107,7 @@ export function serve({ dir, port = 0, csp = 'strict', log = false } = {}) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   const arg = (k, d) => { const i = process.argv.indexOf(`--${k}`); return i > 0 ? process.argv[i + 1] : d; };
-  const { url } = await serve({ dir: arg('dir', 'web/dist'), port: Number(arg('port', '8080')), csp: arg('csp', 'strict'), log: process.argv.includes('--log') });
+  const { url } = await serve({ dir: arg('dir', 'web/dist'), port: Number(arg('port', '8080')), csp: arg('csp', 'strict'), log: process.argv.includes('--log'),
+    isolation: !process.argv.includes('--no-isolation') });
   console.log(`ResNorm Playground: ${url}  (Ctrl+C to stop)`);
 }

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # `npm test`: sets up what is missing, then builds and runs every test suite of the project:
 #   1. native Catch2 suite via ctest (ops, blocks, model, optimiser, data, config, checkpoints,
-#      determinism, learning, experiments, PyTorch parity) and the CLI test; the PyTorch twin's tests
+#      determinism, learning, experiments, PyTorch parity, thread-count independence) and the CLI test; the PyTorch twin's tests
 #      (tests/python); the fast groups again under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   2. the same Catch2 suite compiled to WebAssembly, run under Node;
 #   3. the JavaScript engine tests (wasm API, worker protocol, wasm/native parity) in Node;
-#   4. the engine in headless Chromium under a strict CSP;
+#   4. the engine in headless Chromium under a strict CSP, single-thread and pthreads builds (isolated page);
 #   5. the playground's unit tests and its end-to-end tests in headless Chromium;
 #   6. the CUDA build (compile check; its [cuda] tests run only where a GPU is present and are
 #      reported as skipped, never passed, elsewhere).

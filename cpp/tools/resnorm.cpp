@@ -14,12 +14,15 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "checkpoint.h"
 #include "config.h"
 #include "error.h"
+#include "parallel.h"
 #include "trainer.h"
 #ifdef RESNORM_WITH_CUDA
 #include "cuda_backend.h"
@@ -33,11 +36,11 @@ const char* kUsage =
     "usage:\n"
     "  resnorm train  [--preset NAME | --config FILE] [--steps N] [--log FILE.jsonl]\n"
     "                 [--save FILE.safetensors] [--load FILE.safetensors] [--data TEXT_FILE] [--quiet]\n"
-    "                 [--backend cpu|cuda] [--tf32] [--no-moments]\n"
+    "                 [--backend cpu|cuda] [--tf32] [--no-moments] [--threads N]\n"
     "  resnorm sample --load FILE.safetensors [--prompt TEXT] [--tokens N] [--temperature T]\n"
     "                 [--top-k K] [--seed S]\n"
     "  resnorm bench  [--preset NAME | --config FILE] [--steps N] [--warmup N] [--json] [--data TEXT_FILE]\n"
-    "                 [--backend cpu|cuda] [--tf32]\n"
+    "                 [--backend cpu|cuda] [--tf32] [--threads N]\n"
     "  resnorm presets            list the built-in presets\n"
     "  resnorm show [--preset NAME | --config FILE] [--no-cap]\n"
     "                             print the full config (all defaults filled in); --no-cap skips only the\n"
@@ -49,9 +52,11 @@ const char* kUsage =
     "points from --data POINTS.csv (lines x,y,label; at most 10000). --backend cuda trains on the GPU (a build with the cuda preset); --tf32\n"
     "lets its matrix products use TF32 tensor cores (default: plain fp32, as the CPU). --save writes the\n"
     "optimiser's moments and the batch position too, so --load continues the run exactly (--no-moments: the\n"
-    "parameters only).\n";
+    "parameters only). --threads N (1..8, default 1) splits the CPU ops over N threads; the results are\n"
+    "the same bits for any N. bench --threads N times 1 and N threads side by side and prints both.\n";
 
-static_assert(kMaxVocab == 4096 && kMaxPoints == 10000, "the usage text names the vocabulary and points caps");
+static_assert(kMaxVocab == 4096 && kMaxPoints == 10000 && kMaxThreads == 8,
+              "the usage text names the vocabulary, points and threads caps");
 
 struct UsageError : Error {
   using Error::Error;
@@ -205,7 +210,13 @@ std::unique_ptr<BackendTrainer> make_gpu_trainer(const Config& cfg, const Args& 
 template <class TR>
 int train_loop(TR& tr, const Config& cfg, const Args& a);
 
+// --threads N: the op pool's size (parallel.h), 1 when absent.
+int threads_arg(const Args& a) {
+  return static_cast<int>(parse_int("--threads", a.get("--threads", "1"), 1, kMaxThreads));
+}
+
 int cmd_train(const Args& a) {
+  set_threads(threads_arg(a));
   Config cfg = load_config(a);
   if (a.has("--steps")) cfg.optim.steps = static_cast<int>(parse_int("--steps", a.get("--steps"), 1, 10000000));
   const bool cuda = cuda_backend(a);
@@ -447,13 +458,21 @@ int cmd_sample(const Args& a) {
 template <class TR>
 int bench_loop(TR& tr, const Config& cfg, const Args& a, int steps, int warm, const std::string& backend,
                const std::string& device, const std::function<double()>& peak_device_mib);
+int bench_threads(const Config& cfg, const Args& a, const std::string& text, int steps, int warm, int threads);
+
+double rows_per_step(const Config& cfg) {
+  return static_cast<double>(cfg.optim.batch) * (cfg.is_gpt() ? cfg.model.context : 1);
+}
+std::string bench_name(const Args& a) { return a.has("--config") ? a.get("--config") : a.get("--preset", "mlp-spiral"); }
 
 int cmd_bench(const Args& a) {
+  const int threads = threads_arg(a);
   Config cfg = load_config(a);
   const int steps = static_cast<int>(parse_int("--steps", a.get("--steps", "30"), 1, 100000));
   const int warm = static_cast<int>(parse_int("--warmup", a.get("--warmup", "5"), 0, 100000));
   cfg.optim.steps = std::max(cfg.optim.steps, steps + warm);
   if (cuda_backend(a)) {
+    if (threads != 1) throw UsageError("--threads applies to the cpu backend");
 #ifdef RESNORM_WITH_CUDA
     auto tr = make_gpu_trainer(cfg, a, corpus_for(cfg, a));
     const std::string name = cuda_device_info().name + (a.has("--tf32") ? " (TF32)" : "");
@@ -462,7 +481,9 @@ int cmd_bench(const Args& a) {
                       [t] { return static_cast<double>(device_bytes_peak(t->ops())) / (1 << 20); });
 #endif
   }
-  Trainer tr(cfg, corpus_for(cfg, a));
+  const std::string text = corpus_for(cfg, a);
+  if (threads > 1) return bench_threads(cfg, a, text, steps, warm, threads);
+  Trainer tr(cfg, text);
   return bench_loop(tr, cfg, a, steps, warm, "cpu", "", nullptr);
 }
 
@@ -474,9 +495,8 @@ int bench_loop(TR& tr, const Config& cfg, const Args& a, int steps, int warm, co
   for (int i = 0; i < steps; ++i) ms.push_back(tr.step().ms);
   std::sort(ms.begin(), ms.end());
   const double median = ms[ms.size() / 2];
-  const double rows = static_cast<double>(cfg.optim.batch) * (cfg.is_gpt() ? cfg.model.context : 1);
-  const double per_s = rows / (median / 1000.0);
-  const std::string name = a.has("--config") ? a.get("--config") : a.get("--preset", "mlp-spiral");
+  const double per_s = rows_per_step(cfg) / (median / 1000.0);
+  const std::string name = bench_name(a);
   std::string dev_json;
   if (!device.empty())
     dev_json = ",\"device\":" + json_quote(device) + ",\"peak_device_mib\":" + format_number(peak_device_mib());
@@ -496,18 +516,59 @@ int bench_loop(TR& tr, const Config& cfg, const Args& a, int steps, int warm, co
   return 0;
 }
 
+// 1 thread against N, side by side: two trainers of the same run take turns, one step each, so a
+// load that comes and goes on a shared machine hits both alike. Their losses must agree bit for bit
+// (the pool's promise); a difference is reported as an error.
+int bench_threads(const Config& cfg, const Args& a, const std::string& text, int steps, int warm, int threads) {
+  Trainer one(cfg, text), many(cfg, text);
+  std::vector<double> ms1, msn;
+  for (int i = 0; i < warm + steps; ++i) {
+    set_threads(1);
+    const StepStats s1 = one.step();
+    set_threads(threads);
+    const StepStats sn = many.step();
+    if (std::memcmp(&s1.loss, &sn.loss, sizeof s1.loss) != 0)
+      throw Error("step " + std::to_string(i + 1) + ": the loss with " + std::to_string(threads) +
+                  " threads differs from 1 thread (" + format_number(sn.loss) + " vs " + format_number(s1.loss) + ")");
+    if (i >= warm) {
+      ms1.push_back(s1.ms);
+      msn.push_back(sn.ms);
+    }
+  }
+  std::sort(ms1.begin(), ms1.end());
+  std::sort(msn.begin(), msn.end());
+  const double m1 = ms1[ms1.size() / 2], mn = msn[msn.size() / 2], ratio = mn / m1;
+  const std::string name = bench_name(a);
+  const unsigned hw = std::thread::hardware_concurrency();
+  if (a.has("--json")) {
+    std::printf("{\"preset\":%s,\"backend\":\"cpu\",\"steps\":%d,\"threads\":%d,\"hardware_threads\":%u,"
+                "\"median_ms_1\":%s,\"median_ms\":%s,\"ratio\":%s,\"%s_per_s\":%s,\"params\":%zu,"
+                "\"losses_identical\":true,\"peak_rss_mib\":%s}\n",
+                json_quote(name).c_str(), steps, threads, hw, format_number(m1).c_str(), format_number(mn).c_str(),
+                format_number(ratio).c_str(), cfg.is_gpt() ? "tokens" : "samples",
+                format_number(rows_per_step(cfg) / (mn / 1000.0)).c_str(), params_of(many),
+                format_number(peak_rss_mib()).c_str());
+  } else {
+    std::printf("%s: %d steps after %d warm-up, taking turns; median ms/step: 1 thread %.3f, %d threads %.3f, "
+                "ratio %.2f (%u hardware threads); losses identical\n",
+                name.c_str(), steps, warm, m1, threads, mn, ratio, hw);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
     const std::string cmd = argc > 1 ? argv[1] : "";
     if (cmd == "train")
-      return cmd_train(parse_args(argc, argv, {"--preset", "--config", "--steps", "--log", "--save", "--load", "--data", "--backend"},
+      return cmd_train(parse_args(argc, argv, {"--preset", "--config", "--steps", "--log", "--save", "--load", "--data", "--backend",
+                                             "--threads"},
                                   {"--quiet", "--tf32", "--no-moments"}));
     if (cmd == "sample")
       return cmd_sample(parse_args(argc, argv, {"--load", "--prompt", "--tokens", "--temperature", "--top-k", "--seed"}, {}));
     if (cmd == "bench")
-      return cmd_bench(parse_args(argc, argv, {"--preset", "--config", "--steps", "--warmup", "--data", "--backend"},
+      return cmd_bench(parse_args(argc, argv, {"--preset", "--config", "--steps", "--warmup", "--data", "--backend", "--threads"},
                                   {"--json", "--tf32"}));
     if (cmd == "presets") {
       parse_args(argc, argv, {}, {});

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "data.h"
 #include "inspect.h"
+#include "parallel.h"
 #include "trainer.h"
 
 using emscripten::val;
@@ -258,6 +259,11 @@ val checkpoint_info(const val& bytes) {
   });
 }
 
+// The op pool's size (issue 13): more than 1 only in the pthreads build (resnorm-mt), whose workers the
+// loader pre-spawns (PTHREAD_POOL_SIZE reads Module.poolSize); the single-thread build refuses n > 1.
+void set_threads(int n) { guard([&] { resnorm::set_threads(n); }); }
+int threads() { return resnorm::threads(); }
+
 // Test hook: executes a wasm `unreachable`, the same trap a C++ bug would raise, so tests can check that
 // the worker reports a crash and restarts.
 void debug_trap() { __builtin_trap(); }
@@ -294,5 +300,7 @@ EMSCRIPTEN_BINDINGS(resnorm) {
   function("checkpointInfo", &checkpoint_info);
   function("estimateBytes", &estimate_bytes);
   function("estimateInspectBytes", &estimate_inspect_bytes);
+  function("setThreads", &set_threads);
+  function("threads", &threads);
   function("debugTrap", &debug_trap);
 }

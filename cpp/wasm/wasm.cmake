@@ -4,6 +4,22 @@
 
 option(RESNORM_WASM_SIMD "Build with 128-bit wasm SIMD (Eigen through the SSE4.1 mapping)" ON)
 set(RESNORM_WASM_PUBLISH_DIR "" CACHE PATH "If set, copy resnorm.mjs + resnorm.wasm here after linking")
+# The pthreads variant (issue 13, preset wasm-mt): the same core with its op pool on Web Workers over a
+# SharedArrayBuffer, published as resnorm-mt.{mjs,wasm,worker.js}. Browsers give SharedArrayBuffer only to
+# cross-origin isolated pages (COOP + COEP), so the engine's worker loads it only where
+# self.crossOriginIsolated is true and keeps the single-thread build everywhere else (an embedding blog).
+option(RESNORM_WASM_PTHREADS "Build the pthreads variant (resnorm-mt)" OFF)
+if(RESNORM_WASM_PTHREADS)
+  set(_resnorm_wasm_name resnorm-mt)
+  # Browsers only: Node tests and benchmarks use the single-thread build; leaving Node's glue out keeps
+  # this variant inside the 200 KB budget (its pthread glue and worker.js cost ~10 KB gzipped).
+  set(_resnorm_wasm_env web,worker)
+  target_compile_options(resnorm_core PUBLIC -pthread)
+  target_link_options(resnorm_core INTERFACE -pthread)
+else()
+  set(_resnorm_wasm_name resnorm)
+  set(_resnorm_wasm_env web,worker,node)
+endif()
 
 # resnorm::Error must reach JavaScript with its message: JS-based exception handling (the only kind
 # whose libraries Debian's frozen Emscripten cache holds). The flags go on everything that links the core.
@@ -46,11 +62,11 @@ set_source_files_properties(cpp/core/config.cpp cpp/core/json.cpp cpp/core/check
 # glue (strict CSP), no filesystem (nothing in the API touches files), memory grows on demand.
 add_executable(resnorm_wasm "${CMAKE_CURRENT_LIST_DIR}/bindings.cpp")
 target_link_libraries(resnorm_wasm PRIVATE resnorm_core)
-set_target_properties(resnorm_wasm PROPERTIES OUTPUT_NAME resnorm SUFFIX ".mjs")
+set_target_properties(resnorm_wasm PROPERTIES OUTPUT_NAME ${_resnorm_wasm_name} SUFFIX ".mjs")
 target_link_options(resnorm_wasm PRIVATE
   --bind
   -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createResnorm
-  -sENVIRONMENT=web,worker,node
+  -sENVIRONMENT=${_resnorm_wasm_env}
   -sDYNAMIC_EXECUTION=0
   -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2GB
   -sFILESYSTEM=0
@@ -60,12 +76,17 @@ target_link_options(resnorm_wasm PRIVATE
   -Oz  # binaryen size passes (after CMake's -O3): keeps .wasm + glue under the 150 KB gzip budget
 )
 target_compile_options(resnorm_wasm PRIVATE -Oz)
+set(_resnorm_wasm_files "$<TARGET_FILE_DIR:resnorm_wasm>/${_resnorm_wasm_name}.mjs" "$<TARGET_FILE_DIR:resnorm_wasm>/${_resnorm_wasm_name}.wasm")
+if(RESNORM_WASM_PTHREADS)
+  # Workers are pre-spawned at load (a pool that grew lazily would deadlock the first op, which blocks
+  # until they run): Module.poolSize of them, which the loader sets to the thread count minus one.
+  target_link_options(resnorm_wasm PRIVATE -sPTHREAD_POOL_SIZE=Module.poolSize)
+  list(APPEND _resnorm_wasm_files "$<TARGET_FILE_DIR:resnorm_wasm>/${_resnorm_wasm_name}.worker.js")
+endif()
 if(RESNORM_WASM_PUBLISH_DIR)
   add_custom_command(TARGET resnorm_wasm POST_BUILD
     COMMAND ${CMAKE_COMMAND} -E make_directory "${RESNORM_WASM_PUBLISH_DIR}"
-    COMMAND ${CMAKE_COMMAND} -E copy_if_different
-            "$<TARGET_FILE_DIR:resnorm_wasm>/resnorm.mjs" "$<TARGET_FILE_DIR:resnorm_wasm>/resnorm.wasm"
-            "${RESNORM_WASM_PUBLISH_DIR}"
+    COMMAND ${CMAKE_COMMAND} -E copy_if_different ${_resnorm_wasm_files} "${RESNORM_WASM_PUBLISH_DIR}"
     VERBATIM)
 endif()
 

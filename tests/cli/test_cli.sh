@@ -36,6 +36,18 @@ expect 0 '"residual":"identity"' -- "$BIN" show --preset mlp-spiral
 "$BIN" train --preset mlp-spiral --steps 10 --save "$WORK/m.safetensors" --quiet >/dev/null 2>&1
 expect 0 '"steps":20' -- "$BIN" train --preset mlp-spiral --steps 20 --load "$WORK/m.safetensors" --quiet
 
+# Threads (issue 13): any count trains to the same bits; bench compares 1 and N side by side.
+"$BIN" train --preset gpt-tiny --steps 3 --log "$WORK/t1.jsonl" --quiet >/dev/null 2>&1
+"$BIN" train --preset gpt-tiny --steps 3 --log "$WORK/t3.jsonl" --threads 3 --quiet >/dev/null 2>&1
+[ -s "$WORK/t1.jsonl" ] && [ "$(grep -o '"loss":[^,]*' "$WORK/t1.jsonl")" = "$(grep -o '"loss":[^,]*' "$WORK/t3.jsonl")" ] ||
+  { echo "FAIL: gpt-tiny losses differ between 1 and 3 threads"; fails=$((fails + 1)); }
+expect 0 '"threads":2,.*"median_ms_1":.*"ratio":.*"losses_identical":true' -- "$BIN" bench --preset gpt-tiny --steps 2 --warmup 0 --threads 2 --json
+expect 0 'median ms/step: 1 thread .*, 2 threads .*, ratio' -- "$BIN" bench --preset mlp-spiral --steps 2 --warmup 0 --threads 2
+for bad in 0 -2 abc 9 2.5 ""; do
+  expect 2 "--threads must be an integer in 1..8, got \"$bad\"" -- "$BIN" train --preset mlp-spiral --threads "$bad"
+done
+expect 2 '--threads must be an integer in 1..8, got "99"' -- "$BIN" bench --threads 99
+
 # Bad input.
 expect 2 'missing command' -- "$BIN"
 expect 2 'unknown command "fly"' -- "$BIN" fly

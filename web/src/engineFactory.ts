@@ -20,5 +20,9 @@ export const createEngine: EngineFactory = (config: ResnormConfig, opts = {}) =>
     dataUrl: siteUrl(`data/${name === 'tangpoems' ? 'tangpoems' : 'tinyshakespeare'}.txt`),
     wasmUrl: siteUrl('wasm/resnorm.wasm'),
     inspect: opts.inspect,
+    // Threads (issue 13) where the page is cross-origin isolated, for the nets whose matrices are big
+    // enough to split (gpt, cnn); an mlp step is a fraction of a millisecond, bound by call overhead, and
+    // its engine keeps one thread (no extra workers).
+    threads: (config.model?.kind ?? 'mlp') === 'mlp' ? 1 : undefined,
   });
 };

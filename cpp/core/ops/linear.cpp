@@ -1,20 +1,49 @@
-// Linear layer, forward and backward. The matrix products go through Eigen's GEMM.
+// Linear layer, forward and backward. The matrix products go through Eigen's GEMM; with more than
+// one thread each product is cut along independent rows of its result (batch rows for out and din,
+// output channels for dw), never along the summed dimension.
+//
+// Why a row chunk computes the same bits as the whole (checked by [threads] tests): a row-major
+// product here is Eigen's column-major GEMM on the transposes, and our rows are its columns. Eigen
+// blocks the summed dimension by a kc that depends on that dimension alone; every element of a
+// column gets the same kernel path, chosen by its row's position and its column's membership of
+// a 4-column panel. Chunks start at multiples of 16 rows and hold at least 32, so panels line up
+// with the whole's and Eigen never takes its small-matrix or matrix-vector path for a chunk.
 #include "eigen_maps.h"
 #include "ops.h"
+#include "../parallel.h"
 
 namespace resnorm {
 
+namespace {
+// body(r0, n) over row chunks of a [rows, cols] result summed over `depth`. At cols == 1 Eigen takes
+// its matrix-vector path, whose row blocking differs, so such products stay whole.
+template <class Body>
+void for_row_chunks(int rows, int cols, int depth, const Body& body) {
+  parallel_rows(rows, cols > 1 ? static_cast<double>(cols) * depth : 0.0, body);
+}
+}  // namespace
+
 void linear_forward(float* out, const float* in, const float* w, const float* b, int N, int IC, int OC) {
-  MapMat y(out, N, OC);
-  y.noalias() = CMapMat(in, N, IC) * CMapMat(w, OC, IC).transpose();
-  if (b) y.rowwise() += CMapRow(b, OC);
+  for_row_chunks(N, OC, IC, [&](int r0, int n) {
+    MapMat y(out + static_cast<size_t>(r0) * OC, n, OC);
+    y.noalias() = CMapMat(in + static_cast<size_t>(r0) * IC, n, IC) * CMapMat(w, OC, IC).transpose();
+    if (b) y.rowwise() += CMapRow(b, OC);
+  });
 }
 
 void linear_backward(float* din, float* dw, float* db, const float* dout, const float* in, const float* w, int N,
                      int IC, int OC) {
+  if (din)
+    for_row_chunks(N, IC, OC, [&](int r0, int n) {
+      MapMat(din + static_cast<size_t>(r0) * IC, n, IC).noalias() +=
+          CMapMat(dout + static_cast<size_t>(r0) * OC, n, OC) * CMapMat(w, OC, IC);
+    });
+  // dw[o, :] sums over all N rows: split its rows o (output channels), each keeping the whole sum.
   CMapMat dy(dout, N, OC);
-  if (din) MapMat(din, N, IC).noalias() += dy * CMapMat(w, OC, IC);
-  MapMat(dw, OC, IC).noalias() += dy.transpose() * CMapMat(in, N, IC);
+  for_row_chunks(OC, IC, N, [&](int o0, int n) {
+    MapMat(dw + static_cast<size_t>(o0) * IC, n, IC).noalias() +=
+        dy.middleCols(o0, n).transpose() * CMapMat(in, N, IC);
+  });
   if (db) MapRow(db, OC) += dy.colwise().sum();
 }
 

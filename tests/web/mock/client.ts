@@ -28,7 +28,7 @@ export class EngineClient {
     this.cfg = config;
     const m = config.model ?? {};
     const tr = spiral(800, 1), te = spiral(200, 2);
-    this.info = { kind: m.kind ?? 'mlp', params: 4706, depth: m.depth ?? 8, heads: m.heads ?? 4, context: m.context ?? 64,
+    this.info = { kind: m.kind ?? 'mlp', params: 4706, depth: m.depth ?? 8, heads: m.heads ?? 4, context: m.context ?? 64, threads: 1,
       vocab: " \n!',-.:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", config,
       points: m.kind === 'gpt' ? undefined : { xTrain: tr.x, yTrain: tr.y, xTest: te.x, yTest: te.y } };
   }

@@ -14,7 +14,7 @@ export class FakeEngine implements EngineLike {
 
   constructor(public config: ResnormConfig, private opts: FakeOptions = {}) {
     const depth = config.model?.depth ?? 8;
-    this.info = { kind: config.model?.kind ?? 'mlp', params: 1000, depth, heads: config.model?.heads ?? 4, context: 64, vocab: '', config };
+    this.info = { kind: config.model?.kind ?? 'mlp', params: 1000, depth, heads: config.model?.heads ?? 4, context: 64, threads: 1, vocab: '', config };
   }
   on<K extends keyof EngineEvents>(ev: K, cb: EngineEvents[K]): () => void {
     (this.cbs[ev] ??= []).push(cb);

@@ -21,6 +21,9 @@ export interface EngineOptions {
   digitsUrl?: string;
   /** URL of resnorm.wasm, relative to the page; its glue resnorm.mjs sits next to it. Default 'wasm/resnorm.wasm'. */
   wasmUrl?: string;
+  /** Threads for the core (default navigator.hardwareConcurrency, capped at 8). More than 1 loads the
+   *  pthreads build resnorm-mt next to wasmUrl, and only on a cross-origin isolated page; elsewhere 1. */
+  threads?: number;
   /** Starts the worker (default: a module Worker on ./worker.ts). For tests and custom bundling. */
   worker?: () => WorkerLike;
   /** The memory budget the engine's Trainer is reserved in (default: the document's, web/src/engine/budget.ts). */
@@ -135,7 +138,8 @@ export class EngineClient {
       e.preventDefault?.();
       if (this.worker === w) this.crash(e.message || 'the engine worker failed');
     };
-    const fields = { config: this.config, text: this.opts.text, dataUrl: this.opts.dataUrl, digitsUrl: this.opts.digitsUrl, wasmUrl: this.opts.wasmUrl, inspect: this.opts.inspect };
+    const fields = { config: this.config, text: this.opts.text, dataUrl: this.opts.dataUrl, digitsUrl: this.opts.digitsUrl, wasmUrl: this.opts.wasmUrl,
+      threads: this.opts.threads, inspect: this.opts.inspect };
     try {
       // Reserve the Trainer's exact size in the page's budget before the worker allocates anything.
       const bytes = await this.request({ type: 'estimate', ...fields });

@@ -7,9 +7,9 @@ export type OptimConfig = NonNullable<ResnormConfig['optim']>;
 /** Requests, page -> worker. */
 export type Request =
   /** The bytes a create with the same fields would take (checked against the page's budget first). */
-  | { id: number; type: 'estimate'; config: ResnormConfig; text?: string; dataUrl?: string; digitsUrl?: string; wasmUrl?: string; inspect?: string }
+  | { id: number; type: 'estimate'; config: ResnormConfig; text?: string; dataUrl?: string; digitsUrl?: string; wasmUrl?: string; threads?: number; inspect?: string }
   /** inspect: a gpt checkpoint's vocabulary; the model is built for inspection only (no text, no training). */
-  | { id: number; type: 'create'; config: ResnormConfig; text?: string; dataUrl?: string; digitsUrl?: string; wasmUrl?: string; inspect?: string }
+  | { id: number; type: 'create'; config: ResnormConfig; text?: string; dataUrl?: string; digitsUrl?: string; wasmUrl?: string; threads?: number; inspect?: string }
   | { id: number; type: 'run'; evalEvery?: number }
   | { id: number; type: 'pause' }
   | { id: number; type: 'step'; n: number }

@@ -45,7 +45,7 @@ export class Trainer {
     const info: ModelInfo = {
       // cnn: three stages of model.depth blocks each (ModelPlan::num_blocks), one diagnostics row per block
       kind, params: this.raw.numParams(), depth: kind === 'cnn' ? 3 * (m.depth ?? 0) : m.depth ?? 0, heads: m.heads ?? 0, context: m.context ?? 0,
-      vocab: this.raw.vocab(), config: this.cfg,
+      threads: this.module.threads(), vocab: this.raw.vocab(), config: this.cfg,
     };
     if (this.inspectOnly) info.inspectOnly = true;
     if (kind === 'mlp') info.points = this.raw.dataset();

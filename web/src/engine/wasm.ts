@@ -56,6 +56,10 @@ export interface ResnormModule {
   estimateBytes(configJson: string, text: string): number;
   /** Bytes of Trainer.inspector(configJson, a vocabulary of vocabSize characters). */
   estimateInspectBytes(configJson: string, vocabSize: number): number;
+  /** Sets the core's op pool (1..8 threads; results are the same bits for any count). Throws on the
+   *  single-thread build for n > 1; the pthreads build (resnorm-mt) takes up to its poolSize + 1. */
+  setThreads(n: number): void;
+  threads(): number;
   /** Test hook: executes a wasm trap. */
   debugTrap(): void;
 }
@@ -68,8 +72,55 @@ export function glueUrlFor(wasmUrl: string): string {
   return wasmUrl.replace(/\.wasm(?=$|[?#])/, '.mjs');
 }
 
-/** Browser / worker loader: imports the glue from its URL (lazily, at run time) and points it at the .wasm. */
-export async function loadResnormFromUrl(wasmUrl: string): Promise<ResnormModule> {
+/** The pthreads variant published next to the single-thread engine: resnorm.wasm -> resnorm-mt.wasm. */
+export function threadedUrlFor(wasmUrl: string): string {
+  return wasmUrl.replace(/resnorm\.wasm(?=$|[?#])/, 'resnorm-mt.wasm');
+}
+
+/** The core's cap on its op pool (kMaxThreads in cpp/core/parallel.h). */
+export const MAX_THREADS = 8;
+
+/**
+ * Browser / worker loader: imports the glue from its URL (lazily, at run time) and points it at the .wasm.
+ * poolSize (pthreads build only): Web Workers the glue pre-spawns for the core's pool (threads - 1).
+ */
+export async function loadResnormFromUrl(wasmUrl: string, poolSize = 0): Promise<ResnormModule> {
   const glue = (await import(/* @vite-ignore */ glueUrlFor(wasmUrl))) as { default: ResnormFactory };
-  return glue.default({ locateFile: (path: string) => (path.endsWith('.wasm') ? wasmUrl : path) });
+  const overrides = {
+    // the .wasm where it was asked for; anything else (the pthreads build's worker.js) next to the glue
+    locateFile: (path: string, prefix: string) => (path.endsWith('.wasm') ? wasmUrl : prefix + path),
+    poolSize,
+  };
+  return glue.default(overrides as Partial<EmscriptenModule>);
+}
+
+/**
+ * Threads an engine may use here: `requested` (default navigator.hardwareConcurrency) capped at MAX_THREADS,
+ * and 1 where the page is not cross-origin isolated: without COOP/COEP there is no SharedArrayBuffer, so
+ * no pthreads (a blog that embeds the playground usually cannot send those headers).
+ */
+export function engineThreads(requested?: number): number {
+  const g = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } };
+  if (g.crossOriginIsolated !== true || typeof SharedArrayBuffer === 'undefined') return 1;
+  const want = requested ?? g.navigator?.hardwareConcurrency ?? 1;
+  return Math.max(1, Math.min(MAX_THREADS, Math.floor(want)));
+}
+
+/**
+ * The engine for this page: the pthreads build with engineThreads(requested) threads where that is more
+ * than 1, else (or if the pthreads build fails to load) the single-thread build, without an error.
+ * Both give the same bits for the same link (the core's pool never splits a sum).
+ */
+export async function loadEngine(wasmUrl: string, requested?: number): Promise<ResnormModule> {
+  const threads = engineThreads(requested);
+  if (threads > 1) {
+    try {
+      const mod = await loadResnormFromUrl(threadedUrlFor(wasmUrl), threads - 1);
+      mod.setThreads(threads);
+      return mod;
+    } catch {
+      // no resnorm-mt next to resnorm.wasm, or a browser that refuses it: one thread still works
+    }
+  }
+  return loadResnormFromUrl(wasmUrl);
 }

@@ -4,7 +4,7 @@
 import { EngineHost, errorMessage } from './host';
 import type { Request, WorkerMessage } from './protocol';
 import type { ResnormModule } from './wasm';
-import { loadResnormFromUrl } from './wasm';
+import { loadEngine } from './wasm';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -21,7 +21,7 @@ const host = new EngineHost({
   post: (msg: WorkerMessage, transfer: Transferable[] = []) => self.postMessage(msg, transfer),
   async load(req) {
     if (!req.wasmUrl) throw new Error(`engine: ${req.type} needs wasmUrl`);
-    module ??= loadResnormFromUrl(req.wasmUrl);
+    module ??= loadEngine(req.wasmUrl, req.threads);
     const mod = await module;
     let text: string | Uint8Array | undefined;
     if (req.text === undefined && req.inspect === undefined && req.config.model?.kind === 'gpt') {

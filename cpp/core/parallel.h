@@ -1,0 +1,68 @@
+// A small thread pool for the core's ops (issue 13): GEMMs and per-row ops split along independent
+// rows, never along a reduction, so results do not depend on the thread count, bit for bit.
+//
+// The rule that makes this hold: an op cuts its work into chunks whose boundaries come from the
+// shapes only (never from threads()), each chunk computes exactly the sums the whole computes, and
+// the pool only decides which thread runs which chunk. With threads() == 1 every op runs its
+// original, unchunked code, so one thread gives what the core gave before the pool existed.
+#pragma once
+#include <cstddef>
+
+namespace resnorm {
+
+// Threads one process may use: the playground sizes the pool from navigator.hardwareConcurrency and
+// caps it here (more threads than this buys little at the core's matrix sizes; see README, Speed).
+constexpr int kMaxThreads = 8;
+
+// The single-thread WebAssembly build (no -pthread) has no pool at all: threads() is the constant 1, so
+// every chunked branch compiles away and the engine keeps its size (scripts/build-wasm.sh's budget).
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+#define RESNORM_SINGLE_THREAD 1
+#endif
+
+// Sets the pool size (1..kMaxThreads; throws Error naming the value otherwise). Workers start lazily
+// at the first parallel_for that needs them and stay parked between ops.
+void set_threads(int n);
+#ifdef RESNORM_SINGLE_THREAD
+inline int threads() { return 1; }
+#else
+int threads();
+#endif
+
+// Runs fn(chunk, worker) once for every chunk in [0, chunks); worker is in [0, threads()) and no two
+// chunks run at once on the same worker (per-worker scratch may be indexed by it). The caller's
+// thread is worker 0 and takes part. Returns when every chunk has run. A call from inside a chunk
+// (nesting) runs its chunks inline on that worker.
+// (A function pointer and a context, not std::function: no type-erasure code per op in the wasm engine.)
+using ChunkFn = void (*)(const void* ctx, int chunk, int worker);
+void parallel_for_raw(int chunks, ChunkFn fn, const void* ctx);
+template <class Fn>
+void parallel_for(int chunks, const Fn& fn) {
+  parallel_for_raw(chunks, [](const void* ctx, int c, int w) { (*static_cast<const Fn*>(ctx))(c, w); }, &fn);
+}
+
+// Scratch of at least `floats` floats, 64-byte aligned, owned by pool worker `worker` (1..kMaxThreads-1)
+// for use inside its chunks: allocated at the first call that needs it and reused after (outside any
+// model's memory estimate; attention's backward takes T*T floats, 16 KiB at T = 64). Ops never allocate
+// themselves (the wasm build compiles them without exceptions).
+float* worker_scratch(int worker, size_t floats);
+
+// Row chunking for an op over `rows` independent rows of `cost` flops each: the rows per chunk, a
+// multiple of 16 (so GEMM column panels and SIMD packets line up with the whole's), or `rows` when
+// the work is too small to split. Depends on the shape only.
+int row_chunk(int rows, double cost_per_row);
+
+// Runs body(r0, n) over the row chunks [r0, r0 + n) of `rows` independent rows; with one thread, or
+// work too small to split, body(0, rows) runs once on the caller's thread: the unchunked code.
+// Chunks hold `per` rows; the last one also takes the remainder (so no chunk is a sliver that Eigen
+// would treat as a matrix-vector product).
+template <class Body>
+void parallel_rows(int rows, double cost_per_row, const Body& body) {
+  if (threads() == 1) return body(0, rows);
+  const int per = row_chunk(rows, cost_per_row);
+  const int chunks = rows / per;
+  if (chunks <= 1) return body(0, rows);
+  parallel_for(chunks, [&](int c, int) { body(c * per, c == chunks - 1 ? rows - c * per : per); });
+}
+
+}  // namespace resnorm

@@ -1,0 +1,53 @@
+// Browser side of tests/js/engine.threads.browser.test.ts (and bench/threads_web.mjs with ?bench=STEPS): one
+// engine asking for ?threads=N (default 2; the pthreads build, used only when the page is cross-origin
+// isolated) and one asking for 1 thread, the same gpt link on both, stepped in turns. Reports
+// each engine's thread count, the losses of both, and (bench) the median ms of a step on each.
+import { EngineClient } from '../../../web/src/engine/client';
+
+type Result = { isolated: boolean; hardware: number; threads: number; single: number; losses: number[]; singleLosses: number[];
+  ms?: number; singleMs?: number; error?: string };
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<Result> {
+  const q = new URLSearchParams(location.search);
+  const bench = Number(q.get('bench') ?? 0);
+  // 2 by default, not navigator.hardwareConcurrency, so that a one-core runner still takes the pthreads path
+  const threads = Number(q.get('threads') ?? 2);
+  // cpp/presets/gpt-tiny.json; the test cuts the batch to 4 so that 8 steps stay short
+  const config = {
+    model: { kind: 'gpt' as const, depth: 4, width: 128, heads: 4, context: 64, residual: 'identity' as const,
+      norm: 'layernorm' as const, placement: 'pre' as const },
+    data: { name: 'tinyshakespeare' },
+    optim: { name: 'adamw' as const, lr: 0.001, warmup: 100, batch: bench ? 12 : 4, steps: 2000 }, eval: { every: 0 }, seed: 1337,
+  };
+  const opts = { wasmUrl: 'wasm/resnorm.wasm', dataUrl: 'data/tinyshakespeare.txt' };
+  const many = await EngineClient.create(config, { ...opts, threads });
+  const one = await EngineClient.create(config, { ...opts, threads: 1 });
+  const losses: number[] = [], singleLosses: number[] = [], ms: number[] = [], singleMs: number[] = [];
+  const steps = bench || 8;
+  for (let i = 0; i < steps + (bench ? 3 : 0); i++) {
+    // in turns, so that a load that comes and goes on a shared machine hits both alike
+    let t = performance.now();
+    const a = (await many.step(1))[0];
+    const ta = performance.now() - t;
+    t = performance.now();
+    const b = (await one.step(1))[0];
+    const tb = performance.now() - t;
+    losses.push(a.loss);
+    singleLosses.push(b.loss);
+    if (i >= 3 || !bench) { ms.push(ta); singleMs.push(tb); }
+  }
+  const r: Result = { isolated: globalThis.crossOriginIsolated === true, hardware: navigator.hardwareConcurrency,
+    threads: many.info.threads, single: one.info.threads, losses, singleLosses };
+  if (bench) { r.ms = median(ms); r.singleMs = median(singleMs); }
+  many.terminate();
+  one.terminate();
+  return r;
+}
+
+const w = window as unknown as { __result?: Result };
+main().then(
+  (r) => { w.__result = r; document.getElementById('out')!.textContent = JSON.stringify(r); },
+  (e: unknown) => { w.__result = { error: String(e) } as Result; },
+);
