@@ -62,7 +62,7 @@ def main():
             print(f"run {r + 1}: {procs} process(es): {rates[procs][-1]:.0f} tokens/s", file=sys.stderr)
     med = {p: statistics.median(v) for p, v in rates.items()}
     out = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), "cpu": cpu_name(),
-           "cores": os.cpu_count(), "note": "shared machine under heavy load from other builds: noisy",
+           "cores": os.cpu_count(), "note": "load average (1, 5, 15 min) at the end of the run: %.1f, %.1f, %.1f" % os.getloadavg(),
            "preset": "gpt-small (eval.batches 1)", "steps_per_run": a.steps, "runs": a.runs,
            "tokens_per_s": {f"{p}_process": v for p, v in rates.items()},
            "median_tokens_per_s": {f"{p}_process": med[p] for p in med}, "speedup_2_vs_1": med[2] / med[1]}
