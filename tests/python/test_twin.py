@@ -26,7 +26,8 @@ Tolerances, and why:
   step 1 at 1e-5, 20 steps at 1e-2; a wrong init scale, BatchNorm momentum or stride moves step 1 itself.
   2 processes (SyncBatchNorm) vs 1 on the cnn: 1e-5 as above (measured 1.5e-7).
 - --bf16 (CPU autocast): the matrix products in bfloat16 (8 bits of mantissa), norms and the loss in
-  float32. Per-step losses within 5e-2 of float32 over 20 steps, and not equal to them (autocast on).
+  float32. Per-step losses within 5e-2 of float32 over 20 steps (the BatchNorm mlp under SGD: 10 steps,
+  measured 1.9e-2; later its chaotic trajectory moves by up to 1.8e-1), and not equal to them (autocast on).
 - data.seed (the data's own seed): twin vs core over 20 steps of mlp-spiral with data.seed = 99,
   relative 1e-4 as above (measured 1.4e-7); a twin that drew the points from `seed` instead: 5.6e-1.
 - round trips: a resumed run equals the uninterrupted one. Twin -> twin: bit for bit (same code, same
@@ -259,12 +260,14 @@ def main():
         FAILS.append("code-point vocabulary round trip")
 
     # 5. --bf16: close to float32, and not float32
-    for name, args in (("mlp-spiral", ["--preset", "mlp-spiral"]), ("gpt-tiny", ["--preset", "gpt-tiny"]),
-                       ("cnn-sgd", ["--config", cnn_sgd]), ("mlp-bn", ["--config", mlp_bn])):
+    # The BatchNorm mlp (SGD, momentum 0.9, lr 0.05, doubled residual) is chaotic enough that bf16's rounding
+    # moves its trajectory by 7e-2..1.8e-1 from step 15 on (measured); its first 10 steps are compared.
+    for name, args, n in (("mlp-spiral", ["--preset", "mlp-spiral"], 20), ("gpt-tiny", ["--preset", "gpt-tiny"], 20),
+                          ("cnn-sgd", ["--config", cnn_sgd], 20), ("mlp-bn", ["--config", mlp_bn], 10)):
         twin(*args, "--steps", "20", "--bf16", "--log", p(f"{name}.bf16.jsonl"))
-        lo = log(p(f"{name}.bf16.jsonl"))
-        ref = log(p(f"{name}.twin.jsonl"))[:20]
-        compare(lo, ref, ["loss"], f"{name} --bf16 vs float32, losses over 20 steps", 5e-2)
+        lo = log(p(f"{name}.bf16.jsonl"))[:n]
+        ref = log(p(f"{name}.twin.jsonl"))[:n]
+        compare(lo, ref, ["loss"], f"{name} --bf16 vs float32, losses over {n} steps", 5e-2)
         d = max(rel(x["loss"], y["loss"]) for x, y in zip(lo, ref))
         print(f"{'ok  ' if d > 0 else 'FAIL'} {name} --bf16 changes the arithmetic (worst {d:.1e} from float32)")
         if d == 0:
