@@ -1,21 +1,4 @@
 // Vite build of the engine's browser test page (tests/js/engine.browser.test.ts builds it into build/wasm/browser-test).
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { enginePageConfig } from '../engine-page-vite';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-
-export default defineConfig({
-  root: here,
-  base: './',
-  publicDir: false,
-  logLevel: 'warn',
-  worker: { format: 'es' },
-  build: {
-    outDir: resolve(here, '../../../build/wasm/browser-test'),
-    emptyOutDir: true,
-    target: 'es2022',
-    modulePreload: { polyfill: false },
-    assetsInlineLimit: 0,
-  },
-});
+export default enginePageConfig(import.meta.url, 'browser-test');
