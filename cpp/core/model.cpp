@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "ops/ops.h"
+#include "parallel.h"
 #include "rng.h"
 #include "sum_squares.h"
 
@@ -386,7 +387,9 @@ std::string Model::zero_variance_site() const {
   return "";
 }
 
-void Model::zero_grad() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
+void Model::zero_grad() {
+  parallel_elementwise(grads_.size(), {grads_.data()}, [&](size_t o, size_t k) { std::fill_n(grads_.data() + o, k, 0.0f); });
+}
 
 void Model::norm_forward(size_t out, size_t mean, size_t rstd, size_t in, size_t w, size_t b, int N, size_t buf, int C) {
   const float eps = static_cast<float>(plan_.cfg.eps);
@@ -528,8 +531,11 @@ double Model::forward(const float* points, const int* tokens, const int* targets
 void Model::backward() {
   if (!targets_) throw Error("model: backward needs a forward with targets");
   const int N = B_ * T_, C = plan_.cfg.width, V = plan_.vocab;
-  for (const auto& [offset, per_row] : plan_.act_buffers)  // only the N rows this batch uses
+  // only the N rows this batch uses; the buffers are cleared as independent tasks on the pool
+  parallel_for(static_cast<int>(plan_.act_buffers.size()), [&](int c, int) {
+    const auto& [offset, per_row] = plan_.act_buffers[static_cast<size_t>(c)];
     std::fill_n(dacts_.data() + offset, static_cast<size_t>(N) * per_row, 0.0f);
+  });
   cross_entropy_backward(D(plan_.logits), A(plan_.probs), targets_, N, V);
   if (plan_.cfg.kind == ModelKind::Cnn) {
     cnn_backward();

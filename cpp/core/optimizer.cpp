@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "ops/eigen_maps.h"
+#include "parallel.h"
 
 namespace resnorm {
 
@@ -27,6 +28,20 @@ void Optimizer::reset() {
 void Optimizer::update(float* params, const float* grads, double lr) {
   ++t_;
   const float flr = static_cast<float>(lr);
+  // Every element is updated on its own, so slices (and pieces of long slices, parallel_elementwise's
+  // rule) run on the pool as independent tasks; one thread runs each slice whole, in order.
+  const auto run = [&](const auto& range) {
+    if (threads() == 1) {
+      for (const Slice& s : slices_) range(s, size_t{0}, s.size);
+      return;
+    }
+    parallel_for(static_cast<int>(slices_.size()), [&](int c, int) {
+      const Slice& s = slices_[static_cast<size_t>(c)];
+      const size_t o = s.offset;
+      parallel_elementwise(s.size, {params + o, grads + o, m_.data() + o, delta_.data() + o},
+                           [&](size_t off, size_t len) { range(s, off, len); });
+    });
+  };
   if (cfg_.name == OptimName::AdamW) {
     const float b1 = static_cast<float>(cfg_.beta1), b2 = static_cast<float>(cfg_.beta2);
     const float eps = static_cast<float>(cfg_.eps);
@@ -34,11 +49,11 @@ void Optimizer::update(float* params, const float* grads, double lr) {
     const double bc2 = 1.0 - std::pow(cfg_.beta2, t_);
     const float step_size = static_cast<float>(lr / bc1);
     const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
-    for (const Slice& s : slices_) {
-      const auto n = static_cast<Eigen::Index>(s.size);
-      MapArr p(params + s.offset, n), m(m_.data() + s.offset, n), v(v_.data() + s.offset, n),
-          d(delta_.data() + s.offset, n);
-      CMapArr g(grads + s.offset, n);
+    run([&](const Slice& s, size_t off, size_t len) {
+      const size_t at = s.offset + off;
+      const auto n = static_cast<Eigen::Index>(len);
+      MapArr p(params + at, n), m(m_.data() + at, n), v(v_.data() + at, n), d(delta_.data() + at, n);
+      CMapArr g(grads + at, n);
       d = p;  // old value
       if (s.decay && cfg_.weight_decay > 0) p *= 1.0f - flr * static_cast<float>(cfg_.weight_decay);
       m = b1 * m + (1.0f - b1) * g;
@@ -47,18 +62,19 @@ void Optimizer::update(float* params, const float* grads, double lr) {
       // default EIGEN_FAST_MATH starts from the CPU's rsqrt estimate, which differs between x86 and
       // WebAssembly and would break the wasm == native-sse bit-identity (tests/js/engine.native.test.ts).
       // (-fno-math-errno, CMakeLists.txt, lets the compilers vectorise this loop: sqrtps / f32x4.sqrt, both exact.)
-      float* __restrict pp = params + s.offset;
-      const float* __restrict mp = m_.data() + s.offset;
-      const float* __restrict vp = v_.data() + s.offset;
+      float* __restrict pp = params + at;
+      const float* __restrict mp = m_.data() + at;
+      const float* __restrict vp = v_.data() + at;
       for (Eigen::Index i = 0; i < n; ++i) pp[i] -= step_size * mp[i] / (std::sqrt(vp[i]) / bc2_sqrt + eps);
       d = p - d;
-    }
+    });
   } else {
     const float mom = static_cast<float>(cfg_.momentum), wd = static_cast<float>(cfg_.weight_decay);
-    for (const Slice& s : slices_) {
-      const auto n = static_cast<Eigen::Index>(s.size);
-      MapArr p(params + s.offset, n), buf(m_.data() + s.offset, n), d(delta_.data() + s.offset, n);
-      CMapArr g(grads + s.offset, n);
+    run([&](const Slice& s, size_t off, size_t len) {
+      const size_t at = s.offset + off;
+      const auto n = static_cast<Eigen::Index>(len);
+      MapArr p(params + at, n), buf(m_.data() + at, n), d(delta_.data() + at, n);
+      CMapArr g(grads + at, n);
       const float swd = s.decay ? wd : 0.0f;
       if (t_ == 1 || mom == 0.0f)
         buf = g + swd * p;
@@ -66,7 +82,7 @@ void Optimizer::update(float* params, const float* grads, double lr) {
         buf = mom * buf + g + swd * p;
       d = -flr * buf;
       p += d;
-    }
+    });
   }
 }
 

@@ -1,12 +1,18 @@
 // A small thread pool for the core's ops (issue 13): GEMMs and per-row ops split along independent
 // rows, never along a reduction, so results do not depend on the thread count, bit for bit.
 //
-// The rule that makes this hold: an op cuts its work into chunks whose boundaries come from the
-// shapes only (never from threads()), each chunk computes exactly the sums the whole computes, and
-// the pool only decides which thread runs which chunk. With threads() == 1 every op runs its
-// original, unchunked code, so one thread gives what the core gave before the pool existed.
+// The rule that makes this hold: an op cuts its work into chunks whose boundaries fall where the
+// whole computation treats every element the same way (GEMM rows at multiples of 16, at least 32 a
+// chunk; elementwise pieces at 64-byte-aligned multiples of 256 floats; whole tensors, rows or heads),
+// each chunk computes exactly the sums the whole computes, and the pool only decides which thread runs
+// which chunk. How many chunks follows threads() (two a thread: fewer chunks pack the shared GEMM
+// operand fewer times), where they may fall does not. With threads() == 1 every op runs its original,
+// unchunked code, so one thread gives what the core gave before the pool existed. Reductions (norms,
+// bias gradients, sums over a batch) run whole inside one chunk and are combined in a fixed order.
 #pragma once
 #include <cstddef>
+#include <cstdint>
+#include <initializer_list>
 
 namespace resnorm {
 
@@ -50,7 +56,7 @@ float* worker_scratch(int worker, size_t floats);
 // Row chunking for an op over `rows` independent rows of `cost` flops each: the rows per chunk, a
 // multiple of 16 (so GEMM column panels and SIMD packets line up with the whole's), or `rows` when
 // the work is too small to split. Depends on the shape only.
-int row_chunk(int rows, double cost_per_row);
+int row_chunk(int rows, double cost_per_row, int threads);
 
 // Runs body(r0, n) over the row chunks [r0, r0 + n) of `rows` independent rows; with one thread, or
 // work too small to split, body(0, rows) runs once on the caller's thread: the unchunked code.
@@ -59,10 +65,29 @@ int row_chunk(int rows, double cost_per_row);
 template <class Body>
 void parallel_rows(int rows, double cost_per_row, const Body& body) {
   if (threads() == 1) return body(0, rows);
-  const int per = row_chunk(rows, cost_per_row);
+  const int per = row_chunk(rows, cost_per_row, threads());
   const int chunks = rows / per;
   if (chunks <= 1) return body(0, rows);
   parallel_for(chunks, [&](int c, int) { body(c * per, c == chunks - 1 ? rows - c * per : per); });
+}
+
+// Runs body(offset, len) over pieces of the element range [0, n) of an elementwise op on the arrays
+// `ptrs` (all of length n), or body(0, n) once when that cannot keep the bits: with one thread, short
+// arrays, or any array not 64-byte aligned. Eigen peels scalars up to an aligned address and ends
+// with a scalar tail, and compilers vectorise plain loops the same way; pieces that start 64-byte
+// aligned and hold multiples of 256 floats (the last one runs to n) keep every element on the path
+// (packet or scalar) the whole takes, so the bits match the one-thread run.
+template <class Body>
+void parallel_elementwise(size_t n, std::initializer_list<const void*> ptrs, const Body& body) {
+  bool aligned = true;
+  for (const void* p : ptrs) aligned = aligned && reinterpret_cast<std::uintptr_t>(p) % 64 == 0;
+  if (threads() == 1 || n < 4096 || !aligned) return body(0, n);
+  const int rows = static_cast<int>((n + 255) / 256);
+  parallel_rows(rows, 256.0 * 16, [&](int r0, int k) {
+    const size_t off = static_cast<size_t>(r0) * 256;
+    const size_t len = static_cast<size_t>(k) * 256;
+    body(off, len < n - off ? len : n - off);
+  });
 }
 
 }  // namespace resnorm

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "ops/eigen_maps.h"
 #include "ops/ops.h"
+#include "parallel.h"
 #include "sum_squares.h"
 
 namespace resnorm {
@@ -140,28 +141,43 @@ const StepStats& Trainer::step() {
 
   // Gradient norms per block and overall, before clipping; in the same pass, the weights' norms
   // per block before the update (the denominator of the update-to-weight ratio).
+  // The sums are independent tasks on the pool (a slice's sums, a block's RMS, a layer's entropy),
+  // each computed whole, then combined here in the slices' order: the same bits for any thread count.
   const float* g = model_.grads();
   const float* w = model_.params();
+  const std::vector<Slice>& slices = model_.slices();
+  const int S = static_cast<int>(slices.size()), L = model_.blocks(), E = cfg_.is_gpt() ? L : 0;
+  slice_sq_.resize(2 * static_cast<size_t>(S));
+  const auto stat_task = [&](int c) {
+    const auto i = static_cast<size_t>(c);
+    if (c < S) {
+      const Slice& s = slices[i];
+      slice_sq_[2 * i] = sum_squares(g + s.offset, s.size);
+      slice_sq_[2 * i + 1] = s.block >= 0 ? sum_squares(w + s.offset, s.size) : 0.0;
+    } else if (c < S + L) {
+      stats_.block_act_rms[i - S] = model_.block_rms(c - S);
+    } else {
+      const int l = c - S - L;
+      attention_entropy(stats_.attn_entropy.data() + static_cast<size_t>(l) * cfg_.model.heads, model_.attention(l), B, T,
+                        cfg_.model.heads);
+    }
+  };
+  if (threads() == 1)
+    for (int c = 0; c < S + L + E; ++c) stat_task(c);
+  else
+    parallel_for(S + L + E, [&](int c, int) { stat_task(c); });
   std::fill(block_sq_.begin(), block_sq_.end(), 0.0);
   std::fill(weight_sq_.begin(), weight_sq_.end(), 0.0);
   double total = 0.0;
-  for (const Slice& s : model_.slices()) {
-    const double sq = sum_squares(g + s.offset, s.size);
-    total += sq;
-    if (s.block >= 0) {
-      block_sq_[static_cast<size_t>(s.block)] += sq;
-      weight_sq_[static_cast<size_t>(s.block)] += sum_squares(w + s.offset, s.size);
+  for (size_t i = 0; i < slices.size(); ++i) {
+    total += slice_sq_[2 * i];
+    if (slices[i].block >= 0) {
+      block_sq_[static_cast<size_t>(slices[i].block)] += slice_sq_[2 * i];
+      weight_sq_[static_cast<size_t>(slices[i].block)] += slice_sq_[2 * i + 1];
     }
   }
-  const int L = model_.blocks();
-  for (int b = 0; b < L; ++b) {
+  for (int b = 0; b < L; ++b)
     stats_.block_grad_norm[static_cast<size_t>(b)] = static_cast<float>(std::sqrt(block_sq_[static_cast<size_t>(b)]));
-    stats_.block_act_rms[static_cast<size_t>(b)] = model_.block_rms(b);
-  }
-  if (cfg_.is_gpt())
-    for (int l = 0; l < L; ++l)
-      attention_entropy(stats_.attn_entropy.data() + static_cast<size_t>(l) * cfg_.model.heads, model_.attention(l), B, T,
-                        cfg_.model.heads);
 
   stats_.step = step_ + 1;
   stats_.loss = loss;
@@ -195,7 +211,9 @@ const StepStats& Trainer::step() {
       if (coef < 1.0) {
         float* gm = model_.grads();
         const auto c = static_cast<float>(coef);
-        for (size_t i = 0; i < model_.num_params(); ++i) gm[i] *= c;
+        parallel_elementwise(model_.num_params(), {gm}, [&](size_t o, size_t k) {
+          for (size_t i = o; i < o + k; ++i) gm[i] *= c;
+        });
       }
     }
     opt_.update(model_.params(), model_.grads(), stats_.lr);
@@ -210,9 +228,19 @@ const StepStats& Trainer::step() {
 void Trainer::collect_update_ratios() {
   const float* d = opt_.delta();
   const int L = model_.blocks();
+  const std::vector<Slice>& slices = model_.slices();
+  const int S = static_cast<int>(slices.size());
+  const auto task = [&](int c) {
+    const Slice& s = slices[static_cast<size_t>(c)];
+    slice_sq_[static_cast<size_t>(c)] = s.block >= 0 ? sum_squares(d + s.offset, s.size) : 0.0;
+  };
+  if (threads() == 1)
+    for (int c = 0; c < S; ++c) task(c);
+  else
+    parallel_for(S, [&](int c, int) { task(c); });
   std::fill(update_sq_.begin(), update_sq_.end(), 0.0);
-  for (const Slice& s : model_.slices())
-    if (s.block >= 0) update_sq_[static_cast<size_t>(s.block)] += sum_squares(d + s.offset, s.size);
+  for (size_t i = 0; i < slices.size(); ++i)
+    if (slices[i].block >= 0) update_sq_[static_cast<size_t>(slices[i].block)] += slice_sq_[i];
   for (int b = 0; b < L; ++b) {
     const auto i = static_cast<size_t>(b);
     stats_.update_ratio[i] = static_cast<float>(std::sqrt(update_sq_[i]) / (std::sqrt(weight_sq_[i]) + 1e-12));

@@ -108,6 +108,7 @@ class Trainer {
   std::vector<double> block_sq_;      // per block: squared gradient norm of the last step
   std::vector<double> weight_sq_;     // per block: squared weight norm before the last update
   std::vector<double> update_sq_;     // per block: squared norm of the last update
+  std::vector<double> slice_sq_;      // per slice: the squared norms summed into the three above
   StepStats stats_;
   int step_ = 0;
 };

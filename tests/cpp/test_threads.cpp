@@ -56,8 +56,8 @@ std::string corpus() {
   return ss.str();
 }
 
-// Trains `steps` steps at one thread count; returns every loss (as float pairs of the double's
-// bytes would be awkward: stored as double) and the final parameters.
+// Trains `steps` steps at one thread count; returns every loss and step diagnostic (stored as double)
+// and the final parameters.
 struct Run {
   std::vector<double> losses;
   std::vector<float> params;
@@ -66,7 +66,14 @@ Run train(const Config& c, const std::string& data, int threads, int steps) {
   set_threads(threads);
   Trainer tr(c, data);
   Run r;
-  for (int i = 0; i < steps; ++i) r.losses.push_back(tr.step().loss);
+  for (int i = 0; i < steps; ++i) {
+    // the loss and every diagnostic the playground draws (their sums run as tasks on the pool)
+    const StepStats& st = tr.step();
+    r.losses.push_back(st.loss);
+    r.losses.push_back(st.grad_norm);
+    for (const auto* v : {&st.block_grad_norm, &st.block_act_rms, &st.update_ratio, &st.attn_entropy})
+      r.losses.insert(r.losses.end(), v->begin(), v->end());
+  }
   r.losses.push_back(tr.evaluate().val_loss);
   r.params.assign(tr.model().params(), tr.model().params() + tr.model().num_params());
   return r;
@@ -91,15 +98,19 @@ TEST_CASE("threads: the pool size is checked and each chunk runs once", "[thread
   }
 }
 
-TEST_CASE("threads: chunk boundaries come from the shape only", "[threads]") {
-  // multiples of 16 rows, at least 32, at most 16 chunks; small work stays whole
-  CHECK(row_chunk(768, 128.0 * 384) == 48);
-  CHECK(row_chunk(50, 1e6) == 50);
-  CHECK(row_chunk(1000, 1.0) == 1000);
-  for (int rows : {64, 100, 257, 768, 3000}) {
-    const int per = row_chunk(rows, 1e5);
-    CHECK((per == rows || (per % 16 == 0 && per >= 32 && (rows + per - 1) / per <= 16)));
-  }
+TEST_CASE("threads: row chunks are multiples of 16 rows, at least 32, two a thread", "[threads]") {
+  // gpt-tiny's qkv product (768 rows of 128 x 384): 2 threads -> 4 chunks of 192 rows, 3 -> 6 of 128
+  CHECK(row_chunk(768, 128.0 * 384, 2) == 192);
+  CHECK(row_chunk(768, 128.0 * 384, 3) == 128);
+  CHECK(row_chunk(768, 128.0 * 384, 1) == 768);  // one thread: the whole, unchunked
+  CHECK(row_chunk(50, 1e6, 4) == 50);            // too few rows to split
+  CHECK(row_chunk(1000, 1.0, 4) == 1000);        // too little work to split
+  for (int t : {2, 3, 4, 8})
+    for (int rows : {64, 100, 257, 768, 3000}) {
+      const int per = row_chunk(rows, 1e5, t);
+      INFO("threads=" << t << " rows=" << rows << " per=" << per);
+      CHECK((per == rows || (per % 16 == 0 && per >= 32 && (rows + per - 1) / per <= 2 * t)));
+    }
 }
 
 TEST_CASE("threads: linear forward and backward give the same bits for 1, 2, 3, 4 and 8 threads", "[threads]") {

@@ -1,8 +1,8 @@
 // Pointwise activations, forward and backward. GELU is the tanh approximation
 // (Hendrycks & Gimpel 2016), the one PyTorch computes with approximate='tanh'. With more than one
-// thread, long arrays run on the pool in pieces of 256-float multiples.
+// thread, long arrays run on the pool in pieces (parallel_elementwise; GELU's backward steps by 256
+// elements, which the pieces' 256-float multiples keep).
 #include <algorithm>
-#include <cstdint>
 
 #include "../parallel.h"
 #include "eigen_maps.h"
@@ -13,25 +13,6 @@ namespace resnorm {
 namespace {
 constexpr float kSqrt2OverPi = 0.7978845608028654f;
 constexpr float kGeluC = 0.044715f;
-
-bool aligned64(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 64 == 0; }
-
-// Runs body(offset, len) over pieces of [0, n). Eigen peels scalars up to an aligned address and
-// finishes with a scalar tail, and GELU's backward works in 256-element steps; pieces that start
-// 64-byte aligned and hold multiples of 256 floats keep every element on the path the whole takes
-// (packet or scalar), so the bits match the one-thread run. Unaligned arrays stay whole.
-template <class Body>
-bool split_elementwise(size_t n, std::initializer_list<const void*> ptrs, const Body& body) {
-  if (threads() == 1 || n < 4096) return false;
-  for (const void* p : ptrs)
-    if (!aligned64(p)) return false;
-  const int rows = static_cast<int>((n + 255) / 256);
-  parallel_rows(rows, 256.0 * 16, [&](int r0, int k) {
-    const size_t off = static_cast<size_t>(r0) * 256;
-    body(off, std::min(static_cast<size_t>(k) * 256, n - off));
-  });
-  return true;
-}
 
 void forward_whole(float* out, const float* in, size_t n, Activation act) {
   CMapArr x(in, static_cast<Eigen::Index>(n));
@@ -77,14 +58,12 @@ void backward_whole(float* din, const float* dout, const float* in, size_t n, Ac
 }  // namespace
 
 void activation_forward(float* out, const float* in, size_t n, Activation act) {
-  if (!split_elementwise(n, {out, in}, [&](size_t off, size_t len) { forward_whole(out + off, in + off, len, act); }))
-    forward_whole(out, in, n, act);
+  parallel_elementwise(n, {out, in}, [&](size_t off, size_t len) { forward_whole(out + off, in + off, len, act); });
 }
 
 void activation_backward(float* din, const float* dout, const float* in, size_t n, Activation act) {
-  if (!split_elementwise(n, {din, dout, in},
-                         [&](size_t off, size_t len) { backward_whole(din + off, dout + off, in + off, len, act); }))
-    backward_whole(din, dout, in, n, act);
+  parallel_elementwise(n, {din, dout, in},
+                       [&](size_t off, size_t len) { backward_whole(din + off, dout + off, in + off, len, act); });
 }
 
 }  // namespace resnorm

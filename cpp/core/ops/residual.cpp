@@ -4,10 +4,12 @@
 //   doubled: f + f, the article's bug (`x = conv1(x); x = conv2(x); return x + x`): no shortcut.
 #include "eigen_maps.h"
 #include "ops.h"
+#include "../parallel.h"
 
 namespace resnorm {
 
-void residual_forward(float* out, const float* x, const float* f, size_t n, Residual kind, float a) {
+namespace {
+void forward_whole(float* out, const float* x, const float* f, size_t n, Residual kind, float a) {
   const auto len = static_cast<Eigen::Index>(n);
   CMapArr xs(x, len), fs(f, len);
   MapArr y(out, len);
@@ -20,8 +22,8 @@ void residual_forward(float* out, const float* x, const float* f, size_t n, Resi
   }
 }
 
-void residual_backward(float* dx, float* df, float* da, const float* dout, const float* f, size_t n, Residual kind,
-                       float a) {
+void backward_whole(float* dx, float* df, float* da, const float* dout, const float* f, size_t n, Residual kind,
+                    float a) {
   const auto len = static_cast<Eigen::Index>(n);
   CMapArr dy(dout, len);
   MapArr dxs(dx, len), dfs(df, len);
@@ -36,6 +38,22 @@ void residual_backward(float* dx, float* df, float* da, const float* dout, const
     case Residual::DeepNorm: dxs += a * dy; dfs += dy; break;
     case Residual::Doubled: dfs += 2.0f * dy; break;
   }
+}
+
+}  // namespace
+
+// With more than one thread, long arrays run on the pool in pieces (parallel_elementwise), except
+// ReZero's backward when it sums da (a reduction over every element: it stays whole).
+void residual_forward(float* out, const float* x, const float* f, size_t n, Residual kind, float a) {
+  parallel_elementwise(n, {out, x, f}, [&](size_t o, size_t k) { forward_whole(out + o, x + o, f + o, k, kind, a); });
+}
+
+void residual_backward(float* dx, float* df, float* da, const float* dout, const float* f, size_t n, Residual kind,
+                       float a) {
+  if (da && kind == Residual::ReZero) return backward_whole(dx, df, da, dout, f, n, kind, a);
+  parallel_elementwise(n, {dx, df, dout}, [&](size_t o, size_t k) {
+    backward_whole(dx ? dx + o : nullptr, df + o, nullptr, dout + o, f ? f + o : nullptr, k, kind, a);
+  });
 }
 
 }  // namespace resnorm
