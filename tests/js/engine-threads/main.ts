@@ -1,11 +1,14 @@
 // Browser side of tests/js/engine.threads.browser.test.ts (and bench/threads_web.mjs with ?bench=STEPS): one
 // engine asking for ?threads=N (default 2; the pthreads build, used only when the page is cross-origin
 // isolated) and one asking for 1 thread, the same gpt link on both, stepped in turns. Reports
-// each engine's thread count, the losses of both, and (bench) the median ms of a step on each.
+// each engine's thread count, the losses of both, and (bench) the median ms of a step on each. Outside bench,
+// the threaded engine's count is changed mid-run (EngineClient.setThreads, as compare mode's session does when
+// runs start or stop): 1 after step 3, back to 2 after step 5, 8 (more than it loaded with) after step 6;
+// `switched` is what each change reported.
 import { EngineClient } from '../../../web/src/engine/client';
 
 type Result = { isolated: boolean; hardware: number; threads: number; single: number; losses: number[]; singleLosses: number[];
-  ms?: number; singleMs?: number; error?: string };
+  switched: number[]; ms?: number; singleMs?: number; error?: string };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -26,7 +29,10 @@ async function main(): Promise<Result> {
   const one = await EngineClient.create(config, { ...opts, threads: 1 });
   const losses: number[] = [], singleLosses: number[] = [], ms: number[] = [], singleMs: number[] = [];
   const steps = bench || 8;
+  const switches: Record<number, number> = bench ? {} : { 3: 1, 5: 2, 6: 8 };
+  const switched: number[] = [];
   for (let i = 0; i < steps + (bench ? 3 : 0); i++) {
+    if (switches[i] !== undefined) switched.push(await many.setThreads(switches[i]));
     // in turns, so that a load that comes and goes on a shared machine hits both alike
     let t = performance.now();
     const a = (await many.step(1))[0];
@@ -39,7 +45,7 @@ async function main(): Promise<Result> {
     if (i >= 3 || !bench) { ms.push(ta); singleMs.push(tb); }
   }
   const r: Result = { isolated: globalThis.crossOriginIsolated === true, hardware: navigator.hardwareConcurrency,
-    threads: many.info.threads, single: one.info.threads, losses, singleLosses };
+    threads: many.info.threads, single: one.info.threads, losses, singleLosses, switched };
   if (bench) { r.ms = median(ms); r.singleMs = median(singleMs); }
   many.terminate();
   one.terminate();

@@ -22,7 +22,8 @@ export interface EngineOptions {
   /** URL of resnorm.wasm, relative to the page; its glue resnorm.mjs sits next to it. Default 'wasm/resnorm.wasm'. */
   wasmUrl?: string;
   /** Threads for the core (default navigator.hardwareConcurrency, capped at 8). More than 1 loads the
-   *  pthreads build resnorm-mt next to wasmUrl, and only on a cross-origin isolated page; elsewhere 1. */
+   *  pthreads build resnorm-mt next to wasmUrl, and only on a cross-origin isolated page; elsewhere 1.
+   *  The most setThreads can set later: the pthreads build's pool is fixed at load. */
   threads?: number;
   /** Starts the worker (default: a module Worker on ./worker.ts). For tests and custom bundling. */
   worker?: () => WorkerLike;
