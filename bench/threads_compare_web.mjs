@@ -5,7 +5,7 @@
 // one step on every engine alternate between every engine on the whole count (the playground before the
 // split: R x whole threads for the cores) and each on its share (web/src/engine/threadSplit.ts). Medians of
 // the round times, their ratio, and whether every engine's losses are the same bits (they change count
-// every round). Writes bench/results/threads-compare-web.json with the CPU and the load average.
+// every round). Writes bench/results/threads-compare-web-Rruns.json with the CPU and the load average.
 // Usage: node bench/threads_compare_web.mjs [rounds=8] [runs=2]   (needs web/public/wasm/resnorm{,-mt}.* built)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -38,7 +38,7 @@ try {
     isolated: r.isolated, loaded: r.loaded, share: r.share, whole_ms: r.wholeMs, split_ms: r.splitMs, ratio: r.splitMs / r.wholeMs,
     losses_identical: same, load_before: loadBefore, load_after: os.loadavg() };
   mkdirSync(join(repo, 'bench/results'), { recursive: true });
-  writeFileSync(join(repo, 'bench/results/threads-compare-web.json'), `${JSON.stringify(out, null, 1)}\n`);
+  writeFileSync(join(repo, `bench/results/threads-compare-web-${runs}runs.json`), `${JSON.stringify(out, null, 1)}\n`);
   console.log(JSON.stringify(out));
   if (!same) process.exitCode = 1;
 } finally {
