@@ -10,6 +10,7 @@
 // step on every engine alternate between every engine on the whole count (before issue 13's split) and
 // each on its share (threadsPerRun); reports the median ms of a round under each and every engine's losses.
 import { EngineClient } from '../../../web/src/engine/client';
+import type { ResnormConfig } from '../../../web/src/engine/types';
 import { threadsPerRun } from '../../../web/src/engine/threadSplit';
 import { MAX_THREADS } from '../../../web/src/engine/wasm';
 
@@ -18,19 +19,21 @@ type Result = { isolated: boolean; hardware: number; threads: number; single: nu
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** cpp/presets/gpt-tiny.json with this batch. */
+const gptTiny = (batch: number): ResnormConfig => ({
+  model: { kind: 'gpt', depth: 4, width: 128, heads: 4, context: 64, residual: 'identity', norm: 'layernorm', placement: 'pre' },
+  data: { name: 'tinyshakespeare' },
+  optim: { name: 'adamw', lr: 0.001, warmup: 100, batch, steps: 2000 }, eval: { every: 0 }, seed: 1337,
+});
+const opts = { wasmUrl: 'wasm/resnorm.wasm', dataUrl: 'data/tinyshakespeare.txt' };
+
 async function main(): Promise<Result> {
   const q = new URLSearchParams(location.search);
   const bench = Number(q.get('bench') ?? 0);
   // 2 by default, not navigator.hardwareConcurrency, so that a one-core runner still takes the pthreads path
   const threads = Number(q.get('threads') ?? 2);
-  // cpp/presets/gpt-tiny.json; the test cuts the batch to 4 so that 8 steps stay short
-  const config = {
-    model: { kind: 'gpt' as const, depth: 4, width: 128, heads: 4, context: 64, residual: 'identity' as const,
-      norm: 'layernorm' as const, placement: 'pre' as const },
-    data: { name: 'tinyshakespeare' },
-    optim: { name: 'adamw' as const, lr: 0.001, warmup: 100, batch: bench ? 12 : 4, steps: 2000 }, eval: { every: 0 }, seed: 1337,
-  };
-  const opts = { wasmUrl: 'wasm/resnorm.wasm', dataUrl: 'data/tinyshakespeare.txt' };
+  // the test cuts the batch to 4 so that 8 steps stay short
+  const config = gptTiny(bench ? 12 : 4);
   const many = await EngineClient.create(config, { ...opts, threads });
   const one = await EngineClient.create(config, { ...opts, threads: 1 });
   const losses: number[] = [], singleLosses: number[] = [], ms: number[] = [], singleMs: number[] = [];
@@ -63,14 +66,7 @@ type CompareResult = { isolated: boolean; hardware: number; runs: number; loaded
 
 async function compare(rounds: number, runs: number): Promise<CompareResult> {
   const whole = Math.min(MAX_THREADS, navigator.hardwareConcurrency);
-  const config = {
-    model: { kind: 'gpt' as const, depth: 4, width: 128, heads: 4, context: 64, residual: 'identity' as const,
-      norm: 'layernorm' as const, placement: 'pre' as const },
-    data: { name: 'tinyshakespeare' },
-    optim: { name: 'adamw' as const, lr: 0.001, warmup: 100, batch: 12, steps: 2000 }, eval: { every: 0 }, seed: 1337,
-  };
-  const engines = await Promise.all(Array.from({ length: runs }, () =>
-    EngineClient.create(config, { wasmUrl: 'wasm/resnorm.wasm', dataUrl: 'data/tinyshakespeare.txt', threads: whole })));
+  const engines = await Promise.all(Array.from({ length: runs }, () => EngineClient.create(gptTiny(12), { ...opts, threads: whole })));
   const loaded = engines.map((e) => e.info.threads);
   const share = threadsPerRun(navigator.hardwareConcurrency, engines.map(() => 'gpt')).map((n, i) => Math.min(n, loaded[i]));
   const losses: number[][] = engines.map(() => []);
