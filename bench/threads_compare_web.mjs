@@ -7,41 +7,21 @@
 // the round times, their ratio, and whether every engine's losses are the same bits (they change count
 // every round). Writes bench/results/threads-compare-web-Rruns.json with the CPU and the load average.
 // Usage: node bench/threads_compare_web.mjs [rounds=8] [runs=2]   (needs web/public/wasm/resnorm{,-mt}.* built)
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { build } from 'vite';
-import { serveStatic } from '../tests/js/engine-server.mjs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repo, runThreadsPage } from './threads_page.mjs';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const rounds = Number(process.argv[2] ?? 8), runs = Number(process.argv[3] ?? 2);
-if (!(rounds >= 1 && runs >= 1 && runs <= 4)) throw new Error(`usage: threads_compare_web.mjs [rounds >= 1] [runs 1..4], got ${process.argv.slice(2).join(' ')}`);
-await build({ configFile: join(repo, 'tests/js/engine-threads/vite.config.ts'), logLevel: 'warn' });
-const server = await serveStatic({
-  '/': join(repo, 'build/wasm/threads-test'), '/wasm/': join(repo, 'web/public/wasm'), '/data/': join(repo, 'web/public/data'),
-}, { isolate: true });
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'] });
-const loadBefore = os.loadavg();
-try {
-  const page = await browser.newPage();
-  await page.goto(`${server.url}/index.html?compare=${rounds}&runs=${runs}`);
-  await page.waitForFunction(() => window.__result !== undefined, null, { timeout: 580_000 });
-  const r = await page.evaluate(() => window.__result);
-  if (r.error) throw new Error(r.error);
-  const same = r.losses.every((l) => JSON.stringify(l) === JSON.stringify(r.losses[0]));
-  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? os.cpus()[0]?.model;
-  const out = { preset: 'gpt-tiny', runs, rounds, cpu, cores: os.cpus().length, hardware_concurrency: r.hardware, browser: browser.version(),
-    isolated: r.isolated, loaded: r.loaded, share: r.share, whole_ms: r.wholeMs, split_ms: r.splitMs, ratio: r.splitMs / r.wholeMs,
-    losses_identical: same, load_before: loadBefore, load_after: os.loadavg() };
-  mkdirSync(join(repo, 'bench/results'), { recursive: true });
-  writeFileSync(join(repo, `bench/results/threads-compare-web-${runs}runs.json`), `${JSON.stringify(out, null, 1)}\n`);
-  console.log(JSON.stringify(out));
-  if (!same) process.exitCode = 1;
-} finally {
-  await browser.close();
-  await server.close();
+if (!(Number.isInteger(rounds) && rounds >= 1 && Number.isInteger(runs) && runs >= 1 && runs <= 4)) {
+  console.error(`threads_compare_web.mjs: rounds must be a whole number >= 1 and runs 1..4, got ${process.argv.slice(2).join(' ')}`);
+  process.exit(2);
 }
+const { result: r, cpu, cores, browser, loadBefore, loadAfter } = await runThreadsPage(`compare=${rounds}&runs=${runs}`);
+const same = r.losses.every((l) => JSON.stringify(l) === JSON.stringify(r.losses[0]));
+const out = { preset: 'gpt-tiny', runs, rounds, cpu, cores, hardware_concurrency: r.hardware, browser,
+  isolated: r.isolated, loaded: r.loaded, share: r.share, whole_ms: r.wholeMs, split_ms: r.splitMs, ratio: r.splitMs / r.wholeMs,
+  losses_identical: same, load_before: loadBefore, load_after: loadAfter };
+mkdirSync(join(repo, 'bench/results'), { recursive: true });
+writeFileSync(join(repo, `bench/results/threads-compare-web-${runs}runs.json`), `${JSON.stringify(out, null, 1)}\n`);
+console.log(JSON.stringify(out));
+if (!same) process.exitCode = 1;
