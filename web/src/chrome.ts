@@ -283,7 +283,7 @@ export class Chrome {
       if (note) note.hidden = !empty;
     }
     const info = runs[0]?.engine?.info;
-    const threads = runs.length === 1 ? this.threadsText(runs[0]) : '';
+    const threads = this.host.state.mode === 'single' ? this.threadsText(runs[0]) : '';  // a comparison shows it on each chip
     setText(e.params, info ? [this.host.t('tb.params', { n: fmtInt(this.host.state.lang, info.params) }), threads].filter(Boolean).join(' · ') : '');
     e.params.title = threads ? this.host.t('tb.threads_title') : '';
     this.host.root.dataset.steps = String(this.host.session.steps);

@@ -426,7 +426,8 @@ export class Session {
    * Shares the machine's threads among the runs training now (engine/threadSplit.ts: mlp runs 1, gpt and cnn
    * runs the rest, one core kept for this page above 4 cores) and tells each engine whose share changed,
    * never above what it loaded with (info.threads). Called whenever the set of training runs changes: a
-   * build, a run that stops (finished, diverged, crashed) or trains on. Results do not depend on the
+   * build (adding or removing a run in compare mode rebuilds them all: App.rebuild), a run that stops
+   * (finished, diverged, crashed) or trains on (continued, or given more steps by an edit). Results do not depend on the
    * count, so the change only moves the speed; the worker applies it between the steps already asked for.
    */
   private balance(): void {

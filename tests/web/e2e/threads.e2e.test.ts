@@ -1,7 +1,8 @@
 // Compare mode shares the cores (issue 13) in headless Chromium, on the cross-origin isolated site
 // (scripts/serve.mjs sends COOP/COEP): each gpt engine loads the pthreads build with the whole count
 // (navigator.hardwareConcurrency, capped at 8), the session lowers each to its share
-// (web/src/engine/threadSplit.ts), each run's chip says so, and removing a run gives its share back.
+// (web/src/engine/threadSplit.ts), each run's chip says so, and removing a run gives its share back; a single
+// run says it on the status line.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { threadsPerRun } from '../../../web/src/engine/threadSplit';
@@ -56,5 +57,27 @@ describe('compare mode shares the cores', () => {
     expect(one.chips[0]).toContain(says(alone, whole));
     expect(problems).toEqual([]);
     await page.close();
+  });
+
+  it('a single gpt run shows its count on the status line, an mlp run none', async () => {
+    const { page, problems } = await H.open('index.html#kind=gpt');
+    expect(await waitBuilt(page, 120_000)).toEqual(['ready']);
+    const { hc, loaded } = await seen(page);
+    const want = says(Math.min(threadsPerRun(hc, ['gpt'])[0], loaded[0]), loaded[0]);
+    expect(loaded).toEqual([Math.min(MAX_THREADS, hc)]);
+    await page.waitForFunction((w) => {
+      const t = document.querySelector('.rp-params')?.textContent ?? '';
+      return /parameters/.test(t) && (w ? t.includes(w) : !/thread/.test(t));
+    }, want, { timeout: 60_000 });
+    await H.shot(page, 'threads-single-gpt');
+    await page.close();
+
+    const mlp = await H.open('index.html#preset=mlp-spiral');
+    expect(await waitBuilt(mlp.page)).toEqual(['ready']);
+    expect((await seen(mlp.page)).loaded).toEqual([1]);  // an mlp engine loads without a pool
+    await mlp.page.waitForFunction(() => /parameters/.test(document.querySelector('.rp-params')?.textContent ?? ''));
+    expect(await mlp.page.locator('.rp-params').textContent()).not.toMatch(/thread/);
+    expect([...problems, ...mlp.problems]).toEqual([]);
+    await mlp.page.close();
   });
 });
