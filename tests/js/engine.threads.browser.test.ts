@@ -1,6 +1,7 @@
 // Headless Chromium (issue 13): the engine picks its pthreads build only on a cross-origin isolated page,
-// and that build gives the same losses, bit for bit, as the single-thread build for the same link. On a
-// page without COOP/COEP (a blog that embeds the playground) it runs on one thread, without an error.
+// and that build gives the same losses, bit for bit, as the single-thread build for the same link,
+// also when its thread count changes mid-run (EngineClient.setThreads). On a page without COOP/COEP (a blog
+// that embeds the playground) it runs on one thread, without an error.
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { build } from 'vite';
@@ -9,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repo } from './engine-helpers';
 import { type StaticServer, serveStatic } from './engine-server.mjs';
 
-type Result = { isolated: boolean; hardware: number; threads: number; single: number; losses: number[]; singleLosses: number[]; error?: string };
+type Result = { isolated: boolean; hardware: number; threads: number; single: number; losses: number[]; singleLosses: number[]; switched: number[]; error?: string };
 
 let isolated: StaticServer;
 let plain: StaticServer;
@@ -59,9 +60,12 @@ describe('engine threads in headless Chromium', () => {
     expect(r.isolated).toBe(true);
     expect(r.single).toBe(1);
     expect(r.threads).toBe(2);  // the page asks for 2 (tests/js/engine-threads/main.ts)
+    // set to 1, back to 2, then 8: lowered to the 2 it loaded with (its pool is fixed at load)
+    expect(r.switched).toEqual([1, 2, 2]);
     expect(r.losses).toHaveLength(8);
     expect(r.losses.every(Number.isFinite)).toBe(true);
-    expect(r.losses).toEqual(r.singleLosses);  // toEqual on numbers is exact (Object.is)
+    // toEqual on numbers is exact (Object.is): the same bits before, during and after the changes of count
+    expect(r.losses).toEqual(r.singleLosses);
   });
 
   it('a page without COOP/COEP runs one thread and reports no error', async () => {
@@ -70,6 +74,7 @@ describe('engine threads in headless Chromium', () => {
     expect(problems).toEqual([]);
     expect(r.isolated).toBe(false);
     expect(r.threads).toBe(1);
+    expect(r.switched).toEqual([1, 1, 1]);
     expect(r.losses).toEqual(r.singleLosses);
   });
 });

@@ -157,6 +157,56 @@ function fakeWorker(created: { count: number }): () => WorkerLike {
   };
 }
 
+describe("the 'threads' request (issue 13: the session's share of the cores)", () => {
+  // The module with a pool the host is told about: it loaded with `loaded` threads and counts what it is
+  // set to (the Node build is the single-thread one; the pthreads build's bits are checked in Chromium,
+  // tests/js/engine.threads.browser.test.ts).
+  function pooled(loaded: number) {
+    const sets: number[] = [];
+    const mod = loadResnormNode().then((real) => {
+      let now = loaded;
+      return Object.assign(Object.create(real) as ResnormModule, {
+        threads: () => now,
+        setThreads: (n: number) => { sets.push(n); now = n; },
+      });
+    });
+    return { mod, sets };
+  }
+
+  it('sets the count, never above what the module loaded with, and refuses a count that is no count', async () => {
+    const p = pooled(4);
+    const h = makeHost(p.mod);
+    const early = await h.send({ type: 'threads', n: 2 });
+    expect(early.ok ? '' : early.error).toMatch(/no model yet/);
+    expect((await h.send({ type: 'create', config: tinyGpt })).ok).toBe(true);
+    const got = async (n: number) => {
+      const r = await h.send({ type: 'threads', n });
+      return r.ok ? r.result : r.error;
+    };
+    expect(await got(2)).toBe(2);
+    expect(await got(8)).toBe(4);   // lowered to the pool the module started
+    expect(await got(4)).toBe(4);   // already there: no call
+    expect(await got(1)).toBe(1);
+    expect(p.sets).toEqual([2, 4, 1]);
+    for (const bad of [0, -1, 1.5, NaN, '2' as unknown as number]) expect(String(await got(bad))).toMatch(/^threads: .* is not a whole number of threads >= 1$/);
+    expect(p.sets).toEqual([2, 4, 1]);
+  });
+
+  it('EngineClient.setThreads on the single-thread build stays at 1, and losses go on as before', async () => {
+    const created = { count: 0 };
+    const c = await EngineClient.create(tinyGpt, { worker: fakeWorker(created), text });
+    const ref = await EngineClient.create(tinyGpt, { worker: fakeWorker(created), text });
+    expect([c.info.threads, c.threads]).toEqual([1, 1]);
+    const a = (await c.step(2)).map((s) => s.loss);
+    expect(await c.setThreads(4)).toBe(1);
+    expect(c.threads).toBe(1);
+    a.push(...(await c.step(2)).map((s) => s.loss));
+    expect(a).toEqual((await ref.step(4)).map((s) => s.loss));
+    c.terminate();
+    ref.terminate();
+  });
+});
+
 describe('EngineClient over the protocol', () => {
   it('runs several engines at once, each with its own events', async () => {
     const created = { count: 0 };

@@ -7,7 +7,7 @@ import { addRun, removeRun } from './compare';
 import { fmtInt, translate, type MessageKey } from './i18n';
 import { LANGS, MAX_RUNS, PANELS, RUN_LETTERS, cloneState, type AppState, type Notice } from './state';
 import { serialize } from './url';
-import type { Session } from './session';
+import type { Run, Session } from './session';
 import type { FileIO } from './fileio';
 import { h, clear, icon, setText } from './dom';
 import { RUN_COLORS } from './charts/colors';
@@ -283,7 +283,9 @@ export class Chrome {
       if (note) note.hidden = !empty;
     }
     const info = runs[0]?.engine?.info;
-    setText(e.params, info ? this.host.t('tb.params', { n: fmtInt(this.host.state.lang, info.params) }) : '');
+    const threads = this.host.state.mode === 'single' ? this.threadsText(runs[0]) : '';  // a comparison shows it on each chip
+    setText(e.params, info ? [this.host.t('tb.params', { n: fmtInt(this.host.state.lang, info.params) }), threads].filter(Boolean).join(' · ') : '');
+    e.params.title = threads ? this.host.t('tb.threads_title') : '';
     this.host.root.dataset.steps = String(this.host.session.steps);
     this.host.root.dataset.playing = String(playing);
   }
@@ -298,11 +300,21 @@ export class Chrome {
       const last = m?.evals[m.evals.length - 1];
       const bits: string[] = [];
       if (m && Number.isFinite(m.recentMs())) bits.push(`${fmtMs(m.recentMs())} ${this.host.t('tb.ms')}`);
+      const threads = this.threadsText(r);
+      if (threads) bits.push(threads);
+      (el as HTMLElement).title = threads ? this.host.t('tb.threads_title') : '';
       if (last) bits.push(last.accuracy >= 0 ? this.host.t('eval.acc', { acc: `${(last.accuracy * 100).toFixed(1)}%` }) : this.host.t('eval.val', { v: last.valLoss.toFixed(3) }));
       if (r.status !== 'ready' && r.status !== 'done') bits.push(this.host.t(`status.${r.status}` as MessageKey, { n: m?.steps ?? 0 }));
       setText(el, bits.join(' · '));
       el.parentElement!.classList.toggle('bad', r.status === 'diverged' || r.status === 'crashed' || r.status === 'error');
     }
+  }
+
+  /** "3 threads" while a run trains on an engine that can use more than one (the pthreads build on a cross-origin
+   *  isolated page), its share of the cores (Session.balance); '' otherwise, where it is always one. */
+  private threadsText(r: Run | undefined): string {
+    if (!r?.engine || r.status !== 'ready' || r.engine.info.threads <= 1) return '';
+    return r.threads === 1 ? this.host.t('tb.thread1') : this.host.t('tb.threads', { n: r.threads });
   }
 
   /** The notices: the link's, the continue offer, then the messages (each with its action and "dismiss"). */

@@ -22,7 +22,8 @@ export const createEngine: EngineFactory = (config: ResnormConfig, opts = {}) =>
     inspect: opts.inspect,
     // Threads (issue 13) where the page is cross-origin isolated, for the nets whose matrices are big
     // enough to split (gpt, cnn); an mlp step is a fraction of a millisecond, bound by call overhead, and
-    // its engine keeps one thread (no extra workers).
+    // its engine keeps one thread (no extra workers). A gpt or cnn engine loads with the whole count (capped):
+    // the session then lowers it to the run's share of the cores (engine/threadSplit.ts, Session.balance).
     threads: (config.model?.kind ?? 'mlp') === 'mlp' ? 1 : undefined,
   });
 };

@@ -6,6 +6,7 @@ import type { EngineEvents, EvalStats, FeatureMaps, ModelInfo, ResnormConfig, St
 import { toEngineConfig, type FlatConfig } from './config/fields';
 import { roundSteps } from './compare';
 import { RunMetrics } from './metrics';
+import { threadsPerRun } from './engine/threadSplit';
 
 /** The part of EngineClient the session uses (tests pass a fake). */
 export interface EngineLike {
@@ -24,6 +25,8 @@ export interface EngineLike {
   load(bytes: Uint8Array): Promise<void>;
   /** Changes optimiser settings of the running model (Trainer::set_optim; not the optimiser nor the batch). */
   setOptim(optim: NonNullable<ResnormConfig['optim']>): Promise<void>;
+  /** The core's thread count from now on, 1 .. info.threads (EngineClient.setThreads); resolves to the count in effect. */
+  setThreads(n: number): Promise<number>;
   terminate(): void;
 }
 /** opts.inspect: a gpt checkpoint's vocabulary: build it for inspection only (engine/client.ts EngineOptions). */
@@ -39,6 +42,7 @@ export interface Run {
   metrics: RunMetrics | null;
   status: RunStatus;
   message: string;            // why it stopped / failed
+  threads: number;            // the threads its engine trains on now (its share of the machine: balance())
   overBudget?: OverBudget;    // set when it failed because the page's memory budget was spent
   grid: Float32Array | null;  // mlp: P(class 1), gridRes x gridRes
   samples: { step: number; text: string }[];
@@ -82,6 +86,8 @@ export class Session {
   /** Target wall time of one lockstep round, ms. */
   roundMs = 60;
   wants: Wants = { grid: true, samples: true, attention: true, layer: 0 };
+  /** Cores to share among the runs that train at once (balance()); navigator.hardwareConcurrency by default. */
+  cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
   /** Steps per second actually reached (sliding window), and the time of the last round. */
   rate = 0;
   private gen = 0;
@@ -120,7 +126,7 @@ export class Session {
     this.lastGrid = this.lastSample = 0;
     this.lastAttn = -1e9;
     this.runs = configs.map((config, index) => ({
-      index, config, engine: null, metrics: null, status: 'building', message: '', grid: null, samples: [], attention: null, unsubs: [],
+      index, config, engine: null, metrics: null, status: 'building', message: '', threads: 1, grid: null, samples: [], attention: null, unsubs: [],
     }));
     this.emit('update');
     await Promise.all(this.runs.map(async (run) => {
@@ -131,6 +137,7 @@ export class Session {
         if (bytes) await engine.load(bytes);
         run.engine = engine;
         const info = engine.info;
+        run.threads = info.threads;
         run.metrics = new RunMetrics(info.depth, info.kind === 'gpt' ? info.heads : 0);
         run.status = 'ready';
         run.unsubs.push(engine.on('crashed', (msg) => this.fail(run, 'crashed', msg)));
@@ -143,6 +150,7 @@ export class Session {
     }));
     if (gen !== this.gen) return false;
     const ok = this.runs.every((r) => r.status === 'ready');
+    this.balance();
     if (ok) await this.refreshPictures(true);
     this.emit('built', ok);
     this.emit('update');
@@ -161,10 +169,11 @@ export class Session {
       const info = engine.info;
       const metrics = new RunMetrics(info.depth, info.kind === 'gpt' ? info.heads : 0);
       metrics.offset = startSteps[index] ?? 0;
-      const run: Run = { index, config: configs[index], engine, metrics, status: info.inspectOnly ? 'inspect' : 'ready', message: '', grid: null, samples: [], attention: null, unsubs: [] };
+      const run: Run = { index, config: configs[index], engine, metrics, status: info.inspectOnly ? 'inspect' : 'ready', message: '', threads: info.threads, grid: null, samples: [], attention: null, unsubs: [] };
       run.unsubs.push(engine.on('crashed', (msg) => this.fail(run, 'crashed', msg)));
       return run;
     });
+    this.balance();
     void this.refreshPictures(true).then(() => this.emit('update'));
     this.emit('built', true);
   }
@@ -190,6 +199,7 @@ export class Session {
     if (run.status !== 'ready') return;
     run.status = status;
     run.message = message;
+    this.balance();
     this.emit('stopped', run, status);
     if (!this.live.length) this.setPlaying(false);
     this.emit('update');
@@ -228,7 +238,7 @@ export class Session {
       r.status = 'ready';
       r.message = '';
     }));
-    if (gen === this.gen) this.emit('update');
+    if (gen === this.gen) { this.balance(); this.emit('update'); }
     return runs;
   }
 
@@ -271,7 +281,7 @@ export class Session {
       }));
       if (gen !== this.gen) return;
     }
-    if (due.length) this.emit('update');
+    if (due.length) { this.balance(); this.emit('update'); }
   }
 
   /** The next scheduled edit's step after `start`, or Infinity. */
@@ -397,16 +407,43 @@ export class Session {
     this.emit('update');
     await this.evaluateDue(gen);
     if (gen !== this.gen) return;
+    let finished = false;
     for (const run of this.live) {
       if (run.metrics!.steps >= (run.config.steps as number)) {
         run.status = 'done';
         run.message = '';
+        finished = true;
         this.emit('stopped', run, 'done');
       }
     }
+    if (finished) this.balance();
     await this.refreshPictures(false);
     if (gen !== this.gen) return;
     this.emit('update');
+  }
+
+  /**
+   * Shares the machine's threads among the runs training now (engine/threadSplit.ts: mlp runs 1, gpt and cnn
+   * runs the rest, one core kept for this page above 4 cores) and tells each engine whose share changed,
+   * never above what it loaded with (info.threads). Called whenever the set of training runs changes: a
+   * build (adding or removing a run in compare mode rebuilds them all: App.rebuild), a run that stops
+   * (finished, diverged, crashed) or trains on (continued, or given more steps by an edit). Results do not depend on the
+   * count, so the change only moves the speed; the worker applies it between the steps already asked for.
+   */
+  private balance(): void {
+    const live = this.live.filter((r) => r.engine);
+    const want = threadsPerRun(this.cores, live.map((r) => r.engine!.info.kind), live.map((r) => r.engine!.info.params));
+    const gen = this.gen;
+    live.forEach((run, i) => {
+      const n = Math.min(want[i], run.engine!.info.threads);
+      if (n === run.threads) return;
+      run.threads = n;
+      run.engine!.setThreads(n).then((got) => {
+        if (gen !== this.gen || got === run.threads) return;
+        run.threads = got;
+        this.emit('update');
+      }, () => {});  // a crashed engine: its 'crashed' event reports it
+    });
   }
 
   private noteRate(): void {

@@ -1,32 +1,47 @@
 // Browser side of tests/js/engine.threads.browser.test.ts (and bench/threads_web.mjs with ?bench=STEPS): one
 // engine asking for ?threads=N (default 2; the pthreads build, used only when the page is cross-origin
 // isolated) and one asking for 1 thread, the same gpt link on both, stepped in turns. Reports
-// each engine's thread count, the losses of both, and (bench) the median ms of a step on each.
+// each engine's thread count, the losses of both, and (bench) the median ms of a step on each. Outside bench,
+// the threaded engine's count is changed mid-run (EngineClient.setThreads, as compare mode's session does when
+// runs start or stop): 1 after step 3, back to 2 after step 5, 8 (more than it loaded with) after step 6;
+// `switched` is what each change reported.
+// bench/threads_compare_web.mjs uses ?compare=ROUNDS&runs=R: R engines training the same link at once, as
+// compare mode does, each loaded with the whole count (navigator.hardwareConcurrency, capped); rounds of one
+// step on every engine alternate between every engine on the whole count (before issue 13's split) and
+// each on its share (threadsPerRun); reports the median ms of a round under each and every engine's losses.
 import { EngineClient } from '../../../web/src/engine/client';
+import type { ResnormConfig } from '../../../web/src/engine/types';
+import { threadsPerRun } from '../../../web/src/engine/threadSplit';
+import { MAX_THREADS } from '../../../web/src/engine/wasm';
 
 type Result = { isolated: boolean; hardware: number; threads: number; single: number; losses: number[]; singleLosses: number[];
-  ms?: number; singleMs?: number; error?: string };
+  switched: number[]; ms?: number; singleMs?: number; error?: string };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** cpp/presets/gpt-tiny.json with this batch. */
+const gptTiny = (batch: number): ResnormConfig => ({
+  model: { kind: 'gpt', depth: 4, width: 128, heads: 4, context: 64, residual: 'identity', norm: 'layernorm', placement: 'pre' },
+  data: { name: 'tinyshakespeare' },
+  optim: { name: 'adamw', lr: 0.001, warmup: 100, batch, steps: 2000 }, eval: { every: 0 }, seed: 1337,
+});
+const opts = { wasmUrl: 'wasm/resnorm.wasm', dataUrl: 'data/tinyshakespeare.txt' };
 
 async function main(): Promise<Result> {
   const q = new URLSearchParams(location.search);
   const bench = Number(q.get('bench') ?? 0);
   // 2 by default, not navigator.hardwareConcurrency, so that a one-core runner still takes the pthreads path
   const threads = Number(q.get('threads') ?? 2);
-  // cpp/presets/gpt-tiny.json; the test cuts the batch to 4 so that 8 steps stay short
-  const config = {
-    model: { kind: 'gpt' as const, depth: 4, width: 128, heads: 4, context: 64, residual: 'identity' as const,
-      norm: 'layernorm' as const, placement: 'pre' as const },
-    data: { name: 'tinyshakespeare' },
-    optim: { name: 'adamw' as const, lr: 0.001, warmup: 100, batch: bench ? 12 : 4, steps: 2000 }, eval: { every: 0 }, seed: 1337,
-  };
-  const opts = { wasmUrl: 'wasm/resnorm.wasm', dataUrl: 'data/tinyshakespeare.txt' };
+  // the test cuts the batch to 4 so that 8 steps stay short
+  const config = gptTiny(bench ? 12 : 4);
   const many = await EngineClient.create(config, { ...opts, threads });
   const one = await EngineClient.create(config, { ...opts, threads: 1 });
   const losses: number[] = [], singleLosses: number[] = [], ms: number[] = [], singleMs: number[] = [];
   const steps = bench || 8;
+  const switches: Record<number, number> = bench ? {} : { 3: 1, 5: 2, 6: 8 };
+  const switched: number[] = [];
   for (let i = 0; i < steps + (bench ? 3 : 0); i++) {
+    if (switches[i] !== undefined) switched.push(await many.setThreads(switches[i]));
     // in turns, so that a load that comes and goes on a shared machine hits both alike
     let t = performance.now();
     const a = (await many.step(1))[0];
@@ -39,15 +54,41 @@ async function main(): Promise<Result> {
     if (i >= 3 || !bench) { ms.push(ta); singleMs.push(tb); }
   }
   const r: Result = { isolated: globalThis.crossOriginIsolated === true, hardware: navigator.hardwareConcurrency,
-    threads: many.info.threads, single: one.info.threads, losses, singleLosses };
+    threads: many.info.threads, single: one.info.threads, losses, singleLosses, switched };
   if (bench) { r.ms = median(ms); r.singleMs = median(singleMs); }
   many.terminate();
   one.terminate();
   return r;
 }
 
-const w = window as unknown as { __result?: Result };
-main().then(
+type CompareResult = { isolated: boolean; hardware: number; runs: number; loaded: number[]; share: number[]; rounds: number;
+  wholeMs: number; splitMs: number; losses: number[][]; error?: string };
+
+async function compare(rounds: number, runs: number): Promise<CompareResult> {
+  const whole = Math.min(MAX_THREADS, navigator.hardwareConcurrency);
+  const engines = await Promise.all(Array.from({ length: runs }, () => EngineClient.create(gptTiny(12), { ...opts, threads: whole })));
+  const loaded = engines.map((e) => e.info.threads);
+  const share = threadsPerRun(navigator.hardwareConcurrency, engines.map(() => 'gpt')).map((n, i) => Math.min(n, loaded[i]));
+  const losses: number[][] = engines.map(() => []);
+  const wholeMs: number[] = [], splitMs: number[] = [];
+  // two warm-up rounds, then whole / split in turns, so that load that comes and goes hits both alike
+  for (let i = 0; i < 2 + 2 * rounds; i++) {
+    const split = i % 2 === 1;
+    await Promise.all(engines.map((e, k) => e.setThreads(split ? share[k] : loaded[k])));
+    const t = performance.now();
+    const stats = await Promise.all(engines.map((e) => e.step(1)));
+    const ms = performance.now() - t;
+    stats.forEach((st, k) => losses[k].push(st[0].loss));
+    if (i >= 2) (split ? splitMs : wholeMs).push(ms);
+  }
+  engines.forEach((e) => e.terminate());
+  return { isolated: globalThis.crossOriginIsolated === true, hardware: navigator.hardwareConcurrency, runs, loaded, share, rounds,
+    wholeMs: median(wholeMs), splitMs: median(splitMs), losses };
+}
+
+const w = window as unknown as { __result?: Result | CompareResult };
+const cq = new URLSearchParams(location.search);
+(cq.has('compare') ? compare(Number(cq.get('compare')), Number(cq.get('runs') ?? 2)) : main()).then(
   (r) => { w.__result = r; document.getElementById('out')!.textContent = JSON.stringify(r); },
   (e: unknown) => { w.__result = { error: String(e) } as Result; },
 );

@@ -55,6 +55,7 @@ export class EngineClient {
     }
     return out;
   }
+  async setThreads(): Promise<number> { return 1; }
   async evaluate(): Promise<EvalStats> {
     const plain = this.cfg.model?.residual === 'none';
     const v = plain ? 0.7 : 0.07 + 0.64 * Math.exp(-this.n / 150);

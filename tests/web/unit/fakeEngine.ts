@@ -3,18 +3,22 @@
 import type { EngineEvents, EvalStats, ModelInfo, ResnormConfig, StepStats } from '../../../web/src/engine/types';
 import type { EngineLike } from '../../../web/src/session';
 
-export interface FakeOptions { divergeAt?: number; failCreate?: string; delayMs?: number }
+/** threads: what the engine "loaded with" (info.threads, the most setThreads takes; default 1). */
+export interface FakeOptions { divergeAt?: number; failCreate?: string; delayMs?: number; threads?: number; params?: number }
 
 export class FakeEngine implements EngineLike {
   info: ModelInfo;
   stepsDone = 0;
   calls: string[] = [];
   terminated = false;
+  /** The thread count in effect (setThreads lowers anything above info.threads to it, as the worker does). */
+  threads: number;
   private cbs: Record<string, unknown[]> = {};
 
   constructor(public config: ResnormConfig, private opts: FakeOptions = {}) {
     const depth = config.model?.depth ?? 8;
-    this.info = { kind: config.model?.kind ?? 'mlp', params: 1000, depth, heads: config.model?.heads ?? 4, context: 64, threads: 1, vocab: '', config };
+    this.info = { kind: config.model?.kind ?? 'mlp', params: opts.params ?? 1000, depth, heads: config.model?.heads ?? 4, context: 64, threads: opts.threads ?? 1, vocab: '', config };
+    this.threads = this.info.threads;
   }
   on<K extends keyof EngineEvents>(ev: K, cb: EngineEvents[K]): () => void {
     (this.cbs[ev] ??= []).push(cb);
@@ -56,6 +60,11 @@ export class FakeEngine implements EngineLike {
   async setOptim(optim: NonNullable<ResnormConfig['optim']>): Promise<void> {
     this.calls.push(`setOptim(${JSON.stringify(optim)})`);
     this.config = { ...this.config, optim: { ...this.config.optim, ...optim } };
+  }
+  async setThreads(n: number): Promise<number> {
+    this.calls.push(`setThreads(${n})`);
+    this.threads = Math.max(1, Math.min(n, this.info.threads));
+    return this.threads;
   }
   terminate(): void { this.terminated = true; }
 }

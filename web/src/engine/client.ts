@@ -22,7 +22,8 @@ export interface EngineOptions {
   /** URL of resnorm.wasm, relative to the page; its glue resnorm.mjs sits next to it. Default 'wasm/resnorm.wasm'. */
   wasmUrl?: string;
   /** Threads for the core (default navigator.hardwareConcurrency, capped at 8). More than 1 loads the
-   *  pthreads build resnorm-mt next to wasmUrl, and only on a cross-origin isolated page; elsewhere 1. */
+   *  pthreads build resnorm-mt next to wasmUrl, and only on a cross-origin isolated page; elsewhere 1.
+   *  The most setThreads can set later: the pthreads build's pool is fixed at load. */
   threads?: number;
   /** Starts the worker (default: a module Worker on ./worker.ts). For tests and custom bundling. */
   worker?: () => WorkerLike;
@@ -53,6 +54,7 @@ export class EngineClient {
   private dead: string | null = null;
   private modelInfo!: ModelInfo;
   private reservation: Reservation | null = null;
+  private current: number | undefined;
   private readonly listeners: Listeners = { stats: new Set(), eval: new Set(), stopped: new Set(), crashed: new Set() };
 
   private constructor(
@@ -110,6 +112,14 @@ export class EngineClient {
     const copy = image.slice();
     return this.request({ type: 'features', image: copy, block }, [copy.buffer]);
   }
+  /** The core's thread count from now on: 1 up to info.threads (what the engine loaded with; more is
+   *  lowered to that). Resolves to the count in effect. Losses are the same bits for any count. */
+  async setThreads(n: number): Promise<number> {
+    this.current = await this.request({ type: 'threads', n });
+    return this.current;
+  }
+  /** The threads the core runs on now (info.threads until setThreads changes it). */
+  get threads(): number { return this.current ?? this.modelInfo.threads; }
   /** safetensors bytes. */
   save(): Promise<Uint8Array> { return this.request({ type: 'save' }); }
   /** Rejects with a clear message on a bad or foreign file; the engine state is then unchanged. */
@@ -131,6 +141,7 @@ export class EngineClient {
 
   private async start(): Promise<void> {
     this.dead = null;
+    this.current = undefined;  // a fresh worker starts with its whole count again
     const w = (this.opts.worker ?? defaultWorker)();
     this.worker = w;
     w.onmessage = (e: MessageEvent<WorkerMessage>) => { if (this.worker === w) this.receive(e.data); };

@@ -48,6 +48,8 @@ export class EngineHost {
   private scheduled = false;
   private evalEvery = 0;
   private crashed: string | null = null;
+  /** The threads the module loaded with (its pool + 1): the most a 'threads' request may set. */
+  private maxThreads = 1;
   private readonly now: () => number;
 
   constructor(private readonly env: HostEnv) {
@@ -69,6 +71,8 @@ export class EngineHost {
       }
       if (req.type === 'create') {
         const { module, text } = await this.env.load(req);
+        // one module per worker, loaded with its whole count (wasm.ts loadEngine); read it before any 'threads'
+        if (!this.trainer) this.maxThreads = module.threads();
         this.trainer?.dispose();
         this.trainer = req.inspect !== undefined
           ? Trainer.inspector(module, req.config, req.inspect)
@@ -126,6 +130,15 @@ export class EngineHost {
         case 'load':
           tr.load(req.bytes);
           return this.reply(req.id, true, null);
+        case 'threads': {
+          const n = req.n;
+          if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new Error(`threads: ${String(n)} is not a whole number of threads >= 1`);
+          // Never above the pool the module started: the pthreads build pre-spawns its workers at load, and a
+          // thread past them could only start once this worker returned to its event loop (a deadlock).
+          const want = Math.min(n, this.maxThreads);
+          if (want !== tr.module.threads()) tr.module.setThreads(want);
+          return this.reply(req.id, true, tr.module.threads());
+        }
         case 'debugTrap':
           tr.module.debugTrap();
           return this.reply(req.id, true, null);

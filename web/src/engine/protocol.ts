@@ -22,6 +22,9 @@ export type Request =
   | { id: number; type: 'features'; image: Float32Array; block: number }
   | { id: number; type: 'save' }
   | { id: number; type: 'load'; bytes: Uint8Array }
+  /** The core's thread count from now on (1 .. the count the engine loaded with; higher is lowered to it):
+   *  the session's split of the machine across compare mode's runs (./threadSplit.ts). The same bits for any count. */
+  | { id: number; type: 'threads'; n: number }
   | { id: number; type: 'debugTrap' };
 
 export type RequestType = Request['type'];
@@ -42,6 +45,8 @@ export interface ResultOf {
   features: FeatureMaps;
   save: Uint8Array;
   load: null;
+  /** The count in effect after the request. */
+  threads: number;
   debugTrap: null;
 }
 

@@ -36,7 +36,8 @@ export interface EvalStats { step: number; trainLoss: number; valLoss: number; t
 export interface ModelInfo {
   /** depth: blocks (cnn: 3 stages x model.depth), one row of the per-block diagnostics each. */
   kind: 'mlp' | 'gpt' | 'cnn'; params: number; depth: number; heads: number; context: number;
-  /** Threads the engine's core runs on: > 1 only with the pthreads build on a cross-origin isolated page. */
+  /** Threads the engine's core started with: > 1 only with the pthreads build on a cross-origin isolated page.
+   *  The most EngineClient.setThreads can set later (the pthreads build's pool is fixed at load). */
   threads: number;
   vocab: string;            // gpt: the characters; mlp: ''
   config: ResnormConfig;    // the full validated config, defaults filled in
