@@ -1,8 +1,9 @@
 // The core's thread pool: parked std::threads woken per op by a generation counter (workers
 // numbered past the current size stay parked). They sleep on a condition variable between ops:
 // spinning on the counter for 100 us first was measured (gpt-tiny, 2 threads, 2-core EPYC) at ~5%
-// faster on an idle machine but 1.1-2x slower than no spin while another process used a core (a
-// spinning thread holds the core the preempted one needs), so it was left out. Chunks are
+// faster natively on an idle machine, but 1.1-2x slower than no spin while another process used a
+// core (a spinning thread holds the core the preempted one needs), and ~10% slower in Chromium even
+// idle (2 threads / 1: 0.68-0.70 against 0.63), so it was left out. Chunks are
 // handed out through one atomic counter, so which thread runs a chunk varies but what a chunk
 // computes does not (see parallel.h for the rule that keeps results independent of the count).
 #include "parallel.h"

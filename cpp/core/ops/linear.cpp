@@ -8,6 +8,8 @@
 // column gets the same kernel path, chosen by its row's position and its column's membership of
 // a 4-column panel. Chunks start at multiples of 16 rows and hold at least 32, so panels line up
 // with the whole's and Eigen never takes its small-matrix or matrix-vector path for a chunk.
+#include <algorithm>
+
 #include "eigen_maps.h"
 #include "ops.h"
 #include "../parallel.h"
@@ -20,6 +22,26 @@ namespace {
 template <class Body>
 void for_row_chunks(int rows, int cols, int depth, const Body& body) {
   parallel_rows(rows, cols > 1 ? static_cast<double>(cols) * depth : 0.0, body);
+}
+// db[o] += the sum of dout[n, o] over the rows n, each column one running sum taken in row order and
+// then added to db. The rows are read whole (contiguous), the columns in blocks of 64 on the stack;
+// Eigen's colwise() sum of this row-major map walked each column with a stride and evaluated into a
+// heap temporary. Column chunks run on the pool; a column's order never changes, so neither do its bits.
+void bias_backward(float* db, const float* dout, int N, int OC) {
+  if (N <= 0) return;
+  parallel_rows(OC, static_cast<double>(N), [&](int o0, int n) {
+    constexpr int kBlock = 64;
+    float acc[kBlock];
+    for (int c0 = o0; c0 < o0 + n; c0 += kBlock) {
+      const int w = std::min(kBlock, o0 + n - c0);
+      for (int j = 0; j < w; ++j) acc[j] = dout[c0 + j];
+      for (int r = 1; r < N; ++r) {
+        const float* row = dout + static_cast<size_t>(r) * OC + c0;
+        for (int j = 0; j < w; ++j) acc[j] += row[j];
+      }
+      for (int j = 0; j < w; ++j) db[c0 + j] += acc[j];
+    }
+  });
 }
 }  // namespace
 
@@ -44,7 +66,7 @@ void linear_backward(float* din, float* dw, float* db, const float* dout, const 
     MapMat(dw + static_cast<size_t>(o0) * IC, n, IC).noalias() +=
         dy.middleCols(o0, n).transpose() * CMapMat(in, N, IC);
   });
-  if (db) MapRow(db, OC) += dy.colwise().sum();
+  if (db) bias_backward(db, dout, N, OC);
 }
 
 }  // namespace resnorm
