@@ -12,10 +12,10 @@ import { serveStatic } from '../tests/js/engine-server.mjs';
 
 export const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-export async function runThreadsPage(query) {
+export async function runThreadsPage(query, timeoutMs = 580_000, mounts = {}) {
   await build({ configFile: join(repo, 'tests/js/engine-threads/vite.config.ts'), logLevel: 'warn' });
   const server = await serveStatic({
-    '/': join(repo, 'build/wasm/threads-test'), '/wasm/': join(repo, 'web/public/wasm'), '/data/': join(repo, 'web/public/data'),
+    '/': join(repo, 'build/wasm/threads-test'), '/wasm/': join(repo, 'web/public/wasm'), '/data/': join(repo, 'web/public/data'), ...mounts,
   }, { isolate: true });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -24,7 +24,7 @@ export async function runThreadsPage(query) {
   try {
     const page = await browser.newPage();
     await page.goto(`${server.url}/index.html?${query}`);
-    await page.waitForFunction(() => window.__result !== undefined, null, { timeout: 580_000 });
+    await page.waitForFunction(() => window.__result !== undefined, null, { timeout: timeoutMs, polling: 1000 });
     const result = await page.evaluate(() => window.__result);
     if (result.error) throw new Error(result.error);
     const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? os.cpus()[0]?.model;

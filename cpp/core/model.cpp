@@ -532,7 +532,9 @@ void Model::backward() {
   if (!targets_) throw Error("model: backward needs a forward with targets");
   const int N = B_ * T_, C = plan_.cfg.width, V = plan_.vocab;
   // only the N rows this batch uses; the buffers are cleared as independent tasks on the pool
-  parallel_for(static_cast<int>(plan_.act_buffers.size()), [&](int c, int) {
+  size_t total = 0;
+  for (const auto& buf : plan_.act_buffers) total += static_cast<size_t>(N) * buf.second;
+  parallel_tasks(static_cast<int>(plan_.act_buffers.size()), static_cast<double>(total), [&](int c) {
     const auto& [offset, per_row] = plan_.act_buffers[static_cast<size_t>(c)];
     std::fill_n(dacts_.data() + offset, static_cast<size_t>(N) * per_row, 0.0f);
   });

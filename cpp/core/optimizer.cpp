@@ -29,13 +29,9 @@ void Optimizer::update(float* params, const float* grads, double lr) {
   ++t_;
   const float flr = static_cast<float>(lr);
   // Every element is updated on its own, so slices (and pieces of long slices, parallel_elementwise's
-  // rule) run on the pool as independent tasks; one thread runs each slice whole, in order.
+  // rule) run on the pool as independent tasks; one thread, or a small model, runs each slice whole, in order.
   const auto run = [&](const auto& range) {
-    if (threads() == 1) {
-      for (const Slice& s : slices_) range(s, size_t{0}, s.size);
-      return;
-    }
-    parallel_for(static_cast<int>(slices_.size()), [&](int c, int) {
+    parallel_tasks(static_cast<int>(slices_.size()), static_cast<double>(m_.size()), [&](int c) {
       const Slice& s = slices_[static_cast<size_t>(c)];
       const size_t o = s.offset;
       parallel_elementwise(s.size, {params + o, grads + o, m_.data() + o, delta_.data() + o},

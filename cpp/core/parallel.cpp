@@ -153,12 +153,11 @@ float* worker_scratch(int worker, size_t floats) {
 }
 
 int row_chunk(int rows, double cost_per_row, int threads) {
-  // Split only work worth a wake-up (~64k multiply-adds a chunk), into kChunksPerThread chunks per
+  // Split only work worth a wake-up (kMinChunkCost a chunk), into kChunksPerThread chunks per
   // thread (each chunk of a GEMM packs the shared operand again, so fewer chunks is less work; two a
   // thread still balance a thread that starts late), each a multiple of 16 rows and at least 32 (so
   // Eigen never switches a chunk to its small-matrix or matrix-vector path). The count may follow
   // the thread count: any such boundary gives the bits of the whole (linear.cpp says why; [threads]).
-  constexpr double kMinChunkCost = 65536.0;
   constexpr int kAlign = 16, kMinRows = 32, kChunksPerThread = 2;
   const int chunks = std::max(1, threads) * kChunksPerThread;
   if (threads <= 1 || rows < 2 * kMinRows || cost_per_row * rows < 2 * kMinChunkCost) return rows;

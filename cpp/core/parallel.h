@@ -71,6 +71,23 @@ void parallel_rows(int rows, double cost_per_row, const Body& body) {
   parallel_for(chunks, [&](int c, int) { body(c * per, c == chunks - 1 ? rows - c * per : per); });
 }
 
+// Runs task(c) for every c in [0, tasks): on the pool when there is more than one thread and the tasks'
+// `total_cost` (multiply-adds or elements, all together) is worth waking it for (at least two chunks'
+// worth, as row_chunk decides), else in order on the caller's thread. Each task computes what it would
+// alone, so which way they run changes no bits.
+// The least work a chunk should hold: 256k multiply-adds, ~10 us natively and ~25 us in wasm, against a
+// wake-up of tens of us. 64k (the first value) made mlp-residual-deep's 64 x 64 products split, and its
+// step 1.6x slower with 2 threads than with 1 (0.98x at 256k; gpt-tiny unchanged, 0.62x).
+constexpr double kMinChunkCost = 262144.0;
+template <class Task>
+void parallel_tasks(int tasks, double total_cost, const Task& task) {
+  if (threads() == 1 || tasks < 2 || total_cost < 2 * kMinChunkCost) {
+    for (int c = 0; c < tasks; ++c) task(c);
+    return;
+  }
+  parallel_for(tasks, [&](int c, int) { task(c); });
+}
+
 // Runs body(offset, len) over pieces of the element range [0, n) of an elementwise op on the arrays
 // `ptrs` (all of length n), or body(0, n) once when that cannot keep the bits: with one thread, short
 // arrays, or any array not 64-byte aligned. Eigen peels scalars up to an aligned address and ends

@@ -162,10 +162,7 @@ const StepStats& Trainer::step() {
                         cfg_.model.heads);
     }
   };
-  if (threads() == 1)
-    for (int c = 0; c < S + L + E; ++c) stat_task(c);
-  else
-    parallel_for(S + L + E, [&](int c, int) { stat_task(c); });
+  parallel_tasks(S + L + E, 2.0 * static_cast<double>(model_.num_params()), stat_task);
   std::fill(block_sq_.begin(), block_sq_.end(), 0.0);
   std::fill(weight_sq_.begin(), weight_sq_.end(), 0.0);
   double total = 0.0;
@@ -234,10 +231,7 @@ void Trainer::collect_update_ratios() {
     const Slice& s = slices[static_cast<size_t>(c)];
     slice_sq_[static_cast<size_t>(c)] = s.block >= 0 ? sum_squares(d + s.offset, s.size) : 0.0;
   };
-  if (threads() == 1)
-    for (int c = 0; c < S; ++c) task(c);
-  else
-    parallel_for(S, [&](int c, int) { task(c); });
+  parallel_tasks(S, static_cast<double>(model_.num_params()), task);
   std::fill(update_sq_.begin(), update_sq_.end(), 0.0);
   for (size_t i = 0; i < slices.size(); ++i)
     if (slices[i].block >= 0) update_sq_[static_cast<size_t>(slices[i].block)] += slice_sq_[i];

@@ -80,6 +80,12 @@ target_link_options(resnorm_wasm PRIVATE
   -Oz  # binaryen size passes (after CMake's -O3): keeps .wasm + glue under the 150 KB gzip budget
 )
 target_compile_options(resnorm_wasm PRIVATE -Oz)
+# Extra link options after the ones above (the later -s setting wins): bench/threads_memory_web.mjs links the
+# pthreads engine with a fixed memory this way, to measure what memory growth costs it.
+set(RESNORM_WASM_EXTRA_LINK "" CACHE STRING "Extra emcc link options for the engine (a ;-list)")
+if(RESNORM_WASM_EXTRA_LINK)
+  target_link_options(resnorm_wasm PRIVATE ${RESNORM_WASM_EXTRA_LINK})
+endif()
 set(_resnorm_wasm_files "$<TARGET_FILE_DIR:resnorm_wasm>/${_resnorm_wasm_name}.mjs" "$<TARGET_FILE_DIR:resnorm_wasm>/${_resnorm_wasm_name}.wasm")
 if(RESNORM_WASM_PTHREADS)
   # Workers are pre-spawned at load (a pool that grew lazily would deadlock the first op, which blocks

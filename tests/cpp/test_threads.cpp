@@ -135,6 +135,12 @@ TEST_CASE("threads: mlp, gpt and cnn train to the same bits with 1, 2, 3 and 4 t
   gpt.optim.batch = 8;  // 512 rows: products and attention still split, the test stays short
   Config gpt_rms = gpt;
   gpt_rms.model.norm = NormKind::RmsNorm;
+  // the presets' mlps are too small to wake the pool (kMinChunkCost); a wider one splits its products,
+  // activations, residual adds, optimiser and norms
+  Config wide = preset("mlp-residual-deep");
+  wide.model.depth = 8;
+  wide.model.width = 256;
+  wide.optim.batch = 128;
   Config cnn = preset("cnn-digits");
   cnn.optim.batch = 32;
   const std::string text = corpus(), digits = resnorm_test::digits_asset();
@@ -147,6 +153,7 @@ TEST_CASE("threads: mlp, gpt and cnn train to the same bits with 1, 2, 3 and 4 t
   };
   const std::string none;
   for (const Case& c : {Case{"mlp-spiral", preset("mlp-spiral"), &none, 20}, Case{"mlp-residual-deep", preset("mlp-residual-deep"), &none, 20},
+                        Case{"mlp 8 x 256, batch 128", wide, &none, 10},
                         Case{"gpt-tiny", gpt, &text, 10}, Case{"gpt-tiny rmsnorm", gpt_rms, &text, 4},
                         Case{"cnn-digits", cnn, &digits, 5}}) {
     INFO(c.name);

@@ -86,9 +86,90 @@ async function compare(rounds: number, runs: number): Promise<CompareResult> {
     wholeMs: median(wholeMs), splitMs: median(splitMs), losses };
 }
 
-const w = window as unknown as { __result?: Result | CompareResult };
+type ToValResult = { isolated: boolean; threads: number; single: number; target: number; reached: number | null;
+  finalVal: number; ms: number; singleMs: number; evals: { step: number; val: number; singleVal: number }[]; error?: string };
+
+/**
+ * bench/threads_toval_web.mjs (?toval=TARGET&chunk=C&max=STEPS): gpt-tiny (the preset, batch 12, 2000
+ * steps, its schedule) on the threaded and the single-thread engine in turns, C steps at a time, until
+ * the validation loss is at most TARGET (evaluated every 250 steps, every 50 from step 1500 on, as the
+ * preset's own evaluation measures it) or STEPS. ms: each engine's time in its steps and evaluations
+ * up to that point. Both engines compute the same bits, so they cross at the same step.
+ */
+async function toVal(target: number, chunk: number, max: number): Promise<ToValResult> {
+  const threads = Number(new URLSearchParams(location.search).get('threads') ?? 2);
+  const config = { ...gptTiny(12), eval: { every: 250, batches: 20 } };
+  const many = await EngineClient.create(config, { ...opts, threads });
+  const one = await EngineClient.create(config, { ...opts, threads: 1 });
+  let ms = 0, singleMs = 0, step = 0, reached: number | null = null, finalVal = NaN;
+  const evals: ToValResult['evals'] = [];
+  const timed = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
+    const t = performance.now();
+    const v = await f();
+    return [v, performance.now() - t];
+  };
+  while (step < max && reached === null) {
+    const n = Math.min(chunk, max - step);
+    const [a, ta] = await timed(() => many.step(n));
+    const [b, tb] = await timed(() => one.step(n));
+    ms += ta;
+    singleMs += tb;
+    if (a[a.length - 1].loss !== b[b.length - 1].loss) throw new Error(`losses differ at step ${step + n}`);
+    step += n;
+    if (step % 250 === 0 || (step >= 1500 && step % 50 === 0)) {
+      const [ea, tea] = await timed(() => many.evaluate());
+      const [eb, teb] = await timed(() => one.evaluate());
+      ms += tea;
+      singleMs += teb;
+      evals.push({ step, val: ea.valLoss, singleVal: eb.valLoss });
+      finalVal = ea.valLoss;
+      if (ea.valLoss <= target) reached = step;
+    }
+  }
+  const r = { isolated: globalThis.crossOriginIsolated === true, threads: many.info.threads, single: one.info.threads, target,
+    reached, finalVal, ms, singleMs, evals };
+  many.terminate();
+  one.terminate();
+  return r;
+}
+
+type MemoryResult = { isolated: boolean; threads: number[]; steps: number; stepMs: number[]; attentionMs: number[];
+  sampleMs: number[]; losses: number[][]; error?: string };
+
+/**
+ * bench/threads_memory_web.mjs (?memory=STEPS): Emscripten warns that -pthread with ALLOW_MEMORY_GROWTH
+ * makes JavaScript's heap access slow (every access re-checks the buffer). Two pthreads engines, the
+ * shipped one (memory growth) and wasm/fixed/ (the same core linked with a fixed memory), train the same
+ * gpt-tiny link in turns; per call medians of a step, of an attention map (a Float32Array copied out of
+ * the heap by the glue) and of a 200-character sample (strings through embind). [0] growth, [1] fixed.
+ */
+async function memory(steps: number): Promise<MemoryResult> {
+  const urls = ['wasm/resnorm.wasm', 'wasm/fixed/resnorm.wasm'];
+  const engines = [];
+  for (const wasmUrl of urls) engines.push(await EngineClient.create(gptTiny(12), { ...opts, wasmUrl, threads: 2 }));
+  const stepMs: number[][] = [[], []], attentionMs: number[][] = [[], []], sampleMs: number[][] = [[], []];
+  const losses: number[][] = [[], []];
+  const time = async (f: () => Promise<unknown>) => { const t = performance.now(); await f(); return performance.now() - t; };
+  for (let i = 0; i < steps + 3; i++)
+    for (let k = 0; k < 2; k++) {
+      const e = engines[k];
+      const ts = await time(async () => { losses[k].push((await e.step(1))[0].loss); });
+      const ta = await time(() => e.attention('To be, or not to be, that is the question: whether tis nobler in', 1));
+      const tt = await time(() => e.sample('ROMEO:', 200, 1, 0, i));
+      if (i >= 3) { stepMs[k].push(ts); attentionMs[k].push(ta); sampleMs[k].push(tt); }
+    }
+  const r = { isolated: globalThis.crossOriginIsolated === true, threads: engines.map((e) => e.info.threads), steps,
+    stepMs: stepMs.map(median), attentionMs: attentionMs.map(median), sampleMs: sampleMs.map(median), losses };
+  engines.forEach((e) => e.terminate());
+  return r;
+}
+
+const w = window as unknown as { __result?: Result | CompareResult | ToValResult | MemoryResult };
 const cq = new URLSearchParams(location.search);
-(cq.has('compare') ? compare(Number(cq.get('compare')), Number(cq.get('runs') ?? 2)) : main()).then(
+const run = cq.has('memory') ? memory(Number(cq.get('memory')))
+  : cq.has('toval') ? toVal(Number(cq.get('toval')), Number(cq.get('chunk') ?? 25), Number(cq.get('max') ?? 2000))
+  : cq.has('compare') ? compare(Number(cq.get('compare')), Number(cq.get('runs') ?? 2)) : main();
+run.then(
   (r) => { w.__result = r; document.getElementById('out')!.textContent = JSON.stringify(r); },
   (e: unknown) => { w.__result = { error: String(e) } as Result; },
 );
