@@ -75,10 +75,16 @@ void parallel_rows(int rows, double cost_per_row, const Body& body) {
 // `total_cost` (multiply-adds or elements, all together) is worth waking it for (at least two chunks'
 // worth, as row_chunk decides), else in order on the caller's thread. Each task computes what it would
 // alone, so which way they run changes no bits.
-// The least work a chunk should hold: 256k multiply-adds, ~10 us natively and ~25 us in wasm, against a
-// wake-up of tens of us. 64k (the first value) made mlp-residual-deep's 64 x 64 products split, and its
-// step 1.6x slower with 2 threads than with 1 (0.98x at 256k; gpt-tiny unchanged, 0.62x).
+// The least work a chunk should hold, against a wake-up of tens of us. Natively 256k multiply-adds
+// (~10 us): 64k made mlp-residual-deep's 64 x 64 products split and its step 1.6x slower with 2 threads
+// than with 1 (0.98x at 256k). In wasm, where the same arithmetic takes ~2.5x longer, 64k: gpt-tiny's
+// step in Chromium with 2 threads / 1 measured 0.58-0.59x at 64k against 0.66x at 256k (its small
+// products, bias sums and norms stop splitting). (The playground runs mlps on one thread.)
+#ifdef __EMSCRIPTEN__
+constexpr double kMinChunkCost = 65536.0;
+#else
 constexpr double kMinChunkCost = 262144.0;
+#endif
 template <class Task>
 void parallel_tasks(int tasks, double total_cost, const Task& task) {
   if (threads() == 1 || tasks < 2 || total_cost < 2 * kMinChunkCost) {
