@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { repo, runThreadsPage } from './threads_page.mjs';
 
 const target = Number(process.argv[2] ?? 1.88), threads = Number(process.argv[3] ?? 2), max = Number(process.argv[4] ?? 2000);
-for (const [name, v] of [['target', target], ['threads', threads], ['max', max]])
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`threads_toval_web: ${name} must be a positive number, got ${process.argv}`);
+for (const [i, name, v] of [[2, 'target', target], [3, 'threads', threads], [4, 'max', max]])
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`threads_toval_web: ${name} must be a positive number, got ${process.argv[i]}`);
 const { result: r, cpu, cores, browser, loadBefore, loadAfter } =
   await runThreadsPage(`toval=${target}&threads=${threads}&max=${max}`, 3_600_000);
 const out = { preset: 'gpt-tiny', target, cpu, cores, browser, isolated: r.isolated, threads: r.threads, reached_at_step: r.reached,

@@ -93,6 +93,7 @@ Trainer::Trainer(const Config& cfg, const std::string& text, const std::string& 
   block_sq_.assign(L, 0.0);
   update_sq_.assign(L, 0.0);
   weight_sq_.assign(L, 0.0);
+  slice_sq_.assign(2 * model_.slices().size(), 0.0);  // sized here: a train step does not allocate
   stats_.block_grad_norm.assign(L, 0.0f);
   stats_.block_act_rms.assign(L, 0.0f);
   stats_.update_ratio.assign(L, 0.0f);
@@ -147,7 +148,6 @@ const StepStats& Trainer::step() {
   const float* w = model_.params();
   const std::vector<Slice>& slices = model_.slices();
   const int S = static_cast<int>(slices.size()), L = model_.blocks(), E = cfg_.is_gpt() ? L : 0;
-  slice_sq_.resize(2 * static_cast<size_t>(S));
   const auto stat_task = [&](int c) {
     const auto i = static_cast<size_t>(c);
     if (c < S) {
