@@ -540,7 +540,8 @@ export class ChartPanels {
       const ch = this.chartHeight();
       logs.forEach((log, i) => {
         if (!log.blocks.grad) return;
-        const cell = h('div', { class: 'rp-heat-cell rp-log-heat', style: `--run:${LOG_COLORS[i]}`, 'data-log': log.name });
+        const cell = h('div', { class: 'rp-heat-cell rp-log-heat', style: `--run:${LOG_COLORS[i]}`, 'data-log': log.name },
+          h('p', { class: 'rp-heat-name' }, this.host.t('log.name', { file: log.name })));
         body.append(cell);
         const map = new Heatmap(cell, cells > 2 && !this.host.isEmbed ? Math.max(110, ch - 30) : ch, this.heatLabels(), this.host.t('log.name', { file: log.name }));
         watchPointer(map.canvas, (at, touch) => this.probe('heatmap', () => this.logHeatReadout(log, map, at), touch), () => this.probe('heatmap', null, false));
