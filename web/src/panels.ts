@@ -12,7 +12,7 @@ import type { BlockSeries, RunMetrics } from './metrics';
 import type { RunLog } from './runlog';
 import { h, clear, setText } from './dom';
 import { LineChart, type LineHit, type SeriesSpec } from './charts/lineChart';
-import { Heatmap, logRange } from './charts/heatmap';
+import { Heatmap, logRange, type HeatHit } from './charts/heatmap';
 import { Boundary } from './charts/boundary';
 import { AttentionView, showChar } from './charts/attention';
 import { DigitsView } from './charts/digits';
@@ -366,11 +366,16 @@ export class ChartPanels {
     const hit = this.parts.heat[i]?.hit(at.x, at.y);
     const r = this.host.session.runs[i];
     if (!hit || !r) return null;
+    return this.who(r) + this.heatText(hit);
+  }
+
+  /** A heatmap cell in words: block, step (or the steps its column averages), gradient norm. */
+  heatText(hit: HeatHit): string {
     const lang = this.host.state.lang;
     const v = fmtValue(hit.value);
-    return this.who(r) + (hit.span > 1
+    return hit.span > 1
       ? this.host.t('ro.heat_span', { b: hit.block, a: fmtInt(lang, hit.endStep - hit.span + 1), s: fmtInt(lang, hit.endStep), n: hit.span, v })
-      : this.host.t('ro.heat', { b: hit.block, s: fmtInt(lang, hit.endStep), v }));
+      : this.host.t('ro.heat', { b: hit.block, s: fmtInt(lang, hit.endStep), v });
   }
 
   /** The decision boundary: the point under the pointer and the network's P(class) there. */
@@ -670,13 +675,7 @@ export class ChartPanels {
   /** The read-out of an imported log's heatmap. */
   logHeatReadout(log: RunLog, map: Heatmap, at: At): string | null {
     const hit = map.hit(at.x, at.y);
-    if (!hit) return null;
-    const lang = this.host.state.lang;
-    const v = fmtValue(hit.value);
-    const who = this.host.t('ro.run', { run: this.host.t('log.name', { file: log.name }) });
-    return who + (hit.span > 1
-      ? this.host.t('ro.heat_span', { b: hit.block, a: fmtInt(lang, hit.endStep - hit.span + 1), s: fmtInt(lang, hit.endStep), n: hit.span, v })
-      : this.host.t('ro.heat', { b: hit.block, s: fmtInt(lang, hit.endStep), v }));
+    return hit ? this.host.t('ro.run', { run: this.host.t('log.name', { file: log.name }) }) + this.heatText(hit) : null;
   }
 
   /**

@@ -34,21 +34,28 @@ export function readLogFile(file: File, progress: LogProgress, worker: () => Log
   } catch {
     w = null;  // a page that cannot start one: read here, as before
   }
-  if (!w) {
-    return readLogStream(file.stream(), file.size, file.name, progress)
-      .catch((e: unknown) => ({ error: e instanceof Error ? e.message : String(e) }));
-  }
+  const here = () => readLogStream(file.stream(), file.size, file.name, progress)
+    .catch((e: unknown): LogResult => ({ error: e instanceof Error ? e.message : String(e) }));
+  if (!w) return here();
   const wk = w;
   return new Promise<LogResult>((resolve) => {
-    const done = (r: LogResult) => { wk.onmessage = null; wk.onerror = null; wk.terminate(); resolve(r); };
+    let heard = false;
+    const stop = () => { wk.onmessage = null; wk.onerror = null; wk.terminate(); };
+    const done = (r: LogResult) => { stop(); resolve(r); };
     wk.onmessage = (e) => {
+      heard = true;
       const m = e.data;
       if (m.type === 'progress') progress(m.bytes, m.total);
       else if (m.type === 'log') done({ log: reviveLog(m.log) });
       else if (m.type === 'problem') done({ problem: m.problem });
       else done({ error: m.message });
     };
-    wk.onerror = (e) => { e.preventDefault?.(); done({ error: e.message || 'the log reader stopped' }); };
+    wk.onerror = (e) => {
+      e.preventDefault?.();
+      // a worker that never started (its script refused, e.g. a page whose CSP has no worker-src for it): read here
+      if (!heard) { stop(); void here().then(resolve); return; }
+      done({ error: e.message || 'the log reader stopped' });
+    };
     wk.postMessage({ file });
   });
 }

@@ -180,6 +180,21 @@ describe('reading a log in pieces (the worker streams it)', () => {
     const here = await readLogFile(file, () => {}, () => null);
     if (!('log' in here)) throw new Error('no log');
     expect(seen(here.log)).toEqual(whole);
+    // a worker whose script never loads: read here instead; one that dies after it began: said so
+    const broken = (after: LogReply[]): (() => LogWorkerLike) => () => {
+      const w: LogWorkerLike = {
+        onmessage: null, onerror: null, terminate: () => {},
+        postMessage: () => queueMicrotask(() => {
+          for (const r of after) w.onmessage?.({ data: r } as MessageEvent<LogReply>);
+          w.onerror?.({ message: 'Script error', preventDefault() {} } as ErrorEvent);
+        }),
+      };
+      return w;
+    };
+    const fallback = await readLogFile(file, () => {}, broken([]));
+    if (!('log' in fallback)) throw new Error('no log');
+    expect(seen(fallback.log)).toEqual(whole);
+    expect(await readLogFile(file, () => {}, broken([{ type: 'progress', bytes: 1, total: 9 }]))).toEqual({ error: 'Script error' });
   });
 });
 
