@@ -7,7 +7,7 @@
 // own gradient heatmap (checked by its pixels and its read-out against the file) and the per-block
 // charts show any of its steps from a slider; a ~24 MB log is read by the log worker with its progress
 // shown. Screenshots: test-results/e2e/runlog-*.png.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -19,7 +19,7 @@ import { BlockSeries } from '../../../web/src/metrics';
 let H: Harness;
 const dir = mkdtempSync(join(tmpdir(), 'runlog-e2e-'));
 beforeAll(async () => { H = await start(); });
-afterAll(async () => { await H?.close(); });
+afterAll(async () => { await H?.close(); rmSync(dir, { recursive: true, force: true }); });
 
 const CLI = 'tests/web/fixtures/cli-mlp.jsonl';
 const TWIN = 'tests/web/fixtures/twin-gpt.jsonl';
