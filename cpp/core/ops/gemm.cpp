@@ -35,12 +35,14 @@ inline void tile(int K, const float* a, std::ptrdiff_t a_row, std::ptrdiff_t a_c
   v4 acc[MR][NV];
   for (int r = 0; r < MR; ++r)
     for (int v = 0; v < NV; ++v) acc[r][v] = splat(0.0f);
-  const float* ak = a;
-  for (int k = 0; k < K; ++k, ak += a_col, panel += 4 * NV) {
+  const float* ar[MR];  // one pointer a row: clang's wasm output otherwise recomputes r * a_row every k
+  for (int r = 0; r < MR; ++r) ar[r] = a + r * a_row;
+  for (int k = 0; k < K; ++k, panel += 4 * NV) {
     v4 b[NV];
     for (int v = 0; v < NV; ++v) b[v] = load(panel + 4 * v);
     for (int r = 0; r < MR; ++r) {
-      const v4 x = splat(ak[r * a_row]);
+      const v4 x = splat(*ar[r]);
+      ar[r] += a_col;
       for (int v = 0; v < NV; ++v) acc[r][v] += x * b[v];
     }
   }
