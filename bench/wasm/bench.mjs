@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 
 import { loadWasmModule } from '../../web/src/engine/node-loader.mjs';
 import { serveStatic } from '../../tests/js/engine-server.mjs';
-import { median, runGemm, timeTfjs, timeTrainer } from './measure.mjs';
+import { median, nativeGemmBinary, runGemm, timeTfjs, timeTrainer } from './measure.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const argv = new Set(process.argv.slice(2));
@@ -35,27 +35,6 @@ function ensureNative(preset) {
     execFileSync('cmake', ['--build', '--preset', preset, '--target', 'resnorm'], { cwd: repo, stdio: 'inherit' });
   }
   return P(bin);
-}
-
-// The native GEMM benchmark is compiled with exactly the flags the preset uses for the core's linear.cpp.
-function nativeGemmBinary(preset) {
-  const cc = JSON.parse(readFileSync(P(`build/${preset}/compile_commands.json`), 'utf8'));
-  const entry = cc.find((e) => e.file.endsWith('cpp/core/ops/linear.cpp'));
-  if (!entry) throw new Error(`no compile command for linear.cpp in build/${preset}`);
-  const words = entry.command.split(/\s+/).filter(Boolean);
-  const flags = [];
-  for (let i = 1; i < words.length; ++i) {
-    const w = words[i];
-    if (w === '-o' || w === '-c' || w === '-MF' || w === '-MT') { ++i; continue; }
-    if (w === '-MD' || w.endsWith('linear.cpp') || w.includes('ccache')) continue;
-    flags.push(w.replace(/^-D(\w+)=\\?"(.*?)\\?"$/, '-D$1="$2"'));
-  }
-  const compiler = words[0].includes('ccache') ? words[1] : words[0];
-  const out = P(`build/wasm/bench-native/gemm_${preset}`);
-  mkdirSync(dirname(out), { recursive: true });
-  execFileSync(compiler, [...flags.filter((f) => f !== compiler), '-Icpp/core', P('bench/wasm/gemm_bench.cpp'),
-    P(`build/${preset}/libresnorm_core.a`), '-o', out], { cwd: repo, stdio: 'inherit' });
-  return out;
 }
 
 // ---- what to measure -----------------------------------------------------------------------------------
@@ -103,7 +82,7 @@ const putTrain = (preset, variant, ms) => { (results.train[preset] ??= {})[varia
 const nativeBin = ensureNative('native'), sseBin = ensureNative('native-sse');
 for (const [variant, preset] of [['native -march=native', 'native'], ['native SSE4.1', 'native-sse']]) {
   log(`GEMM ${variant}`);
-  putGemm(variant, JSON.parse(execFileSync(nativeGemmBinary(preset), [String(gemmMs), String(gemmReps)], { encoding: 'utf8' })));
+  putGemm(variant, JSON.parse(execFileSync(nativeGemmBinary(repo, preset), [String(gemmMs), String(gemmReps)], { encoding: 'utf8' })));
 }
 for (const p of presets)
   for (const [variant, bin] of [['native -march=native', nativeBin], ['native SSE4.1', sseBin]]) {
