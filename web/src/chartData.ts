@@ -2,6 +2,7 @@
 // y-axis cap, and the number formats of the toolbar, notices and axes. Unit-tested in
 // tests/web/unit/chartData.test.ts; app.ts only wires them to the DOM.
 import { logSafe } from './charts/colors';
+import type { SeriesSpec } from './charts/lineChart';
 import type { RunMetrics } from './metrics';
 
 /** Most points the loss chart draws per series: beyond it, steps are averaged in buckets. */
@@ -46,6 +47,25 @@ export function lossSeries(metrics: readonly (RunMetrics | null)[], logScale: bo
     ys.push(train, val);
   }
   return { x, ys, n };
+}
+
+/**
+ * Width (CSS px) of the loss chart's train lines. 1, not more: Skia draws a stroke at most one device
+ * pixel wide as an anti-aliased hairline, and a wider one by outlining the path (round joins at every
+ * one of ~400 zigzag points) and filling the outline. Measured in headless Chromium (software canvas,
+ * four mlp-spiral runs training on a busy 2-core EPYC): the frame's canvas rasterization
+ * (LayerTreeHost::DoUpdateLayers) fell from ~4.4 to ~1.4 ms a frame on average going from 1.25 to 1,
+ * and the longest main-thread tasks from ~19 to ~11 ms of CPU (bench/web.mjs, README "long tasks").
+ */
+export const TRAIN_LINE_WIDTH = 1;
+
+/** The loss chart's series for these runs or logs (name '' for a single run): per entry its train line
+ *  (thin, a little transparent) then its validation loss (dashed, with points), as lossSeries orders them. */
+export function lossSpecs(entries: readonly { name: string; color: string }[], train: string, val: string): SeriesSpec[] {
+  return entries.flatMap(({ name, color }) => [
+    { label: `${name} ${train}`.trim(), color: `${color}b0`, width: TRAIN_LINE_WIDTH },
+    { label: `${name} ${val}`.trim(), color, dash: [6, 4], width: 2.5, points: true },
+  ]);
 }
 
 /** A loss with three significant digits (0.693, 2.41, 1.2e+5). */

@@ -1,7 +1,7 @@
 // The pure parts of the page's drawing (web/src/chartData.ts): the loss chart's decimated series and
 // y cap, and the number formats, checked against values worked out by hand.
 import { describe, expect, it } from 'vitest';
-import { LOSS_POINTS, blockRanges, blowupWhere, fmtLoss, fmtMs, lossSeries, niceCeil, robustCap } from '../../../web/src/chartData';
+import { LOSS_POINTS, blockRanges, blowupWhere, fmtLoss, fmtMs, lossSeries, lossSpecs, niceCeil, robustCap } from '../../../web/src/chartData';
 import type { StepStats } from '../../../web/src/engine/types';
 import { RunMetrics } from '../../../web/src/metrics';
 
@@ -15,6 +15,24 @@ function run(first: number, n: number, loss: (s: number) => number): RunMetrics 
   m.add(Array.from({ length: n }, (_, i) => stats(first + i, loss(first + i))));
   return m;
 }
+
+describe('loss chart series specs', () => {
+  it('gives each run a train line then a dashed validation line, in lossSeries order', () => {
+    const specs = lossSpecs([{ name: 'A', color: '#2563eb' }, { name: 'B', color: '#dc2626' }], 'train', 'val');
+    expect(specs.map((s) => s.label)).toEqual(['A train', 'A val', 'B train', 'B val']);
+    expect(specs.map((s) => s.color)).toEqual(['#2563ebb0', '#2563eb', '#dc2626b0', '#dc2626']);
+    expect(specs.filter((s) => s.dash).map((s) => s.label)).toEqual(['A val', 'B val']);
+    expect(lossSpecs([{ name: '', color: '#000000' }], 'train', 'val').map((s) => s.label)).toEqual(['train', 'val']);
+  });
+
+  it('draws every train line at most one pixel wide (Skia draws those as hairlines; wider ones cost the frame ~3 ms more)', () => {
+    // The train lines are the ~400-point zigzags redrawn 15 times a second while runs train; a width above
+    // 1 px makes Skia outline and fill them (see TRAIN_LINE_WIDTH). The validation lines have a few points.
+    const specs = lossSpecs([{ name: 'A', color: '#2563eb' }, { name: 'log: x.json', color: '#5f6b7a' }], 'train', 'val');
+    for (const s of specs.filter((x) => !x.dash)) expect(s.width).toBeLessThanOrEqual(1);
+    expect(specs.filter((x) => !x.dash)).toHaveLength(2);
+  });
+});
 
 describe('loss chart series', () => {
   it('keeps every step while they fit, with the validation loss at its step', () => {
