@@ -84,13 +84,18 @@ export function fmtMs(ms: number): string {
  * 1e22 leaves the others readable. Values above it are simply cut off at the top.
  */
 export function robustCap(ys: (number | null)[][]): number {
-  const v: number[] = [];
+  let n = 0;
+  for (const y of ys) n += Math.ceil(y.length / Math.max(1, Math.floor(y.length / 500)));
+  // A typed array sorts numerically without a comparator call per comparison: this runs at every loss-chart
+  // redraw (15 a second while training), where the comparator sort took ~1.5 ms a redraw on a busy machine.
+  const all = new Float64Array(n);
+  let m = 0;
   for (const y of ys) {
     const step = Math.max(1, Math.floor(y.length / 500));
-    for (let i = 0; i < y.length; i += step) { const x = y[i]; if (x !== null && Number.isFinite(x)) v.push(x); }
+    for (let i = 0; i < y.length; i += step) { const x = y[i]; if (x !== null && Number.isFinite(x)) all[m++] = x; }
   }
-  if (v.length < 4) return Infinity;
-  v.sort((a, b) => a - b);
+  if (m < 4) return Infinity;
+  const v = all.subarray(0, m).sort();
   const p90 = v[Math.floor(v.length * 0.9)];
   const cap = Math.max(3 * p90, v[Math.floor(v.length * 0.5)] * 4);
   return cap >= v[v.length - 1] ? Infinity : cap;

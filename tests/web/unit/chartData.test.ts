@@ -74,6 +74,18 @@ describe('loss chart series', () => {
     expect(cap).toBeLessThan(10);
     expect(robustCap([[1, null, 2]])).toBe(Infinity);            // too few values to judge
   });
+
+  it('takes the cap from the values in numeric order (worked out by hand), gaps and non-finite values left out', () => {
+    // 20 values 1..20 (a lexicographic order would put 10..19 before 2), then a blow-up: the 90th
+    // percentile of the 21 finite values is the 19th smallest, 19, the median the 11th, 11: cap = max(57, 44).
+    const y = [...new Array<null>(10).fill(null), ...Array.from({ length: 20 }, (_, i) => 20 - i), NaN, Infinity, 1e9];
+    expect(robustCap([y])).toBe(57);
+    // thinned to every floor(n / 500)th value when long: of 1000 values the even indices are kept. With 1..1000
+    // that is 1, 3, .., 999: p90 = the 450th (0-based), 901, median 501, 3 * 901 >= 999 -> no cap. With a
+    // blow-up at index 0 it is 1e6, 3, 5, .., 999: p90 = 903 (the 450th of 3..999), median 503 -> 2709.
+    expect(robustCap([Array.from({ length: 1000 }, (_, i) => i + 1)])).toBe(Infinity);
+    expect(robustCap([Array.from({ length: 1000 }, (_, i) => (i === 0 ? 1e6 : i + 1))])).toBe(2709);
+  });
 });
 
 describe('number formats', () => {
