@@ -3,7 +3,7 @@
 // tests/web/unit/chartData.test.ts; app.ts only wires them to the DOM.
 import { logSafe } from './charts/colors';
 import type { SeriesSpec } from './charts/lineChart';
-import type { RunMetrics } from './metrics';
+import type { RunMetrics, Series } from './metrics';
 
 /** Most points the loss chart draws per series: beyond it, steps are averaged in buckets. */
 export const LOSS_POINTS = 400;
@@ -30,14 +30,10 @@ export function lossSeries(metrics: readonly (RunMetrics | null)[], logScale: bo
     const val: (number | null)[] = new Array(nb).fill(null);
     if (m && m.step.length) {
       const off = Math.round(m.step.data[0] - x0);
+      const sums = lossSums(m.loss);
       for (let j = 0; j < nb; j++) {
-        let sum = 0, cnt = 0;
-        for (let i = j * stride - off; i < (j + 1) * stride - off; i++) {
-          if (i < 0 || i >= m.loss.length) continue;
-          const v = m.loss.data[i];
-          if (Number.isFinite(v)) { sum += v; cnt++; }
-        }
-        train[j] = cnt ? clean(sum / cnt) : null;
+        const mean = sums.mean(j * stride - off, (j + 1) * stride - off);
+        train[j] = mean === null ? null : clean(mean);
       }
       for (const e of m.evals) {
         const j = Math.min(nb - 1, Math.max(0, Math.floor((e.step - x0) / stride)));
@@ -66,6 +62,68 @@ export function lossSpecs(entries: readonly { name: string; color: string }[], t
     { label: `${name} ${train}`.trim(), color: `${color}b0`, width: TRAIN_LINE_WIDTH },
     { label: `${name} ${val}`.trim(), color, dash: [6, 4], width: 2.5, points: true },
   ]);
+}
+
+/** Steps per block of LossSums. */
+export const SUM_BLOCK = 16;
+
+/**
+ * The sums and counts of a series' finite values over blocks of SUM_BLOCK, extended as values come in,
+ * so that the mean over any index range costs at most 2 * SUM_BLOCK values plus one add per block. The
+ * loss chart's bucket means used to run over every step of every run at each redraw (15 a second while
+ * training): in Node on this machine 3 ms for four runs of 40k steps, 16 ms at 600k, most of a redraw's
+ * script. Follows the series through clear() (its epoch) and growth (its data array is replaced).
+ */
+export class LossSums {
+  private sum = new Float64Array(64);
+  private cnt = new Float64Array(64);
+  private full = 0;   // blocks summed
+  private epoch: number;
+
+  constructor(private readonly s: Series) { this.epoch = s.epoch; }
+
+  private sync(): void {
+    const s = this.s, B = SUM_BLOCK;
+    if (s.epoch !== this.epoch || s.length < this.full * B) { this.full = 0; this.epoch = s.epoch; }
+    const nf = Math.floor(s.length / B);
+    if (nf > this.sum.length) {
+      const size = Math.max(nf, this.sum.length * 2);
+      const sum = new Float64Array(size), cnt = new Float64Array(size);
+      sum.set(this.sum.subarray(0, this.full)); cnt.set(this.cnt.subarray(0, this.full));
+      this.sum = sum; this.cnt = cnt;
+    }
+    const d = s.data;
+    for (let b = this.full; b < nf; b++) {
+      let sum = 0, cnt = 0;
+      for (let i = b * B; i < (b + 1) * B; i++) { const v = d[i]; if (Number.isFinite(v)) { sum += v; cnt++; } }
+      this.sum[b] = sum; this.cnt[b] = cnt;
+    }
+    this.full = nf;
+  }
+
+  /** The mean of the finite values at indices [lo, hi) (clipped to the series), or null if there are none. */
+  mean(lo: number, hi: number): number | null {
+    this.sync();
+    const d = this.s.data, B = SUM_BLOCK;
+    lo = Math.max(0, lo); hi = Math.min(hi, this.s.length);
+    let sum = 0, cnt = 0;
+    const b0 = Math.ceil(lo / B), b1 = Math.floor(hi / B);  // hi <= length, so every block below b1 is summed
+    // the values before the first whole block (all of them when no whole block is inside), the blocks, the rest
+    const head = b1 > b0 ? b0 * B : hi;
+    for (let i = lo; i < head; i++) { const v = d[i]; if (Number.isFinite(v)) { sum += v; cnt++; } }
+    if (b1 > b0) {
+      for (let b = b0; b < b1; b++) { sum += this.sum[b]; cnt += this.cnt[b]; }
+      for (let i = b1 * B; i < hi; i++) { const v = d[i]; if (Number.isFinite(v)) { sum += v; cnt++; } }
+    }
+    return cnt ? sum / cnt : null;
+  }
+}
+
+const sumsOf = new WeakMap<Series, LossSums>();
+function lossSums(s: Series): LossSums {
+  let x = sumsOf.get(s);
+  if (!x) { x = new LossSums(s); sumsOf.set(s, x); }
+  return x;
 }
 
 /** A loss with three significant digits (0.693, 2.41, 1.2e+5). */

@@ -1,7 +1,7 @@
 // The pure parts of the page's drawing (web/src/chartData.ts): the loss chart's decimated series and
 // y cap, and the number formats, checked against values worked out by hand.
 import { describe, expect, it } from 'vitest';
-import { LOSS_POINTS, blockRanges, blowupWhere, fmtLoss, fmtMs, lossSeries, lossSpecs, niceCeil, robustCap } from '../../../web/src/chartData';
+import { LOSS_POINTS, LossSums, SUM_BLOCK, blockRanges, blowupWhere, fmtLoss, fmtMs, lossSeries, lossSpecs, niceCeil, robustCap } from '../../../web/src/chartData';
 import type { StepStats } from '../../../web/src/engine/types';
 import { RunMetrics } from '../../../web/src/metrics';
 
@@ -31,6 +31,70 @@ describe('loss chart series specs', () => {
     const specs = lossSpecs([{ name: 'A', color: '#2563eb' }, { name: 'log: x.json', color: '#5f6b7a' }], 'train', 'val');
     for (const s of specs.filter((x) => !x.dash)) expect(s.width).toBeLessThanOrEqual(1);
     expect(specs.filter((x) => !x.dash)).toHaveLength(2);
+  });
+});
+
+/** The bucket means as lossSeries defined them before its cached block sums: every step summed at every call. */
+function referenceTrain(metrics: RunMetrics[]): (number | null)[][] {
+  const longest = metrics.reduce<RunMetrics | null>((a, m) => (!a || m.step.length > a.step.length ? m : a), null)!;
+  const n = longest.step.length, stride = Math.max(1, Math.ceil(n / LOSS_POINTS)), nb = Math.ceil(n / stride);
+  const x0 = n ? longest.step.data[0] : 0;
+  return metrics.map((m) => {
+    const out: (number | null)[] = new Array(nb).fill(null);
+    if (!m.step.length) return out;
+    const off = Math.round(m.step.data[0] - x0);
+    for (let j = 0; j < nb; j++) {
+      let sum = 0, cnt = 0;
+      for (let i = j * stride - off; i < (j + 1) * stride - off; i++) {
+        if (i < 0 || i >= m.loss.length) continue;
+        const v = m.loss.data[i];
+        if (Number.isFinite(v)) { sum += v; cnt++; }
+      }
+      out[j] = cnt ? sum / cnt : null;
+    }
+    return out;
+  });
+}
+
+function expectClose(got: (number | null)[], want: (number | null)[]): void {
+  expect(got.length).toBe(want.length);
+  for (let j = 0; j < want.length; j++) {
+    if (want[j] === null) expect(got[j], `bucket ${j}`).toBeNull();
+    else expect(Math.abs((got[j] as number) - want[j]!), `bucket ${j}: ${got[j]} vs ${want[j]}`).toBeLessThanOrEqual(1e-12 * Math.abs(want[j]!));
+  }
+}
+
+describe('loss chart series from cached block sums', () => {
+  it('gives the same bucket means as summing every step, as runs grow, start late, skip non-finite losses and restart', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const loss = () => { const r = rand(); return r < 0.02 ? NaN : r < 0.03 ? Infinity : 0.1 + 3 * rand(); };
+    const a = new RunMetrics(2), b = new RunMetrics(2), c = new RunMetrics(2);
+    let sa = 1, sb = 301, sc = 1;  // b starts at step 301 (a loaded checkpoint), c is shorter
+    for (let round = 0; round < 60; round++) {
+      // chunks of every size around the block length, and now and then a long one
+      const k = round % 7 === 6 ? 5000 + Math.floor(rand() * 3000) : Math.floor(rand() * 3 * SUM_BLOCK);
+      a.add(Array.from({ length: k }, () => stats(sa++, loss())));
+      b.add(Array.from({ length: Math.floor(k * 0.8) }, () => stats(sb++, loss())));
+      if (round % 2) c.add(Array.from({ length: Math.floor(k / 3) }, () => stats(sc++, loss())));
+      if (round === 40) {  // c starts over: its series cleared and refilled, longer than before, with other values
+        const before = c.loss.length;
+        for (const s of [c.step, c.loss, c.lr, c.gradNorm, c.ms]) s.clear();
+        sc = 1;
+        c.add(Array.from({ length: before + 3000 }, () => stats(sc++, 10 + loss())));
+      }
+      const got = lossSeries([a, b, c], false), want = referenceTrain([a, b, c]);
+      for (let r = 0; r < 3; r++) expectClose(got.ys[2 * r], want[r]);
+    }
+    expect(a.step.length).toBeGreaterThan(40 * LOSS_POINTS);  // long enough that buckets span many blocks
+  });
+
+  it('clips a range to the series (the values past its end are not data)', () => {
+    const m = run(1, 3 * SUM_BLOCK + 5, (s) => s);  // losses 1 .. 3B+5
+    const sums = new LossSums(m.loss);
+    expect(sums.mean(-10, 10_000)).toBe((3 * SUM_BLOCK + 6) / 2);
+    expect(sums.mean(SUM_BLOCK - 1, 2 * SUM_BLOCK + 1)).toBe((SUM_BLOCK + 2 * SUM_BLOCK + 1) / 2);  // values B .. 2B+1
+    expect(sums.mean(5, 5)).toBeNull();
   });
 });
 
