@@ -3,7 +3,7 @@
 // long tasks (> 50 ms, PerformanceObserver 'longtask') and chart redraws per second while four
 // compare runs train, training throughput, and first paint of the example post from a local
 // server. Writes bench/results/web.json.   Usage: npm run bench:web  (or node bench/web.mjs after a build)
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { serve } from '../scripts/serve.mjs';
 import { launch, watch } from '../tests/web/browser.mjs';
@@ -11,11 +11,16 @@ import { launch, watch } from '../tests/web/browser.mjs';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 // BENCH_ONLY=name,name runs only those scenarios (for side-by-side and bisection runs); such a partial
 // run prints its figures but writes bench/results/web.json only when BENCH_OUT names another file.
+const SCENARIOS = ['compare4_mlp_residual_deep', 'compare4_mlp_spiral', 'compare4_mlp_residual_deep_loss_chart_only', 'single_gpt_tiny', 'blog_first_paint'];
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
+const unknown = (ONLY ?? []).filter((n) => !SCENARIOS.includes(n));
+if (unknown.length) { console.error(`BENCH_ONLY: no scenario ${unknown.join(', ')} (there are ${SCENARIOS.join(', ')})`); process.exit(2); }
 const wanted = (name) => !ONLY || ONLY.includes(name);
 const OUT = process.env.BENCH_OUT ?? (ONLY ? null : 'bench/results/web.json');
 // BENCH_DIST=dir serves another build of the page (a copy of web/dist from another commit), for A/B runs.
-const { server, url } = await serve({ dir: process.env.BENCH_DIST ?? 'web/dist', csp: 'strict' });
+const DIST = process.env.BENCH_DIST ?? 'web/dist';
+if (!existsSync(`${DIST}/index.html`)) { console.error(`${DIST}/index.html is missing: build the page first (npm run build)`); process.exit(2); }
+const { server, url } = await serve({ dir: DIST, csp: 'strict' });
 const origin = url.replace(/\/$/, '');
 const browser = await launch({ width: 1400, height: 1000 });
 const results = {
@@ -105,14 +110,14 @@ for (let i = 0; wanted('blog_first_paint') && i < 5; i++) {
   await page.close();
 }
 if (paints.length) {
-const med = (k) => { const v = paints.map((x) => x[k]).filter((x) => x !== null).sort((a, b) => a - b); return v.length ? +v[Math.floor(v.length / 2)].toFixed(1) : null; };
-results.scenarios.blog_first_paint = {
-  loads: paints.map((p) => ({ ...p, first_paint_ms: p.first_paint_ms && +p.first_paint_ms.toFixed(1), first_contentful_paint_ms: p.first_contentful_paint_ms && +p.first_contentful_paint_ms.toFixed(1) })),
-  median_first_paint_ms: med('first_paint_ms'),
-  median_first_contentful_paint_ms: med('first_contentful_paint_ms'),
-  cold_first_contentful_paint_ms: paints[0].first_contentful_paint_ms && +paints[0].first_contentful_paint_ms.toFixed(1),
-};
-console.log('blog_first_paint', JSON.stringify(results.scenarios.blog_first_paint));
+  const med = (k) => { const v = paints.map((x) => x[k]).filter((x) => x !== null).sort((a, b) => a - b); return v.length ? +v[Math.floor(v.length / 2)].toFixed(1) : null; };
+  results.scenarios.blog_first_paint = {
+    loads: paints.map((p) => ({ ...p, first_paint_ms: p.first_paint_ms && +p.first_paint_ms.toFixed(1), first_contentful_paint_ms: p.first_contentful_paint_ms && +p.first_contentful_paint_ms.toFixed(1) })),
+    median_first_paint_ms: med('first_paint_ms'),
+    median_first_contentful_paint_ms: med('first_contentful_paint_ms'),
+    cold_first_contentful_paint_ms: paints[0].first_contentful_paint_ms && +paints[0].first_contentful_paint_ms.toFixed(1),
+  };
+  console.log('blog_first_paint', JSON.stringify(results.scenarios.blog_first_paint));
 }
 
 results.machine.loadavg_after = os.loadavg().map((x) => +x.toFixed(2));
