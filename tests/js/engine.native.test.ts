@@ -135,7 +135,10 @@ describe('tier 1: wasm and native-sse give the same losses to the last bit', () 
 // whatever the gradient's size, so tiny differences grow; stable presets are held to 1e-4 over 50 steps,
 // and the chaotic one (mlp-residual-deep spikes near step 22 and any difference grows to O(1): its losses
 // at step 50 differ by ~16%) is compared by its outcome: trained for its 600 steps, both builds reach
-// the test accuracy the experiment promises (>= 0.9, README) and agree within 4 points.
+// the test accuracy the experiment promises (>= 0.9, README). Past step 50 the two runs are as unrelated
+// as two seeds, so they agree within the seeds' own spread: 0.900-0.955 over five seeds on this project's
+// machine (bench/results/experiments_seeds.json), a bar of 8 points. (It was 4 points until a measured
+// 0.92 vs 0.97, two valid runs, after the wasm build's GEMM changed in issue 13.)
 const tiers: { preset: string; D: number; K: number; steps: number; chaotic: boolean }[] = [
   { preset: 'mlp-spiral', D: 4 + 2, K: 32, steps: 50, chaotic: false },
   { preset: 'mlp-plain-deep', D: 32 + 2, K: 64, steps: 50, chaotic: false },
@@ -168,6 +171,6 @@ describe('tier 2: wasm against native -march=native within a float32-derived tol
     console.log(`tier 2 ${preset}: test accuracy after ${full} steps: native ${nativeAcc}, wasm ${wasmAcc}`);
     expect(nativeAcc).toBeGreaterThanOrEqual(0.9);
     expect(wasmAcc).toBeGreaterThanOrEqual(0.9);
-    expect(Math.abs(nativeAcc - wasmAcc)).toBeLessThanOrEqual(0.04);
+    expect(Math.abs(nativeAcc - wasmAcc)).toBeLessThanOrEqual(0.08);
   }, 120_000);
 });

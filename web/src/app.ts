@@ -128,6 +128,7 @@ export class App {
       factory: opts.factory,
       get selected() { return self.selected; },
       notice: (tag, kind, text, action) => this.notice(tag, kind, text, action),
+      dismiss: (tag) => { this.messages = this.messages.filter((m) => m.tag !== tag); this.renderMessages(); },
       adopt: (engine, config, step) => this.adopt(engine, config, step),
       reloaded: () => this.resetCharts(),
       logsChanged: () => {

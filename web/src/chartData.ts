@@ -1,9 +1,11 @@
 // The pure parts of the page's drawing: the loss chart's series (decimated to bucket means), its
-// y-axis cap, and the number formats of the toolbar, notices and axes. Unit-tested in
+// y-axis cap, an imported log's heatmap and per-block values at a chosen step, and the number formats of the toolbar, notices and axes. Unit-tested in
 // tests/web/unit/chartData.test.ts; app.ts only wires them to the DOM.
 import { logSafe } from './charts/colors';
+import { logRange } from './charts/heatmap';
 import type { SeriesSpec } from './charts/lineChart';
-import type { RunMetrics, Series } from './metrics';
+import type { BlockSeries, RunMetrics, Series } from './metrics';
+import type { RunLog } from './runlog';
 
 /** Most points the loss chart draws per series: beyond it, steps are averaged in buckets. */
 export const LOSS_POINTS = 400;
@@ -189,4 +191,40 @@ export function niceCeil(x: number): number {
   const p = Math.pow(10, Math.floor(Math.log10(x)));
   for (const m of [1, 2, 5, 10]) if (m * p >= x) return m * p;
   return 10 * p;
+}
+
+/**
+ * A per-block series at `step` (null: the last step): the column that holds it, a mean over the
+ * steps from..to when columns were merged (metrics.ts keeps at most `cap` columns), else that step's
+ * own values; the last step, and the few after the last full column, give the last step's values
+ * exactly. A step before the first gives the first column.
+ */
+export function blocksAt(s: BlockSeries, lastStep: number, step: number | null): { values: Float32Array; from: number; to: number } {
+  const n = s.columns;
+  if (step === null || step >= lastStep || n === 0 || step > s.endStep[n - 1]) return { values: s.latest, from: lastStep, to: lastStep };
+  let lo = 0, hi = n - 1;  // the first column ending at or after `step`
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (s.endStep[mid] >= step) hi = mid;
+    else lo = mid + 1;
+  }
+  return { values: s.column(lo), from: s.endStep[lo] - s.span[lo] + 1, to: s.endStep[lo] };
+}
+
+/** The range of steps the imported logs' per-block values cover, for the step slider (null: none has them). */
+export function logStepRange(logs: readonly RunLog[]): { min: number; max: number } | null {
+  const have = logs.filter((l) => (l.blocks.grad || l.blocks.rms || l.blocks.update) && l.metrics.step.length);
+  if (!have.length) return null;
+  return { min: Math.min(...have.map((l) => l.metrics.step.data[0])), max: Math.max(...have.map((l) => l.metrics.steps)) };
+}
+
+/**
+ * What an imported log's gradient heatmap draws: its per-block gradient norms over its own steps
+ * (0..its last step), on the colour scale shared with `others` (the runs' maps), and the step where
+ * it diverged. Null for a log without per-block gradient norms.
+ */
+export function logHeat(log: RunLog, others: readonly BlockSeries[]): { series: BlockSeries; range: { lo: number; hi: number }; horizon: number; mark: number | null } | null {
+  const m = log.metrics;
+  if (!log.blocks.grad || !m.depth || !m.gradBlocks.columns) return null;
+  return { series: m.gradBlocks, range: logRange([...others, m.gradBlocks]), horizon: Math.max(1, m.steps), mark: m.diverged?.step ?? null };
 }

@@ -9,7 +9,8 @@ import { BudgetError } from './engine/budget';
 import { RunMetrics } from './metrics';
 import { RUN_LETTERS, type AppState, type Lang } from './state';
 import type { EngineFactory, EngineLike, Session } from './session';
-import { MAX_LOG_BYTES, MAX_LOGS, parseRunLog, type LogProblem, type RunLog } from './runlog';
+import { MAX_LOG_BYTES, MAX_LOGS, type LogProblem, type RunLog } from './runlog';
+import { readLogFile, type LogWorkerLike } from './runlogRead';
 
 export type FileKind = 'log' | 'checkpoint' | 'points' | 'text';
 
@@ -54,6 +55,8 @@ export interface FileHost {
   readonly selected: number;
   /** Replaces the notice with this tag (text made in the page's language when drawn). */
   notice(tag: string, kind: Kind, text: () => string, action?: { label: () => string; run: () => void }): void;
+  /** Removes the notice with this tag, if any. */
+  dismiss(tag: string): void;
   /** Single-run mode: this engine, built from a checkpoint, becomes the run. */
   adopt(engine: EngineLike, config: FlatConfig, step: number): void;
   /** Compare mode: run `index` was reloaded in place. */
@@ -68,8 +71,11 @@ export interface FileHost {
 export class FileIO {
   /** Training logs drawn beside the runs (read-only; never in the link). */
   logs: RunLog[] = [];
+  /** Logs being read now (they count towards MAX_LOGS). */
+  private reading = 0;
 
-  constructor(private readonly host: FileHost) {}
+  /** `logWorker`: how a log reader's worker starts (tests; default: runlogWorker.ts, else on this thread). */
+  constructor(private readonly host: FileHost, private readonly logWorker?: () => LogWorkerLike | null) {}
 
   private t(key: MessageKey, vars?: Record<string, string | number>): string {
     return translate(this.host.state.lang, key, vars);
@@ -176,26 +182,42 @@ export class FileIO {
     else this.host.notice('load', 'info', () => this.t('ex.loaded', { file: file.name, kind, step }));
   }
 
-  /** Reads a training log (JSONL of the CLI or the PyTorch twin) and draws it beside the runs. */
+  /**
+   * Reads a training log (JSONL of the CLI or the PyTorch twin) in a worker, with its progress in a
+   * notice, and draws it beside the runs; a bad log says what is wrong and changes nothing.
+   */
   async importLog(file: File): Promise<void> {
     const name = file.name || 'log.jsonl';
     const fail = (p: LogProblem) => this.host.notice('log', 'error', () => logProblemText(this.host.state.lang, name, p));
-    if (this.logs.length >= MAX_LOGS) {
+    if (this.logs.length + this.reading >= MAX_LOGS) {
       this.host.notice('log', 'error', () => this.t('log.too_many', { n: MAX_LOGS }));
       return;
     }
     if (file.size > MAX_LOG_BYTES) return fail({ kind: 'size', bytes: file.size });  // refused without reading it
-    let text: string;
+    const tag = `log-read:${name}`;
+    let shown = -1;
+    const progress = (bytes: number, total: number) => {
+      const pct = total > 0 ? Math.min(100, Math.floor((100 * bytes) / total)) : 0;
+      if (pct === shown) return;
+      shown = pct;
+      this.host.notice(tag, 'info', () => this.t('log.reading', { file: name, pct }));
+    };
+    progress(0, file.size);
+    this.reading++;
+    let r;
     try {
-      text = await file.text();
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
+      r = await readLogFile(file, progress, this.logWorker);
+    } finally {
+      this.reading--;
+      this.host.dismiss(tag);
+    }
+    if ('error' in r) {
+      const msg = r.error;
       this.host.notice('log', 'error', () => this.t('own.err.read', { name, msg }));
       return;
     }
-    const r = parseRunLog(text, name);
     if ('problem' in r) return fail(r.problem);
-    const log = r.log;
+    const log: RunLog = { ...r.log, name };
     this.logs.push(log);
     const m = log.metrics, first = m.step.data[0], last = m.step.last();
     const lang = () => this.host.state.lang;

@@ -8,17 +8,17 @@ import { fmtInt, type MessageKey } from './i18n';
 import { RUN_LETTERS, cloneState, type AppState, type PanelId } from './state';
 import { runLabel } from './compare';
 import { GRID_RES, type Run, type Session } from './session';
-import type { RunMetrics } from './metrics';
+import type { BlockSeries, RunMetrics } from './metrics';
 import type { RunLog } from './runlog';
 import { h, clear, setText } from './dom';
 import { LineChart, type LineHit, type SeriesSpec } from './charts/lineChart';
-import { Heatmap, logRange } from './charts/heatmap';
+import { Heatmap, logRange, type HeatHit } from './charts/heatmap';
 import { Boundary } from './charts/boundary';
 import { AttentionView, showChar } from './charts/attention';
 import { DigitsView } from './charts/digits';
 import { BOUNDARY_LUT, BLUES_LUT, CLASS_COLORS, LOG_COLORS, RUN_COLORS, logSafe } from './charts/colors';
 import { fmtValue, lastAtOrBelow, watchPointer, type At } from './charts/readout';
-import { blockRanges, lossSeries, lossSpecs, niceCeil, robustCap } from './chartData';
+import { blockRanges, blocksAt, logHeat, logStepRange, lossSeries, lossSpecs, niceCeil, robustCap } from './chartData';
 import { FIT_PASSES, boundarySize, chartHeight, embedColumns, fitHeight } from './layout';
 import type { PointsEditor } from './owndata/pointsPanel';
 
@@ -27,6 +27,11 @@ type ZeroWhere = 'heat' | 'profile' | 'rms' | 'update';
 export interface PanelParts {
   loss?: LineChart;
   heat: Heatmap[];
+  /** The heatmap panel's cells, and one map per imported log with per-block gradient norms, after the runs'. */
+  heatBody?: HTMLElement;
+  logHeat: { map: Heatmap; log: RunLog }[];
+  /** The per-block panels' sliders: which step of the imported logs they show. */
+  logSteps: { box: HTMLElement; input: HTMLInputElement; value: HTMLElement }[];
   profile?: LineChart;
   rms?: LineChart;
   update?: LineChart;
@@ -78,13 +83,15 @@ function maxDepthOf(runs: readonly Run[]): number {
 }
 
 export class ChartPanels {
-  parts: PanelParts = { heat: [], boundary: [], zeroNotes: [], readouts: new Map() };
+  parts: PanelParts = { heat: [], logHeat: [], logSteps: [], boundary: [], zeroNotes: [], readouts: new Map() };
   /** The loss chart's "Press Play" / "First step…" line. */
   empty: HTMLElement | null = null;
   /** The runs and logs the line charts' series were last set up for. */
   private chartRuns = '';
   private fitH = 0;
   private fitTries = 0;
+  /** The step of the imported logs the per-block charts show (null: their last). */
+  logStep: number | null = null;
 
   constructor(private readonly host: PanelsHost, readonly main: HTMLElement) {}
 
@@ -135,7 +142,7 @@ export class ChartPanels {
     }
     const exp = EXPERIMENTS.find((e) => e.id === s.exp);
     const ch = this.chartHeight();
-    const parts: PanelParts = { heat: [], boundary: [], zeroNotes: [], readouts: new Map() };
+    const parts: PanelParts = { heat: [], logHeat: [], logSteps: [], boundary: [], zeroNotes: [], readouts: new Map() };
     const lbl = (i: number) => (nRuns > 1 ? RUN_LETTERS[i].toUpperCase() : '');
     for (const p of this.visiblePanels()) {
       const body = h('div', { class: 'rp-panel-body' });
@@ -165,6 +172,7 @@ export class ChartPanels {
         }
         case 'heatmap': {
           body.classList.add(nRuns > 1 ? 'rp-multi' : 'rp-single');
+          parts.heatBody = body;
           for (let i = 0; i < nRuns; i++) {
             const cell = h('div', { class: 'rp-heat-cell', style: `--run:${RUN_COLORS[i]}` });
             body.append(cell);
@@ -227,6 +235,7 @@ export class ChartPanels {
           break;
         }
       }
+      if (p === 'profile' || p === 'rms' || p === 'update') panel.append(this.logStepSlider(parts));
       if (p !== 'samples') {
         const ro = h('p', { class: 'rp-readout', 'data-readout': p }, this.host.t('ro.hint'));
         body.after(ro);
@@ -237,6 +246,8 @@ export class ChartPanels {
     }
     this.parts = parts;
     this.wireReadouts(parts);
+    this.logHeatKey = '-';  // new panels: the logs' maps and sliders again
+    this.syncLogs();
     // Decision boundaries side by side: fit them to the panel's width (known now that it is laid out).
     const bbody = main.querySelector<HTMLElement>('.rp-boundaries');
     if (bbody && parts.boundary.length) {
@@ -333,13 +344,19 @@ export class ChartPanels {
     if (!hit) return null;
     const b = Math.round(hit.x);
     const runs = this.host.session.runs.filter((r) => r.metrics && r.metrics.step.length && b >= 1 && b <= r.metrics.depth);
-    if (!runs.length) return null;
+    const logs = this.host.logs().filter((l) => l.metrics.step.length && b >= 1 && b <= l.metrics.depth);
+    if (!runs.length && !logs.length) return null;
     const name = this.host.t(p === 'profile' ? 'ax.grad' : p === 'rms' ? 'ax.rms' : 'ax.ratio');
-    const vals = runs.map((r) => {
-      const m = r.metrics!;
-      const v = (p === 'profile' ? m.gradBlocks : p === 'rms' ? m.rmsBlocks : m.updBlocks).latest[b - 1];
-      return `${this.who(r)}${fmtValue(v)}`;
-    });
+    const pick = (m: RunMetrics) => (p === 'profile' ? m.gradBlocks : p === 'rms' ? m.rmsBlocks : m.updBlocks);
+    const lang = this.host.state.lang;
+    const vals = runs.map((r) => `${this.who(r)}${fmtValue(pick(r.metrics!).latest[b - 1])}`);
+    // a log's value at the step its slider shows, and which steps that is
+    for (const l of logs) {
+      const at = blocksAt(pick(l.metrics), l.metrics.steps, this.logStep);
+      const when = at.from === at.to ? this.host.t('ro.step', { s: fmtInt(lang, at.to) })
+        : this.host.t('log.steps_mean', { a: fmtInt(lang, at.from), s: fmtInt(lang, at.to), n: at.to - at.from + 1 });
+      vals.push(`${this.host.t('ro.run', { run: this.host.t('log.name', { file: l.name }) })}${fmtValue(at.values[b - 1])} (${when})`);
+    }
     const step = this.host.t('ro.step', { s: fmtInt(this.host.state.lang, this.host.session.steps) });
     return `${this.host.t('ro.block', { b })} · ${step} · ${name} ${vals.join(this.listSep())}`;
   }
@@ -349,11 +366,16 @@ export class ChartPanels {
     const hit = this.parts.heat[i]?.hit(at.x, at.y);
     const r = this.host.session.runs[i];
     if (!hit || !r) return null;
+    return this.who(r) + this.heatText(hit);
+  }
+
+  /** A heatmap cell in words: block, step (or the steps its column averages), gradient norm. */
+  heatText(hit: HeatHit): string {
     const lang = this.host.state.lang;
     const v = fmtValue(hit.value);
-    return this.who(r) + (hit.span > 1
+    return hit.span > 1
       ? this.host.t('ro.heat_span', { b: hit.block, a: fmtInt(lang, hit.endStep - hit.span + 1), s: fmtInt(lang, hit.endStep), n: hit.span, v })
-      : this.host.t('ro.heat', { b: hit.block, s: fmtInt(lang, hit.endStep), v }));
+      : this.host.t('ro.heat', { b: hit.block, s: fmtInt(lang, hit.endStep), v });
   }
 
   /** The decision boundary: the point under the pointer and the network's P(class) there. */
@@ -422,6 +444,7 @@ export class ChartPanels {
         break;
       case 'heatmap':
         for (const r of runs) legend.push({ kind: 'box', label: name(r), color: RUN_COLORS[r.index] });
+        this.host.logs().forEach((l, i) => { if (l.blocks.grad) legend.push({ kind: 'box', label: this.host.t('log.name', { file: l.name }), color: LOG_COLORS[i] }); });
         break;
       case 'boundary': {
         const ext = this.parts.boundary[0]?.range ?? 1.5;
@@ -449,8 +472,8 @@ export class ChartPanels {
   destroy(): void {
     const p = this.parts;
     p.loss?.destroy(); p.profile?.destroy(); p.rms?.destroy(); p.update?.destroy();
-    p.heat.forEach((x) => x.destroy()); p.boundary.forEach((x) => x.destroy()); p.attention?.destroy(); p.digits?.destroy();
-    this.parts = { heat: [], boundary: [], zeroNotes: [], readouts: new Map() };
+    p.heat.forEach((x) => x.destroy()); p.logHeat.forEach((x) => x.map.destroy()); p.boundary.forEach((x) => x.destroy()); p.attention?.destroy(); p.digits?.destroy();
+    this.parts = { heat: [], logHeat: [], logSteps: [], boundary: [], zeroNotes: [], readouts: new Map() };
   }
 
   /** New runs (or a new page layout): series specs, data points, labels. */
@@ -495,10 +518,75 @@ export class ChartPanels {
     p.profile?.reset(blockSpecs);
     p.rms?.reset(blockSpecs);
     p.update?.reset(blockSpecs);
+    this.syncLogs();
+  }
+
+  /** The logs the heatmap cells and sliders were last made for. */
+  private logHeatKey = '';
+
+  /** The imported logs' heatmaps (one cell per log with per-block gradient norms) and the sliders, when the logs changed. */
+  private syncLogs(): void {
+    const p = this.parts;
+    const logs = this.host.logs();
+    const key = logs.map((l) => `${l.name}:${l.metrics.steps}`).join('/');
+    if (key === this.logHeatKey) return;
+    if (this.logHeatKey !== '-') this.logStep = null;  // other logs: their last step again
+    this.logHeatKey = key;
+    const body = p.heatBody;
+    if (body) {
+      p.logHeat.forEach((x) => { x.map.destroy(); body.querySelector('.rp-log-heat')?.remove(); });
+      p.logHeat = [];
+      const cells = p.heat.length + logs.filter((l) => l.blocks.grad).length;
+      const ch = this.chartHeight();
+      logs.forEach((log, i) => {
+        if (!log.blocks.grad) return;
+        const cell = h('div', { class: 'rp-heat-cell rp-log-heat', style: `--run:${LOG_COLORS[i]}`, 'data-log': log.name },
+          h('p', { class: 'rp-heat-name' }, this.host.t('log.name', { file: log.name })));
+        body.append(cell);
+        const map = new Heatmap(cell, cells > 2 && !this.host.isEmbed ? Math.max(110, ch - 30) : ch, this.heatLabels(), this.host.t('log.name', { file: log.name }));
+        watchPointer(map.canvas, (at, touch) => this.probe('heatmap', () => this.logHeatReadout(log, map, at), touch), () => this.probe('heatmap', null, false));
+        p.logHeat.push({ map, log });
+      });
+      body.classList.toggle('rp-multi', cells > 1);
+      body.classList.toggle('rp-single', cells <= 1);
+    }
+    this.syncLogStep();
+  }
+
+  /** A per-block panel's slider over the imported logs' steps (hidden while no log has per-block values). */
+  private logStepSlider(parts: PanelParts): HTMLElement {
+    const input = h('input', { type: 'range', min: 1, max: 1, step: 1, value: 1, 'data-action': 'log-step', 'aria-label': this.host.t('log.step_label') }) as HTMLInputElement;
+    const value = h('span', { class: 'rp-log-step-value' });
+    const box = h('label', { class: 'rp-panel-foot rp-log-step', hidden: true }, h('span', {}, this.host.t('log.step_label')), input, value);
+    input.addEventListener('input', () => {
+      const range = logStepRange(this.host.logs());
+      const v = Number(input.value);
+      this.logStep = !range || v >= range.max ? null : v;
+      this.syncLogStep();
+      this.host.invalidate();
+    });
+    parts.logSteps.push({ box, input, value });
+    return box;
+  }
+
+  /** The sliders' range, value and words, from the logs and the step chosen. */
+  private syncLogStep(): void {
+    const range = logStepRange(this.host.logs());
+    const lang = this.host.state.lang;
+    if (!range || (this.logStep !== null && (this.logStep < range.min || this.logStep >= range.max))) this.logStep = null;
+    for (const { box, input, value } of this.parts.logSteps) {
+      box.hidden = !range;
+      if (!range) continue;
+      input.min = String(range.min);
+      input.max = String(range.max);
+      input.value = String(this.logStep ?? range.max);
+      setText(value, this.logStep === null ? this.host.t('log.step_last', { s: fmtInt(lang, range.max) })
+        : this.host.t('log.step_value', { s: fmtInt(lang, this.logStep), a: fmtInt(lang, range.min), b: fmtInt(lang, range.max) }));
+    }
   }
 
   /** The runs and imported logs the line charts' series were set up for. */
-  chartKey(): string { return `${this.host.session.runs.map((r) => r.index).join()}|${this.host.logs().length}`; }
+  chartKey(): string { return `${this.host.session.runs.map((r) => r.index).join()}|${this.host.logs().map((l) => l.name).join('/')}|${this.host.logs().length}`; }
 
   /**
    * The redraws of every panel but the loss chart, one per canvas, each reading the latest metrics
@@ -507,13 +595,14 @@ export class ChartPanels {
   jobs(): (() => boolean)[] {
     const p = this.parts;
     const jobs: (() => boolean)[] = [];
-    const profile = (chart: LineChart | undefined, pick: (m: RunMetrics) => Float32Array) => {
+    const profile = (chart: LineChart | undefined, pick: (m: RunMetrics) => BlockSeries) => {
       if (chart) jobs.push(() => { this.drawProfile(chart, pick); return true; });
     };
-    profile(p.profile, (m) => m.gradBlocks.latest);
-    profile(p.rms, (m) => m.rmsBlocks.latest);
-    profile(p.update, (m) => m.updBlocks.latest);
+    profile(p.profile, (m) => m.gradBlocks);
+    profile(p.rms, (m) => m.rmsBlocks);
+    profile(p.update, (m) => m.updBlocks);
     p.heat.forEach((_, i) => jobs.push(() => this.drawHeatmap(i)));
+    p.logHeat.forEach((x) => jobs.push(() => this.drawLogHeatmap(x.map, x.log)));
     p.boundary.forEach((_, i) => jobs.push(() => this.drawBoundary(i)));
     if (p.samples) jobs.push(() => this.drawSamples());
     if (p.attention) jobs.push(() => { this.drawAttention(); return true; });
@@ -521,8 +610,9 @@ export class ChartPanels {
     return jobs;
   }
 
-  /** Values per block: a run's current profile (one line per run). */
-  drawProfile(chart: LineChart, pick: (m: RunMetrics) => Float32Array): void {
+  /** Values per block: a run's current profile (one line per run), an imported log's at the step chosen (logStep). */
+  drawProfile(chart: LineChart, pickSeries: (m: RunMetrics) => BlockSeries): void {
+    const pick = (m: RunMetrics) => pickSeries(m).latest;
     const runs = this.host.session.runs;
     // imported logs after the runs (their per-block values where the log has them)
     const logs = this.host.logs().map((l) => l.metrics);
@@ -536,9 +626,9 @@ export class ChartPanels {
       for (let b = 0; b < r.metrics.depth; b++) if (v[b] === 0) zeros.push({ x: b + 1, color: RUN_COLORS[r.index], row: r.index });
     }
     chart.setZeros(zeros);
-    const values = (m: RunMetrics | null) => Array.from({ length: maxDepth }, (_, b) =>
-      (m && b < m.depth && m.step.length && !Number.isNaN(pick(m)[b]) ? logSafe(pick(m)[b]) : null));
-    chart.setData(bx, [...runs.map((r) => values(r.metrics)), ...logs.map(values)]);
+    const values = (m: RunMetrics | null, v = m ? pick(m) : null) => Array.from({ length: maxDepth }, (_, b) =>
+      (m && v && b < m.depth && m.step.length && !Number.isNaN(v[b]) ? logSafe(v[b]) : null));
+    chart.setData(bx, [...runs.map((r) => values(r.metrics)), ...logs.map((m) => values(m, blocksAt(pickSeries(m), m.steps, this.logStep).values))]);
   }
 
   /** Run i's gradient-norm heatmap over time, on the colour scale and step axis shared by all runs. */
@@ -547,7 +637,8 @@ export class ChartPanels {
     const hm = this.parts.heat[i];
     if (!hm) return false;
     const series = runs.map((r) => r.metrics?.gradBlocks).filter((x): x is NonNullable<typeof x> => !!x);
-    const range = logRange(series);
+    // one colour scale for the runs and the imported logs' maps
+    const range = logRange([...series, ...this.parts.logHeat.map((x) => x.log.metrics.gradBlocks)]);
     // x axis: the run's length when the run is short or well under way, else a little past now
     const horizon = Math.max(1, ...runs.map((r) => {
       const total = Number(r.config.steps);
@@ -557,10 +648,29 @@ export class ChartPanels {
     const r = runs[i];
     // labels from the run itself: its depth is what the rows are, whatever the state says now
     const depth = r?.metrics?.depth ?? Number(r?.config.depth ?? this.host.state.config.depth);
-    hm.setLabels({ ...this.heatLabels(), last: String(depth) });
-    const who = runs.length > 1 && r ? ` ${RUN_LETTERS[r.index].toUpperCase()}` : '';
+    const letter = r && (runs.length > 1 || this.parts.logHeat.length) ? RUN_LETTERS[r.index].toUpperCase() : '';
+    hm.setLabels({ ...this.heatLabels(), last: String(depth) }, letter);
+    const who = letter ? ` ${letter}` : '';
     hm.setDescription(this.host.t('p.heatmap.aria', { run: who, d: depth, h: horizon }));
     return hm.draw(r?.metrics?.gradBlocks ?? null, range, horizon, r?.metrics?.diverged?.step ?? null);
+  }
+
+  /** An imported log's gradient-norm heatmap, over its own steps, on the scale the runs' maps share. */
+  drawLogHeatmap(map: Heatmap, log: RunLog): boolean {
+    const runs = this.host.session.runs.map((r) => r.metrics?.gradBlocks).filter((x): x is NonNullable<typeof x> => !!x);
+    const others = [...runs, ...this.parts.logHeat.filter((x) => x.log !== log).map((x) => x.log.metrics.gradBlocks)];
+    const d = logHeat(log, others);
+    if (!d) return false;
+    const name = this.host.t('log.name', { file: log.name });
+    map.setLabels({ ...this.heatLabels(), last: String(log.metrics.depth) }, name);
+    map.setDescription(this.host.t('p.heatmap.aria', { run: ` ${name}`, d: log.metrics.depth, h: d.horizon }));
+    return map.draw(d.series, d.range, d.horizon, d.mark);
+  }
+
+  /** The read-out of an imported log's heatmap. */
+  logHeatReadout(log: RunLog, map: Heatmap, at: At): string | null {
+    const hit = map.hit(at.x, at.y);
+    return hit ? this.host.t('ro.run', { run: this.host.t('log.name', { file: log.name }) }) + this.heatText(hit) : null;
   }
 
   /**

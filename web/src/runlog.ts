@@ -4,12 +4,13 @@
 // (attn_entropy for gpt); evaluation steps add train_loss, val_loss and, for mlp, accuracy. Both write
 // null for a value that is not finite. The log becomes a read-only RunMetrics, so the charts draw it
 // as they draw a run. It never goes into the link (a link reproduces browser runs only).
-import { RunMetrics } from './metrics';
+import { BlockSeries, RunMetrics, Series } from './metrics';
 
 /**
  * The biggest log the page reads: a 12-layer, 12-head gpt writes ~2.7 KB a step (its 144 attention
- * entropies), so ~25,000 of its steps; an mlp's steps are ~0.4 KB. Read on the main thread: a
- * 78 MB log parsed in ~2.2 s in Node 20 on this project's 2-core EPYC under a load average of 9.
+ * entropies), so ~25,000 of its steps; an mlp's steps are ~0.4 KB. Read in a worker
+ * (runlogWorker.ts), streamed: a 78 MB log parsed in ~2.2 s in Node 20 on this project's 2-core EPYC
+ * under a load average of 9, which on the main thread was one 2 s task.
  */
 export const MAX_LOG_BYTES = 64 * 1024 * 1024;
 /** The most logs shown at once beside the runs. */
@@ -42,63 +43,90 @@ function value(v: unknown): number | undefined {
 }
 
 /**
- * Reads a log's text. Blank lines are skipped; every other line must be one JSON object with an
+ * Reads a log line by line, so a big file can be fed in chunks as it streams in (runlogWorker.ts)
+ * and never held whole. Blank lines are skipped; every other line must be one JSON object with an
  * integer `step`, each the one after the line before's (a log holds one run; a resumed run may start
- * past step 1). The first bad line is named (1-based, as an editor counts).
+ * past step 1). The first bad line is named (1-based, as an editor counts); after it the reader
+ * takes nothing more.
  */
-export function parseRunLog(text: string, name: string): { log: RunLog } | { problem: LogProblem } {
-  let metrics: RunMetrics | null = null;
-  let depth = -1;
-  const has = { grad: false, rms: false, update: false };
-  let prev = 0;
-  let line = 0;
-  for (let pos = 0; pos < text.length;) {
-    let nl = text.indexOf('\n', pos);
-    if (nl < 0) nl = text.length;
-    const raw = text.slice(pos, nl).trim();
-    pos = nl + 1;
-    line++;
-    if (!raw) continue;
+export class RunLogReader {
+  private metrics: RunMetrics | null = null;
+  private depth = -1;
+  private readonly has = { grad: false, rms: false, update: false };
+  private prev = 0;
+  private lineNo = 0;
+  private rest = '';
+  problem: LogProblem | null = null;
+
+  constructor(readonly name: string) {}
+
+  /** The next piece of the text (any length; a line may span pieces). False once a line was bad. */
+  push(chunk: string): boolean {
+    let pos = 0;
+    for (let nl = chunk.indexOf('\n'); nl >= 0 && !this.problem; nl = chunk.indexOf('\n', pos)) {
+      const piece = chunk.slice(pos, nl);
+      this.line(this.rest ? this.rest + piece : piece);
+      this.rest = '';
+      pos = nl + 1;
+    }
+    if (!this.problem) this.rest += chunk.slice(pos);
+    return !this.problem;
+  }
+
+  /** The end of the text: the log, or what is wrong with it. */
+  finish(): { log: RunLog } | { problem: LogProblem } {
+    if (!this.problem && this.rest) { this.line(this.rest); this.rest = ''; }
+    if (this.problem) return { problem: this.problem };
+    if (!this.metrics) return { problem: { kind: 'empty' } };
+    return { log: { name: this.name, metrics: this.metrics, blocks: { ...this.has } } };
+  }
+
+  private line(text: string): void {
+    const line = ++this.lineNo;
+    const raw = text.trim();
+    if (!raw) return;
+    const fail = (p: LogProblem) => { this.problem = p; };
     let o: unknown;
     try {
       o = JSON.parse(raw);
     } catch {
-      return { problem: { kind: 'json', line } };
+      return fail({ kind: 'json', line });
     }
-    if (typeof o !== 'object' || o === null || Array.isArray(o)) return { problem: { kind: 'json', line } };
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) return fail({ kind: 'json', line });
     const r = o as Record<string, unknown>;
     const step = r.step;
-    if (typeof step !== 'number' || !Number.isInteger(step) || step < 1) return { problem: { kind: 'step', line, value: JSON.stringify(step) ?? 'none' } };
-    if (prev && step !== prev + 1) return { problem: { kind: 'order', line, step, prev } };
+    if (typeof step !== 'number' || !Number.isInteger(step) || step < 1) return fail({ kind: 'step', line, value: JSON.stringify(step) ?? 'none' });
+    if (this.prev && step !== this.prev + 1) return fail({ kind: 'order', line, step, prev: this.prev });
     const num = (key: string, need: boolean): number | null | LogProblem => {
       if (!(key in r)) return need ? { kind: 'field', line, key } : null;
       const v = value(r[key]);
       return v === undefined ? { kind: 'field', line, key } : v;
     };
     const loss = num('loss', true);
-    if (typeof loss === 'object') return { problem: loss! };
+    if (typeof loss === 'object') return fail(loss!);
     const blocks: Partial<Record<BlockKey, number[]>> = {};
     for (const key of Object.keys(BLOCK_KEYS) as BlockKey[]) {
       if (!(key in r)) continue;
       const a = r[key];
-      if (!Array.isArray(a)) return { problem: { kind: 'field', line, key } };
+      if (!Array.isArray(a)) return fail({ kind: 'field', line, key });
       const vs = a.map(value);
-      if (vs.some((v) => v === undefined)) return { problem: { kind: 'field', line, key } };
-      if (depth < 0) depth = metrics ? 0 : vs.length;  // lists that start after the first line: refused below
-      if (vs.length !== depth) return { problem: { kind: 'depth', line, key, n: vs.length, depth } };
+      if (vs.some((v) => v === undefined)) return fail({ kind: 'field', line, key });
+      if (this.depth < 0) this.depth = this.metrics ? 0 : vs.length;  // lists that start after the first line: refused below
+      if (vs.length !== this.depth) return fail({ kind: 'depth', line, key, n: vs.length, depth: this.depth });
       blocks[key] = vs as number[];
-      has[BLOCK_KEYS[key]] = true;
+      this.has[BLOCK_KEYS[key]] = true;
     }
     const extra: Record<string, number | null> = {};
     for (const key of ['lr', 'grad_norm', 'ms', 'train_loss', 'val_loss', 'accuracy']) {
       const v = num(key, false);
-      if (v !== null && typeof v === 'object') return { problem: v };
+      if (v !== null && typeof v === 'object') return fail(v);
       extra[key] = v;
     }
-    if (!metrics) {
-      metrics = new RunMetrics(Math.max(0, depth));
-      metrics.offset = step - 1;
+    if (!this.metrics) {
+      this.metrics = new RunMetrics(Math.max(0, this.depth));
+      this.metrics.offset = step - 1;
     }
+    const metrics = this.metrics;
     const nan = (v: number | null) => (v === null ? NaN : v);
     const d = metrics.depth;
     const fill = (v: number[] | undefined) => (v ? Float32Array.from(v) : new Float32Array(d).fill(NaN));
@@ -110,8 +138,60 @@ export function parseRunLog(text: string, name: string): { log: RunLog } | { pro
     if (extra.val_loss !== null) {
       metrics.addEval({ step, trainLoss: nan(extra.train_loss), valLoss: extra.val_loss, trainAccuracy: -1, accuracy: extra.accuracy ?? -1 });
     }
-    prev = step;
+    this.prev = step;
   }
-  if (!metrics) return { problem: { kind: 'empty' } };
-  return { log: { name, metrics, blocks: has } };
+}
+
+/** Reads a log's whole text (see RunLogReader). */
+export function parseRunLog(text: string, name: string): { log: RunLog } | { problem: LogProblem } {
+  const reader = new RunLogReader(name);
+  reader.push(text);
+  return reader.finish();
+}
+
+/** What readLogStream reports as it goes: bytes read of the file's size. */
+export type LogProgress = (bytes: number, total: number) => void;
+
+/**
+ * Reads a log from a stream of bytes (File.stream()) in the pieces it arrives in: the memory held is
+ * one piece, the line that spans two, and the metrics (whose per-block series are capped). UTF-8, as
+ * both writers write. Over `max` bytes: refused, by the size given and again by the bytes read.
+ */
+export async function readLogStream(stream: ReadableStream<Uint8Array>, total: number, name: string,
+  progress?: LogProgress, max = MAX_LOG_BYTES): Promise<{ log: RunLog } | { problem: LogProblem }> {
+  if (total > max) return { problem: { kind: 'size', bytes: total } };
+  const reader = new RunLogReader(name);
+  const decoder = new TextDecoder('utf-8');
+  const it = stream.getReader();
+  let bytes = 0;
+  try {
+    for (;;) {
+      const { done, value: chunk } = await it.read();
+      if (done) break;
+      bytes += chunk.byteLength;
+      if (bytes > max) return { problem: { kind: 'size', bytes } };
+      if (!reader.push(decoder.decode(chunk, { stream: true }))) break;
+      progress?.(bytes, total);
+    }
+    reader.push(decoder.decode());
+  } finally {
+    void it.cancel().catch(() => undefined);
+  }
+  return reader.finish();
+}
+
+/**
+ * A log as a worker posts it: structured clone keeps the fields and drops the classes, so the page
+ * puts them back (reviveLog) around the same arrays.
+ */
+export function reviveLog(plain: RunLog): RunLog {
+  const p = plain.metrics;
+  const m = new RunMetrics(p.depth, p.heads, p.gradBlocks.cap);
+  const series = (s: Series) => Object.assign(new Series(), s);
+  const blocks = (s: BlockSeries) => Object.assign(new BlockSeries(s.depth, s.cap), s);
+  Object.assign(m, p, {
+    step: series(p.step), loss: series(p.loss), lr: series(p.lr), gradNorm: series(p.gradNorm), ms: series(p.ms),
+    gradBlocks: blocks(p.gradBlocks), rmsBlocks: blocks(p.rmsBlocks), updBlocks: blocks(p.updBlocks),
+  });
+  return { name: plain.name, metrics: m, blocks: { ...plain.blocks } };
 }

@@ -1,4 +1,5 @@
-// Linear layer, forward and backward. The matrix products go through Eigen's GEMM; with more than
+// Linear layer, forward and backward. The matrix products go through Eigen's GEMM (-march=native builds)
+// or the 128-bit GEMM of gemm.h (wasm, native-sse), whose every element is one ordered sum; with more than
 // one thread each product is cut along independent rows of its result (batch rows for out and din,
 // output channels for dw), never along the summed dimension.
 //
@@ -11,6 +12,7 @@
 #include <algorithm>
 
 #include "eigen_maps.h"
+#include "gemm.h"
 #include "ops.h"
 #include "../parallel.h"
 
@@ -43,12 +45,25 @@ void bias_backward(float* db, const float* dout, int N, int OC) {
     }
   });
 }
+
+// Builds without -march=native (wasm, native-sse) take the 128-bit GEMM of gemm.h, faster than Eigen's in
+// wasm; every product it takes sums over at most kGemmMaxDepth (a property of the shapes alone, so every
+// row chunk of a product takes the same path).
+#ifdef RESNORM_PORTABLE_GEMM
+constexpr bool kPortable = true;
+#else
+constexpr bool kPortable = false;
+#endif
+bool portable(int depth) { return kPortable && depth <= kGemmMaxDepth; }
 }  // namespace
 
 void linear_forward(float* out, const float* in, const float* w, const float* b, int N, int IC, int OC) {
   for_row_chunks(N, OC, IC, [&](int r0, int n) {
     MapMat y(out + static_cast<size_t>(r0) * OC, n, OC);
-    y.noalias() = CMapMat(in + static_cast<size_t>(r0) * IC, n, IC) * CMapMat(w, OC, IC).transpose();
+    if (portable(IC))
+      gemm(n, OC, IC, in + static_cast<size_t>(r0) * IC, IC, 1, w, 1, IC, y.data(), OC, false);
+    else
+      y.noalias() = CMapMat(in + static_cast<size_t>(r0) * IC, n, IC) * CMapMat(w, OC, IC).transpose();
     if (b) y.rowwise() += CMapRow(b, OC);
   });
 }
@@ -57,14 +72,19 @@ void linear_backward(float* din, float* dw, float* db, const float* dout, const 
                      int IC, int OC) {
   if (din)
     for_row_chunks(N, IC, OC, [&](int r0, int n) {
-      MapMat(din + static_cast<size_t>(r0) * IC, n, IC).noalias() +=
-          CMapMat(dout + static_cast<size_t>(r0) * OC, n, OC) * CMapMat(w, OC, IC);
+      if (portable(OC))
+        gemm(n, IC, OC, dout + static_cast<size_t>(r0) * OC, OC, 1, w, IC, 1, din + static_cast<size_t>(r0) * IC, IC, true);
+      else
+        MapMat(din + static_cast<size_t>(r0) * IC, n, IC).noalias() +=
+            CMapMat(dout + static_cast<size_t>(r0) * OC, n, OC) * CMapMat(w, OC, IC);
     });
   // dw[o, :] sums over all N rows: split its rows o (output channels), each keeping the whole sum.
   CMapMat dy(dout, N, OC);
   for_row_chunks(OC, IC, N, [&](int o0, int n) {
-    MapMat(dw + static_cast<size_t>(o0) * IC, n, IC).noalias() +=
-        dy.middleCols(o0, n).transpose() * CMapMat(in, N, IC);
+    if (portable(N))  // dy^T: row o of the product reads column o of dout
+      gemm(n, IC, N, dout + o0, 1, OC, in, IC, 1, dw + static_cast<size_t>(o0) * IC, IC, true);
+    else
+      MapMat(dw + static_cast<size_t>(o0) * IC, n, IC).noalias() += dy.middleCols(o0, n).transpose() * CMapMat(in, N, IC);
   });
   if (db) bias_backward(db, dout, N, OC);
 }

@@ -2,8 +2,11 @@
 // (tests/web/fixtures, see its README) read into metrics the charts draw; bad lines are named.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseRunLog, type LogProblem } from '../../../web/src/runlog';
+import { parseRunLog, readLogStream, reviveLog, RunLogReader, type LogProblem, type RunLog } from '../../../web/src/runlog';
+import { readLogFile, type LogReply, type LogWorkerLike } from '../../../web/src/runlogRead';
 import { fileKind, logProblemText } from '../../../web/src/fileio';
+import { blocksAt, logHeat, logStepRange } from '../../../web/src/chartData';
+import { logRange } from '../../../web/src/charts/heatmap';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 const problem = (text: string): LogProblem => {
@@ -74,6 +77,181 @@ describe('parseRunLog', () => {
     expect(logProblemText('en', 'big.jsonl', p)).toMatch(/big\.jsonl.*line 2.*step 3.*step 1/);
     expect(logProblemText('zh', 'big.jsonl', p)).toMatch(/big\.jsonl.*第 2 行/);
     expect(logProblemText('en', 'big.jsonl', { kind: 'size', bytes: 70 * 1024 * 1024 })).toMatch(/70\.0 MiB.*64 MiB/);
+  });
+});
+
+/** A stream of `bytes` in pieces of `size` (a multi-byte character may be cut between two). */
+function pieces(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (at >= bytes.length) { c.close(); return; }
+      c.enqueue(bytes.slice(at, at + size));
+      at += size;
+    },
+  });
+}
+const logOf = (r: ReturnType<typeof parseRunLog>): RunLog => {
+  if (!('log' in r)) throw new Error(JSON.stringify(r.problem));
+  return r.log;
+};
+/** What the charts read of a log, as plain arrays (to compare two reads of one log). */
+const seen = (l: RunLog) => {
+  const m = l.metrics;
+  const cols = (s: typeof m.gradBlocks) => Array.from({ length: s.columns }, (_, c) => Array.from(s.column(c)));
+  return {
+    name: l.name, blocks: l.blocks, depth: m.depth, offset: m.offset, steps: m.steps,
+    step: Array.from(m.step.view()), loss: Array.from(m.loss.view()), lr: Array.from(m.lr.view()), ms: Array.from(m.ms.view()),
+    evals: m.evals, diverged: m.diverged,
+    grad: cols(m.gradBlocks), rms: cols(m.rmsBlocks), upd: cols(m.updBlocks), end: m.gradBlocks.endStep, span: m.gradBlocks.span,
+    latest: [Array.from(m.gradBlocks.latest), Array.from(m.rmsBlocks.latest), Array.from(m.updBlocks.latest)],
+  };
+};
+
+describe('reading a log in pieces (the worker streams it)', () => {
+  const text = fixture('cli-mlp.jsonl');
+  const whole = seen(logOf(parseRunLog(text, 'cli-mlp.jsonl')));
+
+  it('gives the same log whatever the pieces, lines cut anywhere', () => {
+    for (const size of [1, 7, 64, 333, 4096]) {
+      const r = new RunLogReader('cli-mlp.jsonl');
+      for (let i = 0; i < text.length; i += size) r.push(text.slice(i, i + size));
+      expect(seen(logOf(r.finish())), `pieces of ${size}`).toEqual(whole);
+    }
+  });
+
+  it('names the same bad line when the text comes in pieces, and stops there', () => {
+    const lines = text.split('\n');
+    lines[6] = lines[6].slice(0, 40);
+    const bad = lines.join('\n');
+    const r = new RunLogReader('x.jsonl');
+    let ok = true;
+    for (let i = 0; i < bad.length && ok; i += 50) ok = r.push(bad.slice(i, i + 50));
+    expect(ok).toBe(false);
+    expect(r.finish()).toEqual({ problem: { kind: 'json', line: 7 } });
+  });
+
+  it('decodes UTF-8 cut between pieces, reports progress up to the size, and refuses more bytes than the cap', async () => {
+    const t = '{"step":1,"loss":1,"divergence":"损失不是有限值","diverged":true}\n{"step":2,"loss":0.5}';
+    const bytes = new TextEncoder().encode(t);
+    const seenBytes: number[] = [];
+    const r = await readLogStream(pieces(bytes, 3), bytes.length, 'u.jsonl', (b, total) => { expect(total).toBe(bytes.length); seenBytes.push(b); });
+    expect(logOf(r).metrics.diverged).toEqual({ step: 1, message: '损失不是有限值' });
+    expect(seenBytes.at(-1)).toBe(bytes.length);
+    expect(seenBytes).toEqual([...seenBytes].sort((a, b) => a - b));
+    // a size that says less than the stream holds: the bytes read are what count
+    expect(await readLogStream(pieces(bytes, 16), 10, 'u.jsonl', undefined, 64)).toEqual({ problem: { kind: 'size', bytes: 80 } });
+    expect(await readLogStream(pieces(bytes, 16), 1000, 'u.jsonl', undefined, 64)).toEqual({ problem: { kind: 'size', bytes: 1000 } });
+    // the CLI fixture through a stream: the same as the whole text
+    const cli = new TextEncoder().encode(text);
+    expect(seen(logOf(await readLogStream(pieces(cli, 1000), cli.length, 'cli-mlp.jsonl')))).toEqual(whole);
+  });
+
+  it('comes back from a worker whole: the structured clone revived into metrics the charts can use', () => {
+    const log = logOf(parseRunLog(text, 'cli-mlp.jsonl'));
+    const copy = reviveLog(structuredClone(log));
+    expect(seen(copy)).toEqual(whole);
+    expect(copy.metrics.step.last()).toBe(60);
+    expect(copy.metrics.recentMs(10)).toBe(log.metrics.recentMs(10));
+    copy.metrics.gradBlocks.push(61, [1, 2, 3, 4]);  // a live BlockSeries, not a bag of fields
+    expect(Array.from(copy.metrics.gradBlocks.column(60))).toEqual([1, 2, 3, 4]);
+  });
+
+  it('readLogFile: progress and the log from a worker, its problem or its error; on this thread without one', async () => {
+    const file = new File([text], 'cli-mlp.jsonl');
+    const log = logOf(parseRunLog(text, 'cli-mlp.jsonl'));
+    const fake = (replies: LogReply[]): (() => LogWorkerLike) => () => {
+      const w: LogWorkerLike = {
+        onmessage: null, onerror: null, terminate: () => { w.onmessage = null; },
+        postMessage: (m) => {
+          expect((m as { file: File }).file).toBe(file);
+          queueMicrotask(() => { for (const r of replies) w.onmessage?.({ data: structuredClone(r) } as MessageEvent<LogReply>); });
+        },
+      };
+      return w;
+    };
+    const progress: number[] = [];
+    const r = await readLogFile(file, (b) => progress.push(b), fake([{ type: 'progress', bytes: 5, total: 9 }, { type: 'log', log }]));
+    expect(progress).toEqual([5]);
+    if (!('log' in r)) throw new Error('no log');
+    expect(seen(r.log)).toEqual(whole);
+    expect(await readLogFile(file, () => {}, fake([{ type: 'problem', problem: { kind: 'json', line: 3 } }]))).toEqual({ problem: { kind: 'json', line: 3 } });
+    expect(await readLogFile(file, () => {}, fake([{ type: 'error', message: 'gone' }]))).toEqual({ error: 'gone' });
+    const here = await readLogFile(file, () => {}, () => null);
+    if (!('log' in here)) throw new Error('no log');
+    expect(seen(here.log)).toEqual(whole);
+    // a worker whose script never loads: read here instead; one that dies after it began: said so
+    const broken = (after: LogReply[]): (() => LogWorkerLike) => () => {
+      const w: LogWorkerLike = {
+        onmessage: null, onerror: null, terminate: () => {},
+        postMessage: () => queueMicrotask(() => {
+          for (const r of after) w.onmessage?.({ data: r } as MessageEvent<LogReply>);
+          w.onerror?.({ message: 'Script error', preventDefault() {} } as ErrorEvent);
+        }),
+      };
+      return w;
+    };
+    const fallback = await readLogFile(file, () => {}, broken([]));
+    if (!('log' in fallback)) throw new Error('no log');
+    expect(seen(fallback.log)).toEqual(whole);
+    expect(await readLogFile(file, () => {}, broken([{ type: 'progress', bytes: 1, total: 9 }]))).toEqual({ error: 'Script error' });
+  });
+});
+
+describe('a log in the charts: its gradient heatmap and its per-block history', () => {
+  const text = fixture('cli-mlp.jsonl');
+  const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+  const log = logOf(parseRunLog(text, 'cli-mlp.jsonl'));
+  const f32 = (a: number[]) => a.map(Math.fround);
+
+  it('the heatmap draws every step of the CLI log, block by block, over its own steps', () => {
+    const d = logHeat(log, []);
+    if (!d) throw new Error('no heatmap');
+    expect(d.series.columns).toBe(60);
+    expect(d.horizon).toBe(60);
+    expect(d.mark).toBeNull();
+    for (let c = 0; c < 60; c++) {
+      expect(d.series.endStep[c]).toBe(lines[c].step);
+      expect(Array.from(d.series.column(c))).toEqual(f32(lines[c].block_grad_norm));
+    }
+    const all = lines.flatMap((l) => l.block_grad_norm as number[]);
+    expect(d.range.lo).toBeCloseTo(Math.log10(Math.min(...all)), 5);
+    expect(d.range.hi).toBeCloseTo(Math.log10(Math.max(...all)), 5);
+    // shared with a run's map: the wider of the two scales
+    const wide = logOf(parseRunLog('{"step":1,"loss":1,"block_grad_norm":[1e-9,1e3,1,1]}', 'w.jsonl'));
+    expect(logHeat(log, [wide.metrics.gradBlocks])!.range).toEqual(logRange([wide.metrics.gradBlocks, log.metrics.gradBlocks]));
+  });
+
+  it('no heatmap for a log without per-block gradient norms; a diverged log marks its step', () => {
+    expect(logHeat(logOf(parseRunLog('{"step":1,"loss":1}\n{"step":2,"loss":1}', 'a.jsonl')), [])).toBeNull();
+    expect(logHeat(logOf(parseRunLog('{"step":1,"loss":1,"block_act_rms":[1,2]}', 'b.jsonl')), [])).toBeNull();
+    const div = logOf(parseRunLog('{"step":5,"loss":1,"block_grad_norm":[1]}\n{"step":6,"loss":null,"block_grad_norm":[null],"diverged":true}', 'c.jsonl'));
+    expect(logHeat(div, [])).toMatchObject({ horizon: 6, mark: 6 });
+  });
+
+  it('the per-block charts: any step of the log, exactly, and the last step by default', () => {
+    const m = log.metrics;
+    for (const step of [1, 2, 30, 59]) {
+      expect(blocksAt(m.rmsBlocks, m.steps, step)).toEqual({ values: new Float32Array(f32(lines[step - 1].block_act_rms)), from: step, to: step });
+      expect(Array.from(blocksAt(m.updBlocks, m.steps, step).values)).toEqual(f32(lines[step - 1].update_ratio));
+    }
+    expect(blocksAt(m.gradBlocks, m.steps, null)).toEqual({ values: m.gradBlocks.latest, from: 60, to: 60 });
+    expect(Array.from(blocksAt(m.gradBlocks, m.steps, 60).values)).toEqual(f32(lines[59].block_grad_norm));
+    expect(logStepRange([log])).toEqual({ min: 1, max: 60 });
+    expect(logStepRange([logOf(parseRunLog('{"step":3,"loss":1}', 'a.jsonl'))])).toBeNull();
+  });
+
+  it('a log longer than the kept columns: a step inside a merged column gives that column\'s mean and says which steps', () => {
+    const n = 5000;  // over the 4096 columns kept: neighbours merged in pairs
+    const rows = Array.from({ length: n }, (_, i) => `{"step":${i + 11},"loss":1,"block_grad_norm":[${i + 1},${2 * (i + 1)}]}`);
+    const long = logOf(parseRunLog(rows.join('\n'), 'long.jsonl')).metrics;
+    expect(long.gradBlocks.stride).toBe(2);
+    expect(logStepRange([{ name: 'long', metrics: long, blocks: { grad: true, rms: false, update: false } }])).toEqual({ min: 11, max: n + 10 });
+    // step 17 (the log's 7th, value 7) shares a column with step 18 (value 8)
+    expect(blocksAt(long.gradBlocks, long.steps, 17)).toEqual({ values: new Float32Array([7.5, 15]), from: 17, to: 18 });
+    expect(blocksAt(long.gradBlocks, long.steps, 18)).toEqual({ values: new Float32Array([7.5, 15]), from: 17, to: 18 });
+    expect(blocksAt(long.gradBlocks, long.steps, 3)).toEqual({ values: new Float32Array([1.5, 3]), from: 11, to: 12 });  // before the first
+    expect(Array.from(blocksAt(long.gradBlocks, long.steps, n + 10).values)).toEqual([n, 2 * n]);
   });
 });
 
