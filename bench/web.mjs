@@ -3,13 +3,24 @@
 // long tasks (> 50 ms, PerformanceObserver 'longtask') and chart redraws per second while four
 // compare runs train, training throughput, and first paint of the example post from a local
 // server. Writes bench/results/web.json.   Usage: npm run bench:web  (or node bench/web.mjs after a build)
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { serve } from '../scripts/serve.mjs';
 import { launch, watch } from '../tests/web/browser.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
-const { server, url } = await serve({ dir: 'web/dist', csp: 'strict' });
+// BENCH_ONLY=name,name runs only those scenarios (for side-by-side and bisection runs); such a partial
+// run prints its figures but writes bench/results/web.json only when BENCH_OUT names another file.
+const SCENARIOS = ['compare4_mlp_residual_deep', 'compare4_mlp_spiral', 'compare4_mlp_residual_deep_loss_chart_only', 'single_gpt_tiny', 'blog_first_paint'];
+const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
+const unknown = (ONLY ?? []).filter((n) => !SCENARIOS.includes(n));
+if (unknown.length) { console.error(`BENCH_ONLY: no scenario ${unknown.join(', ')} (there are ${SCENARIOS.join(', ')})`); process.exit(2); }
+const wanted = (name) => !ONLY || ONLY.includes(name);
+const OUT = process.env.BENCH_OUT ?? (ONLY ? null : 'bench/results/web.json');
+// BENCH_DIST=dir serves another build of the page (a copy of web/dist from another commit), for A/B runs.
+const DIST = process.env.BENCH_DIST ?? 'web/dist';
+if (!existsSync(`${DIST}/index.html`)) { console.error(`${DIST}/index.html is missing: build the page first (npm run build)`); process.exit(2); }
+const { server, url } = await serve({ dir: DIST, csp: 'strict' });
 const origin = url.replace(/\/$/, '');
 const browser = await launch({ width: 1400, height: 1000 });
 const results = {
@@ -31,6 +42,7 @@ await browser.context.addInitScript(() => {
 });
 
 async function trainScenario(name, hash, { runs }) {
+  if (!wanted(name)) return;
   const page = await browser.context.newPage();
   const problems = watch(page, origin);
   await page.goto(`${url}index.html#${hash}`);
@@ -71,6 +83,7 @@ async function trainScenario(name, hash, { runs }) {
 }
 
 mkdirSync('test-results', { recursive: true });
+mkdirSync('bench/results', { recursive: true });
 await trainScenario('compare4_mlp_residual_deep',
   'mode=compare&runs=4&preset=mlp-residual-deep&steps=1000000&eval=0&b.norm=rmsnorm&c.placement=post&d.residual=rezero', { runs: 4 });
 await trainScenario('compare4_mlp_spiral',
@@ -82,7 +95,7 @@ await trainScenario('single_gpt_tiny', 'preset=gpt-tiny&steps=1000000', { runs: 
 
 // First paint of the example post: a fresh page each time; the first load has a cold cache.
 const paints = [];
-for (let i = 0; i < 5; i++) {
+for (let i = 0; wanted('blog_first_paint') && i < 5; i++) {
   const page = await browser.context.newPage();
   const problems = watch(page, origin);
   await page.goto(`${url}examples/blog-post.html`, { waitUntil: 'load' });
@@ -96,23 +109,25 @@ for (let i = 0; i < 5; i++) {
   paints.push({ ...p, cold: i === 0, problems });
   await page.close();
 }
-const med = (k) => { const v = paints.map((x) => x[k]).filter((x) => x !== null).sort((a, b) => a - b); return v.length ? +v[Math.floor(v.length / 2)].toFixed(1) : null; };
-results.scenarios.blog_first_paint = {
-  loads: paints.map((p) => ({ ...p, first_paint_ms: p.first_paint_ms && +p.first_paint_ms.toFixed(1), first_contentful_paint_ms: p.first_contentful_paint_ms && +p.first_contentful_paint_ms.toFixed(1) })),
-  median_first_paint_ms: med('first_paint_ms'),
-  median_first_contentful_paint_ms: med('first_contentful_paint_ms'),
-  cold_first_contentful_paint_ms: paints[0].first_contentful_paint_ms && +paints[0].first_contentful_paint_ms.toFixed(1),
-};
-console.log('blog_first_paint', JSON.stringify(results.scenarios.blog_first_paint));
+if (paints.length) {
+  const med = (k) => { const v = paints.map((x) => x[k]).filter((x) => x !== null).sort((a, b) => a - b); return v.length ? +v[Math.floor(v.length / 2)].toFixed(1) : null; };
+  results.scenarios.blog_first_paint = {
+    loads: paints.map((p) => ({ ...p, first_paint_ms: p.first_paint_ms && +p.first_paint_ms.toFixed(1), first_contentful_paint_ms: p.first_contentful_paint_ms && +p.first_contentful_paint_ms.toFixed(1) })),
+    median_first_paint_ms: med('first_paint_ms'),
+    median_first_contentful_paint_ms: med('first_contentful_paint_ms'),
+    cold_first_contentful_paint_ms: paints[0].first_contentful_paint_ms && +paints[0].first_contentful_paint_ms.toFixed(1),
+  };
+  console.log('blog_first_paint', JSON.stringify(results.scenarios.blog_first_paint));
+}
 
 results.machine.loadavg_after = os.loadavg().map((x) => +x.toFixed(2));
-results.goals = {
+const sc = results.scenarios;
+if (sc.compare4_mlp_residual_deep && sc.compare4_mlp_spiral && sc.blog_first_paint) results.goals = {
   'no main-thread task over 50 ms while four compare runs train': results.scenarios.compare4_mlp_residual_deep.long_tasks_over_50ms === 0 && results.scenarios.compare4_mlp_spiral.long_tasks_over_50ms === 0,
   'charts update at least 10 times a second': results.scenarios.compare4_mlp_residual_deep.chart_updates_per_s >= 10 && results.scenarios.compare4_mlp_spiral.chart_updates_per_s >= 10,
   'first paint of the example post under 1 s': (results.scenarios.blog_first_paint.cold_first_contentful_paint_ms ?? 1e9) < 1000,
 };
-mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/web.json', JSON.stringify(results, null, 2) + '\n');
+if (OUT) writeFileSync(OUT, JSON.stringify(results, null, 2) + '\n');
 console.log('goals', JSON.stringify(results.goals));
 await browser.close();
 server.close();

@@ -6,6 +6,8 @@ import type { EvalStats, StepStats } from './engine/types';
 export class Series {
   data = new Float64Array(1024);
   length = 0;
+  /** Counts clear()s, so that a cache over the values (chartData.ts LossSums) knows they were replaced. */
+  epoch = 0;
   push(v: number): void {
     if (this.length === this.data.length) {
       const d = new Float64Array(this.data.length * 2);
@@ -16,7 +18,7 @@ export class Series {
   }
   last(): number { return this.length ? this.data[this.length - 1] : NaN; }
   view(): Float64Array { return this.data.subarray(0, this.length); }
-  clear(): void { this.length = 0; }
+  clear(): void { this.length = 0; this.epoch++; }
 }
 
 /**

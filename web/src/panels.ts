@@ -18,7 +18,7 @@ import { AttentionView, showChar } from './charts/attention';
 import { DigitsView } from './charts/digits';
 import { BOUNDARY_LUT, BLUES_LUT, CLASS_COLORS, LOG_COLORS, RUN_COLORS, logSafe } from './charts/colors';
 import { fmtValue, lastAtOrBelow, watchPointer, type At } from './charts/readout';
-import { blockRanges, blocksAt, logHeat, logStepRange, lossSeries, niceCeil, robustCap } from './chartData';
+import { blockRanges, blocksAt, logHeat, logStepRange, lossSeries, lossSpecs, niceCeil, robustCap } from './chartData';
 import { FIT_PASSES, boundarySize, chartHeight, embedColumns, fitHeight } from './layout';
 import type { PointsEditor } from './owndata/pointsPanel';
 
@@ -506,16 +506,11 @@ export class ChartPanels {
     const multi = runs.length > 1;
     const logs = this.host.logs();
     const name = (i: number) => (multi ? RUN_LETTERS[i].toUpperCase() : '');
-    const specs: SeriesSpec[] = [];
-    runs.forEach((r) => {
-      specs.push({ label: `${name(r.index)} ${this.host.t('p.loss.train')}`.trim(), color: `${RUN_COLORS[r.index]}b0`, width: 1.25 });
-      specs.push({ label: `${name(r.index)} ${this.host.t('p.loss.val')}`.trim(), color: RUN_COLORS[r.index], dash: [6, 4], width: 2.5, points: true });
-    });
-    logs.forEach((l, i) => {
-      const name = this.host.t('log.name', { file: l.name });
-      specs.push({ label: `${name} ${this.host.t('p.loss.train')}`, color: `${LOG_COLORS[i]}b0`, width: 1.25 });
-      specs.push({ label: `${name} ${this.host.t('p.loss.val')}`, color: LOG_COLORS[i], dash: [6, 4], width: 2.5, points: true });
-    });
+    const train = this.host.t('p.loss.train'), val = this.host.t('p.loss.val');
+    const specs = lossSpecs([
+      ...runs.map((r) => ({ name: name(r.index), color: RUN_COLORS[r.index] })),
+      ...logs.map((l, i) => ({ name: this.host.t('log.name', { file: l.name }), color: LOG_COLORS[i] })),
+    ], train, val);
     p.loss?.reset(specs);
     const few = Math.max(maxDepthOf(runs), ...logs.map((l) => l.metrics.depth)) <= 40;
     const blockSpecs: SeriesSpec[] = runs.map((r) => ({ label: runLabel(this.host.state, r.index), color: RUN_COLORS[r.index], width: 2, points: few, pointSize: 5 }));

@@ -26,7 +26,7 @@ export function errorMessage(e: unknown): string {
 }
 
 function statsBuffers(stats: StepStats[]): Transferable[] {
-  // The four arrays of a step share one buffer (steps.mjs); a buffer listed twice would make postMessage throw.
+  // The arrays of one step(n) call share one buffer (steps.mjs); a buffer listed twice would make postMessage throw.
   const out = new Set<ArrayBuffer>();
   for (const s of stats)
     for (const a of [s.blockGradNorm, s.blockActRms, s.updateRatio, s.attnEntropy]) out.add(a.buffer as ArrayBuffer);
