@@ -12,7 +12,8 @@ import { gzipSync } from 'node:zlib';
 
 import { loadWasmModule } from '../../web/src/engine/node-loader.mjs';
 import { serveStatic } from '../../tests/js/engine-server.mjs';
-import { median, nativeGemmBinary, runGemm, timeTfjs, timeTrainer } from './measure.mjs';
+import { median, runGemm, timeTfjs, timeTrainer } from './measure.mjs';
+import { nativeGemmBinary } from './native.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const argv = new Set(process.argv.slice(2));

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { loadWasmModule } from '../../web/src/engine/node-loader.mjs';
-import { nativeGemmBinary } from './measure.mjs';
+import { nativeGemmBinary } from './native.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);

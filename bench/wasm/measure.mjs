@@ -1,9 +1,5 @@
 // Timing helpers shared by the Node and Chromium halves of the wasm benchmark: train steps of a wasm
 // Trainer, GEMM runs of the gemm_bench module, and the same MLP in TensorFlow.js. Medians after warm-up.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-
 import { unpackSteps } from '../../web/src/engine/steps.mjs';
 
 export function median(xs) {
@@ -199,26 +195,4 @@ export async function timeTfjsResNet(tf, spec, { warmup, steps }) {
   } finally {
     m.dispose();
   }
-}
-
-// The native GEMM benchmark is compiled with exactly the flags the preset uses for the core's linear.cpp.
-export function nativeGemmBinary(repo, preset) {
-  const P = (p) => join(repo, p);
-  const cc = JSON.parse(readFileSync(P(`build/${preset}/compile_commands.json`), 'utf8'));
-  const entry = cc.find((e) => e.file.endsWith('cpp/core/ops/linear.cpp'));
-  if (!entry) throw new Error(`no compile command for linear.cpp in build/${preset}`);
-  const words = entry.command.split(/\s+/).filter(Boolean);
-  const flags = [];
-  for (let i = 1; i < words.length; ++i) {
-    const w = words[i];
-    if (w === '-o' || w === '-c' || w === '-MF' || w === '-MT') { ++i; continue; }
-    if (w === '-MD' || w.endsWith('linear.cpp') || w.includes('ccache')) continue;
-    flags.push(w.replace(/^-D(\w+)=\\?"(.*?)\\?"$/, '-D$1="$2"'));
-  }
-  const compiler = words[0].includes('ccache') ? words[1] : words[0];
-  const out = P(`build/wasm/bench-native/gemm_${preset}`);
-  mkdirSync(dirname(out), { recursive: true });
-  execFileSync(compiler, [...flags.filter((f) => f !== compiler), '-Icpp/core', P('bench/wasm/gemm_bench.cpp'),
-    P(`build/${preset}/libresnorm_core.a`), '-o', out], { cwd: repo, stdio: 'inherit' });
-  return out;
 }
