@@ -91,7 +91,7 @@ if (!args.includes('--no-browser')) {
 const results = {
   date: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, chromium: browser?.version(), load_1min_at_start: loadavg()[0] },
-  note: 'ms per train step; median over rounds of per-round medians. Shared machine: other work ran at the same time.',
+  note: 'ms per train step; median over rounds of per-round medians, one thread everywhere (TF.js wasm in Chromium held to 1 thread since 2026-11-29; before, the isolated page let it use 2). Shared machine: other work ran at the same time.',
   rounds, median_ms: {}, ratios: {}, tfjs: {},
 };
 try {
@@ -122,7 +122,9 @@ try {
         row[`TF.js ${backend} (Node)`] = (await timeTfjs(tf, spec, o)).median_ms;
         if (page) {
           try {
-            row[`TF.js ${backend} (Chromium)`] = (await page.evaluate(([b, s, x]) => window.benchTfjs(b, s, x), [backend, spec, o])).median_ms;
+            const r = await page.evaluate(([b, s, x]) => window.benchTfjs(b, s, x), [backend, spec, o]);
+            if (r.threads !== 1) throw new Error(`TF.js ${backend} in Chromium ran on ${r.threads} threads, not 1`);
+            row[`TF.js ${backend} (Chromium)`] = r.median_ms;
           } catch (e) {
             log(`TF.js ${backend} (Chromium) failed: ${e.message.split('\n')[0]}`);
           }

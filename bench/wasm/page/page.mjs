@@ -21,14 +21,20 @@ window.benchTrain = async (dir, configJson, opts) => {
   return timeTrainer(mod, configJson, kind === 'cnn' ? digits : text, opts);
 };
 window.benchGemm = async (dir, minMs, reps) => runGemm(await load(dir, 'gemm_bench'), minMs, reps);
+// One thread, as our engine here: on a cross-origin isolated page TF.js's wasm backend would otherwise load
+// its threaded SIMD binary and use navigator.hardwareConcurrency threads (setThreadsCount must come before
+// the backend's first initialisation, which is the first wasm call on this page).
 window.benchTfjs = async (backend, spec, opts) => {
   const tf = window.tf;
-  if (backend === 'wasm') window.tf.wasm.setWasmPaths('/tfjs-wasm/');
+  if (backend === 'wasm') {
+    window.tf.wasm.setWasmPaths('/tfjs-wasm/');
+    window.tf.wasm.setThreadsCount(1);
+  }
   await tf.setBackend(backend);
   await tf.ready();
   const r = await timeTfjs(tf, spec, opts);
   return { ...r, backend: tf.getBackend(), simd: backend === 'wasm' ? await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') : undefined,
-    threads: backend === 'wasm' ? await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT') : undefined };
+    threads: backend === 'wasm' ? window.tf.wasm.getThreadsCount() : 1 };
 };
 // The cnn benchmark (bench/wasm/cnn.mjs): cnn-digits's ResNet in TF.js on `backend`. Throws what TF.js throws
 // (its wasm backend has no Conv2DBackpropFilter kernel). For webgl, also the renderer behind it (SwiftShader
