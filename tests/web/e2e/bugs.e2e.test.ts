@@ -214,6 +214,32 @@ describe('issue 10 bugs', () => {
     await page.close();
   });
 
+  it('opens and closes the header menus without rebuilding the charts (a whole render took 78-103 ms while training)', async () => {
+    const { page } = await H.open('index.html#preset=mlp-spiral');
+    await waitBuilt(page);
+    // Every canvas gets a mark; a rebuilt chart would come back without it.
+    const marked = () => page.evaluate(() => [...document.querySelectorAll('canvas')].map((c) => (c as any).__mark === 1));
+    await page.evaluate(() => document.querySelectorAll('canvas').forEach((c) => { (c as any).__mark = 1; }));
+    const before = await marked();
+    expect(before.length).toBeGreaterThan(0);
+    for (const menu of ['export-menu', 'panels-menu']) {
+      await page.locator(`[data-action="${menu}"]`).click();
+      expect(await page.locator('.rp-menu-list').count()).toBe(1);
+      expect(await page.locator(`[data-action="${menu}"]`).getAttribute('aria-expanded')).toBe('true');
+      expect(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.action)).toBe(menu);
+      await page.locator(`[data-action="${menu}"]`).click();
+      expect(await page.locator('.rp-menu-list').count()).toBe(0);
+      expect(await marked()).toEqual(before);
+    }
+    // A menu item still works and closes its menu: JSON export.
+    await stepN(page, 1);
+    await page.locator('[data-action="export-menu"]').click();
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-action="json"]').click()]);
+    expect(dl.suggestedFilename()).toMatch(/\.json$/);
+    expect(await page.locator('.rp-menu-list').count()).toBe(0);
+    await page.close();
+  });
+
   it('single-run mode shows the current train loss, validation loss and test accuracy in the toolbar', async () => {
     const { page } = await H.open('index.html#preset=mlp-spiral&eval=50');
     await waitBuilt(page);
