@@ -40,19 +40,24 @@ double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Median GFLOP/s of `reps` timed batches, each at least ~min_ms long, after a warm-up batch.
-double gemm_gflops(const Shape& s, double min_ms, int reps) {
-  RowMat x = RowMat::Random(s.N, s.IC), w = RowMat::Random(s.OC, s.IC), y(s.N, s.OC);
-  auto once = [&] { y.noalias() = x * w.transpose(); };
-  // Calibrate the inner count so one batch lasts ~min_ms (also warms caches and the JIT).
+// How many calls of `once` make a batch of ~min_ms (calibrating also warms caches and the JIT).
+template <class F>
+int calls_per_batch(const F& once, double min_ms) {
   int inner = 1;
   for (;;) {
     const double t0 = now_ms();
     for (int i = 0; i < inner; ++i) once();
     const double dt = now_ms() - t0;
-    if (dt >= min_ms || inner >= (1 << 24)) break;
+    if (dt >= min_ms || inner >= (1 << 24)) return inner;
     inner *= dt < min_ms / 8 ? 8 : 2;
   }
+}
+
+// Median GFLOP/s of `reps` timed batches, each at least ~min_ms long, after a warm-up batch.
+double gemm_gflops(const Shape& s, double min_ms, int reps) {
+  RowMat x = RowMat::Random(s.N, s.IC), w = RowMat::Random(s.OC, s.IC), y(s.N, s.OC);
+  auto once = [&] { y.noalias() = x * w.transpose(); };
+  const int inner = calls_per_batch(once, min_ms);
   std::vector<double> rates;
   for (int r = 0; r < reps; ++r) {
     const double t0 = now_ms();
@@ -98,14 +103,7 @@ std::string run_linear(double min_ms, int rounds) {
       resnorm::gemm(s.OC, s.IC, s.N, dy.data(), 1, s.OC, x.data(), s.IC, 1, dw.data(), s.IC, true);
     };
     const double flops = 6.0 * s.N * s.IC * s.OC;
-    int inner = 1;  // calibrated on Eigen so that a batch lasts ~min_ms
-    for (;;) {
-      const double t0 = now_ms();
-      for (int i = 0; i < inner; ++i) eigen();
-      const double dt = now_ms() - t0;
-      if (dt >= min_ms || inner >= (1 << 24)) break;
-      inner *= dt < min_ms / 8 ? 8 : 2;
-    }
+    const int inner = calls_per_batch(eigen, min_ms);  // calibrated on Eigen, used for both
     std::vector<double> e, o;
     for (int r = 0; r < rounds; ++r)
       for (int which = 0; which < 2; ++which) {
