@@ -90,8 +90,11 @@ export class App {
   wasPlaying = false;
   offscreen = false;
   private startStep: number[] = [];
-  /** Play once the engines being built are ready ("Run this" on an experiment). */
-  private playAfterBuild = false;
+  /** Play once the engines being built are ready ("Run this" on an experiment, or Play pressed while
+   *  the widget says "Building…"): the toolbar shows it as starting (chrome.ts syncToolbar). */
+  playAfterBuild = false;
+  /** A rebuild is under way (from its start, before the session has runs, until 'built' or its early end). */
+  private buildingNow = false;
   /** Play pressed on finished runs: the offer to continue them (for `n` more steps) or restart. */
   offer: { n: number } | null = null;
 
@@ -262,6 +265,7 @@ export class App {
 
   async rebuild(): Promise<void> {
     clearTimeout(this.rebuildTimer);
+    this.buildingNow = true;
     const configs = runConfigs(this.state);
     this.builtConfigs = JSON.stringify(configs);
     this.applied = cloneState(this.state);
@@ -279,6 +283,7 @@ export class App {
     const problems = configs.flatMap((c, i) => crossProblems(c).map((p) => `${RUN_LETTERS[i].toUpperCase()}: ${p.key} ${p.reason}`));
     if (problems.length) {
       this.playAfterBuild = false;
+      this.buildingNow = false;
       this.session.dispose();
       this.messages.push({ kind: 'error', text: problems.join('; ') });
       this.renderMessages();
@@ -286,6 +291,7 @@ export class App {
     }
     if (!(await this.own.ready(configs))) {  // a shared link names your own data, which links never carry
       this.playAfterBuild = false;
+      this.buildingNow = false;
       this.session.dispose();
       return;
     }
@@ -297,6 +303,7 @@ export class App {
 
   private onBuilt(ok: boolean): void {
     if (this.destroyed) return;
+    this.buildingNow = false;
     if (!ok) {
       for (const r of this.session.runs) {
         if (r.status !== 'error') continue;
@@ -310,9 +317,11 @@ export class App {
     this.resetCharts();
     this.renderMessages();
     this.chrome.syncToolbar();
-    const play = ok && (this.opts.autoplay || this.playAfterBuild) && !this.offscreen;
+    const want = ok && (this.opts.autoplay || this.playAfterBuild);
     this.playAfterBuild = false;
-    if (play) this.session.play();
+    if (want && !this.offscreen) this.session.play();
+    else if (want) this.wasPlaying = true;  // built while scrolled away: it starts when seen
+    this.chrome.syncToolbar();
   }
 
   private onStopped(run: Run, reason: string): void {
@@ -340,12 +349,21 @@ export class App {
 
   play(): void { this.session.play(); }
   pause(): void { this.session.pause(); }
+  /** The engines are being built, or a lazy widget's first build has not begun: Play is remembered. */
+  get building(): boolean {
+    return this.buildingNow || !this.builtConfigs || this.session.runs.some((r) => r.status === 'building');
+  }
+
   toggle(): void {
     if (this.session.playing) this.session.pause();
+    // Play while "Building…": start when the build ends; pressed again before that, it is cancelled
+    else if (this.playAfterBuild) this.playAfterBuild = false;
+    else if (this.building) this.playAfterBuild = true;
     else if (this.session.live.length) this.session.play();
     else if (this.session.runs.length && this.session.runs.every((r) => r.status === 'inspect')) this.notice('inspect', 'info', () => this.t('notice.inspect_only'));
     else if (this.session.runs.some((r) => r.status === 'done') && this.session.runs.every((r) => r.status === 'done' || r.status === 'diverged')) this.offerContinue();
     else if (this.session.runs.length && this.session.runs.every((r) => r.status === 'done' || r.status === 'diverged')) void this.rebuild().then(() => this.session.play());
+    this.chrome.syncToolbar();
   }
 
   /** Play on finished runs: offer "continue for N more steps" or "restart" (the continue button takes the focus). */

@@ -16,6 +16,7 @@ import { panelFits } from './panels';
 import { continueLr } from './session';
 import { fmtValue } from './charts/readout';
 import { MAX_LOG_BYTES } from './runlog';
+import { embedText } from './embedText';
 
 /** The speeds the toolbar offers, steps a second (0: as fast as it goes). */
 export const SPEEDS = [0, 2000, 500, 100, 20];
@@ -46,6 +47,8 @@ export interface ChromeHost {
   showKeys: boolean;
   readonly offscreen: boolean;
   readonly wasPlaying: boolean;
+  /** Play was pressed while building: training starts when the build ends. */
+  readonly playAfterBuild: boolean;
   t(key: MessageKey, vars?: Record<string, string | number>): string;
   setState(next: AppState, how?: { rebuild?: 'now' | 'soon' | 'no'; render?: boolean }): void;
   setMode(mode: 'single' | 'compare'): void;
@@ -61,6 +64,13 @@ export interface ChromeHost {
   offer: { n: number } | null;
   continueRuns(n: number): Promise<void>;
   restart(): void;
+}
+
+/** A gpt or cnn run (the nets that train on several threads) held to one thread because the page is not
+ *  cross-origin isolated (engine/wasm.ts engineThreads): the widget says so (issue 20). */
+export function oneThreadFallback(r: Run | undefined): boolean {
+  if (!r?.engine || r.engine.info.threads > 1 || r.engine.info.kind === 'mlp') return false;
+  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== true;
 }
 
 export class Chrome {
@@ -90,8 +100,10 @@ export class Chrome {
     const s = this.host.state;
     const title = s.exp ? this.host.t(`exp.${s.exp}.title` as MessageKey) : this.host.t('app.title');
     const full = this.host.opts.embed?.fullUrl?.(serialize(s));
+    this.host.els.threadNote = h('span', { class: 'rp-threadnote', 'data-stat': 'threads' }, '');
     return h('header', { class: 'rp-eheader' },
       h('strong', {}, title),
+      this.host.els.threadNote,
       h('span', { class: 'rp-spacer' }),
       this.renderExportMenu(),
       h('button', { type: 'button', class: 'rp-btn rp-small', 'data-action': 'lang', onclick: () => {
@@ -250,12 +262,17 @@ export class Chrome {
     const e = this.host.els;
     if (!e.play) return;
     const playing = this.host.session.playing;
+    // Play pressed while building: the button already shows pause (pressing it again cancels) and pulses
+    const starting = !playing && this.host.playAfterBuild;
+    const lang = this.host.state.lang;
     e.play.classList.toggle('on', playing);
-    e.play.setAttribute('aria-label', playing ? this.host.t('tb.pause') : this.host.t('tb.play'));
-    e.play.title = `${playing ? this.host.t('tb.pause') : this.host.t('tb.play')} (space)`;
-    if (e.play.dataset.icon !== String(playing)) {
-      e.play.dataset.icon = String(playing);
-      e.play.replaceChildren(icon(playing ? 'pause' : 'play'));
+    e.play.classList.toggle('starting', starting);
+    e.play.setAttribute('aria-label', starting ? embedText(lang, 'starting') : playing ? this.host.t('tb.pause') : this.host.t('tb.play'));
+    e.play.title = starting ? embedText(lang, 'starting_title') : `${playing ? this.host.t('tb.pause') : this.host.t('tb.play')} (space)`;
+    const shown = String(playing || starting);
+    if (e.play.dataset.icon !== shown) {
+      e.play.dataset.icon = shown;
+      e.play.replaceChildren(icon(playing || starting ? 'pause' : 'play'));
     }
     const runs = this.host.session.runs;
     setText(e.stepCount, fmtInt(this.host.state.lang, this.host.session.steps));
@@ -265,7 +282,8 @@ export class Chrome {
     setText(e.ms, ms.length ? fmtMs(ms.reduce((a, b) => a + b, 0) / ms.length) : '–');
     let status: string;
     const st = runs.map((r) => r.status);
-    if (!runs.length) status = '';
+    if (starting) status = embedText(lang, 'starting');
+    else if (!runs.length) status = '';
     else if (st.includes('building')) status = this.host.t('status.building');
     else if (st.includes('error')) status = this.host.t('status.error');
     else if (playing) status = this.host.t('status.running');
@@ -278,7 +296,7 @@ export class Chrome {
     setText(e.status, status);
     // before the first step: "Press Play", and once Play is pressed "First step…" until it comes back
     if (this.host.charts.empty) setText(this.host.charts.empty, playing && this.host.session.steps === 0 ? this.host.t('p.first_step') : this.host.t('p.none_yet'));
-    e.status.dataset.state = playing ? 'running' : st.includes('diverged') || st.includes('error') || st.includes('crashed') ? 'bad' : 'idle';
+    e.status.dataset.state = playing ? 'running' : starting ? 'starting' : st.includes('diverged') || st.includes('error') || st.includes('crashed') ? 'bad' : 'idle';
     if (e.stat_loss) {
       const m = runs[0]?.metrics;
       const n = Math.min(LOSS_MEAN_STEPS, m?.loss.length ?? 0);
@@ -299,9 +317,14 @@ export class Chrome {
       if (note) note.hidden = !empty;
     }
     const info = runs[0]?.engine?.info;
-    const threads = this.host.state.mode === 'single' ? this.threadsText(runs[0]) : '';  // a comparison shows it on each chip
+    const threads = this.host.state.mode !== 'single' ? '' : oneThreadFallback(runs[0]) ? embedText(lang, 'one_thread') : this.threadsText(runs[0]);  // a comparison shows it on each chip
     setText(e.params, info ? [this.host.t('tb.params', { n: fmtInt(this.host.state.lang, info.params) }), threads].filter(Boolean).join(' · ') : '');
     e.params.title = threads ? this.host.t('tb.threads_title') : '';
+    if (e.threadNote) {
+      const one = oneThreadFallback(runs[0]);
+      setText(e.threadNote, one ? embedText(lang, 'one_thread') : '');
+      e.threadNote.title = one ? embedText(lang, 'one_thread_title') : '';
+    }
     this.host.root.dataset.steps = String(this.host.session.steps);
     this.host.root.dataset.playing = String(playing);
   }
