@@ -8,7 +8,7 @@ import { App } from './app';
 import { createEngine } from './engineFactory';
 import { embedOptions } from './embedParams';
 import { parse } from './url';
-import { siteUrl } from './site';
+import { fullPlaygroundUrl } from './fullLink';
 
 let sheets: CSSStyleSheet[] | null = null;
 /** Constructed style sheets: not subject to a page's style-src policy, shared by every widget. */
@@ -67,7 +67,7 @@ export class ResnormPlaygroundElement extends HTMLElement {
       keyTarget: this,
       autoplay: autoplay || this.hasAttribute('autoplay'),
       lazy: true,
-      embed: { controls, height, fullUrl: (hash) => `${siteUrl('index.html')}#${hash}` },
+      embed: { controls, height, fullUrl: fullPlaygroundUrl() },
     });
   }
 

@@ -18,6 +18,8 @@ export const createEngine: EngineFactory = (config: ResnormConfig, opts = {}) =>
   return EngineClient.create(config, {
     text: own?.text ?? (pts ? pointsToCsv(pts) : undefined),
     dataUrl: siteUrl(`data/${name === 'tangpoems' ? 'tangpoems' : 'tinyshakespeare'}.txt`),
+    // every asset relative to this script, not to the page that embeds it (issue 20: a post's own path)
+    digitsUrl: siteUrl('data/digits.bin'),
     wasmUrl: siteUrl('wasm/resnorm.wasm'),
     inspect: opts.inspect,
     // Threads (issue 13) where the page is cross-origin isolated, for the nets whose matrices are big

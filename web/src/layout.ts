@@ -34,3 +34,12 @@ export function boundarySize(n: number, ch: number, width?: number): number {
   if (width === undefined) return n === 1 ? Math.min(ch + 100, 300) : Math.min(ch, 150);
   return n === 1 ? Math.min(ch + 100, 300, width) : Math.max(96, Math.min(200, Math.floor((width - 10 * (n - 1)) / n)));
 }
+
+/** The height a widget's content needs (its children's extent plus its borders), whatever min-height it has. */
+export function contentHeight(root: HTMLElement): number {
+  const box = root.getBoundingClientRect();
+  let bottom = box.top;
+  for (const c of Array.from(root.children)) bottom = Math.max(bottom, c.getBoundingClientRect().bottom);
+  const border = parseFloat(getComputedStyle(root).borderBottomWidth) || 0;
+  return Math.ceil(bottom - box.top + border);
+}

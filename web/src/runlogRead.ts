@@ -3,6 +3,8 @@
 // parses it; the page gets progress and then the log, rebuilt around the transferred arrays. Where no
 // Worker exists (Node, the unit tests) the same reader runs here.
 import { readLogStream, reviveLog, type LogProblem, type LogProgress, type RunLog } from './runlog';
+import { startModuleWorker } from './engine/startWorker';
+import logWorkerUrl from './runlogWorker.ts?worker&url';
 
 /** What the log worker posts. */
 export type LogReply =
@@ -23,7 +25,7 @@ export interface LogWorkerLike {
 
 function defaultWorker(): LogWorkerLike | null {
   if (typeof Worker === 'undefined') return null;
-  return new Worker(new URL('./runlogWorker.ts', import.meta.url), { type: 'module', name: 'resnorm-log' }) as LogWorkerLike;
+  return startModuleWorker(logWorkerUrl, 'resnorm-log') as LogWorkerLike;
 }
 
 /** Reads `file` as a training log in a worker (else here), calling `progress` as it goes. */

@@ -3,6 +3,8 @@
 import type { Request, ResultOf, WorkerMessage } from './protocol';
 import type { EngineEvents, EvalStats, FeatureMaps, ModelInfo, ResnormConfig, StepStats } from './types';
 import { documentBudget, type MemoryBudget, type Reservation } from './budget';
+import { startModuleWorker } from './startWorker';
+import engineWorkerUrl from './worker.ts?worker&url';
 
 /** The part of a Worker the client uses (tests substitute an in-process one). */
 export interface WorkerLike {
@@ -44,7 +46,8 @@ function absolute(url: string): string {
 }
 
 function defaultWorker(): WorkerLike {
-  return new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'resnorm-engine' }) as WorkerLike;
+  // the built worker's URL, relative to this script (not the page); startWorker.ts starts it from any origin
+  return startModuleWorker(engineWorkerUrl, 'resnorm-engine') as WorkerLike;
 }
 
 export class EngineClient {
