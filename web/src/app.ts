@@ -21,6 +21,7 @@ import { FrameScheduler } from './frames';
 import { blowupWhere } from './chartData';
 import { changedKeys, diffEdits, editSchedule, onlyLive, startState } from './edits';
 import { OwnData } from './owndata/wiring';
+import { embedText } from './embedText';
 
 export interface EmbedOptions {
   /** Field keys whose controls are shown (null: all). */
@@ -532,6 +533,7 @@ export class App {
     this.root.dataset.dropHint = this.t('drop.hint');
     const embed = this.opts.embed;
     if (embed?.height) this.root.style.height = `${embed.height}px`;
+    this.root.classList.toggle('rp-fixed', !!embed?.height);
     if (!embed) this.root.append(this.chrome.renderHeader());
     else this.root.append(this.chrome.renderEmbedHeader());
     this.root.append(this.chrome.renderToolbar());
@@ -542,7 +544,7 @@ export class App {
     if (this.state.mode === 'compare') this.root.append(this.chrome.renderRuns());
     const body = h('div', { class: 'rp-body' });
     const controls = this.controls.render();
-    if (controls) body.append(controls);
+    if (controls) body.append(embed?.height ? this.drawer(controls) : controls);
     this.els.panels = this.charts.main;
     body.append(this.els.panels);
     this.root.append(body);
@@ -552,6 +554,24 @@ export class App {
     this.sync();
     this.resetCharts();
     this.charts.refit();
+  }
+
+  /** Open state of a fixed-height widget's folded controls (kept across renders). */
+  private drawerOpen = false;
+  /**
+   * A fixed-height widget's controls in a drawer: shown in place while they fit beside a chart; folded
+   * (root class rp-folded, set by ChartPanels.fit) to one button row that opens them over the charts.
+   */
+  private drawer(controls: HTMLElement): HTMLElement {
+    const n = controls.querySelectorAll('.rp-field').length;
+    const wrap = h('div', { class: `rp-drawer${this.drawerOpen ? ' open' : ''}` });
+    const btn = h('button', { type: 'button', class: 'rp-btn rp-small rp-drawer-toggle', 'aria-expanded': String(this.drawerOpen), onclick: () => {
+      this.drawerOpen = !this.drawerOpen;
+      wrap.classList.toggle('open', this.drawerOpen);
+      btn.setAttribute('aria-expanded', String(this.drawerOpen));
+    } }, `${embedText(this.state.lang, 'settings')} (${n})`);
+    wrap.append(btn, controls);
+    return wrap;
   }
 
   /** Shows a notice, replacing the one with the same tag. */

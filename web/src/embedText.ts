@@ -3,6 +3,7 @@
 import type { Lang } from './state';
 
 const TEXT = {
+  settings: { en: 'Settings', zh: '设置' },
   starting: { en: 'Starting…', zh: '即将开始…' },
   starting_title: { en: 'Training starts when the build ends (press again to cancel)', zh: '构建完成后开始训练（再按一次取消）' },
   one_thread: { en: '1 thread: this page is not cross-origin isolated', zh: '1 个线程：本页未启用跨源隔离' },

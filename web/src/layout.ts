@@ -14,14 +14,27 @@ export function chartHeight(height: number, panels: number): number {
  * with its panels in `rows` rows: the new chart height (110…320), or null when it already fits
  * (within 12 px) or the height would not change.
  */
-export function fitHeight(current: number, over: number, rows: number): number | null {
+export function fitHeight(current: number, over: number, rows: number, min = 110): number | null {
   if (Math.abs(over) < 12) return null;
-  const next = Math.round(Math.max(110, Math.min(320, current - over / Math.max(1, rows))));
+  const next = Math.round(Math.max(min, Math.min(320, current - over / Math.max(1, rows))));
   return next === current ? null : next;
 }
 
 /** The fitting passes a widget gets after each layout (what is left over scrolls inside it). */
 export const FIT_PASSES = 3;
+
+/**
+ * A fixed-height widget (issue 20) fits its first row of charts into the room under its toolbar and
+ * controls: charts no lower than this (a loss curve still reads at 72 px); when even that does not fit
+ * beside the chosen controls, the controls fold into a one-row drawer above the charts.
+ */
+export const MIN_FIXED_CHART = 72;
+
+/** Whether the controls must fold: the first row's chart, `over` px too tall at height `current`, would
+ *  go below `min` to fit. */
+export function mustFold(current: number, over: number, min = MIN_FIXED_CHART): boolean {
+  return current - over < min;
+}
 
 /** An embed's grid columns: as many as the panels sharing a row, at least 300 px each. */
 export function embedColumns(width: number, shared: number): number {

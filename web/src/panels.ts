@@ -19,7 +19,7 @@ import { DigitsView } from './charts/digits';
 import { BOUNDARY_LUT, BLUES_LUT, CLASS_COLORS, LOG_COLORS, RUN_COLORS, logSafe } from './charts/colors';
 import { fmtValue, lastAtOrBelow, watchPointer, type At } from './charts/readout';
 import { blockRanges, blocksAt, logHeat, logStepRange, lossSeries, lossSpecs, niceCeil, robustCap } from './chartData';
-import { FIT_PASSES, boundarySize, chartHeight, embedColumns, fitHeight } from './layout';
+import { FIT_PASSES, MIN_FIXED_CHART, boundarySize, chartHeight, embedColumns, fitHeight, mustFold } from './layout';
 import type { PointsEditor } from './owndata/pointsPanel';
 
 type ZeroWhere = 'heat' | 'profile' | 'rms' | 'update';
@@ -106,21 +106,39 @@ export class ChartPanels {
     return this.fitH || chartHeight(this.host.embedHeight, this.visiblePanels().length);
   }
 
-  /** A new page layout: a fixed-height widget gets its fitting passes again. */
+  /** A new page layout: a fixed-height widget gets its fitting passes again (controls unfolded first). */
   refit(): void {
     this.fitTries = 0;
-    if (this.host.embedHeight) requestAnimationFrame(() => this.fit());
+    if (!this.host.embedHeight) return;
+    this.host.root.classList.remove('rp-folded');
+    requestAnimationFrame(() => this.fit());
   }
 
   /**
-   * A widget with a fixed height: after layout, grow or shrink the charts so the content fits
-   * (a couple of passes; whatever is left over scrolls inside the widget).
+   * A widget with a fixed height (issue 20): its charts area (.rp-panels) takes the room left under the
+   * header, toolbar and controls; the charts grow or shrink until the first panel fills exactly that room
+   * (a few passes), so at least one live chart shows without scrolling. The rest scroll in the charts area.
+   * When the first panel does not fit even at MIN_FIXED_CHART beside the chosen controls, they fold into a
+   * one-row drawer (App.render) and the pass starts over.
    */
   private fit(): void {
     const H = this.host.embedHeight, root = this.host.root;
-    if (!H || this.host.destroyed || this.fitTries >= FIT_PASSES || !root.isConnected) return;
-    const tops = new Set(Array.from(this.main.querySelectorAll<HTMLElement>('.rp-panel'), (p) => Math.round(p.offsetTop)));
-    const next = fitHeight(this.chartHeight(), root.scrollHeight - H, tops.size);
+    if (!H || this.host.destroyed || this.fitTries >= FIT_PASSES + 1 || !root.isConnected) return;
+    const panels = Array.from(this.main.querySelectorAll<HTMLElement>('.rp-panel'));
+    if (!panels.length) return;
+    // the first panel (the loss chart, when shown) is the one that must fit; its row neighbours (a decision
+    // boundary is square, so taller) may run on into the scrolling charts area
+    const rowBottom = panels[0].getBoundingClientRect().bottom;
+    const room = this.main.getBoundingClientRect().bottom - (parseFloat(getComputedStyle(this.main).paddingBottom) || 0);
+    const over = Math.ceil(rowBottom - room);
+    const cur = this.chartHeight();
+    if (mustFold(cur, over) && !root.classList.contains('rp-folded') && root.querySelector('.rp-drawer')) {
+      root.classList.add('rp-folded');
+      this.fitTries++;
+      requestAnimationFrame(() => this.fit());
+      return;
+    }
+    const next = fitHeight(cur, over, 1, MIN_FIXED_CHART);
     if (next === null) return;
     this.fitH = next;
     this.fitTries++;
