@@ -6,7 +6,7 @@ import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import appCss from './style.css?inline';
 import { App } from './app';
 import { createEngine } from './engineFactory';
-import { embedOptions } from './embedParams';
+import { embedNotices, embedOptions } from './embedParams';
 import { parse } from './url';
 import { fullPlaygroundUrl } from './fullLink';
 
@@ -62,7 +62,7 @@ export class ResnormPlaygroundElement extends HTMLElement {
     this.app = new App({
       root: this.box!,
       state,
-      notices,
+      notices: [...notices, ...embedNotices(text)],
       factory: createEngine,
       keyTarget: this,
       autoplay: autoplay || this.hasAttribute('autoplay'),

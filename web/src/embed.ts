@@ -5,7 +5,7 @@ import './style.css';
 import { App } from './app';
 import { createEngine } from './engineFactory';
 import { parse } from './url';
-import { embedOptions } from './embedParams';
+import { embedNotices, embedOptions } from './embedParams';
 import { fullPlaygroundUrl } from './fullLink';
 import { pauseWhenUnseen } from './visibility';
 import { contentHeight } from './layout';
@@ -17,7 +17,7 @@ const root = document.getElementById('app')!;
 const app = new App({
   root,
   state,
-  notices,
+  notices: [...notices, ...embedNotices(text)],
   factory: createEngine,
   keyTarget: document,
   autoplay,
