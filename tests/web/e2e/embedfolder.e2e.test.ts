@@ -3,7 +3,7 @@
 // iframe train, the cnn's digits included (fetched relative to the script, not the page). And from another
 // origin: a page on one loopback origin loads the element from a second one that sends only
 // Access-Control-Allow-Origin: the engine workers start through the blob: bootstrap and train.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -40,6 +40,13 @@ async function trainElement(page: Page, i: number, n: number): Promise<void> {
   await el.locator('.rp-play').click();
   await page.waitForFunction(([k, m]) => (document.querySelectorAll('resnorm-playground')[k] as any).app.session.steps >= m, [i, n] as const, { timeout: 120_000 });
   await el.locator('.rp-play').click();
+}
+
+/** The CSP block of docs/embedding.md's "another origin" section, as one header value. */
+function cspFromGuide(): string {
+  const block = Array.from(readFileSync('docs/embedding.md', 'utf8').matchAll(/```[^\n]*\n([\s\S]*?)\n```/g), (m) => m[1]).find((b) => b.includes("worker-src") && b.includes('https://cdn.example'));
+  if (!block) throw new Error('docs/embedding.md has no CSP block for a script on https://cdn.example');
+  return block.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 function post(script: string, iframe: string | null, widgets: string[]): string {
@@ -88,7 +95,7 @@ describe('the embed folder', () => {
     }
   });
 
-  it('trains with the element script from another origin that sends Access-Control-Allow-Origin', async () => {
+  for (const csp of [false, true]) it(`trains with the element script from another origin that sends Access-Control-Allow-Origin${csp ? ', under the CSP docs/embedding.md gives' : ''}`, async () => {
     const cdn = await plainServe({ files: { '/cdn/resnorm/': EMBED }, cors: true });
     const site = join(tmp, 'xsite');
     mkdirSync(site, { recursive: true });
@@ -96,7 +103,9 @@ describe('the embed folder', () => {
       '<resnorm-playground preset="mlp-spiral" height="480"></resnorm-playground>',
       '<resnorm-playground preset="gpt-tiny" height="480"></resnorm-playground>',
       '<resnorm-playground preset="cnn-digits" height="480"></resnorm-playground>']));
-    const blog = await plainServe({ files: { '/': site } });
+    // the blog's policy exactly as docs/embedding.md gives it (its fenced block naming https://cdn.example)
+    const policy = cspFromGuide().replaceAll('https://cdn.example', cdn.origin);
+    const blog = await plainServe({ files: { '/': site }, headers: csp ? { 'Content-Security-Policy': policy } : {} });
     try {
       expect(blog.origin).not.toBe(cdn.origin);
       const page = await browser.context.newPage();
