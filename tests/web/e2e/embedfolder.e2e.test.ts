@@ -95,7 +95,9 @@ describe('the embed folder', () => {
     }
   });
 
-  for (const csp of [false, true]) it(`trains with the element script from another origin that sends Access-Control-Allow-Origin${csp ? ', under the CSP docs/embedding.md gives' : ''}`, async () => {
+  const MODES = { plain: '', csp: ', under the CSP docs/embedding.md gives', isolated: ', on a cross-origin isolated page' } as const;
+  for (const mode of ['plain', 'csp', 'isolated'] as const) it(`trains with the element script from another origin that sends Access-Control-Allow-Origin${MODES[mode]}`, async () => {
+    const csp = mode === 'csp';
     const cdn = await plainServe({ files: { '/cdn/resnorm/': EMBED }, cors: true });
     const site = join(tmp, 'xsite');
     mkdirSync(site, { recursive: true });
@@ -105,13 +107,16 @@ describe('the embed folder', () => {
       '<resnorm-playground preset="cnn-digits" height="480"></resnorm-playground>']));
     // the blog's policy exactly as docs/embedding.md gives it (its fenced block naming https://cdn.example)
     const policy = cspFromGuide().replaceAll('https://cdn.example', cdn.origin);
-    const blog = await plainServe({ files: { '/': site }, headers: csp ? { 'Content-Security-Policy': policy } : {} });
+    const headers = csp ? { 'Content-Security-Policy': policy }
+      : mode === 'isolated' ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {};
+    const blog = await plainServe({ files: { '/': site }, headers });
     try {
       expect(blog.origin).not.toBe(cdn.origin);
       const page = await browser.context.newPage();
       await page.setViewportSize({ width: 1000, height: 800 });
       const problems: string[] = watch(page, blog.origin).filter(() => true);
       await page.goto(blog.url);
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(mode === 'isolated');
       await trainElement(page, 0, 20);
       await trainElement(page, 1, 2);
       await trainElement(page, 2, 2);
