@@ -106,11 +106,30 @@ export class ChartPanels {
     return this.fitH || chartHeight(this.host.embedHeight, this.visiblePanels().length);
   }
 
-  /** A new page layout: a fixed-height widget gets its fitting passes again (controls unfolded first). */
+  /** The widget's width when its fitting passes last ran, and the observer that refits on a new width. */
+  private fitWidth = 0;
+  private widthWatch: ResizeObserver | null = null;
+
+  /**
+   * A new page layout: a fixed-height widget gets its fitting passes again. At a new width (a phone turned,
+   * a column resized) the controls unfold and the fold is decided again; at the same width they stay as
+   * they were, so a re-render does not flicker.
+   */
   refit(): void {
     this.fitTries = 0;
     if (!this.host.embedHeight) return;
-    this.host.root.classList.remove('rp-folded');
+    const root = this.host.root;
+    if (Math.abs(root.clientWidth - this.fitWidth) >= 24) root.classList.remove('rp-folded');
+    this.fitWidth = root.clientWidth;
+    if (!this.widthWatch) {
+      this.widthWatch = new ResizeObserver(() => {
+        if (this.host.destroyed || !root.isConnected || Math.abs(root.clientWidth - this.fitWidth) < 24) return;
+        this.fitH = 0;
+        this.host.relayout();
+        this.refit();
+      });
+      this.widthWatch.observe(root);
+    }
     requestAnimationFrame(() => this.fit());
   }
 

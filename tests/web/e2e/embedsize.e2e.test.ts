@@ -114,6 +114,32 @@ describe('widget sizes', () => {
     await page.close();
   });
 
+  it('a widget refits when its width changes (a phone turned): still its height, its chart whole', async () => {
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const problems: string[] = watch(page, srv.origin);
+    await page.goto(`${srv.url}post/`);
+    for (const i of [0, 2]) {  // mlp-spiral 360 px, cnn-digits 600 px
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.locator('resnorm-playground').nth(i).scrollIntoViewIfNeeded();
+      await page.waitForFunction((k) => (document.querySelectorAll('resnorm-playground')[k] as any).app?.session.live.length > 0, i, { timeout: 60_000 });
+      await page.waitForTimeout(500);
+      const wide = await measure(page, i);
+      await page.setViewportSize({ width: 375, height: 800 });
+      await page.locator('resnorm-playground').nth(i).scrollIntoViewIfNeeded();
+      await page.waitForTimeout(800);
+      const narrow = await measure(page, i);
+      const what = `${WIDGETS[i].preset}: ${JSON.stringify({ wide, narrow })}`;
+      for (const m of [wide, narrow]) {
+        expect(m.scroll, what).toBeLessThanOrEqual(1);
+        expect(m.bottom, what).toBeLessThanOrEqual(WIDGETS[i].height);
+        expect(m.chart, what).toBeGreaterThanOrEqual(100);
+      }
+    }
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('embed.html posts its content height and resnorm-resize.js sizes the iframe to it', async () => {
     const page = await browser.context.newPage();
     await page.setViewportSize({ width: 900, height: 800 });
