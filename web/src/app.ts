@@ -5,6 +5,7 @@ import { crossProblems, type FlatConfig } from './config/fields';
 import { kindConfig } from './config/presets';
 import { runLabel, setRunField } from './compare';
 import { experimentState } from './experiments';
+import { engineText } from './i18n/engine';
 import { FileIO } from './fileio';
 import { fmtInt, hasKey, translate, type MessageKey } from './i18n';
 import { RUN_LETTERS, cloneState, runConfigs, type AppState, type Notice } from './state';
@@ -332,7 +333,7 @@ export class App {
       const d = run.metrics?.diverged;
       const w = run.metrics ? blowupWhere(run.metrics) : null;
       const why = d?.message || run.message, step = d?.step ?? '?';
-      const where = () => [why, w ? this.t('notice.where', { b: w.block, v: w.rms }) : ''].filter(Boolean).join('; ');
+      const where = () => [why ? engineText(this.state.lang, why) : '', w ? this.t('notice.where', { b: w.block, v: w.rms }) : ''].filter(Boolean).join(this.state.lang === 'zh' ? '；' : '; ');
       this.messages.push({ kind: 'error', text: () => this.t('notice.diverged', { run: letter, step, where: where() }) });
       if (this.state.mode === 'single') this.session.pause();
     } else if (reason === 'crashed') {

@@ -223,7 +223,7 @@ export class ChartPanels {
           header.insertBefore(layerSel, png);
           parts.attnLayerSel = layerSel;
           if (nRuns > 1) {
-            parts.attnRunSel = h('select', { 'aria-label': 'run', onchange: () => this.host.invalidate() },
+            parts.attnRunSel = h('select', { 'aria-label': this.host.t('p.digits.run'), onchange: () => this.host.invalidate() },
               ...Array.from({ length: nRuns }, (_, i) => h('option', { value: i }, RUN_LETTERS[i].toUpperCase())));
             header.insertBefore(parts.attnRunSel, layerSel);
           }

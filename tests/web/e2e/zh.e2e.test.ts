@@ -16,26 +16,28 @@ export const ALLOW = new Set([
   'LayerNorm', 'RMSNorm', 'BatchNorm', 'ReLU', 'GELU', 'tanh', 'AdamW', 'Adam', 'SGD', 'MNIST', 'Pre-LN', 'Post-LN',
   'ReZero', 'DeepNorm', 'MLP', 'GPT', 'CNN', 'CSV', 'JSON', 'JSONL', 'safetensors', 'eps', 'lr', 'ms', 'KB', 'MB', 'MiB',
   'GB', 'px', 'ResNorm', 'Playground', 'GitHub',
+  'English',  // the language menu names each language in itself
 ]);
 
 const CJK = /[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]/;
-/** Latin words the zh dictionary uses itself (formulas, names it keeps on purpose). */
-const ZH_WORDS = new Set(Object.values(zh).flatMap((v) => v.match(/[A-Za-z][A-Za-z0-9_-]*/g) ?? []));
-
 /** The Latin words of a string left after removing what is not language: numbers, key=value, ids. */
 export function latinWords(s: string): string[] {
   const rest = s
-    .replace(/\b[a-z_]+\d?=[^\s,;·]+/g, ' ')             // settings as in links: norm=layernorm, b.eps=1e-5
+    .replace(/\b[a-z_.]+\d?=[^\s,;·）)]+/g, ' ')          // settings as in links: norm=layernorm, b.eps=1e-5
+    .replace(/\b[a-z_]+(?:\.[a-z0-9_]+)+\b/g, ' ')         // parameter and config paths: blocks.0.norm_1, model.eps
     .replace(/\b[a-z0-9]+(?:-[a-z0-9]+)+\b/g, ' ')        // preset and experiment ids: mlp-spiral, cnn-eps
     .replace(/[-+−]?\d[\d.,]*(?:e[-+−]?\d+)?/gi, ' ');    // numbers, 1e-5 included
-  return rest.match(/[A-Za-z][A-Za-z0-9'’-]*/g)?.filter((w) => w.length >= 2) ?? [];
+  return (rest.match(/[A-Za-z][A-Za-z0-9_'’-]*/g) ?? []).map((w) => w.replace(/[-'’_]+$/, '')).filter((w) => w.length >= 2);
 }
+
+/** Latin words the zh dictionary uses itself (formulas, names it keeps on purpose), found the same way. */
+const ZH_WORDS = new Set(Object.values(zh).flatMap((v) => latinWords(v)));
 
 /** The strings that break the rules (empty: every string went through the dictionary). */
 export function untranslated(strings: string[]): string[] {
   const bad: string[] = [];
   for (const s of strings) {
-    const words = latinWords(s).map((w) => w.replace(/[-'’]+$/, ''));
+    const words = latinWords(s);
     const ok = CJK.test(s) ? words.every((w) => ALLOW.has(w) || ZH_WORDS.has(w)) : words.every((w) => ALLOW.has(w));
     if (!ok) bad.push(s);
   }
@@ -46,7 +48,9 @@ export function untranslated(strings: string[]): string[] {
 async function uiStrings(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const out: string[] = [];
-    const skip = (el: Element | null) => !!el?.closest('script, style, .rp-sample pre, .rp-sample-col pre');
+    // not UI text: scripts, styles, <noscript> (not shown when scripts run), a model's samples, and
+    // anything marked as English on purpose (a paper's authors and title: lang="en")
+    const skip = (el: Element | null) => !!el?.closest('script, style, noscript, .rp-sample pre, .rp-sample-col pre, [lang="en"]');
     const walk = (root: Document | ShadowRoot | Element) => {
       const tw = document.createTreeWalker(root, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_ELEMENT);
       for (let n: Node | null = tw.currentNode; n; n = tw.nextNode()) {
@@ -72,13 +76,16 @@ afterAll(async () => { await H?.close(); });
 describe('the rule itself', () => {
   it('flags the strings that reached the page untranslated, and passes numbers, names and settings', () => {
     expect(untranslated(['A · base', 'B · same as A', 'PNG', 'settings', 'Adam β1', '运行 A 的 settings'])).toEqual(['A · base', 'B · same as A', 'PNG', 'settings', '运行 A 的 settings']);
-    expect(untranslated(['A · 基准', 'B · norm=rmsnorm, eps=0', '12.5 ms', 'LayerNorm', 'mlp-spiral', '1e-5', '存为图片', '损失 3.21'])).toEqual([]);
+    expect(untranslated(['A · 基准', 'B · norm=rmsnorm, eps=0', '12.5 ms', 'LayerNorm', 'mlp-spiral', '1e-5', '存为图片', '损失 3.21',
+      '第 1 步的损失不是有限值：blocks.0.norm_1（第 0 块）除以零方差（model.eps = 0）'])).toEqual([]);
+    expect(untranslated(['运行 A 在第 1 步发散：loss is not finite at step 1'])).toHaveLength(1);
   });
 });
 
 describe('简体中文: every panel', () => {
   const pages: [string, string][] = [
     ['mlp, compare', 'index.html#lang=zh&preset=mlp-spiral&mode=compare&runs=2&b.norm=rmsnorm'],
+    ['mlp, compare of equal runs', 'index.html#lang=zh&preset=mlp-spiral&mode=compare&runs=2'],  // "A · base", "B · same as A"
     ['mlp, one run', 'index.html#lang=zh&preset=mlp-spiral'],
     ['gpt, compare', 'index.html#lang=zh&kind=gpt&depth=2&width=32&heads=2&context=16&batch=4&mode=compare&runs=2&b.placement=post'],
     ['cnn, compare', 'index.html#lang=zh&exp=cnn-eps'],

@@ -7,6 +7,8 @@ export const en = {
 
   // toolbar
   'tb.play': 'Play',
+  'key.space': 'space',
+  'page.title': 'ResNorm Playground — residual connections and normalization, live',
   'tb.pause': 'Pause',
   'tb.step': 'One step',
   'tb.reset': 'Reset',

@@ -8,6 +8,8 @@ export const zh: Record<MessageKey, string> = {
   'lang.name': '简体中文',
 
   'tb.play': '开始',
+  'key.space': '空格键',
+  'page.title': 'ResNorm Playground：残差连接与归一化，现场训练',
   'tb.pause': '暂停',
   'tb.step': '单步',
   'tb.reset': '重置',
@@ -388,7 +390,7 @@ export const zh: Record<MessageKey, string> = {
   'exp.cnn-eps.body':
     '那篇文章的 LayerNorm 直接除以 x.std()，没有 eps。只要被归一化的一组数是常数，它的方差就恰好为 0，除法得到 NaN。这里的 LayerNorm 在每个位置上对 16 个通道归一化（和 ConvNeXt 一样），运行 A 和 B 读原始像素（0..1）：数字的空白背景恰好为 0，第一层卷积没有偏置，所以每个背景位置上所有通道都是 0，是一组常数。A（eps = 0，原文的写法）在第 1 步就停下，发散检查指出是哪个归一化层、什么原因。B（eps = 1e-5，改正后）把这样的一组映射成归一化层的偏置，照常学习。C 仍然 eps = 0，但读标准化后的像素（背景变成 −0.42，没有哪一组恰好是常数）：它也能学会，错误就这样藏着，直到出现一组常数。',
   'exp.cnn-eps.look':
-    '按 ▶。运行 A 在第 1 步停下，消息是“division by zero variance in blocks.0.norm_1 (block 0)”。B 和 C 的损失下降，留出准确率超过 90%（命令行程序 3 个种子、300 步时为 93–96%）。数字面板一打开显示的就是改正后的 B。',
+    '按 ▶。运行 A 在第 1 步停下，消息是“blocks.0.norm_1（第 0 块）除以零方差”。B 和 C 的损失下降，留出准确率超过 90%（命令行程序 3 个种子、300 步时为 93–96%）。数字面板一打开显示的就是改正后的 B。',
   'exp.cnn-bn-ln.title': 'ResNet 中的 BatchNorm 与 LayerNorm',
   'exp.cnn-bn-ln.short': '同一个 20 层 ResNet，分别用 BatchNorm（每个通道在批次上归一化）和 LayerNorm（每个位置在通道上归一化）。',
   'exp.cnn-bn-ln.body':
