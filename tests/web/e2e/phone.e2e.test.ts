@@ -1,6 +1,6 @@
 // The main page on a phone (issue 20, item 7): at 375 x 812 the sticky toolbar is one row of at most
 // 64 px (it was about 180 px: three wrapped rows), stays at the top while the page scrolls, keeps play,
-// reset and step in view, and its other counters and the status scroll sideways within it.
+// reset, step and the status in view, and its counters scroll sideways within it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { start, waitBuilt, type Harness } from './harness';
 
@@ -26,9 +26,11 @@ describe('the sticky toolbar at 375 px', () => {
         expect(b.x + b.width, sel).toBeLessThanOrEqual(375);
         expect(b.y + b.height, sel).toBeLessThanOrEqual(box.y + box.height);
       }
-      // the step counter and the status are in the row (the status by scrolling it sideways)
+      // the status (building, ready, paused, diverged) is in the row and in view without scrolling it
       const status = (await bar.locator('.rp-statusbox').boundingBox())!;
       expect(status.y).toBeLessThan(box.y + box.height);
+      expect(status.x + status.width).toBeLessThanOrEqual(375);
+      expect(status.width).toBeGreaterThan(10);
       expect(await bar.evaluate((el) => el.scrollWidth >= el.clientWidth)).toBe(true);
       await H.shot(page, `phone-toolbar-${name.replace(/[ ,]+/g, '-')}`);
       // sticky: after scrolling down the page it is still at the top, and play still works
