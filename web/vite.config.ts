@@ -1,4 +1,5 @@
-// Vite build of the static site: the main page, embed.html, the example blog post, and the
+// Vite build of the static site: the main page, embed.html, the example blog posts (blog-post, iframe-post,
+// the article in Chinese and English), and the
 // <resnorm-playground> element as its own stable entry (assets/resnorm-playground.js).
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,8 @@ export default defineConfig({
         embed: resolve(web, 'embed.html'),
         'blog-post': resolve(web, 'examples/blog-post.html'),
         'iframe-post': resolve(web, 'examples/iframe-post.html'),
+        'article-zh': resolve(web, 'examples/article-zh.html'),
+        'article-en': resolve(web, 'examples/article-en.html'),
         'resnorm-playground': resolve(web, 'src/element.ts'),
       },
       output: {

@@ -29,6 +29,7 @@ const EnumTable<NormKind> kNorms[] = {{"none", NormKind::None}, {"layernorm", No
 const EnumTable<Placement> kPlacements[] = {{"pre", Placement::Pre}, {"post", Placement::Post}, {"sandwich", Placement::Sandwich}};
 const EnumTable<OptimName> kOptims[] = {{"adamw", OptimName::AdamW}, {"sgd", OptimName::Sgd}};
 const EnumTable<Schedule> kSchedules[] = {{"constant", Schedule::Constant}, {"cosine", Schedule::Cosine}};
+const EnumTable<Pixels> kPixels[] = {{"standardized", Pixels::Standardized}, {"raw", Pixels::Raw}};
 const char* kDatasets[] = {"spiral", "circle", "xor", "gauss", "moons", "checkerboard", "tinyshakespeare", "tangpoems", "text", "points", "digits"};
 
 template <class E, size_t N>
@@ -136,6 +137,7 @@ const char* to_string(NormKind v) { return enum_name(kNorms, v); }
 const char* to_string(Placement v) { return enum_name(kPlacements, v); }
 const char* to_string(OptimName v) { return enum_name(kOptims, v); }
 const char* to_string(Schedule v) { return enum_name(kSchedules, v); }
+const char* to_string(Pixels v) { return enum_name(kPixels, v); }
 
 int training_rows(const Config& c) {
   // cnn: one batch of images; evaluation runs in chunks of it.
@@ -231,6 +233,7 @@ Config config_from_json(const Json& j, bool check_cap) {
   d.integer("samples", c.data.samples, 10, 200000);
   d.number("test_fraction", c.data.test_fraction, 0.05, 0.95);
   d.integer("resolution", c.data.resolution, 14, 28);
+  d.choice("pixels", c.data.pixels, kPixels);
   double data_seed = 0;
   d.number("seed", data_seed, 0.0, 4294967295.0);
   d.finish();
@@ -247,6 +250,8 @@ Config config_from_json(const Json& j, bool check_cap) {
   if (c.is_cnn() != digits)
     throw Error("config: data.name = \"" + c.data.name + "\" does not fit model.kind = \"" + to_string(c.model.kind) +
                 "\" (allowed: " + (c.is_cnn() ? "digits" : c.is_gpt() ? "tinyshakespeare|tangpoems|text" : "spiral|circle|xor|gauss|moons|checkerboard|points") + ")");
+  if (!c.is_cnn() && c.data.pixels != Pixels::Standardized)
+    throw Error("config: data.pixels = \"" + std::string(to_string(c.data.pixels)) + "\" is only for model.kind = \"cnn\" (digits)");
   if (c.is_gpt() && !text)
     throw Error("config: data.name = \"" + c.data.name +
                 "\" does not fit model.kind = \"gpt\" (allowed: tinyshakespeare|tangpoems|text)");
@@ -331,6 +336,7 @@ Json config_to_json(const Config& c) {
   d.set("samples", Json::number(c.data.samples));
   d.set("test_fraction", Json::number(c.data.test_fraction));
   if (c.is_cnn()) d.set("resolution", Json::number(c.data.resolution));
+  if (c.data.pixels != Pixels::Standardized) d.set("pixels", Json::string(to_string(c.data.pixels)));  // only when set, as seed
   if (c.data.seed) d.set("seed", Json::number(c.data.seed));  // only when set: older configs print as before
   Json o = Json::object();
   o.set("name", Json::string(to_string(c.optim.name)));

@@ -16,6 +16,9 @@ enum class NormKind { None, LayerNorm, RmsNorm, BatchNorm };
 enum class Placement { Pre, Post, Sandwich };
 enum class OptimName { AdamW, Sgd };
 enum class Schedule { Constant, Cosine };
+// cnn digits: pixels standardised with MNIST's mean and std (the default), or raw 0..1 (a blank
+// background is then exactly 0, as in a tutorial that feeds pixels / 255).
+enum class Pixels { Standardized, Raw };
 
 struct ModelConfig {
   ModelKind kind = ModelKind::Mlp;
@@ -41,6 +44,7 @@ struct DataConfig {
   int samples = 1000;
   double test_fraction = 0.2;   // 2-D datasets and digits; the text always splits 90/10
   int resolution = 14;          // digits: 14 (2x2 average-pooled, the default) or 28 pixels a side
+  Pixels pixels = Pixels::Standardized;  // digits: "standardized" (v - 0.1307) / 0.3081, or "raw" v in 0..1
   // The seed of the data alone (the points, their train/test split, the digits' held-out split);
   // 0 = the run's `seed`, which also seeds the weights and batches. "Regenerate data" in the
   // playground sets it, so a new dataset trains the same initial weights. Absent from a config or
@@ -122,5 +126,6 @@ const char* to_string(NormKind);
 const char* to_string(Placement);
 const char* to_string(OptimName);
 const char* to_string(Schedule);
+const char* to_string(Pixels);
 
 }  // namespace resnorm

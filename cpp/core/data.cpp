@@ -50,7 +50,9 @@ Dataset2D make_digits(const std::string& asset, const DataConfig& cfg, uint32_t 
   Dataset2D d;
   d.dim = dim;
   d.classes = kDigitClasses;
-  const float scale = 1.0f / (255.0f * static_cast<float>(f * f)), mean = 0.1307f, inv_std = 1.0f / 0.3081f;
+  // raw: 0..1, a blank background exactly 0 (what the article's eps-less LayerNorm trips on, experiment cnn-eps)
+  const bool raw = cfg.pixels == Pixels::Raw;
+  const float scale = 1.0f / (255.0f * static_cast<float>(f * f)), mean = raw ? 0.0f : 0.1307f, inv_std = raw ? 1.0f : 1.0f / 0.3081f;
   for (uint32_t k = 0; k < n; ++k) {
     const uint32_t i = order[k];
     std::vector<float>& x = k < n_test ? d.x_test : d.x_train;

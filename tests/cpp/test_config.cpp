@@ -56,6 +56,12 @@ TEST_CASE("config round-trips through JSON and every preset is valid", "[config]
     CHECK(config_to_json(back).dump() == config_to_json(c).dump());
   }
   CHECK(preset_names().size() >= 7);
+  // data.pixels is written only when it is not the default, and reads back
+  Config raw = preset("cnn-digits");
+  CHECK(config_to_json(raw).dump().find("pixels") == std::string::npos);
+  raw.data.pixels = Pixels::Raw;
+  CHECK(config_from_json(config_to_json(raw)).data.pixels == Pixels::Raw);
+  CHECK(config_to_json(raw).dump().find(R"("pixels":"raw")") != std::string::npos);
   const Config tiny = preset("gpt-tiny");
   CHECK(tiny.model.depth == 4);
   CHECK(tiny.model.heads == 4);
@@ -102,6 +108,9 @@ TEST_CASE("bad configs are refused with the field, the value and what is allowed
   CHECK_THAT(error_of(R"({"model":{"kind":"cnn"},"data":{"resolution":20}})"),
              Contains("data.resolution = 20 is not allowed (allowed: 14|28)"));
   CHECK_THAT(error_of(R"({"model":{"kind":"cnn"},"data":{"resolution":7}})"), Contains("data.resolution = 7 is out of range"));
+  CHECK_THAT(error_of(R"({"model":{"kind":"cnn"},"data":{"name":"digits","pixels":"grey"}})"),
+             Contains("data.pixels = \"grey\" is not allowed (allowed: standardized|raw)"));
+  CHECK_THAT(error_of(R"({"data":{"pixels":"raw"}})"), Contains("data.pixels = \"raw\" is only for model.kind = \"cnn\""));
   CHECK_THAT(error_of(R"({"model":{"kind":"mlp","norm":"batchnorm","residual":"doubled"}})"), Contains("(accepted)"));
   CHECK_THAT(error_of(R"({"model":{"kind":"gpt","residual":"doubled"}})"), Contains("(accepted)"));
   CHECK_THAT(error_of(R"({"optim":{"lr":-0.1}})"), Contains("optim.lr = -0.1 is out of range"));

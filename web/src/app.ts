@@ -5,6 +5,7 @@ import { crossProblems, type FlatConfig } from './config/fields';
 import { kindConfig } from './config/presets';
 import { runLabel, setRunField } from './compare';
 import { experimentState } from './experiments';
+import { engineText } from './i18n/engine';
 import { FileIO } from './fileio';
 import { fmtInt, hasKey, translate, type MessageKey } from './i18n';
 import { RUN_LETTERS, cloneState, runConfigs, type AppState, type Notice } from './state';
@@ -191,7 +192,7 @@ export class App {
   // ------------------------------------------------------------------ state changes
 
   /** Applies a new state: what needs rebuilding is worked out from what changed. */
-  setState(next: AppState, how: { rebuild?: 'now' | 'soon' | 'no'; render?: boolean } = {}): void {
+  setState(next: AppState, how: { rebuild?: 'now' | 'soon' | 'no'; render?: boolean; replace?: boolean } = {}): void {
     const prev = this.state;
     this.state = next;
     const structural = prev.lang !== next.lang || prev.mode !== next.mode || prev.runs.length !== next.runs.length ||
@@ -201,6 +202,8 @@ export class App {
     if (how.render || structural) this.render();
     else this.sync();
     if (configsChanged && how.rebuild !== 'no') {
+      // new runs chosen as a whole (an experiment, a preset): no "restarted" notice, nothing was edited
+      this.replacing = !!how.replace;
       if (how.rebuild === 'soon') {
         clearTimeout(this.rebuildTimer);
         this.rebuildTimer = window.setTimeout(() => this.applyChange(), 300);
@@ -232,6 +235,10 @@ export class App {
   /** The state the running models reflect (set by rebuild and by each live edit). */
   private applied: AppState | null = null;
   private fromLink = false;
+  /** The pending change replaces the runs as a whole ("Run this", a preset): not an edit of a watched run. */
+  private replacing = false;
+  /** Why the next build happens: a link (or the first load) names its data; an edit chose it from a menu. */
+  private origin: 'link' | 'edit' = 'link';
   /** Why the last rebuild restarted a run that had trained (settings that cannot change mid-run). */
   private restartedFor: string[] = [];
 
@@ -244,6 +251,9 @@ export class App {
     const now = runConfigs(this.state);
     if (JSON.stringify(now) === this.builtConfigs) return;
     const before = this.applied;
+    const replacing = this.replacing;
+    this.replacing = false;
+    this.origin = this.fromLink ? 'link' : 'edit';
     // A run that trained and has not finished: a finished run is over, so a change starts a new one
     // (and "continue for N more steps" is how a finished run goes on).
     const trained = this.session.steps > 0 && this.session.live.length > 0;
@@ -257,7 +267,9 @@ export class App {
         return;
       }
     }
-    this.restartedFor = !this.fromLink && before && trained && before.mode === this.state.mode
+    // The notice is for a reader who edited a setting of runs they were watching: not for a link,
+    // an experiment's "Run this" or a preset, which choose new runs on purpose.
+    this.restartedFor = !this.fromLink && !replacing && before && trained && before.mode === this.state.mode
       ? changedKeys(runConfigs(before), now) : [];
     if (!this.fromLink) this.state.edits = [];
     this.writeHash();
@@ -290,7 +302,7 @@ export class App {
       this.renderMessages();
       return;
     }
-    if (!(await this.own.ready(configs))) {  // a shared link names your own data, which links never carry
+    if (!(await this.own.ready(configs, this.origin))) {  // a shared link names your own data, which links never carry
       this.playAfterBuild = false;
       this.buildingNow = false;
       this.session.dispose();
@@ -331,7 +343,7 @@ export class App {
       const d = run.metrics?.diverged;
       const w = run.metrics ? blowupWhere(run.metrics) : null;
       const why = d?.message || run.message, step = d?.step ?? '?';
-      const where = () => [why, w ? this.t('notice.where', { b: w.block, v: w.rms }) : ''].filter(Boolean).join('; ');
+      const where = () => [why ? engineText(this.state.lang, why) : '', w ? this.t('notice.where', { b: w.block, v: w.rms }) : ''].filter(Boolean).join(this.state.lang === 'zh' ? '；' : '; ');
       this.messages.push({ kind: 'error', text: () => this.t('notice.diverged', { run: letter, step, where: where() }) });
       if (this.state.mode === 'single') this.session.pause();
     } else if (reason === 'crashed') {
@@ -452,7 +464,7 @@ export class App {
     // "Run this" runs it: training starts as soon as the engines are built
     this.playAfterBuild = true;
     const same = JSON.stringify(runConfigs(next)) === this.builtConfigs;
-    this.setState(next, { render: true, rebuild: 'now' });
+    this.setState(next, { render: true, rebuild: 'now', replace: true });
     // the same runs as now (nothing to rebuild): start them over and play
     if (same) void this.rebuild();
     if (!this.opts.embed) this.root.querySelector('.rp-explain')?.scrollIntoView({ block: 'nearest' });
@@ -635,7 +647,7 @@ export class App {
 
   /** Run i's chip label, in the page's language. */
   runName(i: number): string {
-    return runLabel(this.state, i).replace('same as A', this.t('cmp.same'));
+    return runLabel(this.state, i, { same: this.t('cmp.same'), base: this.t('cmp.base') });
   }
 
 }

@@ -178,7 +178,7 @@ export class Chrome {
   renderToolbar(): HTMLElement {
     const btn = (cls: string, label: string, ic: string, fn: () => void, key: string) =>
       h('button', { type: 'button', class: `rp-tool ${cls}`, title: `${label} (${key})`, 'aria-label': label, onclick: fn }, icon(ic));
-    this.host.els.play = btn('rp-play', this.host.t('tb.play'), 'play', () => this.host.toggle(), 'space');
+    this.host.els.play = btn('rp-play', this.host.t('tb.play'), 'play', () => this.host.toggle(), this.host.t('key.space'));
     const speed = h('select', { class: 'rp-speed', 'aria-label': this.host.t('tb.speed'), onchange: (e: Event) => { this.host.session.speed = Number((e.target as HTMLSelectElement).value); } },
       ...SPEEDS.map((v) => h('option', { value: v, selected: v === this.host.session.speed }, v === 0 ? this.host.t('tb.speed_max') : this.host.t('tb.speed_n', { n: v }))));
     this.host.els.stepCount = h('span', { class: 'rp-num', 'data-stat': 'step' }, '0');
@@ -226,7 +226,7 @@ export class Chrome {
       h('h2', {}, this.host.t(`exp.${e.id}.title` as MessageKey)),
       h('p', {}, this.host.t(`exp.${e.id}.body` as MessageKey)),
       h('p', { class: 'rp-look' }, h('strong', {}, this.host.t('exp.look'), ': '), this.host.t(`exp.${e.id}.look` as MessageKey)),
-      h('p', { class: 'rp-cite' }, e.cite),
+      h('p', { class: 'rp-cite', lang: 'en' }, e.cite),  // a paper's authors and title, as published
       h('button', { type: 'button', class: 'rp-btn rp-small rp-explain-more', 'aria-expanded': 'false', onclick: (ev: Event) => {
         const b = ev.currentTarget as HTMLElement;
         b.closest('.rp-explain')?.classList.add('open');
@@ -268,7 +268,7 @@ export class Chrome {
     e.play.classList.toggle('on', playing);
     e.play.classList.toggle('starting', starting);
     e.play.setAttribute('aria-label', starting ? embedText(lang, 'starting') : playing ? this.host.t('tb.pause') : this.host.t('tb.play'));
-    e.play.title = starting ? embedText(lang, 'starting_title') : `${playing ? this.host.t('tb.pause') : this.host.t('tb.play')} (space)`;
+    e.play.title = starting ? embedText(lang, 'starting_title') : `${playing ? this.host.t('tb.pause') : this.host.t('tb.play')} (${this.host.t('key.space')})`;
     const shown = String(playing || starting);
     if (e.play.dataset.icon !== shown) {
       e.play.dataset.icon = shown;

@@ -26,21 +26,25 @@ export function fromConfigs(configs: FlatConfig[]): { base: FlatConfig; runs: Pa
   return { base, runs };
 }
 
+/** The words of a run label that are not field names or values (the page passes its language's). */
+export interface RunWords { same: string; base: string }
+const EN_WORDS: RunWords = { same: 'same as A', base: 'base' };
+
 /** A short name for run i: its letter and what it changes, e.g. "B · placement=post". */
-export function runLabel(s: AppState, i: number): string {
+export function runLabel(s: AppState, i: number, words: RunWords = EN_WORDS): string {
   const letter = RUN_LETTERS[i].toUpperCase();
-  if (i === 0) return s.mode === 'compare' ? `${letter} · ${baseSummary(s)}` : letter;
+  if (i === 0) return s.mode === 'compare' ? `${letter} · ${baseSummary(s, words)}` : letter;
   const o = s.runs[i - 1] ?? {};
   const keys = FIELDS.filter((f) => o[f.key] !== undefined && o[f.key] !== s.config[f.key]).map((f) => `${f.key}=${o[f.key]}`);
-  return `${letter} · ${keys.length ? keys.join(', ') : 'same as A'}`;
+  return `${letter} · ${keys.length ? keys.join(', ') : words.same}`;
 }
 
 /** Run A's name in a comparison: the values of the fields the other runs change. */
-function baseSummary(s: AppState): string {
+function baseSummary(s: AppState, words: RunWords): string {
   const keys = new Set<string>();
   for (const o of s.runs) for (const k of Object.keys(o)) if (o[k] !== s.config[k]) keys.add(k);
   const list = FIELDS.filter((f) => keys.has(f.key)).map((f) => `${f.key}=${s.config[f.key]}`);
-  return list.length ? list.join(', ') : 'base';
+  return list.length ? list.join(', ') : words.base;
 }
 
 /**

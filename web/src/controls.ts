@@ -43,7 +43,7 @@ export interface ControlsHost {
   t(key: MessageKey, vars?: Record<string, string | number>): string;
   optLabel(v: string): string;
   setField(key: string, value: string | number): void;
-  setState(next: AppState, how: { rebuild?: 'now' | 'soon' | 'no'; render?: boolean }): void;
+  setState(next: AppState, how: { rebuild?: 'now' | 'soon' | 'no'; render?: boolean; replace?: boolean }): void;
   /** Extra content under the data field (your own text for gpt), or null. */
   dataExtra(): HTMLElement | null;
 }
@@ -66,7 +66,7 @@ export class ControlPanel {
     if (allowed && allowed.length === 0) return null;
     const kind = this.host.state.config.kind;
     const show = (f: Field) => (!allowed || allowed.includes(f.key)) && shownFor(f, kind);
-    const aside = h('aside', { class: 'rp-controls', 'aria-label': 'settings' });
+    const aside = h('aside', { class: 'rp-controls', 'aria-label': this.host.t('aria.settings') });
     if (!allowed) {
       const sel = h('select', { 'aria-label': this.host.t('group.preset'), onchange: (e: Event) => {
         const name = (e.target as HTMLSelectElement).value;
@@ -75,7 +75,7 @@ export class ControlPanel {
         n.config = presetConfig(name);
         n.exp = '';
         if (n.mode === 'compare') n.runs = n.runs.map(() => ({}));
-        this.host.setState(n, { rebuild: 'now' });
+        this.host.setState(n, { rebuild: 'now', replace: true });
       } }, h('option', { value: '' }, this.host.t('preset.choose')), ...PRESET_NAMES.map((p) => h('option', { value: p }, p)));
       aside.append(h('div', { class: 'rp-group rp-preset' }, h('h3', {}, this.host.t('group.preset')), sel));
     }

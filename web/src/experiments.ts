@@ -13,6 +13,8 @@ export interface Experiment {
   focus: PanelId[];
   /** The paper it follows (shown as a citation). */
   cite: string;
+  /** The run the digits panel shows first (default A): one that learns. */
+  digitsRun?: number;
 }
 
 /** Steps of the cnn experiments' deep runs (the presets train 500). */
@@ -78,12 +80,17 @@ export const EXPERIMENTS: readonly Experiment[] = [
   },
   {
     id: 'cnn-eps',
+    // Raw pixels (0..1): a blank background is exactly 0, the stem conv has no bias, so at every
+    // background position all 16 channels are 0 and LayerNorm over them (as ConvNeXt, Liu et al. 2022)
+    // divides 0 by 0 without eps. With eps = 1e-5 that group maps to the norm's bias and the net learns.
+    // C: the same bug on standardised pixels (background -0.42), where no group is exactly constant.
     runs: [
-      { preset: 'cnn-digits', set: { norm: 'layernorm', placement: 'pre', width: 1, eps: 0 } },
-      { preset: 'cnn-digits', set: { norm: 'layernorm', placement: 'pre', width: 1, eps: 1e-5 } },
+      { preset: 'cnn-digits', set: { norm: 'layernorm', placement: 'pre', pix: 'raw', eps: 0 } },
+      { preset: 'cnn-digits', set: { norm: 'layernorm', placement: 'pre', pix: 'raw', eps: 1e-5 } },
       { preset: 'cnn-digits', set: { norm: 'layernorm', placement: 'pre', eps: 0 } },
     ],
-    focus: ['loss'],
+    focus: ['loss', 'digits'],
+    digitsRun: 1,
     cite: 'Ba, Kiros, Hinton 2016, Layer Normalization; Liu et al. 2022, A ConvNet for the 2020s (LayerNorm over channels)',
   },
   {

@@ -3,6 +3,7 @@
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { App } from './app';
+import { translate } from './i18n';
 import { createEngine } from './engineFactory';
 import { cloneState } from './state';
 import { parse, tooLong } from './url';
@@ -22,9 +23,10 @@ const app = new App({
     written = hash;
     history.replaceState(null, '', `#${hash}`);
   },
-  onChange: (s) => { document.documentElement.lang = s.lang === 'zh' ? 'zh-CN' : 'en'; },
+  onChange: (s) => { document.documentElement.lang = s.lang === 'zh' ? 'zh-CN' : 'en'; document.title = translate(s.lang, 'page.title'); },
 });
 document.documentElement.lang = app.state.lang === 'zh' ? 'zh-CN' : 'en';
+document.title = translate(app.state.lang, 'page.title');
 
 window.addEventListener('hashchange', () => {
   const h = location.hash.replace(/^#/, '');

@@ -6,7 +6,6 @@ import { EXPERIMENTS } from './experiments';
 import { canvasesToPng, download, type LegendItem, type PngPart } from './export';
 import { fmtInt, type MessageKey } from './i18n';
 import { RUN_LETTERS, cloneState, type AppState, type PanelId } from './state';
-import { runLabel } from './compare';
 import { GRID_RES, type Run, type Session } from './session';
 import type { BlockSeries, RunMetrics } from './metrics';
 import type { RunLog } from './runlog';
@@ -247,7 +246,7 @@ export class ChartPanels {
           break;
         }
         case 'digits':
-          parts.digits = new DigitsView(body, (k, v) => this.host.t(k as MessageKey, v), () => this.host.session.runs, nRuns);
+          parts.digits = new DigitsView(body, (k, v) => this.host.t(k as MessageKey, v), () => this.host.session.runs, nRuns, exp?.digitsRun ?? 0);
           break;
         case 'samples':
           parts.samples = body;
@@ -261,7 +260,7 @@ export class ChartPanels {
           header.insertBefore(layerSel, png);
           parts.attnLayerSel = layerSel;
           if (nRuns > 1) {
-            parts.attnRunSel = h('select', { 'aria-label': 'run', onchange: () => this.host.invalidate() },
+            parts.attnRunSel = h('select', { 'aria-label': this.host.t('p.digits.run'), onchange: () => this.host.invalidate() },
               ...Array.from({ length: nRuns }, (_, i) => h('option', { value: i }, RUN_LETTERS[i].toUpperCase())));
             header.insertBefore(parts.attnRunSel, layerSel);
           }
@@ -458,7 +457,7 @@ export class ChartPanels {
   pngLegend(p: PanelId, canvases: HTMLCanvasElement[]): { parts: PngPart[]; legend: LegendItem[] } {
     const runs = this.host.session.runs;
     const multi = runs.length > 1;
-    const name = (r: Run) => (multi ? this.host.runName(r.index) : runLabel(this.host.state, r.index));
+    const name = (r: Run) => this.host.runName(r.index);
     const legend: LegendItem[] = [];
     let parts: PngPart[] = canvases.map((canvas) => ({ canvas }));
     const rgb = (c: readonly number[]) => `rgb(${c[0]},${c[1]},${c[2]})`;
@@ -550,7 +549,7 @@ export class ChartPanels {
     ], train, val);
     p.loss?.reset(specs);
     const few = Math.max(maxDepthOf(runs), ...logs.map((l) => l.metrics.depth)) <= 40;
-    const blockSpecs: SeriesSpec[] = runs.map((r) => ({ label: runLabel(this.host.state, r.index), color: RUN_COLORS[r.index], width: 2, points: few, pointSize: 5 }));
+    const blockSpecs: SeriesSpec[] = runs.map((r) => ({ label: this.host.runName(r.index), color: RUN_COLORS[r.index], width: 2, points: few, pointSize: 5 }));
     logs.forEach((l, i) => blockSpecs.push({ label: this.host.t('log.name', { file: l.name }), color: LOG_COLORS[i], width: 2, points: few, pointSize: 5 }));
     p.profile?.reset(blockSpecs);
     p.rms?.reset(blockSpecs);
@@ -759,7 +758,7 @@ export class ChartPanels {
     clear(box);
     for (const r of runs) {
       const col = h('div', { class: 'rp-sample-col', style: `--run:${RUN_COLORS[r.index]}` });
-      if (runs.length > 1) col.append(h('h4', {}, runLabel(this.host.state, r.index)));
+      if (runs.length > 1) col.append(h('h4', {}, this.host.runName(r.index)));
       if (!r.samples.length) col.append(h('p', { class: 'rp-muted' }, this.host.t('p.none_yet')));
       for (const smp of r.samples.slice(0, 3)) col.append(h('div', { class: 'rp-sample' }, h('span', { class: 'rp-sample-step' }, `${this.host.t('ax.step')} ${smp.step}`), h('pre', {}, smp.text)));
       box.append(col);

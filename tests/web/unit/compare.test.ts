@@ -69,6 +69,16 @@ describe('runs as overrides', () => {
     expect(runLabel(s, 0)).toBe('A · placement=post');
     expect(runLabel(s, 1)).toBe('B · placement=pre');
   });
+
+  it('names runs in the page’s language: "same as A" and "base" come from the caller (issue 20)', () => {
+    let s = parse('exp=postln-vs-preln').state;
+    s = setRunField(s, 1, 'placement', 'post');      // B now equals A
+    const zh = { same: '与 A 相同', base: '基准' };
+    expect(runLabel(s, 1)).toBe('B · same as A');
+    expect(runLabel(s, 1, zh)).toBe('B · 与 A 相同');
+    expect(runLabel(s, 0, zh)).toBe('A · 基准');
+    expect(runLabel(s, 0)).toBe('A · base');
+  });
 });
 
 describe('lockstep round size', () => {

@@ -2,7 +2,7 @@
 // matrix and its accuracy, and a drawing turned into the model's input as make_digits made the training digits.
 import { describe, expect, it } from 'vitest';
 import {
-  MNIST_MEAN, MNIST_STD, argmaxRows, confusionMatrix, drawingToInput, inputToInk, matrixAccuracy,
+  MNIST_MEAN, MNIST_STD, argmaxRows, confusionMatrix, drawingToInput, inkOf, inputToInk, matrixAccuracy,
 } from '../../../web/src/charts/digitsMath';
 
 describe('digits view maths', () => {
@@ -50,5 +50,19 @@ describe('digits view maths', () => {
     // an empty pad is all background; 28 -> 28 keeps pixels as they are
     expect(Array.from(drawingToInput(new Float32Array(784), 28, 28)).every((x) => Math.abs(x - (0 - MNIST_MEAN) / MNIST_STD) < 1e-6)).toBe(true);
     expect(() => drawingToInput(ink, 28, 10)).toThrow(/does not pool/);
+  });
+
+  it('feeds a run on raw pixels (data.pixels = raw) the pooled ink itself, as make_digits does: background exactly 0', () => {
+    const src = 28, ink = new Float32Array(src * src);
+    for (let y = 10; y < 18; y++) for (let x = 12; x < 15; x++) ink[y * src + x] = 0.75;
+    const raw = drawingToInput(ink, src, 14, true), std = drawingToInput(ink, src, 14);
+    expect(raw.length).toBe(196);
+    expect(raw[0]).toBe(0);
+    expect(Math.min(...raw)).toBe(0);
+    expect(Math.max(...raw)).toBeLessThanOrEqual(0.75);
+    // the same picture, standardised the other way (the reference: MNIST's mean and std)
+    raw.forEach((r, k) => expect(std[k]).toBeCloseTo((r - MNIST_MEAN) / MNIST_STD, 5));
+    // and back to ink for the grid: raw values are ink already, standardised ones are undone
+    raw.forEach((r, k) => { expect(inkOf(r, true)).toBeCloseTo(r, 6); expect(inkOf(std[k], false)).toBeCloseTo(r, 5); });
   });
 });

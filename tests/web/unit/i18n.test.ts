@@ -25,3 +25,17 @@ describe('i18n', () => {
     expect(zh['exp.rmsnorm.short']).toMatch(/差不多|大致相同/);
   });
 });
+
+describe('the core’s divergence messages in Chinese', () => {
+  it('rewrites the forms trainer.cpp writes and leaves English and unknown text as it came', async () => {
+    const { engineText } = await import('../../../web/src/i18n/engine');
+    const eps = 'loss is not finite at step 1: division by zero variance in blocks.0.norm_1 (block 0) (model.eps = 0)';
+    expect(engineText('zh', eps)).toBe('第 1 步的损失不是有限值：blocks.0.norm_1（第 0 块）除以零方差（model.eps = 0）');
+    expect(engineText('zh', 'loss is not finite at step 12: division by zero variance in stem.norm_out (model.eps = 0)'))
+      .toBe('第 12 步的损失不是有限值：stem.norm_out 除以零方差（model.eps = 0）');
+    expect(engineText('zh', 'gradient is not finite in block 3 at step 40')).toBe('第 40 步第 3 块的梯度不是有限值');
+    expect(engineText('zh', 'gradient is not finite outside the blocks at step 7')).toBe('第 7 步块之外的梯度不是有限值');
+    expect(engineText('en', eps)).toBe(eps);
+    expect(engineText('zh', 'worker crashed')).toBe('worker crashed');
+  });
+});

@@ -5,12 +5,14 @@
 import type { FeatureMaps, ModelInfo } from '../engine/types';
 import { BLUES_LUT, VIRIDIS_LUT } from './colors';
 import type { At } from './readout';
-import { DIGIT_CLASSES, argmaxRows, confusionMatrix, drawingToInput, inputToInk, matrixAccuracy } from './digitsMath';
+import { DIGIT_CLASSES, argmaxRows, confusionMatrix, drawingToInput, inkOf, matrixAccuracy } from './digitsMath';
 
 /** What the view needs of a run: its engine (info, probs) and how far it has trained. */
 export interface DigitsRun {
   engine?: { info: ModelInfo; probs(images: Float32Array): Promise<Float32Array>; features(image: Float32Array, block: number): Promise<FeatureMaps> } | null;
   metrics?: { steps: number } | null;
+  /** The run's flat config: `pix` = 'raw' feeds pixels in 0..1 (data.pixels), not standardised. */
+  config?: { pix?: string | number };
 }
 
 type T = (key: string, vars?: Record<string, string | number>) => string;
@@ -49,7 +51,8 @@ export class DigitsView {
   private drawTimer: ReturnType<typeof setTimeout> | null = null;
   private destroyed = false;
 
-  constructor(el: HTMLElement, private readonly t: T, private readonly runs: () => readonly DigitsRun[], nRuns: number) {
+  constructor(el: HTMLElement, private readonly t: T, private readonly runs: () => readonly DigitsRun[], nRuns: number, first = 0) {
+    this.run = first >= 0 && first < nRuns ? first : 0;  // the run shown first (an experiment may open on one that learns)
     const dpr = window.devicePixelRatio || 1;
     const canvas = (w: number, hgt: number, cls: string) => {
       const c = document.createElement('canvas');
@@ -110,6 +113,7 @@ export class DigitsView {
         o.value = String(i); o.textContent = 'ABCD'[i] ?? String(i + 1);
         sel.append(o);
       }
+      sel.value = String(this.run);
       sel.addEventListener('change', () => { this.run = Number(sel.value); this.shownKey = ''; this.last = -Infinity; this.update(); void this.predictDrawing(); });
       head.append(sel);
     }
@@ -145,6 +149,7 @@ export class DigitsView {
   }
 
   private current(): DigitsRun | undefined { return this.runs()[this.run]; }
+  private raw(): boolean { return this.current()?.config?.pix === 'raw'; }
 
   /**
    * Called on every frame the page draws: asks the engine for the held-out predictions when the run
@@ -201,7 +206,7 @@ export class DigitsView {
     ctx.textBaseline = 'top';
     for (let i = 0; i < n; i++) {
       for (let k = 0; k < side * side; k++) {
-        const v = 255 - Math.round(inputToInk(digits.x[i * side * side + k]) * 255);
+        const v = 255 - Math.round(inkOf(digits.x[i * side * side + k], this.raw()) * 255);
         img.data[4 * k] = img.data[4 * k + 1] = img.data[4 * k + 2] = v;
         img.data[4 * k + 3] = 255;
       }
@@ -299,7 +304,7 @@ export class DigitsView {
     const side = digits.side;
     const drawn = this.featInput === 'drawn' && this.drawn;
     const i = typeof this.featInput === 'number' ? this.featInput : 0;
-    const image = drawn ? drawingToInput(this.ink(), INK_SIDE, side) : digits.x.slice(i * side * side, (i + 1) * side * side);
+    const image = drawn ? drawingToInput(this.ink(), INK_SIDE, side, this.raw()) : digits.x.slice(i * side * side, (i + 1) * side * side);
     const block = Number(this.blockSel.value);
     const seq = ++this.featSeq;
     let f: FeatureMaps;
@@ -430,7 +435,7 @@ export class DigitsView {
     const seq = ++this.drawSeq;
     let p: Float32Array;
     try {
-      p = await eng.probs(drawingToInput(this.ink(), INK_SIDE, digits.side));
+      p = await eng.probs(drawingToInput(this.ink(), INK_SIDE, digits.side, this.raw()));
     } catch { return; }
     if (seq !== this.drawSeq || this.destroyed) return;
     const best = argmaxRows(p)[0];

@@ -1,7 +1,7 @@
 // The pure parts of the digits view (issue 11): predictions from class probabilities, the confusion
 // matrix, and a drawn digit turned into the model's input the way the training digits were made
 // (cpp/core/data.cpp make_digits: 28x28 in 0..1, average-pooled to the model's side, then
-// (v - 0.1307) / 0.3081, MNIST's mean and standard deviation).
+// (v - 0.1307) / 0.3081, MNIST's mean and standard deviation; or left in 0..1 for data.pixels = "raw").
 
 export const DIGIT_CLASSES = 10;
 export const MNIST_MEAN = 0.1307;
@@ -40,9 +40,9 @@ export function matrixAccuracy(m: Int32Array, k = DIGIT_CLASSES): number {
 /**
  * A drawing (ink in 0..1, `src` x `src`, row-major) as one model input of side `side`: shifted so its
  * centre of mass sits in the middle (MNIST centred its digits that way), average-pooled by src/side,
- * then normalised. `src` must be a multiple of `side`. An empty drawing gives the background everywhere.
+ * then normalised (raw: kept in 0..1). `src` must be a multiple of `side`. An empty drawing gives the background everywhere.
  */
-export function drawingToInput(ink: Float32Array, src: number, side: number): Float32Array {
+export function drawingToInput(ink: Float32Array, src: number, side: number, raw = false): Float32Array {
   if (src % side !== 0 || ink.length !== src * src) throw new Error(`drawing: ${src}x${src} does not pool to ${side}x${side}`);
   let mass = 0, mx = 0, my = 0;
   for (let y = 0; y < src; y++) for (let x = 0; x < src; x++) { const v = ink[y * src + x]; mass += v; mx += v * x; my += v * y; }
@@ -57,7 +57,7 @@ export function drawingToInput(ink: Float32Array, src: number, side: number): Fl
           const y = r * f + yy - dy, x = c * f + xx - dx;
           if (y >= 0 && y < src && x >= 0 && x < src) sum += ink[y * src + x];
         }
-      out[r * side + c] = (sum / (f * f) - MNIST_MEAN) / MNIST_STD;
+      out[r * side + c] = raw ? sum / (f * f) : (sum / (f * f) - MNIST_MEAN) / MNIST_STD;
     }
   return out;
 }
@@ -65,4 +65,9 @@ export function drawingToInput(ink: Float32Array, src: number, side: number): Fl
 /** A model input (normalised) back to ink 0..1 for drawing it. */
 export function inputToInk(v: number): number {
   return Math.min(1, Math.max(0, v * MNIST_STD + MNIST_MEAN));
+}
+
+/** A model input back to ink 0..1: raw inputs (data.pixels = "raw") are ink already. */
+export function inkOf(v: number, raw: boolean): number {
+  return raw ? Math.min(1, Math.max(0, v)) : inputToInk(v);
 }

@@ -60,6 +60,8 @@ export const FIELDS: readonly Field[] = [
   { key: 'kind', path: 'model.kind', group: 'model', type: 'enum', options: KINDS, def: 'mlp', shared: true },
   { key: 'data', path: 'data.name', group: 'data', type: 'enum', options: [...DATASETS_2D, 'points', ...TEXT_DATASETS, 'digits'], def: 'spiral', shared: true },
   { key: 'res', path: 'data.resolution', group: 'data', type: 'int', def: 14, min: 14, max: 28, only: ['cnn'], shared: true, step: 14 },
+  // cnn digits' pixels (data.pixels): standardised (default) or raw 0..1, whose blank background is exactly 0 (experiment cnn-eps)
+  { key: 'pix', path: 'data.pixels', group: 'data', type: 'enum', options: ['standardized', 'raw'], def: 'standardized', only: ['cnn'] },
   { key: 'depth', path: 'model.depth', group: 'model', type: 'int', def: 8, min: 1, max: 512, ui: { min: 1, max: 128 } },
   { key: 'width', path: 'model.width', group: 'model', type: 'int', def: 64, min: 1, max: 4096, ui: { min: 2, max: 512, log: true } },
   { key: 'heads', path: 'model.heads', group: 'model', type: 'int', def: 4, min: 1, max: 64, only: ['gpt'] },

@@ -7,6 +7,8 @@ export const en = {
 
   // toolbar
   'tb.play': 'Play',
+  'key.space': 'space',
+  'page.title': 'ResNorm Playground — residual connections and normalization, live',
   'tb.pause': 'Pause',
   'tb.step': 'One step',
   'tb.reset': 'Reset',
@@ -126,6 +128,7 @@ export const en = {
   'f.samples': 'Samples',
   'f.test': 'Test fraction',
   'f.res': 'Image size',
+  'f.pix': 'Pixels',
   'f.optim': 'Optimiser',
   'f.lr': 'Learning rate',
   'f.warmup': 'Warmup steps',
@@ -145,6 +148,7 @@ export const en = {
   'f.dseed': 'Data seed',
 
   'h.kind': 'mlp: a deep MLP classifying 2-D points. gpt: a small character-level transformer on Shakespeare. cnn: a residual conv net (ResNet) reading handwritten digits.',
+  'h.pix': 'cnn: pixels standardized with MNIST’s mean and standard deviation (the blank background becomes −0.42), or raw in 0..1 (the background is exactly 0).',
   'h.res': 'cnn: the 28×28 digits average-pooled to 14×14 (faster), or at 28×28.',
   'h.depth': 'Number of residual blocks (mlp: one Linear + activation each; gpt: attention + MLP each).',
   'h.width': 'Hidden width (d_model for gpt).',
@@ -171,6 +175,8 @@ export const en = {
   'opt.doubled': 'doubled (F(x) + F(x))',
   'opt.batchnorm': 'BatchNorm',
   'opt.digits': 'handwritten digits (MNIST)',
+  'opt.standardized': 'standardized',
+  'opt.raw': 'raw 0..1',
   'opt.none': 'none',
   'opt.identity': 'identity (x + F(x))',
   'opt.rezero': 'ReZero (x + α·F(x))',
@@ -206,6 +212,7 @@ export const en = {
   'pts.help': 'Pick + class 0, + class 1 or the eraser, then click the picture: the points become your own dataset, kept in this browser. CSV: one x,y,label per line, x and y in −1.5…1.5, label 0 or 1, at most {max} rows. Regenerate draws the dataset again with a new seed.',
   'pts.more': '{n} points: add at least {min} to train on them.',
   'pts.link': 'This link trains on your own points, which are not in the link. Upload a CSV of points to run it.',
+  'pts.menu': 'No points of yours are in this browser yet. Click points onto the picture or upload a CSV, then train on them.',
   'pts.load_file': 'Upload a CSV…',
   'pts.err.fields': '{name}, line {line}: {n} fields; each line needs x,y,label.',
   'pts.err.number': '{name}, line {line}: {field} = "{v}" is not a number.',
@@ -227,6 +234,7 @@ export const en = {
   'own.forget': 'Forget this text',
   'own.load_file': 'Load a text file…',
   'own.link': 'This link trains on your own text, which is not in the link (texts never leave the browser they were loaded in). Load a text file to run it.',
+  'own.menu': 'No text of yours is in this browser yet. Load a text file or paste one in “Your own text” below, then train on it.',
   'own.memonly': 'This browser cannot store the text (no IndexedDB here): it is kept until the page is closed.',
   'own.err.size': '{name} is {mb} MB, over the limit of {max} MB.',
   'own.err.utf8': '{name} is not valid UTF-8 at byte {offset}. Save it as UTF-8 and load it again.',
@@ -242,6 +250,8 @@ export const en = {
   'cmp.editing': 'Settings below edit run {run}. Changes to run A apply to every run that does not override them.',
   'cmp.hint': 'Every run has the same seed and data; they step together. Pick a run, change a setting, press Play.',
   'cmp.same': 'same as A',
+  'cmp.base': 'base',
+  'aria.settings': 'settings',
 
   // panels
   'p.loss': 'Loss',
@@ -380,10 +390,12 @@ export const en = {
     'The article’s ResNet block computes x = conv1(x); x = conv2(x); return x + x. That is y = F(x) + F(x) = 2·F(x): the input never reaches the output, so the block is a plain one with its output doubled. Run A is that block (residual doubled) in a 20-layer net, run B the real shortcut y = x + F(x), run C the plain net y = F(x). Everything else is the same.',
   'exp.cnn-doubled.look': 'The gradient heatmaps: A looks like C (plain), not like B. Then the loss: A trains like the plain net, or worse, since doubling also scales the signal block after block.',
   'exp.cnn-eps.title': 'The article’s LayerNorm',
-  'exp.cnn-eps.short': 'Dividing by the standard deviation with no eps: a variance of exactly 0 gives a division by zero.',
+  'exp.cnn-eps.short':
+    'Dividing by the standard deviation with no eps: where a normalised group is constant (a blank background in raw pixels), 0/0.',
   'exp.cnn-eps.body':
-    'The article’s LayerNorm divides by x.std() with no eps. Wherever a normalised group is constant, its variance is exactly 0 and the division gives NaN. Here LayerNorm runs over the channels at each position (as ConvNeXt does). Runs A and B have a single channel in the first stage, so every first-stage position is a constant group: A (eps = 0) stops at step 1 and the divergence guard names the norm and the cause; B (eps = 1e-5) trains, although a LayerNorm over one channel outputs only its bias. Run C has eps = 0 at the full width of 16: with no variance exactly 0 it trains, so the bug hides until a constant or dead feature appears.',
-  'exp.cnn-eps.look': 'Run A’s message: division by zero variance, in which block. Then B and C train on.',
+    'The article’s LayerNorm divides by x.std() with no eps. Wherever a normalised group is constant, its variance is exactly 0 and the division gives NaN. Here LayerNorm runs over the 16 channels at each position (as ConvNeXt does), and runs A and B read raw pixels in 0..1: a digit’s blank background is exactly 0 and the first convolution has no bias, so at every background position all channels are 0, a constant group. A (eps = 0, the article’s version) stops at step 1 and the divergence guard names the norm and the cause. B (eps = 1e-5, corrected) maps each such group to the norm’s bias and learns. C keeps eps = 0 but reads standardised pixels (the background becomes −0.42, so no group is exactly constant): it learns too, and the bug hides until a constant group appears.',
+  'exp.cnn-eps.look':
+    'Press play. Run A stops at step 1 with “division by zero variance in blocks.0.norm_1 (block 0)”. B’s and C’s losses fall and their held-out accuracy passes 90% (after the 500 steps, over three seeds in the CLI: B 95.9–97.2%, C 96.1–96.9%). The digits panel opens on B, the corrected run.',
   'exp.cnn-bn-ln.title': 'BatchNorm vs LayerNorm in a ResNet',
   'exp.cnn-bn-ln.short': 'The same 20-layer ResNet with BatchNorm (per channel over the batch) and LayerNorm (per position over the channels).',
   'exp.cnn-bn-ln.body':

@@ -78,14 +78,16 @@ export class OwnData {
    * Before a build: whether the runs' own data is here. A shared link names your text or points,
    * which links never carry: if this browser has none, a notice says so and offers to load a file.
    */
-  async ready(configs: readonly FlatConfig[]): Promise<boolean> {
+  async ready(configs: readonly FlatConfig[], origin: 'link' | 'edit' = 'link'): Promise<boolean> {
     const mine = configs.some((c) => c.data === 'text') ? 'text' : configs.some((c) => c.data === 'points') ? 'points' : '';
     if (!mine) return true;
     await ownTextReady();
     if (mine === 'text' ? ownText() : (ownPoints()?.length ?? 0) >= MIN_POINTS) return true;
     const pick = mine === 'text' ? this.text : this.points;
     const t = (k: MessageKey) => translate(this.host.state.lang, k);
-    this.host.notice('own', 'warn', () => t(mine === 'text' ? 'own.link' : 'pts.link'),
+    // from a link: the data is not in it; from the Dataset menu: this browser has none yet
+    const key = mine === 'text' ? (origin === 'edit' ? 'own.menu' : 'own.link') : (origin === 'edit' ? 'pts.menu' : 'pts.link');
+    this.host.notice('own', 'warn', () => t(key),
       pick ? { label: () => t(mine === 'text' ? 'own.load_file' : 'pts.load_file'), run: () => pick.pickFile() } : undefined);
     return false;
   }
