@@ -42,6 +42,9 @@ const char* kUsage =
     "                 [--top-k K] [--seed S]\n"
     "  resnorm bench  [--preset NAME | --config FILE] [--steps N] [--warmup N] [--json] [--data TEXT_FILE]\n"
     "                 [--backend cpu|cuda] [--tf32] [--threads N]\n"
+    "  resnorm check  --load FILE.safetensors [--preset NAME | --config FILE] [--data FILE]\n"
+    "                             whether the checkpoint loads into that run, as train --load reads it\n"
+    "                             (exit 0 and \"ok\", or 1 and why not); nothing is trained or written\n"
     "  resnorm presets            list the built-in presets\n"
     "  resnorm show [--preset NAME | --config FILE] [--no-cap]\n"
     "                             print the full config (all defaults filled in); --no-cap skips only the\n"
@@ -444,6 +447,25 @@ int train_loop(TR& tr, const Config& cfg, const Args& a) {
   return stopped_by ? 128 + stopped_by : 0;
 }
 
+// The verdict train --load gives, without training: the same header check, Trainer and load (issue 21;
+// tests/hostile compares it with the PyTorch twin's and the page's).
+int cmd_check(const Args& a) {
+  if (!a.has("--load")) throw UsageError("resnorm check needs --load FILE.safetensors");
+  const Config cfg = load_config(a);
+  Trainer tr(cfg, corpus_for(cfg, a));
+  const std::string path = a.get("--load");
+  try {
+    const auto bytes = read_checkpoint_file(path, [&](const SafetensorsView& view) {
+      check_checkpoint_fits(view, tr.config(), tr.vocab(), tr.model().slices(), tr.model().buffer_slices());
+    });
+    tr.load(bytes.data(), bytes.size());
+  } catch (const Error& e) {
+    rethrow_for(path, e);
+  }
+  std::printf("ok: %s loads (step %d)\n", printable(path).c_str(), tr.steps_done());
+  return 0;
+}
+
 int cmd_sample(const Args& a) {
   if (!a.has("--load")) throw UsageError("resnorm sample needs --load FILE.safetensors");
   const std::string path = a.get("--load");
@@ -595,6 +617,7 @@ int main(int argc, char** argv) {
       return cmd_train(parse_args(argc, argv, {"--preset", "--config", "--steps", "--log", "--save", "--load", "--data", "--backend",
                                              "--threads"},
                                   {"--quiet", "--tf32", "--no-moments"}));
+    if (cmd == "check") return cmd_check(parse_args(argc, argv, {"--preset", "--config", "--load", "--data"}, {}));
     if (cmd == "sample")
       return cmd_sample(parse_args(argc, argv, {"--load", "--prompt", "--tokens", "--temperature", "--top-k", "--seed"}, {}));
     if (cmd == "bench")
