@@ -425,7 +425,19 @@ class JsonParser {
     while (true) {
       // The plain run up to the next quote, backslash or control character, appended at once.
       size_t run = i;
-      while (run < t.size() && t[run] != '"' && t[run] != '\\' && static_cast<unsigned char>(t[run]) >= 0x20) ++run;
+      // RFC 8259 section 8.1: the text is UTF-8; a string's other bytes must be well-formed sequences.
+      while (run < t.size() && t[run] != '"' && t[run] != '\\' && static_cast<unsigned char>(t[run]) >= 0x20) {
+        if (static_cast<unsigned char>(t[run]) < 0x80) {
+          ++run;
+          continue;
+        }
+        const size_t n = utf8_len(t, run);
+        if (n == 0) {
+          i = run;
+          fail("a string holds bytes that are not UTF-8");
+        }
+        run += n;
+      }
       out.append(t, i, run - i);
       i = run;
       if (i >= t.size()) fail("unterminated string");

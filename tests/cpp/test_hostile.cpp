@@ -177,3 +177,13 @@ TEST_CASE("saves go through a temporary of their own; a dead writer's stale temp
   for (const auto& p : {alive, other, link, legacy, path}) std::remove(p.c_str());
 }
 #endif
+
+// RFC 8259 section 8.1: JSON text is UTF-8. Reference: the well-formed sequences of RFC 3629 (Table 3-7).
+TEST_CASE("JSON strings must be UTF-8: overlong forms, surrogates as bytes and stray bytes are refused", "[config]") {
+  CHECK(json_error("[\"\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80\"]") == "(accepted)");
+  CHECK(json_error("[\"ab\xff\"]") == "invalid JSON at byte 4: a string holds bytes that are not UTF-8");
+  CHECK(json_error("[\"\xc0\xaf\"]") == "invalid JSON at byte 2: a string holds bytes that are not UTF-8");
+  CHECK(json_error("[\"\xed\xa0\x80\"]") == "invalid JSON at byte 2: a string holds bytes that are not UTF-8");
+  CHECK(json_error("[\"\xe4\xb8\"]") == "invalid JSON at byte 2: a string holds bytes that are not UTF-8");
+  CHECK(json_error("[\"\xf4\x90\x80\x80\"]") == "invalid JSON at byte 2: a string holds bytes that are not UTF-8");
+}
