@@ -137,7 +137,9 @@ export function serve({ dir, port = 0, csp = 'strict', log = false, isolation = 
       await fh.close().catch(() => {});
     }
   };
-  const server = createServer((req, res) => {
+  // connectionsCheckingInterval: how often Node enforces headersTimeout and requestTimeout (default 30 s, which
+  // would let a slow client hold its headers open three times longer than headersTimeout says).
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     handle(req, res).catch((e) => {
       try { fail(res, 500, 'error'); } catch { res.destroy(); }
       if (log) console.log(500, req.url, e?.message);

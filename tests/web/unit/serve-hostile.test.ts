@@ -144,5 +144,5 @@ describe('scripts/serve.mjs against hostile clients', () => {
     const any = await serve({ dir, port: 0 });
     expect(any.url).not.toBe(url);
     any.server.close();
-  });
+  }, 30_000);  // two CLI starts: seconds on a loaded machine
 });
