@@ -434,7 +434,7 @@ struct Fd {
 // a device, a socket), which could block or never end. O_NONBLOCK: opening a FIFO with no writer
 // returns at once instead of waiting for one (issue 21); it changes nothing for a regular file.
 void open_for_reading(const std::string& path, Fd& f, struct stat& st) {
-  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  f.fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (f.fd < 0) throw Error("cannot open \"" + printable(path) + "\": " + reason());
   if (::fstat(f.fd, &st) != 0) throw Error("cannot open \"" + printable(path) + "\": " + reason());
   if (S_ISDIR(st.st_mode)) throw Error("\"" + printable(path) + "\" is a directory, not a file");
