@@ -24,7 +24,7 @@ from resnorm_torch.train import core_config, probe  # noqa: E402
 
 WORK = tempfile.mkdtemp(prefix="resnorm-strict-")
 FAILS = []
-SETTINGS = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "25")), deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "25")), deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 
 
