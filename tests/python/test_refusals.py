@@ -132,13 +132,20 @@ def main():
     # SIGINT: the step finishes, the checkpoint is saved, exit 130; the checkpoint loads in the core
     proc = subprocess.Popen([PY, TRAIN, "--quiet", "--preset", "mlp-spiral", "--steps", "10000000", "--log",
                              p("int.jsonl"), "--save", p("int.safetensors")], env=ENV, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # a background job starts with SIGINT ignored, and the twin (as the core) keeps an
+                            # ignored signal ignored: the child gets the default disposition, as from a terminal
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for _ in range(600):
         if os.path.exists(p("int.jsonl")) and sum(1 for _ in open(p("int.jsonl"))) >= 3:
             break
         time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
     last = open(p("int.jsonl")).read().splitlines()[-1]
     step = json.loads(last)["step"]
     c = run([CLI, "check", "--preset", "mlp-spiral", "--load", p("int.safetensors")])
