@@ -127,7 +127,7 @@ def main():
     r = run([PY, TRAIN, "--quiet", "--preset", "gpt-tiny", "--data", p("short.txt"), "--log", p("short.jsonl")])
     case("a text too short for the context is refused before step 1",
          one_line_refusal(r, "validation part (the last 10%, 60 characters) is shorter than model.context + 2")
-         and not os.path.exists(p("short.jsonl")) or os.path.getsize(p("short.jsonl")) == 0, r.stderr)
+         and (not os.path.exists(p("short.jsonl")) or os.path.getsize(p("short.jsonl")) == 0), r.stderr)
 
     # SIGINT: the step finishes, the checkpoint is saved, exit 130; the checkpoint loads in the core
     proc = subprocess.Popen([PY, TRAIN, "--quiet", "--preset", "mlp-spiral", "--steps", "10000000", "--log",
