@@ -10,7 +10,9 @@ import subprocess
 import sys
 import tempfile
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+# Hypothesis keeps a folder of its own (.hypothesis) in the working directory unless told where: a temp one.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", tempfile.mkdtemp(prefix="resnorm-hypothesis-"))
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "python"))
