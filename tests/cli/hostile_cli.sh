@@ -118,3 +118,28 @@ expect 0 '^ok: .*mom.safetensors loads \(step 3\)$' -- "$BIN" check --preset mlp
 expect 1 'negv.safetensors: checkpoint: tensor "optim.exp_avg_sq.' -- "$BIN" check --preset mlp-spiral --load "$WORK/negv.safetensors"
 expect 1 'model.kind' -- "$BIN" check --preset gpt-tiny --load "$WORK/mom.safetensors"
 expect 2 'resnorm check needs --load' -- "$BIN" check --preset mlp-spiral
+
+# sample --load of a checkpoint whose model is over the memory cap: refused from its header, before the
+# data is read (it read 1.7 GiB first). A real header of 8 blocks scaled to width 4096, its 6 GiB of data
+# sparse; under a 2 GB address-space limit a read of the data would fail with "out of memory" instead.
+python3 -c "print(''.join(chr(65 + i % 20) for i in range(4000)))" > "$WORK/v20.txt"
+echo '{"model": {"kind": "gpt", "depth": 8, "width": 16, "heads": 2, "context": 8}, "data": {"name": "text"}, "optim": {"batch": 2, "steps": 1}}' > "$WORK/g8.json"
+"$BIN" train --config "$WORK/g8.json" --data "$WORK/v20.txt" --save "$WORK/g8.safetensors" --no-moments --quiet >/dev/null 2>&1
+python3 - "$WORK/g8.safetensors" "$WORK/huge8.safetensors" <<'PY'
+import json, struct, sys
+raw = open(sys.argv[1], 'rb').read(); n = struct.unpack('<Q', raw[:8])[0]; h = json.loads(raw[8:8 + n])
+C = 4096; scale = {16: C, 48: 3 * C, 64: 4 * C}; off = 0
+for k in sorted((k for k in h if k != '__metadata__'), key=lambda k: h[k]['data_offsets'][0]):
+    h[k]['shape'] = [scale.get(d, d) for d in h[k]['shape']]
+    size = 4
+    for d in h[k]['shape']:
+        size *= d
+    h[k]['data_offsets'] = [off, off + size]; off += size
+cfg = json.loads(h['__metadata__']['config']); cfg['model']['width'] = C; h['__metadata__']['config'] = json.dumps(cfg)
+hb = json.dumps(h, separators=(',', ':')).encode(); hb += b' ' * (-len(hb) % 8)
+with open(sys.argv[2], 'wb') as f:
+    f.write(struct.pack('<Q', len(hb)) + hb); f.truncate(8 + len(hb) + off)
+PY
+expect 1 'huge8.safetensors: checkpoint: its model needs about [0-9]+ MiB, over the memory cap of 8192 MiB' -- \
+  bash -c "ulimit -v 2000000; exec \"$BIN\" sample --load \"$WORK/huge8.safetensors\" --tokens 1"
+rm -f "$WORK/huge8.safetensors"
