@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzes the two parsers that read strangers' bytes (issue 9): the config parser (tests/fuzz/
-# fuzz_config.cpp) and the checkpoint loader (tests/fuzz/fuzz_checkpoint.cpp), each for FUZZ_SECONDS
+# Fuzzes the parsers that read strangers' bytes: the config parser (tests/fuzz/fuzz_config.cpp) and the
+# checkpoint loader (tests/fuzz/fuzz_checkpoint.cpp) (issue 9), and the points-CSV and text loaders
+# (tests/fuzz/fuzz_data.cpp, issue 21; seeds in tests/fuzz/corpus/data), each for FUZZ_SECONDS
 # (default 60) under libFuzzer with AddressSanitizer and UndefinedBehaviorSanitizer. Starts from the
 # committed seeds (tests/fuzz/corpus) plus what earlier runs on this machine found (build/fuzz/corpus).
 # Any crash, sanitizer report, leak, input over 5 s or over 2 GB fails the run and leaves the input in
@@ -14,7 +15,7 @@ export CCACHE_BASEDIR=$PWD
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz
 mkdir -p build/fuzz/artifacts
-for target in config checkpoint; do
+for target in config checkpoint data; do
   work=build/fuzz/corpus/$target
   mkdir -p "$work"
   log=build/fuzz/$target.log

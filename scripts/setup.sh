@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(g++ cmake ninja-build ccache libeigen3-dev catch2 emscripten wabt chromium fonts-wqy-microhei python3-torch libopenblas0-pthread
-              clang libclang-rt-14-dev hugo)
+              clang libclang-rt-14-dev hugo python3-hypothesis)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

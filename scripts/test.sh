@@ -40,6 +40,11 @@ bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 step "2/6 WebAssembly build and the Catch2 suite under Node"
 npm run --silent test:wasm
 
+# Issue 21 (tests/hostile): one verdict for the core, the PyTorch twin and the wasm engine over the
+# generated hostile corpus; needs build/native/resnorm and the wasm engine built above.
+step "2/6 (cont.) the hostile corpus: core, twin and wasm give one verdict per file"
+bash tests/hostile/run.sh build/native/resnorm
+
 step "3/6 engine tests in Node (vitest)"
 # native-sse: the bit-exact comparison point of the wasm build (tests/js/engine.native.test.ts, tier 1).
 cmake --preset native-sse >/dev/null

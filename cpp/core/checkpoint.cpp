@@ -1,7 +1,9 @@
 // safetensors writing and strict reading.
 #include "checkpoint.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -395,6 +397,11 @@ bool has_optimizer_state(const SafetensorsView& view, const std::vector<Slice>& 
           std::memcpy(&f, view.data + t->begin + 4 * i, 4);
           if (!std::isfinite(f))
             throw Error("checkpoint: tensor \"" + name + "\" holds a non-finite value at index " + std::to_string(i));
+          // AdamW's second moment is a running mean of squared gradients: never negative (a negative one
+          // makes sqrt(v) NaN at the first update; issue 21).
+          if (f < 0 && prefix == kExpAvgSqPrefix)
+            throw Error("checkpoint: tensor \"" + name + "\" holds a negative value " + format_number(f) + " at index " +
+                        std::to_string(i) + " (a second moment is a mean of squares, never negative)");
         }
     }
   return true;
@@ -408,6 +415,13 @@ void load_tensor_group(const SafetensorsView& view, const std::vector<Slice>& sl
 namespace {
 std::string reason() { return std::strerror(errno); }
 
+// The process's umask (read by setting and restoring it): mkstemp creates 0600, a checkpoint is 0644 less it.
+mode_t current_umask() {
+  const mode_t m = ::umask(0);
+  ::umask(m);
+  return m;
+}
+
 // An open file descriptor, closed on every path.
 struct Fd {
   int fd = -1;
@@ -416,12 +430,18 @@ struct Fd {
   }
 };
 
-// Opens path for reading; refuses a directory.
+// Opens path for reading; refuses a directory and anything else that is not a regular file (a FIFO,
+// a device, a socket), which could block or never end. O_NONBLOCK: opening a FIFO with no writer
+// returns at once instead of waiting for one (issue 21); it changes nothing for a regular file.
 void open_for_reading(const std::string& path, Fd& f, struct stat& st) {
-  f.fd = ::open(path.c_str(), O_RDONLY);
-  if (f.fd < 0) throw Error("cannot open \"" + path + "\": " + reason());
-  if (::fstat(f.fd, &st) != 0) throw Error("cannot open \"" + path + "\": " + reason());
-  if (S_ISDIR(st.st_mode)) throw Error("\"" + path + "\" is a directory, not a file");
+  f.fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (f.fd < 0) throw Error("cannot open \"" + printable(path) + "\": " + reason());
+  if (::fstat(f.fd, &st) != 0) throw Error("cannot open \"" + printable(path) + "\": " + reason());
+  if (S_ISDIR(st.st_mode)) throw Error("\"" + printable(path) + "\" is a directory, not a file");
+  if (!S_ISREG(st.st_mode))
+    throw Error("\"" + printable(path) + "\" is not a regular file (" +
+                (S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) ? "a character device" : S_ISBLK(st.st_mode) ? "a block device" : S_ISSOCK(st.st_mode) ? "a socket" : "a special file") +
+                "); give a file");
 }
 
 // Reads up to n bytes at out; returns how many (fewer only at the end of the file).
@@ -430,7 +450,7 @@ size_t read_some(int fd, uint8_t* out, size_t n, const std::string& path) {
   while (got < n) {
     const ssize_t r = ::read(fd, out + got, std::min<size_t>(n - got, size_t(1) << 30));
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) throw Error("cannot read \"" + path + "\": " + reason());
+    if (r < 0) throw Error("cannot read \"" + printable(path) + "\": " + reason());
     if (r == 0) break;
     got += static_cast<size_t>(r);
   }
@@ -443,12 +463,12 @@ std::vector<uint8_t> read_file(const std::string& path, uint64_t max_bytes, cons
   struct stat st {};
   open_for_reading(path, f, st);
   auto too_long = [&] {
-    return Error("\"" + path + "\" is over " + std::to_string(max_bytes) + " bytes, the most a " + what + " may have");
+    return Error("\"" + printable(path) + "\" is over " + std::to_string(max_bytes) + " bytes, the most a " + what + " may have");
   };
-  if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > max_bytes) throw too_long();
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) throw too_long();  // from the size, before reading
   std::vector<uint8_t> bytes;
   size_t got = 0;
-  while (true) {  // a regular file's size is known, but may change; a pipe's or a device's is not
+  while (true) {  // the size is known, but the file may grow while it is read
     if (bytes.size() - got < 65536) bytes.resize(std::max<size_t>(bytes.size() * 2, got + 65536));
     const size_t want = bytes.size() - got;
     const size_t r = read_some(f.fd, bytes.data() + got, want, path);
@@ -465,7 +485,6 @@ std::vector<uint8_t> read_checkpoint_file(const std::string& path, const std::fu
   Fd f;
   struct stat st {};
   open_for_reading(path, f, st);
-  if (!S_ISREG(st.st_mode)) throw Error("\"" + path + "\" is not a regular file (a checkpoint is read from one)");
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   too_short(size);
   std::vector<uint8_t> bytes(8);
@@ -473,20 +492,68 @@ std::vector<uint8_t> read_checkpoint_file(const std::string& path, const std::fu
   const uint64_t hn = header_length(bytes.data(), size);
   bytes.resize(8 + hn);
   if (read_some(f.fd, bytes.data() + 8, hn, path) < hn)
-    throw Error("checkpoint: \"" + path + "\" changed while it was read");
+    throw Error("checkpoint: \"" + printable(path) + "\" changed while it was read");
   const SafetensorsView view = parse_safetensors_header(bytes.data(), bytes.size(), size);
   if (check) check(view);
   if (size > SIZE_MAX) throw Error("checkpoint: file too large for this machine");
   bytes.resize(static_cast<size_t>(size));
   if (read_some(f.fd, bytes.data() + 8 + hn, static_cast<size_t>(size - 8 - hn), path) < size - 8 - hn)
-    throw Error("checkpoint: \"" + path + "\" changed while it was read");
+    throw Error("checkpoint: \"" + printable(path) + "\" changed while it was read");
   return bytes;
 }
 
+namespace {
+// The folder holding path, and path's last component.
+std::pair<std::string, std::string> split_path(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return {".", path};
+  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
+}
+
+#ifndef __EMSCRIPTEN__
+// Removes temporaries of earlier saves to the same path whose writer is gone (a kill -9 mid-save):
+// NAME.tmp.PID.XXXXXX in NAME's folder, a regular file (not followed through a link) owned by this user,
+// whose PID is no running process. A live writer's file, another user's, or anything not named so is
+// left alone; a name whose PID was reused by a live process waits for a later save.
+void remove_stale_temporaries(const std::string& path) {
+  const auto [dir, base] = split_path(path);
+  const std::string prefix = base + ".tmp.";
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = name.substr(prefix.size());  // PID.XXXXXX
+    const size_t dot = rest.find('.');
+    if (dot == std::string::npos || dot == 0 || dot > 10 || rest.size() - dot - 1 != 6) continue;
+    if (rest.find_first_not_of("0123456789") != dot) continue;
+    const long pid = std::strtol(rest.substr(0, dot).c_str(), nullptr, 10);
+    if (pid <= 0 || pid == static_cast<long>(::getpid())) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to know
+    struct stat st {};
+    const std::string full = dir + "/" + name;
+    if (::lstat(full.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) continue;
+    ::unlink(full.c_str());
+  }
+  ::closedir(d);
+}
+#endif
+}  // namespace
+
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw Error("cannot write \"" + tmp + "\": " + reason());
+#ifndef __EMSCRIPTEN__
+  remove_stale_temporaries(path);
+#endif
+  // A temporary of its own in path's folder (NAME.tmp.PID.XXXXXX, mkstemp: created exclusively), so two
+  // processes saving to one path never write into one file: each renames a whole file of its own over
+  // path, the last one wins, and each "saved" is true when it is printed (issue 21).
+  std::string tmp = path + ".tmp." + std::to_string(static_cast<long>(::getpid())) + ".XXXXXX";
+  std::vector<char> name(tmp.begin(), tmp.end());
+  name.push_back('\0');
+  const int fd = ::mkstemp(name.data());
+  tmp = name.data();
+  if (fd < 0) throw Error("cannot write \"" + printable(tmp) + "\": " + reason());
+  ::fchmod(fd, 0644 & ~current_umask());
   auto fail = [&](const std::string& what) {
     const std::string why = reason();
     if (fd >= 0) ::close(fd);
@@ -497,24 +564,22 @@ void write_file_atomic(const std::string& path, const std::vector<uint8_t>& byte
   while (done < bytes.size()) {
     const ssize_t w = ::write(fd, bytes.data() + done, std::min<size_t>(bytes.size() - done, size_t(1) << 30));
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) throw fail("writing \"" + tmp + "\" failed (disk full?)");
+    if (w <= 0) throw fail("writing \"" + printable(tmp) + "\" failed (disk full?)");
     done += static_cast<size_t>(w);
   }
-  if (::fsync(fd) != 0) throw fail("writing \"" + tmp + "\" failed (fsync)");
+  if (::fsync(fd) != 0) throw fail("writing \"" + printable(tmp) + "\" failed (fsync)");
   if (::close(fd) != 0) {
     const std::string why = reason();
     ::unlink(tmp.c_str());
-    throw Error("writing \"" + tmp + "\" failed: " + why);
+    throw Error("writing \"" + printable(tmp) + "\" failed: " + why);
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string why = reason();
     ::unlink(tmp.c_str());
-    throw Error("cannot replace \"" + path + "\": " + why);
+    throw Error("cannot replace \"" + printable(path) + "\": " + why);
   }
   // The rename itself reaches the disk with the folder's entry; a failure here loses nothing already written.
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  const int dfd = ::open(split_path(path).first.c_str(), O_RDONLY | O_DIRECTORY);
   if (dfd >= 0) {
     (void)::fsync(dfd);
     ::close(dfd);
@@ -524,15 +589,18 @@ void write_file_atomic(const std::string& path, const std::vector<uint8_t>& byte
 void check_writable(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) throw Error("\"" + path + "\" is a directory, not a file");
-    if (!S_ISREG(st.st_mode)) return;  // a device or a pipe (/dev/null, /dev/stdout): opened when used
+    if (S_ISDIR(st.st_mode)) throw Error("\"" + printable(path) + "\" is a directory, not a file");
+    // A character device (/dev/null, /dev/full, a terminal) is opened when used; a FIFO or a socket could
+    // block that open forever (issue 21).
+    if (S_ISCHR(st.st_mode)) return;
+    if (!S_ISREG(st.st_mode)) throw Error("\"" + printable(path) + "\" is not a regular file or a character device; give a file");
     const int fd = ::open(path.c_str(), O_WRONLY);  // no O_TRUNC: checking must not change the file
-    if (fd < 0) throw Error("cannot write \"" + path + "\": " + reason());
+    if (fd < 0) throw Error("cannot write \"" + printable(path) + "\": " + reason());
     ::close(fd);
     return;
   }
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
-  if (fd < 0) throw Error("cannot write \"" + path + "\": " + reason());
+  if (fd < 0) throw Error("cannot write \"" + printable(path) + "\": " + reason());
   ::close(fd);
   ::unlink(path.c_str());
 }

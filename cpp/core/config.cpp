@@ -81,7 +81,7 @@ class Section {
       throw Error("config: " + field(key) + " must be a string (allowed: " + allowed + "), got " + v->dump());
     for (const auto& e : table)
       if (v->as_string() == e.name) { out = e.value; return; }
-    throw Error("config: " + field(key) + " = \"" + v->as_string() + "\" is not allowed (allowed: " + allowed + ")");
+    throw Error("config: " + field(key) + " = \"" + printable(v->as_string()) + "\" is not allowed (allowed: " + allowed + ")");
   }
 
   void dataset(const char* key, std::string& out) {
@@ -104,7 +104,7 @@ class Section {
       if (!known) {
         std::string allowed;
         for (const auto& k : seen_) allowed += (allowed.empty() ? "" : ", ") + k;
-        throw Error("config: unknown key \"" + field(kv.first.c_str()) + "\" (allowed in " + path_ + ": " + allowed + ")");
+        throw Error("config: unknown key \"" + printable(field(kv.first.c_str())) + "\" (allowed in " + path_ + ": " + allowed + ")");
       }
     }
   }
@@ -293,7 +293,7 @@ Config config_from_json(const Json& j, bool check_cap) {
   for (const auto& kv : j.members()) {
     const std::string& k = kv.first;
     if (k != "model" && k != "data" && k != "optim" && k != "eval" && k != "seed")
-      throw Error("config: unknown key \"" + k + "\" (allowed at top level: model, data, optim, eval, seed)");
+      throw Error("config: unknown key \"" + printable(k) + "\" (allowed at top level: model, data, optim, eval, seed)");
   }
 
   // A typical text vocabulary (tiny Shakespeare has 65): the Trainer checks again with the text's own
@@ -386,7 +386,7 @@ std::string preset_json(const std::string& name) {
     if (name == kPresets[i].name) return kPresets[i].json;
   std::string known;
   for (size_t i = 0; i < kPresetCount; ++i) known += std::string(known.empty() ? "" : ", ") + kPresets[i].name;
-  throw Error("unknown preset \"" + name + "\" (known: " + known + ")");
+  throw Error("unknown preset \"" + printable(name) + "\" (known: " + known + ")");
 }
 
 Config preset(const std::string& name) {
@@ -394,7 +394,7 @@ Config preset(const std::string& name) {
   try {
     return config_from_string(text);
   } catch (const Error& e) {
-    throw Error("preset " + name + ": " + e.what());
+    throw Error("preset " + printable(name) + ": " + e.what());
   }
 }
 }  // namespace resnorm

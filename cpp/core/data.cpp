@@ -121,15 +121,18 @@ Dataset2D points_from_csv(const std::string& csv, double test_fraction, uint32_t
     auto bad = [&](const std::string& why) {
       return Error("points: line " + std::to_string(line) + ": " + why + " (want x,y,label; x and y in -1.5..1.5, label 0 or 1)");
     };
+    // The field count before any field is copied: a row of millions of commas is refused at once.
+    const auto commas = static_cast<size_t>(std::count(row.begin(), row.end(), ','));
+    if (commas != 2) throw bad("has " + std::to_string(commas + 1) + " fields");
     std::vector<std::string> f;
     size_t a = 0;
     for (size_t b; (b = row.find(',', a)) != std::string::npos; a = b + 1) f.push_back(trim(row.substr(a, b - a)));
     f.push_back(trim(row.substr(a)));
     if (f.size() != 3) throw bad("has " + std::to_string(f.size()) + " fields");
     double x, y, label;
-    if (!csv_number(f[0], x)) throw bad("x = \"" + f[0] + "\" is not a number");
-    if (!csv_number(f[1], y)) throw bad("y = \"" + f[1] + "\" is not a number");
-    if (!csv_number(f[2], label) || (label != 0 && label != 1)) throw bad("label = \"" + f[2] + "\" is not 0 or 1");
+    if (!csv_number(f[0], x)) throw bad("x = \"" + printable(f[0]) + "\" is not a number");
+    if (!csv_number(f[1], y)) throw bad("y = \"" + printable(f[1]) + "\" is not a number");
+    if (!csv_number(f[2], label) || (label != 0 && label != 1)) throw bad("label = \"" + printable(f[2]) + "\" is not 0 or 1");
     if (std::fabs(x) > kDataExtent || std::fabs(y) > kDataExtent) throw bad("the point lies outside the square");
     if (static_cast<int>(ys.size()) == kMaxPoints)
       throw Error("points: line " + std::to_string(line) + ": more than " + std::to_string(kMaxPoints) + " points, the most allowed");
@@ -208,7 +211,7 @@ Dataset2D make_dataset(const DataConfig& cfg, uint32_t seed, const std::string& 
       add_point(xs, ys, x + nx, y + ny, (cx + cy) % 2);
     }
   } else {
-    throw Error("data: \"" + name + "\" is not a 2-D dataset");
+    throw Error("data: \"" + printable(name) + "\" is not a 2-D dataset");
   }
   for (float& v : xs) v = std::max(-kDataExtent, std::min(kDataExtent, v));
   return shuffle_split(xs, ys, cfg.test_fraction, rng);
@@ -369,6 +372,20 @@ std::vector<int> CharData::encode_text(const std::string& s, const std::string& 
     ids.push_back(id);
   }
   return ids;
+}
+
+void check_text_splits(const std::string& text, int context) {
+  size_t chars = 0;  // code points of valid UTF-8 (checked before): the bytes that do not continue one
+  for (unsigned char c : text) chars += (c & 0xC0) != 0x80;
+  const size_t n_train = chars * 9 / 10, n_val = chars - n_train;  // as CharData splits it
+  const size_t need = static_cast<size_t>(context) + 2;             // as batch() draws from it
+  if (n_train < need || n_val < need)
+    throw Error("data: the text has " + std::to_string(chars) + " characters: its " +
+                (n_train < need ? "training part (the first 90%, " + std::to_string(n_train)
+                                : "validation part (the last 10%, " + std::to_string(n_val)) +
+                " characters) is shorter than model.context + 2 = " + std::to_string(need) +
+                ", so no batch can be drawn; give a text of at least " + std::to_string(need * 10) +
+                " characters or a smaller model.context");
 }
 
 void CharData::batch(Rng& rng, bool val, int B, int T, int* x, int* y) const {

@@ -61,6 +61,10 @@ Dataset2D make_digits(const std::string& asset, const DataConfig& cfg, uint32_t 
 // Where the CLI and the tests find the asset: RESNORM_DATA_DIR/digits.bin (built by make-digits.mjs).
 constexpr const char* kDigitsFile = "digits.bin";
 
+// Whether a gpt can train and evaluate on this text (valid UTF-8) with this context: both splits need
+// context + 2 characters. Checked before step 1, so a short text is not found at the first evaluation.
+void check_text_splits(const std::string& text, int context);
+
 class CharData {
  public:
   // vocab: the text's vocabulary (text_vocab), unless given (e.g. from a checkpoint), as UTF-8.

@@ -173,7 +173,7 @@ std::string json_quote(const std::string& s) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (c < 0x20) {
+        if (c < 0x20 || c == 0x7f) {
           char buf[8];
           std::snprintf(buf, sizeof buf, "\\u%04x", c);
           out += buf;
@@ -183,6 +183,65 @@ std::string json_quote(const std::string& s) {
     }
   }
   return out + "\"";
+}
+
+namespace {
+// UTF-8 sequence length at s[i] (RFC 3629 well-formed sequences), 0 when the bytes there are not one.
+size_t utf8_len(const std::string& s, size_t i) {
+  const auto b = [&](size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
+  const unsigned c = b(i);
+  auto cont = [&](size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) { return b(k) >= lo && b(k) <= hi; };
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    const unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    return cont(i + 1, lo, hi) && cont(i + 2) ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    const unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    return cont(i + 1, lo, hi) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+  }
+  return 0;
+}
+}  // namespace
+
+std::string printable(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const size_t n = utf8_len(s, i);
+    char buf[12];
+    if (n == 0) {  // not UTF-8: the byte in hex
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+      ++i;
+      continue;
+    }
+    unsigned cp = c;
+    if (n == 2) cp = ((c & 0x1Fu) << 6) | (static_cast<unsigned char>(s[i + 1]) & 0x3Fu);
+    if (n == 3)
+      cp = ((c & 0x0Fu) << 12) | ((static_cast<unsigned char>(s[i + 1]) & 0x3Fu) << 6) |
+           (static_cast<unsigned char>(s[i + 2]) & 0x3Fu);
+    // C0 and C1 controls, DEL, the line and paragraph separators, and the bidirectional overrides
+    // (U+202A..U+202E, U+2066..U+2069), which would reorder what the terminal shows.
+    const bool control = cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
+                         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+    if (!control) {
+      out.append(s, i, n);
+    } else if (cp == '\n') {
+      out += "\\n";
+    } else if (cp == '\r') {
+      out += "\\r";
+    } else if (cp == '\t') {
+      out += "\\t";
+    } else {
+      std::snprintf(buf, sizeof buf, "\\u%04x", cp);
+      out += buf;
+    }
+    i += n;
+  }
+  return out;
 }
 
 std::string format_number(double d) {
@@ -299,6 +358,52 @@ class JsonParser {
       out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)); out += static_cast<char>(0x80 | (cp & 0x3F));
     }
   }
+  static std::string printable_char(char c) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7f) return std::string("'") + c + "'";
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "0x%02x", u);
+    return buf;
+  }
+  // A number exactly as RFC 8259 section 6 writes it: -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?,
+  // not followed by another digit, dot or exponent; and finite as a double (1e999 is refused, not read
+  // as Inf). Errors name the token and the byte where it starts.
+  double number() {
+    const size_t start = i;
+    auto digit = [&](size_t k) { return k < t.size() && t[k] >= '0' && t[k] <= '9'; };
+    size_t k = i;
+    if (t[k] == '-') ++k;
+    const char* why = nullptr;
+    if (!digit(k)) {
+      why = "a digit must follow '-'";
+    } else if (t[k] == '0' && digit(k + 1)) {
+      why = "leading zero";
+    } else {
+      while (digit(k)) ++k;
+      if (k < t.size() && t[k] == '.') {
+        if (!digit(k + 1)) why = "a digit must follow '.'";
+        else for (++k; digit(k);) ++k;
+      }
+      if (!why && k < t.size() && (t[k] == 'e' || t[k] == 'E')) {
+        size_t e = k + 1;
+        if (e < t.size() && (t[e] == '+' || t[e] == '-')) ++e;
+        if (!digit(e)) why = "a digit must follow the exponent";
+        else for (k = e; digit(k);) ++k;
+      }
+    }
+    // The token as a reader sees it: up to the next delimiter.
+    size_t end = k;
+    while (end < t.size() && (digit(end) || t[end] == '.' || t[end] == 'e' || t[end] == 'E' || t[end] == '+' ||
+                              t[end] == '-'))
+      ++end;
+    if (!why && end != k) why = "unexpected character after the number";
+    const std::string tok = printable(t.substr(start, std::min<size_t>(end - start, 40)));
+    if (why) fail("bad number \"" + tok + "\" (" + why + ")");
+    const double d = std::strtod(t.substr(start, k - start).c_str(), nullptr);
+    if (!std::isfinite(d)) fail("number \"" + tok + "\" is out of range (beyond +-1.8e308)");
+    i = k;
+    return d;
+  }
   unsigned hex4() {
     if (i + 4 > t.size()) fail("truncated \\u escape");
     unsigned v = 0;
@@ -320,7 +425,19 @@ class JsonParser {
     while (true) {
       // The plain run up to the next quote, backslash or control character, appended at once.
       size_t run = i;
-      while (run < t.size() && t[run] != '"' && t[run] != '\\' && static_cast<unsigned char>(t[run]) >= 0x20) ++run;
+      // RFC 8259 section 8.1: the text is UTF-8; a string's other bytes must be well-formed sequences.
+      while (run < t.size() && t[run] != '"' && t[run] != '\\' && static_cast<unsigned char>(t[run]) >= 0x20) {
+        if (static_cast<unsigned char>(t[run]) < 0x80) {
+          ++run;
+          continue;
+        }
+        const size_t n = utf8_len(t, run);
+        if (n == 0) {
+          i = run;
+          fail("a string holds bytes that are not UTF-8");
+        }
+        run += n;
+      }
       out.append(t, i, run - i);
       i = run;
       if (i >= t.size()) fail("unterminated string");
@@ -347,8 +464,12 @@ class JsonParser {
               if (lo < 0xDC00 || lo > 0xDFFF) fail("bad surrogate pair");
               cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             } else {
-              fail("lone surrogate");
+              i -= 6;
+              fail("lone surrogate " + t.substr(i, 6));
             }
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            i -= 6;
+            fail("lone surrogate " + t.substr(i, 6) + " (a low surrogate without a high one before it)");
           }
           utf8(out, cp);
           break;
@@ -393,7 +514,7 @@ class JsonParser {
         } else {
           for (size_t m = base; m < members.size() && !dup; ++m) dup = members[m].first == k;
         }
-        if (dup) fail("duplicate key \"" + k + "\"");
+        if (dup) fail("duplicate key \"" + printable(k) + "\"");
         expect(':');
         Json v = value();
         members.emplace_back(std::move(k), std::move(v));
@@ -434,18 +555,9 @@ class JsonParser {
     else if (c == 'f') { literal("false"); out = Json::boolean(false); }
     else if (c == 'n') { literal("null"); out = Json(); }
     else if (c == '-' || (c >= '0' && c <= '9')) {
-      size_t start = i;
-      if (t[i] == '-') ++i;
-      while (i < t.size() && (std::isdigit(static_cast<unsigned char>(t[i])) || t[i] == '.' || t[i] == 'e' ||
-                              t[i] == 'E' || t[i] == '+' || t[i] == '-'))
-        ++i;
-      std::string num = t.substr(start, i - start);
-      char* end = nullptr;
-      double d = std::strtod(num.c_str(), &end);
-      if (end != num.c_str() + num.size()) { i = start; fail("bad number \"" + num + "\""); }
-      out = Json::number(d);
+      out = Json::number(number());
     } else {
-      fail(std::string("unexpected character '") + c + "'");
+      fail("unexpected character " + printable_char(c));
     }
     --depth;
     return out;

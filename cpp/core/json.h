@@ -94,6 +94,10 @@ class Json {
 // Throws resnorm::Error with the byte offset of the problem.
 Json parse_json(const std::string& text);
 std::string json_quote(const std::string& s);
+// Input quoted in a message, made safe for a terminal and one line: control characters (C0, DEL, C1),
+// line separators and bidirectional overrides become \n, \t or \uXXXX, and bytes that are not UTF-8
+// become \xNN; everything else is kept as it is (issue 21).
+std::string printable(const std::string& s);
 std::string format_number(double d);
 
 }  // namespace resnorm

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "checkpoint.h"
@@ -41,6 +42,9 @@ const char* kUsage =
     "                 [--top-k K] [--seed S]\n"
     "  resnorm bench  [--preset NAME | --config FILE] [--steps N] [--warmup N] [--json] [--data TEXT_FILE]\n"
     "                 [--backend cpu|cuda] [--tf32] [--threads N]\n"
+    "  resnorm check  --load FILE.safetensors [--preset NAME | --config FILE] [--data FILE]\n"
+    "                             whether the checkpoint loads into that run, as train --load reads it\n"
+    "                             (exit 0 and \"ok\", or 1 and why not); nothing is trained or written\n"
     "  resnorm presets            list the built-in presets\n"
     "  resnorm show [--preset NAME | --config FILE] [--no-cap]\n"
     "                             print the full config (all defaults filled in); --no-cap skips only the\n"
@@ -112,6 +116,9 @@ double parse_double(const std::string& flag, const std::string& v, double lo, do
 // a second), the tinyshakespeare text ~1 MB. /dev/zero or a huge file is refused after these many bytes.
 constexpr uint64_t kMaxConfigBytes = 4u << 20;
 constexpr uint64_t kMaxTextBytes = 256u << 20;
+// A points CSV holds at most kMaxPoints rows of three short numbers (~30 bytes each); 4 MiB leaves room
+// for long decimals and comments, and a 16 MiB file of commas is refused from its size (issue 21).
+constexpr uint64_t kMaxPointsBytes = 4u << 20;
 
 std::string read_text(const std::string& path, uint64_t max_bytes, const char* what) {
   const std::vector<uint8_t> bytes = read_file(path, max_bytes, what);
@@ -143,7 +150,7 @@ std::string corpus_for(const Config& cfg, const Args& a) {
   if (!cfg.is_gpt() && cfg.data.name == "points") {  // your own points: CSV x,y,label (data.h)
     if (!a.has("--data")) throw Error("config: data.name = \"points\" trains on points you give: add --data POINTS.csv");
     const std::string path = a.get("--data");
-    std::string csv = read_text(path, kMaxTextBytes, "points file");
+    std::string csv = read_text(path, kMaxPointsBytes, "points file");
     try {
       points_from_csv(csv, cfg.data.test_fraction, cfg.data_seed());
     } catch (const Error& e) {
@@ -160,6 +167,7 @@ std::string corpus_for(const Config& cfg, const Args& a) {
   std::string text = read_text(path, kMaxTextBytes, "training text");
   try {
     text_vocab(text);
+    check_text_splits(text, cfg.model.context);  // before step 1, not at the first evaluation (issue 21)
   } catch (const Error& e) {
     throw Error(path + ": " + e.what());
   }
@@ -224,7 +232,7 @@ int cmd_train(const Args& a) {
   // last step. The checkpoint is written to NAME.tmp, then renamed, so both must be writable.
   if (a.has("--save")) {
     check_writable(a.get("--save"));
-    check_writable(a.get("--save") + ".tmp");
+    check_writable(a.get("--save") + ".tmp." + std::to_string(static_cast<long>(getpid())) + ".check");
   }
   if (a.has("--log")) check_writable(a.get("--log"));
   if (cuda) {
@@ -341,9 +349,21 @@ int train_loop(TR& tr, const Config& cfg, const Args& a) {
   const auto start = std::chrono::steady_clock::now();
   auto last_print = start;
   int diverged_in_a_row = 0;
+  bool gave_up = false;  // 20 diverged steps in a row: exit 3, after saving the last good parameters
+  // With --save on the CPU: the parameters before the step under way (pending), and the last ones a step
+  // found finite (good, after step good_step). A diverged step skips its update, but the update before it
+  // may already have made every forward overflow; those parameters would be refused on load, so exit 3
+  // saves `good` instead. One copy of the parameters per step.
+  constexpr bool kHostParams = std::is_same<TR, Trainer>::value;
+  std::vector<float> pending, good;
+  int good_step = -1;
+  float* params = kHostParams && a.has("--save") ? host_of(tr).model().params() : nullptr;
+  const size_t n_params = params ? host_of(tr).model().num_params() : 0;
   EvalStats ev;
   while (tr.steps_done() < cfg.optim.steps && !g_stop_signal) {
+    if (params) pending.assign(params, params + n_params);
     const StepStats& s = tr.step();
+    if (params && !s.diverged) pending.swap(good), good_step = tr.steps_done() - 1;
     const bool last = tr.steps_done() == cfg.optim.steps;
     const bool eval_now = last || (cfg.eval.every > 0 && s.step % cfg.eval.every == 0);
     if (eval_now) ev = tr.evaluate();
@@ -369,7 +389,8 @@ int train_loop(TR& tr, const Config& cfg, const Args& a) {
                    s.divergence.c_str());
       if (++diverged_in_a_row >= 20) {
         std::fprintf(stderr, "stopping: 20 diverged steps in a row; try a smaller optim.lr or a warmup\n");
-        return 3;
+        gave_up = true;
+        break;
       }
     } else {
       diverged_in_a_row = 0;
@@ -403,7 +424,7 @@ int train_loop(TR& tr, const Config& cfg, const Args& a) {
   if (stopped_by)
     std::fprintf(stderr, "%sinterrupted (%s) after step %d\n", tty ? "\n" : "", stopped_by == SIGINT ? "SIGINT" : "SIGTERM",
                  tr.steps_done());
-  if (!stopped_by && failure.empty()) {
+  if (!stopped_by && failure.empty() && !gave_up) {
     if (cfg.is_gpt())
       std::printf("{\"steps\":%d,\"train_loss\":%s,\"val_loss\":%s}\n", tr.steps_done(), format_number(ev.train_loss).c_str(),
                   format_number(ev.val_loss).c_str());
@@ -414,11 +435,35 @@ int train_loop(TR& tr, const Config& cfg, const Args& a) {
   }
   if (a.has("--save")) {
     const HoldSignals hold;
-    write_file_atomic(a.get("--save"), save_of(tr, !a.has("--no-moments")));
-    std::fprintf(stderr, "saved %s (step %d)\n", a.get("--save").c_str(), tr.steps_done());
+    const bool rewind = gave_up && params && good_step >= 0;  // the moments saw the diverged steps: left out
+    if (rewind) std::copy(good.begin(), good.end(), params), host_of(tr).set_steps_done(good_step);
+    write_file_atomic(a.get("--save"), save_of(tr, !a.has("--no-moments") && !rewind));
+    // Diverged updates were skipped, so the parameters are those of the last good step.
+    std::fprintf(stderr, "saved %s (step %d%s)\n", printable(a.get("--save")).c_str(), tr.steps_done(),
+                 rewind ? ": the last parameters whose loss was finite, without the optimiser's moments" : "");
   }
   if (!failure.empty()) throw Error(failure);
+  if (gave_up) return 3;
   return stopped_by ? 128 + stopped_by : 0;
+}
+
+// The verdict train --load gives, without training: the same header check, Trainer and load (issue 21;
+// tests/hostile compares it with the PyTorch twin's and the page's).
+int cmd_check(const Args& a) {
+  if (!a.has("--load")) throw UsageError("resnorm check needs --load FILE.safetensors");
+  const Config cfg = load_config(a);
+  Trainer tr(cfg, corpus_for(cfg, a));
+  const std::string path = a.get("--load");
+  try {
+    const auto bytes = read_checkpoint_file(path, [&](const SafetensorsView& view) {
+      check_checkpoint_fits(view, tr.config(), tr.vocab(), tr.model().slices(), tr.model().buffer_slices());
+    });
+    tr.load(bytes.data(), bytes.size());
+  } catch (const Error& e) {
+    rethrow_for(path, e);
+  }
+  std::printf("ok: %s loads (step %d)\n", printable(path).c_str(), tr.steps_done());
+  return 0;
 }
 
 int cmd_sample(const Args& a) {
@@ -436,6 +481,13 @@ int cmd_sample(const Args& a) {
       const ModelPlan plan =
           make_plan(info.config.model, static_cast<int>(utf8_decode(info.vocab, "vocabulary").size()), 1);
       check_checkpoint_fits(view, info.config, info.vocab, plan.slices);
+      // The memory cap from the header, before the data is read (the Trainer below checks the same).
+      Config one = info.config;
+      one.optim.batch = 1;
+      const double need = estimate_bytes(one, static_cast<int>(plan.vocab));
+      if (need > kMaxModelBytes)
+        throw Error("checkpoint: its model needs about " + std::to_string(static_cast<long long>(need / (1 << 20))) +
+                    " MiB, over the memory cap of " + std::to_string(static_cast<long long>(kMaxModelBytes / (1 << 20))) + " MiB");
     });
     Trainer tr(info.config, "", info.vocab, info.config.model.context);  // inference: one sequence of activations
     tr.load(bytes.data(), bytes.size());
@@ -565,6 +617,7 @@ int main(int argc, char** argv) {
       return cmd_train(parse_args(argc, argv, {"--preset", "--config", "--steps", "--log", "--save", "--load", "--data", "--backend",
                                              "--threads"},
                                   {"--quiet", "--tf32", "--no-moments"}));
+    if (cmd == "check") return cmd_check(parse_args(argc, argv, {"--preset", "--config", "--load", "--data"}, {}));
     if (cmd == "sample")
       return cmd_sample(parse_args(argc, argv, {"--load", "--prompt", "--tokens", "--temperature", "--top-k", "--seed"}, {}));
     if (cmd == "bench")
@@ -586,10 +639,10 @@ int main(int argc, char** argv) {
     }
     throw UsageError(cmd.empty() ? "missing command" : "unknown command \"" + cmd + "\"");
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "resnorm: %s\n\n%s", e.what(), kUsage);
+    std::fprintf(stderr, "resnorm: %s\n\n%s", printable(e.what()).c_str(), kUsage);
     return 2;
   } catch (const Error& e) {
-    std::fprintf(stderr, "resnorm: %s\n", e.what());
+    std::fprintf(stderr, "resnorm: %s\n", printable(e.what()).c_str());  // one line, whatever it quotes
     return 1;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "resnorm: out of memory\n");

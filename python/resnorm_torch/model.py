@@ -53,7 +53,9 @@ _DTYPES = {"F32": torch.float32, "F64": torch.float64, "I32": torch.int32, "I64"
 
 
 def load_safetensors(path):
-    """Reads a safetensors file. Returns (state_dict: name -> tensor, metadata: dict of str)."""
+    """Reads a safetensors file. Returns (state_dict: name -> tensor, metadata: dict of str). For the reference
+    tests (tests/torch_ref) reading files the core just wrote; loading a checkpoint for use goes through
+    from_checkpoint or checkpoint.read_checkpoint, which make every check the core makes."""
     with open(path, "rb") as f:
         raw = f.read()
     if len(raw) < 8:
@@ -266,6 +268,21 @@ def count_params(model_cfg, vocab):
     first). None for a kind without a formula here: then the model is built to count them."""
     m = model_cfg
     kind, C, L = m.get("kind"), m["width"], m["depth"]
+    if kind == "cnn":  # cnn.py ResNet, module by module
+        def nrm(c):
+            return {"layernorm": 2 * c, "batchnorm": 2 * c, "rmsnorm": c}.get(m["norm"], 0)
+        pre, post = m["placement"] == "pre", m["placement"] == "post"
+        n, cin = 9 * C + (nrm(C) if post else 0), C
+        for stage in range(3):
+            cout = C << stage
+            for i in range(L):
+                stride = 2 if stage > 0 and i == 0 else 1
+                n += 9 * cin * cout + nrm(cin if pre else cout) + 9 * cout * cout + nrm(cout)
+                if m["residual"] in ("identity", "rezero") and (stride != 1 or cin != cout):
+                    n += cin * cout + (0 if pre else nrm(cout))
+                n += m["residual"] == "rezero"
+                cin = cout
+        return n + (nrm(cin) if pre else 0) + cin * vocab + vocab
     if kind not in ("mlp", "gpt"):
         return None
     norm = {"layernorm": 2 * C, "batchnorm": 2 * C, "rmsnorm": C}.get(m["norm"], 0)
@@ -387,24 +404,58 @@ def sync_batchnorm(model, device_type="cpu"):
 
 
 def from_checkpoint(path):
-    """Builds the model described by a resnorm checkpoint and loads its tensors (strictly).
+    """Builds the model described by a resnorm checkpoint and loads its tensors with every check the core's
+    loader makes (checkpoint.py read_checkpoint: a strict header, the config validated by the core, finite
+    weights, the forward probe); a refusal raises strict.Refused with one line.
 
     Returns (model, config dict, vocab string or None).
     """
-    tensors, meta = load_safetensors(path)
+    try:
+        from .checkpoint import read_checkpoint
+        from .strict import Refused, read_header, vocab_from_metadata
+        from .train import core_config
+    except ImportError:
+        from checkpoint import read_checkpoint
+        from strict import Refused, read_header, vocab_from_metadata
+        from train import core_config
+    entries, meta, f, _ = read_header(path)
+    f.close()
     if "config" not in meta:
-        raise ValueError(f"{path}: no config in __metadata__ (not saved by resnorm?)")
-    cfg = json.loads(meta["config"])
+        raise Refused(f"{path}: checkpoint: metadata has no \"config\" (not saved by resnorm?)")
+    try:
+        cfg = core_config(config_text=meta["config"])
+    except Refused as e:
+        raise Refused(f"{path}: checkpoint: its config is invalid: {e}")
     vocab = None
     if cfg["model"]["kind"] == "gpt":
-        # code points (vocab_format "codepoints"); a byte vocabulary of the first format is the same
-        # numbers 0..255, read as Latin-1 code points exactly as the C++ core reads it
-        vocab = "".join(map(chr, json.loads(meta["vocab"])))
+        try:
+            vocab = vocab_from_metadata(meta)
+        except Refused as e:
+            raise Refused(f"{path}: {e}")
         classes = len(vocab)
     else:
-        classes = tensors["head.weight"].shape[0]
+        head = entries.get("head.weight")
+        classes = head["shape"][0] if head and len(head["shape"]) == 2 else (10 if cfg["model"]["kind"] == "cnn" else 2)
+    n = count_params(cfg["model"], classes)
+    if n is not None and n > (1 << 31):
+        raise Refused(f"{path}: checkpoint: its model has {n} parameters, more than this loader takes")
     model = build_model(cfg["model"], classes)
-    model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("optim.")}, strict=True)  # names and shapes must match exactly
+
+    def probe(mod):
+        m = cfg["model"]
+        mod.eval()
+        with torch.no_grad():
+            if m["kind"] == "gpt":
+                x = torch.tensor([[t % classes for t in range(min(m["context"], 8))]])
+            elif m["kind"] == "cnn":
+                r = cfg["data"]["resolution"]
+                x = torch.zeros(1, r * r)
+            else:
+                x = torch.tensor([[-1.0, -1.0], [1.0, 1.0], [0.5, -0.25], [-0.75, 0.5]])
+            ok = bool(torch.isfinite(mod(x, None)[0]).all())
+        mod.train()
+        return ok
+    read_checkpoint(path, cfg, vocab, model, None, core_config, probe)
     return model, cfg, vocab
 
 
@@ -416,7 +467,12 @@ def _main():
     ap.add_argument("--temperature", type=float, default=0.8)
     ap.add_argument("--seed", type=int, default=1337)
     args = ap.parse_args()
-    model, cfg, vocab = from_checkpoint(args.checkpoint)
+    try:
+        model, cfg, vocab = from_checkpoint(args.checkpoint)
+    except Exception as e:  # strict.Refused: one line, no traceback
+        if type(e).__name__ != "Refused":
+            raise
+        sys.exit(f"resnorm_torch: {e}")
     model.eval()
     n = sum(p.numel() for p in model.parameters())
     m = cfg["model"]

@@ -22,6 +22,8 @@ import json
 import math
 import os
 import shutil
+import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -33,13 +35,42 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from resnorm_torch.data import ROOT, Batches, read_text, share  # noqa: E402
+from resnorm_torch.data import ROOT, Batches, decode_text, share  # noqa: E402
 from resnorm_torch.model import build_model, count_params, decays, init_like_core, sync_batchnorm  # noqa: E402
-from resnorm_torch.checkpoint import Refused, read_checkpoint, write_checkpoint  # noqa: E402
+from resnorm_torch.checkpoint import read_checkpoint, write_checkpoint  # noqa: E402
+from resnorm_torch.strict import MAX_TEXT, Refused, check_world, printable, read_capped  # noqa: E402
 
 
 def rank_env():
-    return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    return check_world()
+
+
+def read_text(path, name):
+    """The gpt corpus as the CLI finds and caps it (--data, $RESNORM_DATA, web/public/data/NAME.txt): a
+    regular file of at most 256 MiB, refused from its size before it is read."""
+    path = path or os.environ.get("RESNORM_DATA")
+    if not path:
+        if name == "text":
+            raise Refused('config: data.name = "text" trains on a text you give: add --data TEXT_FILE')
+        path = os.path.join(os.environ.get("RESNORM_DATA_DIR") or os.path.join(ROOT, "web", "public", "data"),
+                            name + ".txt")
+    try:
+        return decode_text(read_capped(path, MAX_TEXT, "training text"), f"{printable(path)}: data: the text")
+    except ValueError as e:
+        raise Refused(str(e))
+
+
+def check_text_splits(text, context, path):
+    """data.cpp check_text_splits: both splits (the first 90%, the rest) need context + 2 characters."""
+    n = len(text)
+    n_train, need = n * 9 // 10, context + 2
+    n_val = n - n_train
+    if n_train < need or n_val < need:
+        part = (f"training part (the first 90%, {n_train}" if n_train < need else
+                f"validation part (the last 10%, {n_val}")
+        raise Refused(f"{printable(path)}: data: the text has {n} characters: its {part} characters) is shorter than "
+                      f"model.context + 2 = {need}, so no batch can be drawn; give a text of at least {need * 10} "
+                      f"characters or a smaller model.context")
 
 
 # ---------------------------------------------------------------- config: the core validates it
@@ -71,6 +102,8 @@ def core_config(preset=None, config_path=None, config_text=None):
             os.unlink(tmp.name)
     if r.returncode != 0:
         msg = r.stderr.strip().splitlines()[0] if r.stderr.strip() else f"resnorm show failed ({r.returncode})"
+        if r.returncode < 0:
+            msg = f"resnorm show ended by signal {-r.returncode}"
         raise Refused(msg[len("resnorm: "):] if msg.startswith("resnorm: ") else msg)
     return json.loads(r.stdout)
 
@@ -215,11 +248,21 @@ def parse_args(argv):
 
 
 def check_writable(path):
+    """checkpoint.cpp check_writable: a directory, a FIFO or socket (an open could block forever), or a
+    missing or read-only folder is refused before any work; a character device (/dev/null) is a valid log."""
     d = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise Refused(f'"{path}" is a directory, not a file')
-    if not os.path.isdir(d) or not os.access(d, os.W_OK):
-        raise Refused(f'cannot write "{path}": its folder is missing or read-only')
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise Refused(f'"{printable(path)}" is a directory, not a file')
+    if st is not None and not (stat.S_ISREG(st.st_mode) or stat.S_ISCHR(st.st_mode)):
+        raise Refused(f'"{printable(path)}" is not a regular file or a character device; give a file')
+    if st is not None and not os.access(path, os.W_OK):
+        raise Refused(f'cannot write "{printable(path)}": permission denied')
+    if st is None and (not os.path.isdir(d) or not os.access(d, os.W_OK)):
+        raise Refused(f'cannot write "{printable(path)}": its folder is missing or read-only')
 
 
 def setup(a):
@@ -244,13 +287,17 @@ def setup(a):
 
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
-    rank, world = rank_env()
+    rank = 0
     try:
+        rank, world = rank_env()
         cfg, rank, world = setup(a)
         return run(a, cfg, rank, world)
     except Refused as e:
         if rank == 0:
-            print(f"resnorm_torch: {e}", file=sys.stderr)
+            print(f"resnorm_torch: {printable(str(e))}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("resnorm_torch: out of memory", file=sys.stderr)
         return 1
 
 
@@ -285,20 +332,21 @@ def train(a, cfg, rank, world, device, local_world, distributed):
         text = read_text(a.data, cfg["data"]["name"]) if gpt else None
     except (OSError, ValueError) as e:
         raise Refused(str(e))
-    ck = None
-    if a.load:
-        ck = read_checkpoint(a.load, cfg, text)  # refuses a checkpoint of another model, naming the field
-    batches = Batches(cfg, text, ck["vocab"] if ck else None)
+    if gpt:
+        check_text_splits(text, m["context"], a.data or cfg["data"]["name"])  # before step 1, as the core
+    try:
+        batches = Batches(cfg, text, None)
+    except ValueError as e:
+        raise Refused(str(e))
     classes = batches.classes()
     local_rows = o["batch"] // world
-    n_params = count_params(m, classes)
-    if n_params is not None:  # checked before anything is allocated
-        check_memory(cfg, n_params, classes, local_rows, device, local_world)
+    n_params = count_params(m, classes)  # every kind: checked before anything is allocated
+    check_memory(cfg, n_params, classes, local_rows, device, local_world)
     model = build_model(m, classes)
-    if n_params is None:
-        n_params = sum(p.numel() for p in model.parameters())
-        check_memory(cfg, n_params, classes, local_rows, device, local_world)
     init_like_core(model, m, cfg["seed"])
+    ck = None
+    if a.load:  # the core's checks (checkpoint.py), then the tensors into model; a refusal changes nothing
+        ck = read_checkpoint(a.load, cfg, text, model, o["name"], core_config, lambda mod: probe(mod, cfg, batches))
     named = []
     for name, p in model.named_parameters():
         block = int(name.split(".")[1]) if name.startswith("blocks.") else -1
@@ -306,10 +354,8 @@ def train(a, cfg, rank, world, device, local_world, distributed):
     opt = CoreOptimizer(o, named)
     step = 0
     if ck:
-        with torch.no_grad():
-            model.load_state_dict(ck["params"], strict=True)
         step = ck["step"]
-        if ck["optim_t"] is not None and ck["optim_name"] == o["name"]:
+        if ck["optim_t"] is not None:
             opt.load_state(ck["tensors"], ck["optim_t"])
         if ck["batch_rng"] is not None:
             batches.rng.state, batches.rng.inc = ck["batch_rng"]
@@ -388,7 +434,11 @@ def train(a, cfg, rank, world, device, local_world, distributed):
             core.keep_attention(True)
         return out
 
-    log = open(a.log, "w") if (a.log and rank == 0) else None
+    try:  # line-buffered: a write error (a full disk, /dev/full) shows at the step that hit it
+        log = open(a.log, "w", buffering=1) if (a.log and rank == 0) else None
+    except OSError as e:
+        raise Refused(f'cannot write "{printable(a.log)}": {e.strerror}')
+    failure = None  # a write error on the log: training stops, the checkpoint is still saved (as the core)
     quiet = a.quiet or rank != 0
     if not quiet:
         name = a.config or a.preset or "mlp-spiral"
@@ -400,7 +450,28 @@ def train(a, cfg, rank, world, device, local_world, distributed):
     unit = "tokens" if gpt else "samples"
     start = time.perf_counter()
     last_print, first_step, diverged_in_a_row, ev = start, step, 0, {}
-    while step < o["steps"]:
+    # Ctrl-C or SIGTERM, as the core (cpp/tools/resnorm.cpp): the step under way finishes, its log line is
+    # written whole, the checkpoint is saved (with --save), exit 128 + the signal; a second signal ends at once.
+    stop = {"sig": 0}
+
+    def on_signal(sig, _frame):
+        if stop["sig"]:
+            signal.signal(sig, signal.SIG_DFL)
+            os.kill(os.getpid(), sig)
+            return
+        stop["sig"] = sig
+    old_handlers = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        old = signal.getsignal(sig)
+        if old != signal.SIG_IGN:  # started ignored (nohup, a background job): stays ignored
+            old_handlers[sig] = signal.signal(sig, on_signal)
+    # With --save: the parameters before the step under way, and the last ones a step found finite; exit 3
+    # saves those (the update before a diverged step may already make every forward overflow), as the core.
+    pending, good, good_step = None, None, -1
+    gave_up = False
+    while step < o["steps"] and not stop["sig"]:
+        if a.save:
+            pending = [p.detach().clone() for _, p, _, _ in named]
         t0 = time.perf_counter()
         x, y = batches.next_train()
         xt, yt = to_dev(share(x, rank, world), share(y, rank, world))
@@ -456,6 +527,8 @@ def train(a, cfg, rank, world, device, local_world, distributed):
             opt.update(lr, delta_sq)
             rec["update_ratio"] = [math.sqrt(d) / (math.sqrt(w) + 1e-12) for d, w in zip(delta_sq, weight_sq)]
         step += 1
+        if a.save and divergence is None:
+            good, good_step = pending, step - 1
         if device.type == "cuda":
             torch.cuda.synchronize()
         rec["ms"] = (time.perf_counter() - t0) * 1000.0
@@ -469,7 +542,11 @@ def train(a, cfg, rank, world, device, local_world, distributed):
             if not gpt:
                 rec["accuracy"] = ev["accuracy"]
         if log:
-            log.write(json.dumps(_finite(rec), separators=(",", ":")) + "\n")
+            try:
+                log.write(json.dumps(_finite(rec), separators=(",", ":")) + "\n")
+            except OSError as e:
+                failure = f'writing "{printable(a.log)}" failed at step {step} ({e.strerror})'
+                break
         if divergence:
             if not quiet:
                 print(f"diverged: {divergence} (update skipped; continuing from the last good parameters)",
@@ -478,7 +555,8 @@ def train(a, cfg, rank, world, device, local_world, distributed):
             if diverged_in_a_row >= 20:
                 if not quiet:
                     print("stopping: 20 diverged steps in a row; try a smaller optim.lr or a warmup", file=sys.stderr)
-                return 3
+                gave_up = True
+                break
         else:
             diverged_in_a_row = 0
         now = time.perf_counter()
@@ -492,24 +570,70 @@ def train(a, cfg, rank, world, device, local_world, distributed):
             print(line, file=sys.stderr)
             last_print = now
     if log:
-        log.close()
+        try:
+            log.close()
+        except OSError as e:
+            failure = failure or f'writing "{printable(a.log)}" failed ({e.strerror})'
+    if stop["sig"] and not quiet:
+        print(f"interrupted ({'SIGINT' if stop['sig'] == signal.SIGINT else 'SIGTERM'}) after step {step}", file=sys.stderr)
+    rewind = False
     if rank == 0:
-        summary = {"steps": step, "train_loss": ev.get("train_loss"), "val_loss": ev.get("val_loss")}
-        if not gpt:
-            summary["train_accuracy"], summary["accuracy"] = ev.get("train_accuracy"), ev.get("accuracy")
-        print(json.dumps(summary, separators=(",", ":")))
+        if not stop["sig"] and failure is None and not gave_up:
+            summary = {"steps": step, "train_loss": ev.get("train_loss"), "val_loss": ev.get("val_loss")}
+            if not gpt:
+                summary["train_accuracy"], summary["accuracy"] = ev.get("train_accuracy"), ev.get("accuracy")
+            print(json.dumps(summary, separators=(",", ":")))
         if a.save:
+            rewind = gave_up and good is not None  # the moments saw the diverged steps: left out
+            if rewind:
+                with torch.no_grad():
+                    for (_, p, _, _), g in zip(named, good):
+                        p.copy_(g)
+                step = good_step
             tensors = {n: p.detach() for n, p, _, _ in named}
             # BatchNorm's running statistics (persistent buffers; the causal masks are not), as the core saves them
             persistent = core.state_dict()
             tensors.update({n: b.detach() for n, b in core.named_buffers() if n in persistent})
-            if not a.no_moments:
+            moments = not a.no_moments and not rewind
+            if moments:
                 tensors.update(opt.state_tensors())
-            write_checkpoint(a.save, cfg, batches.vocab, step, tensors,
-                             None if a.no_moments else (o["name"], opt.t, (batches.rng.state, batches.rng.inc)))
-            if not a.quiet:
-                print(f"saved {a.save} (step {step})", file=sys.stderr)
-    return 0
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # no signal mid-save
+            try:
+                write_checkpoint(a.save, cfg, batches.vocab, step, tensors,
+                                 (o["name"], opt.t, (batches.rng.state, batches.rng.inc)) if moments else None)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            print(f"saved {printable(a.save)} (step {step}"
+                  f"{': the last parameters whose loss was finite, without the optimiser' + chr(39) + 's moments' if rewind else ''})",
+                  file=sys.stderr)
+    for sig, old in old_handlers.items():
+        signal.signal(sig, old)
+    if failure:
+        raise Refused(failure)
+    if gave_up:
+        return 3
+    return 128 + stop["sig"] if stop["sig"] else 0
+
+
+def probe(model, cfg, batches):
+    """Trainer::load's probe (cpp/core/trainer.cpp): one forward on a fixed small input must be finite: four
+    points of the plane (mlp), the first min(context, 8) token ids (gpt), the first held-out digit (cnn)."""
+    m = cfg["model"]
+    was = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            if m["kind"] == "gpt":
+                T = min(m["context"], 8)
+                x = torch.tensor([[t % batches.classes() for t in range(T)]])
+            elif m["kind"] == "cnn":
+                x = torch.from_numpy(np.ascontiguousarray(batches.x_test[:1]))
+            else:
+                x = torch.tensor([[-1.0, -1.0], [1.0, 1.0], [0.5, -0.25], [-0.75, 0.5]])
+            logits, _ = model(x, None)
+            return bool(torch.isfinite(logits).all())
+    finally:
+        model.train(was)
 
 
 def _finite(rec):

@@ -319,7 +319,7 @@ TEST_CASE("checkpoint files are read header first: a directory, /dev/zero or a h
   double t0 = cpu_seconds();
   CHECK_THAT(error_of([&] { read_checkpoint_file("/dev/zero"); }), Contains("not a regular file"));
   CHECK_THAT(error_of([&] { read_file("/dev/zero", 1 << 20, "config file"); }),
-             Contains("\"/dev/zero\" is over 1048576 bytes, the most a config file may have"));
+             Contains("\"/dev/zero\" is not a regular file (a character device)"));
   CHECK(seconds_since(t0) < 2.0);
 
   // A 1 GB sparse file (WebAssembly's file layer sees sizes up to 2 GB): its first 8 bytes are zeros,
@@ -556,4 +556,16 @@ TEST_CASE("optimiser state in a checkpoint is checked: missing, non-finite, unkn
   std::vector<uint8_t> bogus = write_safetensors(sl, a.model().params(), meta, {{"optim.bogus.", a.model().params()}});
   CHECK_THAT(load_error(d, bogus), Contains("unexpected tensor \"optim.bogus."));
   CHECK(params_of(d) == before);
+  // A negative second moment (issue 21): refused naming the tensor and the index; a negative first
+  // moment is a valid state and loads. (Reference: AdamW's v is a mean of squared gradients.)
+  std::vector<float> m(a.model().num_params(), 0.0f), v2(a.model().num_params(), 0.0f);
+  m[sl.back().offset + 1] = -1.0f;
+  std::vector<uint8_t> neg_m = write_safetensors(sl, a.model().params(), meta, {{kExpAvgPrefix, m.data()}, {kExpAvgSqPrefix, v2.data()}});
+  CHECK(load_error(d, neg_m) == "(accepted)");
+  v2[sl.back().offset + 1] = -1.0f;
+  std::vector<uint8_t> neg_v = write_safetensors(sl, a.model().params(), meta, {{kExpAvgPrefix, m.data()}, {kExpAvgSqPrefix, v2.data()}});
+  Trainer e(c);
+  const std::vector<float> e_before = params_of(e);
+  CHECK_THAT(load_error(e, neg_v), Contains("tensor \"optim.exp_avg_sq." + sl.back().name + "\" holds a negative value -1 at index 1"));
+  CHECK(params_of(e) == e_before);
 }

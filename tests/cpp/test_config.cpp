@@ -115,7 +115,7 @@ TEST_CASE("bad configs are refused with the field, the value and what is allowed
   CHECK_THAT(error_of(R"({"model":{"kind":"gpt","residual":"doubled"}})"), Contains("(accepted)"));
   CHECK_THAT(error_of(R"({"optim":{"lr":-0.1}})"), Contains("optim.lr = -0.1 is out of range"));
   CHECK_THAT(error_of(R"({"optim":{"lr":NaN}})"), Contains("invalid JSON"));
-  CHECK_THAT(error_of(R"({"optim":{"lr":1e999}})"), Contains("optim.lr must be finite"));
+  CHECK_THAT(error_of(R"({"optim":{"lr":1e999}})"), Contains("invalid JSON at byte 15: number \"1e999\" is out of range"));
   CHECK_THAT(error_of(R"({"optim":{"name":"adam"}})"), Contains("adamw|sgd"));
   CHECK_THAT(error_of(R"({"optim":{"batch":0}})"), Contains("optim.batch = 0"));
   CHECK_THAT(error_of(R"({"optim":{"lr":0.001,"min_lr":0.01,"schedule":"cosine"}})"), Contains("optim.min_lr"));

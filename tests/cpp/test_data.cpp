@@ -271,7 +271,7 @@ TEST_CASE("CSV numbers: the fields tests/cpp/data/csv_numbers.json lists read as
     // the field is x of the only point with y = 1 (three fixed points make the minimum of four)
     const std::string csv = field + ",1,0\n0,0,1\n0.1,-1,0\n0,0.1,1\n";
     if (c.items()[1].is_null()) {
-      CHECK_THROWS_WITH(points_from_csv(csv, 0.25, 1), Contains("line 1: x = \"" + field + "\" is not a number"));
+      CHECK_THROWS_WITH(points_from_csv(csv, 0.25, 1), Contains("line 1: x = \"" + printable(field) + "\" is not a number"));
       ++refused;
       continue;
     }

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 CLI=${1:?usage: make_seeds.sh path/to/resnorm}
-rm -rf corpus && mkdir -p corpus/config corpus/checkpoint
+rm -rf corpus/config corpus/checkpoint && mkdir -p corpus/config corpus/checkpoint  # corpus/data (fuzz_data) is hand-written: kept
 for p in $("$CLI" presets | awk '{print $1}'); do cp "../../cpp/presets/$p.json" "corpus/config/$p.json"; done
 printf '{}' > corpus/config/empty-object.json
 printf '{"model":{"kind":"gpt","depth":1,"width":16,"heads":2,"context":8},"data":{"name":"tinyshakespeare"},"seed":0}' > corpus/config/gpt-small-edges.json
