@@ -187,17 +187,22 @@ count_in_head() {  # count_in_head FILE SEARCH
     FROM=$2 python3 -c 'import os, sys; print(sys.stdin.read().count(os.environ["FROM"]))'
 }
 
-# The same count in the working tree (--list: so an edit that breaks a mutant fails before it is committed).
-count_in_tree() {  # count_in_tree FILE SEARCH
-  [ -f "$ROOT/$1" ] || { echo 0; return; }
-  FROM=$2 python3 -c 'import os, sys; print(open(sys.argv[1], encoding="utf-8").read().count(os.environ["FROM"]))' "$ROOT/$1"
-}
-
+# --list counts in the working tree instead, so an edit that breaks a mutant fails before it is committed.
 if [ "$LIST" = 1 ]; then
   printf '%-4s %-34s %-7s %s\n' ID FILE APPLIES DESCRIPTION
   stale=0
+  # One python3 for all the counts (NUL-separated file/search pairs in, one count a line out): seconds saved
+  # in every test:fast.
+  mapfile -t COUNTS < <(for i in "${!M_ID[@]}"; do printf '%s\0%s\0' "${M_FILE[$i]}" "${M_FROM[$i]}"; done |
+    ROOT=$ROOT python3 -c '
+import os, sys
+parts = sys.stdin.buffer.read().decode("utf-8").split("\0")[:-1]
+for f, frm in zip(parts[0::2], parts[1::2]):
+    p = os.path.join(os.environ["ROOT"], f)
+    print(open(p, encoding="utf-8").read().count(frm) if os.path.isfile(p) else 0)')
+  [ "${#COUNTS[@]}" = "${#M_ID[@]}" ] || { echo "mutants.sh: could not count the mutants' search texts" >&2; exit 2; }
   for i in "${!M_ID[@]}"; do
-    n=$(count_in_tree "${M_FILE[$i]}" "${M_FROM[$i]}")
+    n=${COUNTS[$i]}
     if [ "$n" = 1 ]; then ok=yes; else ok="no($n)" stale=$((stale + 1)); fi
     printf '%-4s %-34s %-7s %s\n' "${M_ID[$i]}" "${M_FILE[$i]}" "$ok" "${M_DESC[$i]}"
   done
