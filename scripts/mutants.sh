@@ -428,10 +428,10 @@ report() {
   echo "groups:   fast: ${FAST[*]}; then ${PYTORCH_GROUP}$([ $HAS_PYTORCH = 1 ] || echo ' (absent)'); then, only when nothing failed yet: ${PYTHON_GROUP} (tests/python)$([ $HAS_PYTHON = 1 ] || echo ' (absent)'), ${SLOW[*]:-none}; mutants of python/ run ${PYTHON_GROUP} alone"
   echo "baseline: every group passes (${BASE_S} s)"
   echo
-  printf '%-4s %-28s %-62s %-32s %-9s %5s\n' ID FILE DESCRIPTION "GROUPS FAILED" RESULT SECS
+  printf '%-4s %-34s %-72s %-24s %-9s %5s\n' ID FILE DESCRIPTION "GROUPS FAILED" RESULT SECS
   local k
   for k in "${!R_ID[@]}"; do
-    printf '%-4s %-28s %-62s %-32s %-9s %5s\n' "${R_ID[$k]}" "${R_FILE[$k]#cpp/core/}" "${R_DESC[$k]}" \
+    printf '%-4s %-34s %-72s %-24s %-9s %5s\n' "${R_ID[$k]}" "${R_FILE[$k]#cpp/core/}" "${R_DESC[$k]}" \
       "${R_FAILED[$k]// /,}" "${R_VERDICT[$k]}" "${R_SECS[$k]}"
   done
   echo
