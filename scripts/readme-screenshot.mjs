@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The README's screenshot (docs/playground.png): the built playground (web/dist) served with the strict CSP,
 // opened in headless Chromium on the plain-vs-residual experiment (#exp=), played (Space) for SECONDS, captured.
-// Usage: npm run build && node scripts/readme-screenshot.mjs [SECONDS=20] [OUT=docs/playground.png]
-// Then compress it (pngquant is not installed here; the PNG is written at 8-bit depth by Chromium).
+// Usage: npm run build && SHOT_HEIGHT=1720 node scripts/readme-screenshot.mjs 15 /tmp/shot.png   ([SECONDS=20] [OUT=docs/playground.png])
+// Then shrink it: /usr/bin/python3 scripts/png-quantize.py /tmp/shot.png docs/playground.png 0.75 (how the committed
+// one was made: 1280x1720 -> 960x1290, 256 colours, 109 KB). SHOT_HEIGHT=1720 sets the viewport's height.
 import { existsSync } from 'node:fs';
 import { serve } from './serve.mjs';
 import { launch, watch } from '../tests/web/browser.mjs';
