@@ -10,7 +10,7 @@ if [[ $# -gt 0 && "$1" != -* ]]; then
 fi
 
 # Single-threaded BLAS for torch (torch.set_num_threads does not limit OpenBLAS); machine-level OpenBLAS
-# tuning variables are dropped for this command only (../shared/TOOLCHAIN.md).
+# tuning variables are dropped for this command only (docs/benchmarks.md, "PyTorch on the CPU").
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 

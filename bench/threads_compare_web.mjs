@@ -5,7 +5,7 @@
 // one step on every engine alternate between every engine on the whole count (the playground before the
 // split: R x whole threads for the cores) and each on its share (web/src/engine/threadSplit.ts). Medians of
 // the round times, their ratio, and whether every engine's losses are the same bits (they change count
-// every round). Writes bench/results/threads-compare-web-Rruns.json with the CPU and the load average.
+// every round). Writes bench/results/threads-compare-web-<R>runs.json with the CPU and the load average.
 // Usage: node bench/threads_compare_web.mjs [rounds=8] [runs=2]   (needs web/public/wasm/resnorm{,-mt}.* built)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -6,7 +6,7 @@ Each step does the work ours does: a random batch drawn from an 8000-image pool 
 random pixels, since the values do not change the work), forward in train mode (BatchNorm batch statistics
 and running-statistics update), mean cross-entropy, backward, the schedule's learning rate, AdamW.
 Threads: OMP/OpenBLAS/MKL_NUM_THREADS=1 before torch loads (torch.set_num_threads does not reach OpenBLAS;
-../shared/TOOLCHAIN.md) and torch.set_num_threads(1).
+docs/benchmarks.md, "PyTorch on the CPU") and torch.set_num_threads(1).
 """
 import os
 

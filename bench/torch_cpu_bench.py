@@ -9,7 +9,7 @@ block, residual-stream RMS, update ratios, attention entropy), PyTorch's does no
 
 The PyTorch model is python/resnorm_torch/model.py (the parity reference), built from the full config
 that `resnorm show --preset NAME` prints. Threads: OPENBLAS_NUM_THREADS=1 / OMP_NUM_THREADS=1 are
-set before torch loads (torch.set_num_threads does not reach OpenBLAS; see ../shared/TOOLCHAIN.md)
+set before torch loads (torch.set_num_threads does not reach OpenBLAS; see docs/benchmarks.md, "PyTorch on the CPU")
 and torch.set_num_threads(1). The BLAS that torch actually loaded is read from /proc/self/maps.
 Rounds alternate ours and PyTorch; the reported figure is the median of the rounds' medians (the
 best round of each side is recorded too), so a busy neighbour on a shared machine skews both alike.

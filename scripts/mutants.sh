@@ -5,25 +5,31 @@
 #
 #   bash scripts/mutants.sh              baseline + every mutant; table to stdout and to
 #                                        bench/results/mutants.txt; exit 1 if any mutant survived
-#   bash scripts/mutants.sh --list       the mutants (and whether each one still applies)
+#   bash scripts/mutants.sh --list       the mutants and whether each one still applies to the working
+#                                        tree; exit 1 if any does not (npm test and test:fast run this)
 #   bash scripts/mutants.sh --only 3,7b  baseline + these mutants (results file left alone)
 #   bash scripts/mutants.sh --keep       keep the scratch folder (sources, build, logs) at exit
+#   bash scripts/mutants.sh --all-groups run every group on each mutant (default: stop at its first failure)
 #
 # Everything happens in a scratch copy of the committed HEAD (git archive), never in the working
 # tree: uncommitted edits are not tested and are not disturbed. Each mutant is a literal search/
 # replace on one file; a mutant whose search text is not found exactly once is refused, so the
 # list cannot silently rot when the code changes. Per mutant: apply, rebuild (ninja, -j2; ccache),
-# run the fast groups, then pytorch, then the slow groups (learning, experiments) only if nothing
-# has failed yet, and restore the file from git. A baseline run without any mutant comes first and
-# must pass every group.
+# run the fast groups, then pytorch, then the PyTorch twin's tests (tests/python/run.sh, the "python"
+# group) and the slow groups (learning, experiments) only if nothing has failed yet, and restore the
+# file from git. A mutant of the twin (a file under python/) runs the python group alone: no C++ changes.
+# A baseline run without any mutant comes first and must pass every group.
 set -euo pipefail
-
+# The whole script is one { ... } block, read in full before it starts: bash reads a script as it runs, so
+# editing this file during a run (a run takes the best part of an hour) would otherwise make it misread its rest.
+{
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 JOBS=${MUTANTS_JOBS:-2}
 GROUP_TIMEOUT=${MUTANTS_GROUP_TIMEOUT:-1800}
 FAST_ORDER=(ops blocks model optim data config checkpoint determinism cli)
 SLOW_GROUPS=(learning experiments)
 PYTORCH_GROUP=pytorch
+PYTHON_GROUP=python  # not a ctest entry: tests/python/run.sh against the scratch build's CLI
 
 # ---------------------------------------------------------------------------------------------
 # The mutants: id, file, description, search text, replacement. $'...' strings hold newlines.
@@ -34,8 +40,8 @@ mutant 1 cpp/core/model.cpp "DeepNorm beta = 1 (branch weights not scaled down)"
   'const auto beta = static_cast<float>(std::pow(8.0 * plan_.cfg.depth, -0.25));' \
   'const auto beta = 1.0f;'
 mutant 2 cpp/core/trainer.cpp "residual RMS reported for the next block" \
-  'stats_.block_act_rms[static_cast<size_t>(b)] = model_.block_rms(b);' \
-  'stats_.block_act_rms[static_cast<size_t>(b)] = model_.block_rms(std::min(b + 1, L - 1));'
+  'stats_.block_act_rms[i - S] = model_.block_rms(c - S);' \
+  'stats_.block_act_rms[i - S] = model_.block_rms(std::min(c - S + 1, L - 1));'
 mutant 3 cpp/core/trainer.cpp "update-to-weight ratios halved" \
   'static_cast<float>(std::sqrt(update_sq_[i]) / (std::sqrt(weight_sq_[i]) + 1e-12));' \
   'static_cast<float>(0.5 * std::sqrt(update_sq_[i]) / (std::sqrt(weight_sq_[i]) + 1e-12));'
@@ -49,12 +55,12 @@ mutant 5a cpp/core/ops/layernorm.cpp "LayerNorm weight gradient x 1.03" \
 mutant 5b cpp/core/ops/layernorm.cpp "LayerNorm weight gradient x 1.02" \
   'dwa += dy * (x - m) * r;' \
   'dwa += 1.02f * dy * (x - m) * r;'
-mutant 6 cpp/core/ops/rmsnorm.cpp "RMSNorm backward: correction term's sign flipped" \
-  'MapArr(din + o, C) += r * (dy * wa - x * (r * mean_dx));' \
-  'MapArr(din + o, C) += r * (dy * wa + x * (r * mean_dx));'
+mutant 6 cpp/core/ops/rmsnorm.cpp "RMSNorm backward: correction term's sign flipped (one-thread path)" \
+  $'    dwa += dy * x * r;\n    MapArr(din + o, C) += r * (dy * wa - x * (r * mean_dx));' \
+  $'    dwa += dy * x * r;\n    MapArr(din + o, C) += r * (dy * wa + x * (r * mean_dx));'
 mutant 7 cpp/core/trainer.cpp "per-block gradient norm attributed to block + 1" \
-  'block_sq_[static_cast<size_t>(s.block)] += sq;' \
-  'block_sq_[static_cast<size_t>(std::min(s.block + 1, cfg_.model.depth - 1))] += sq;'
+  'block_sq_[static_cast<size_t>(slices[i].block)] += slice_sq_[2 * i];' \
+  'block_sq_[static_cast<size_t>(std::min(slices[i].block + 1, L - 1))] += slice_sq_[2 * i];'
 mutant 7b cpp/core/model.cpp "last_of_block picks the first sublayer of the next block" \
   'return subs[(static_cast<size_t>(block) + 1) * per - 1];' \
   'return subs[std::min((static_cast<size_t>(block) + 1) * per, subs.size() - 1)];'
@@ -89,8 +95,8 @@ mutant 16 cpp/core/ops/cross_entropy.cpp "cross-entropy backward sums over rows 
   'const float inv = 1.0f / static_cast<float>(N);' \
   'const float inv = 1.0f;'
 mutant 17 cpp/core/optimizer.cpp "AdamW weight decay on every tensor (norms, biases, gates too)" \
-  'if (s.decay && cfg_.weight_decay > 0) p *= 1.0f - flr * static_cast<float>(cfg_.weight_decay);' \
-  'if (cfg_.weight_decay > 0) p *= 1.0f - flr * static_cast<float>(cfg_.weight_decay);'
+  'const float dec = s.decay && cfg_.weight_decay > 0 ? decay : 1.0f;' \
+  'const float dec = cfg_.weight_decay > 0 ? decay : 1.0f;'
 mutant 18 cpp/core/optimizer.cpp "SGD momentum with dampening (1 - momentum) on the gradient" \
   'buf = mom * buf + g + swd * p;' \
   'buf = mom * buf + (1.0f - mom) * g + swd * p;'
@@ -118,15 +124,57 @@ mutant 25 cpp/core/ops/batchnorm.cpp "BatchNorm weight gradient x 1.02" \
 mutant 26 cpp/core/ops/batchnorm.cpp "BatchNorm input gradient x 1.02" \
   '    dx.row(i).array() += wr.array() * r.array() *' \
   '    dx.row(i).array() += 1.02f * wr.array() * r.array() *'
+# Added with issue 23: the cnn's ops, BatchNorm's running statistics, the core's 128-bit GEMM, the thread
+# pool's chunking, and the PyTorch twin's loaders (python/: only tests/python runs for those).
+mutant 27 cpp/core/ops/conv2d.cpp "conv2d backward drops the gradient of the input's first row" \
+  'if (ih < 0 || ih >= H) continue;' \
+  'if (ih <= 0 || ih >= H) continue;'
+mutant 28 cpp/core/ops/conv2d.cpp "im2col reads the input channels in reverse order" \
+  'for (int ci = 0; ci < IC; ++ci) dst[ci * KK] = src[ci];' \
+  'for (int ci = 0; ci < IC; ++ci) dst[ci * KK] = src[IC - 1 - ci];'
+mutant 29 cpp/core/ops/pool.cpp "global average pooling forward skips the first position" \
+  'for (int p = 0; p < HW; ++p) o += x.row(p);' \
+  'for (int p = 1; p < HW; ++p) o += x.row(p);'
+mutant 30 cpp/core/ops/pool.cpp "global average pooling backward divides by HW - 1" \
+  'const float s = 1.0f / static_cast<float>(HW);' \
+  'const float s = 1.0f / static_cast<float>(HW - 1);'
+mutant 31 cpp/core/ops/batchnorm.cpp "BatchNorm running mean with momentum and 1 - momentum swapped" \
+  'rm[c] = (1.0f - momentum) * rm[c] + momentum * m[c];' \
+  'rm[c] = momentum * rm[c] + (1.0f - momentum) * m[c];'
+mutant 32 cpp/core/ops/batchnorm.cpp "BatchNorm running variance biased (no N / (N - 1))" \
+  'rv[c] = (1.0f - momentum) * rv[c] + momentum * var * unbias;' \
+  'rv[c] = (1.0f - momentum) * rv[c] + momentum * var;'
+mutant 33 cpp/core/ops/gemm.cpp "GEMM: a partial column panel overwrites C instead of accumulating" \
+  'for (int j = 0; j < cols; ++j) cr[j] = accumulate ? cr[j] + t[j] : t[j];' \
+  'for (int j = 0; j < cols; ++j) cr[j] = t[j];'
+mutant 34 cpp/core/ops/gemm.cpp "GEMM: the last row below a 4-row tile is skipped" \
+  'for (; i < M; ++i) tile<1, NV>' \
+  'for (; i + 1 < M; ++i) tile<1, NV>'
+mutant 35 cpp/core/parallel.h "row chunks: the last chunk drops the remainder rows" \
+  'body(c * per, c == chunks - 1 ? rows - c * per : per);' \
+  'body(c * per, per);'
+mutant 36 cpp/core/parallel.cpp "row chunks not rounded to multiples of 16 rows" \
+  'per = std::max(kMinRows, (per + kAlign - 1) / kAlign * kAlign);' \
+  'per = std::max(kMinRows, per);'
+mutant 37 python/resnorm_torch/data.py "twin's digits loader: pixels scaled by 1/(255 f) instead of 1/(255 f^2)" \
+  'scale = np.float32(1.0) / np.float32(255 * f * f)' \
+  'scale = np.float32(1.0) / np.float32(255 * f)'
+mutant 38 python/resnorm_torch/data.py "twin's digits loader: held-out and training digits swapped" \
+  $'    test, train = order[:n_test], order[n_test:]\n    return x[train], labels[train]' \
+  $'    train, test = order[:n_test], order[n_test:]\n    return x[train], labels[train]'
+mutant 39 python/resnorm_torch/checkpoint.py "twin's checkpoint loader ignores the saved update count" \
+  '"optim_t": int(meta["optim_t"]) if "optim_t" in meta else None' \
+  '"optim_t": None'
 
 # ---------------------------------------------------------------------------------------------
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 
-LIST=0 KEEP=0 ONLY=""
+LIST=0 KEEP=0 ONLY="" ALL_GROUPS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --list) LIST=1 ;;
     --keep) KEEP=1 ;;
+    --all-groups) ALL_GROUPS=1 ;;
     --only) [ $# -ge 2 ] || { usage >&2; exit 2; }; ONLY=$2; shift ;;
     --only=*) ONLY=${1#--only=} ;;
     -h|--help) usage; exit 0 ;;
@@ -143,13 +191,31 @@ count_in_head() {  # count_in_head FILE SEARCH
     FROM=$2 python3 -c 'import os, sys; print(sys.stdin.read().count(os.environ["FROM"]))'
 }
 
+# --list counts in the working tree instead, so an edit that breaks a mutant fails before it is committed.
 if [ "$LIST" = 1 ]; then
-  printf '%-4s %-30s %-7s %s\n' ID FILE APPLIES DESCRIPTION
+  printf '%-4s %-34s %-7s %s\n' ID FILE APPLIES DESCRIPTION
+  stale=0
+  # One python3 for all the counts (NUL-separated file/search pairs in, one count a line out): seconds saved
+  # in every test:fast.
+  mapfile -t COUNTS < <(for i in "${!M_ID[@]}"; do printf '%s\0%s\0' "${M_FILE[$i]}" "${M_FROM[$i]}"; done |
+    ROOT=$ROOT python3 -c '
+import os, sys
+parts = sys.stdin.buffer.read().decode("utf-8").split("\0")[:-1]
+for f, frm in zip(parts[0::2], parts[1::2]):
+    p = os.path.join(os.environ["ROOT"], f)
+    print(open(p, encoding="utf-8").read().count(frm) if os.path.isfile(p) else 0)')
+  [ "${#COUNTS[@]}" = "${#M_ID[@]}" ] || { echo "mutants.sh: could not count the mutants' search texts" >&2; exit 2; }
   for i in "${!M_ID[@]}"; do
-    n=$(count_in_head "${M_FILE[$i]}" "${M_FROM[$i]}")
-    if [ "$n" = 1 ]; then ok=yes; else ok="no($n)"; fi
-    printf '%-4s %-30s %-7s %s\n' "${M_ID[$i]}" "${M_FILE[$i]}" "$ok" "${M_DESC[$i]}"
+    n=${COUNTS[$i]}
+    if [ "$n" = 1 ]; then ok=yes; else ok="no($n)" stale=$((stale + 1)); fi
+    printf '%-4s %-34s %-7s %s\n' "${M_ID[$i]}" "${M_FILE[$i]}" "$ok" "${M_DESC[$i]}"
   done
+  if [ "$stale" != 0 ]; then
+    echo "mutants.sh: $stale of ${#M_ID[@]} mutants no longer apply (search text not found exactly once in the working" \
+         "tree): update their search text in scripts/mutants.sh to the current code" >&2
+    exit 1
+  fi
+  echo "mutants.sh: all ${#M_ID[@]} mutants apply"
   exit 0
 fi
 
@@ -225,25 +291,42 @@ for g in "${KNOWN[@]}"; do  # a group this script does not know yet runs with th
   in_list "$g" "${FAST_ORDER[@]}" "${SLOW_GROUPS[@]}" "$PYTORCH_GROUP" || FAST+=("$g")
 done
 in_list "$PYTORCH_GROUP" "${KNOWN[@]}" && HAS_PYTORCH=1
+HAS_PYTHON=0
+[ -x /usr/bin/python3 ] && [ -f "$SRC/tests/python/run.sh" ] && [ -x "$BUILD/resnorm" ] && HAS_PYTHON=1
 for g in "${SLOW_GROUPS[@]}"; do in_list "$g" "${KNOWN[@]}" && SLOW+=("$g"); done
-say "groups: fast: ${FAST[*]}; pytorch: $([ $HAS_PYTORCH = 1 ] && echo yes || echo absent); slow: ${SLOW[*]:-none}"
+say "groups: fast: ${FAST[*]}; pytorch: $([ $HAS_PYTORCH = 1 ] && echo yes || echo absent); python: $([ $HAS_PYTHON = 1 ] && echo yes || echo absent); slow: ${SLOW[*]:-none}"
 
 # run_groups TAG: runs the groups, sets FAILED (space-separated) and RAN; logs to $LOGS/TAG.GROUP.log.
 run_group() {  # run_group TAG GROUP -> 0 pass, 1 fail
   local log="$LOGS/$1.$2.log" t0=$SECONDS rc=0
-  ctest --test-dir "$BUILD" -R "^$2\$" --output-on-failure --timeout "$GROUP_TIMEOUT" >"$log" 2>&1 || rc=$?
-  # ctest exits 0 when the regex matches nothing; make sure the group ran.
-  if [ "$rc" = 0 ] && ! grep -q '100% tests passed' "$log"; then rc=1; fi
+  if [ "$2" = "$PYTHON_GROUP" ]; then
+    RESNORM_BIN="$BUILD/resnorm" timeout "$GROUP_TIMEOUT" bash "$SRC/tests/python/run.sh" >"$log" 2>&1 || rc=$?
+    # make sure the twin's tests ran to their summary line
+    if [ "$rc" = 0 ] && ! grep -q '^twin tests: 0 failed' "$log"; then rc=1; fi
+  else
+    ctest --test-dir "$BUILD" -R "^$2\$" --output-on-failure --timeout "$GROUP_TIMEOUT" >"$log" 2>&1 || rc=$?
+    # ctest exits 0 when the regex matches nothing; make sure the group ran.
+    if [ "$rc" = 0 ] && ! grep -q '100% tests passed' "$log"; then rc=1; fi
+  fi
   say "    $2: $([ "$rc" = 0 ] && echo pass || echo FAIL) ($((SECONDS - t0)) s)"
   return "$rc"
 }
-run_groups() {
+run_groups() {  # run_groups TAG [python-only]
   FAILED="" RAN=""
   local g
+  if [ "${2:-}" = python-only ]; then
+    RAN=$PYTHON_GROUP; run_group "$1" "$PYTHON_GROUP" || FAILED=$PYTHON_GROUP
+    return 0
+  fi
+  # A mutant is caught by its first failing group; the rest run only with --all-groups (and for the baseline,
+  # which must pass them all). Stopping there makes a full run about twice as fast on 2 cores.
+  local stop=$ALL_GROUPS; [ "$1" = baseline ] && stop=1
   for g in "${FAST[@]}"; do
     RAN+=" $g"; run_group "$1" "$g" || FAILED+=" $g"
+    if [ -n "$FAILED" ] && [ "$stop" = 0 ]; then FAILED=${FAILED# } RAN=${RAN# }; return 0; fi
   done
   if [ "$HAS_PYTORCH" = 1 ]; then RAN+=" $PYTORCH_GROUP"; run_group "$1" "$PYTORCH_GROUP" || FAILED+=" $PYTORCH_GROUP"; fi
+  if [ -z "$FAILED" ] && [ "$HAS_PYTHON" = 1 ]; then RAN+=" $PYTHON_GROUP"; run_group "$1" "$PYTHON_GROUP" || FAILED+=" $PYTHON_GROUP"; fi
   if [ -z "$FAILED" ]; then
     for g in "${SLOW[@]}"; do
       RAN+=" $g"; run_group "$1" "$g" || FAILED+=" $g"
@@ -261,7 +344,7 @@ first_failure() {  # first_failure LOG: "test case: CHECK( ... )" [first PyTorch
     hdr { sub(/^ +/, ""); name = name (name == "" ? "" : " / ") $0; next }
     want && NF { sub(/^ +/, ""); print name ": " $0 (pfail == "" ? "" : " [" pfail "]"); found = 1; exit }
     /: FAILED:/ { want = 1; next }
-    /^FAIL:/ { print; found = 1; exit }
+    /^FAIL[: ]/ { print; found = 1; exit }
     /\*\*\*Timeout|\*\*\*Exception|SegFault|Subprocess aborted/ { print; found = 1; exit }
     END { if (!found) print "(see the log)" }
   ' "$1" | head -c 240
@@ -302,7 +385,18 @@ for i in "${SEL[@]}"; do
   t0=$SECONDS
   apply_mutant "$file" "${M_FROM[$i]}" "${M_TO[$i]}"
   why=""
-  if ! build "$LOGS/m$id.build.log"; then
+  if [ "${file#python/}" != "$file" ]; then
+    if [ "$HAS_PYTHON" = 1 ]; then
+      run_groups "m$id" python-only
+      if [ -n "$FAILED" ]; then
+        verdict=CAUGHT why="$PYTHON_GROUP: $(first_failure "$LOGS/m$id.$PYTHON_GROUP.log")"
+      else
+        verdict=SURVIVED survivors=$((survivors + 1)) FAILED="-" why="ran: $RAN"
+      fi
+    else
+      verdict=NOTRUN FAILED="(no /usr/bin/python3 or CLI)" errors=$((errors + 1)) why="the twin's tests cannot run here"
+    fi
+  elif ! build "$LOGS/m$id.build.log"; then
     verdict=NOBUILD FAILED="(does not compile)" errors=$((errors + 1))
     why=$(grep -m1 'error:' "$LOGS/m$id.build.log" | head -c 160 || true)
   else
@@ -330,19 +424,20 @@ report() {
   echo "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
   echo "commit:   $COMMIT"
   echo "cpu:      ${cpu:-unknown} ($(nproc) cores visible, builds with -j$JOBS)"
-  echo "groups:   fast: ${FAST[*]}; then ${PYTORCH_GROUP}$([ $HAS_PYTORCH = 1 ] || echo ' (absent)'); slow (only when nothing failed yet): ${SLOW[*]:-none}"
+  echo "mode:     $([ "$ALL_GROUPS" = 1 ] && echo 'every group on every mutant' || echo 'each mutant stops at its first failing group (--all-groups runs them all)')"
+  echo "groups:   fast: ${FAST[*]}; then ${PYTORCH_GROUP}$([ $HAS_PYTORCH = 1 ] || echo ' (absent)'); then, only when nothing failed yet: ${PYTHON_GROUP} (tests/python)$([ $HAS_PYTHON = 1 ] || echo ' (absent)'), ${SLOW[*]:-none}; mutants of python/ run ${PYTHON_GROUP} alone"
   echo "baseline: every group passes (${BASE_S} s)"
   echo
-  printf '%-4s %-28s %-62s %-32s %-9s %5s\n' ID FILE DESCRIPTION "GROUPS FAILED" RESULT SECS
+  printf '%-4s %-34s %-72s %-24s %-9s %5s\n' ID FILE DESCRIPTION "GROUPS FAILED" RESULT SECS
   local k
   for k in "${!R_ID[@]}"; do
-    printf '%-4s %-28s %-62s %-32s %-9s %5s\n' "${R_ID[$k]}" "${R_FILE[$k]#cpp/core/}" "${R_DESC[$k]}" \
+    printf '%-4s %-34s %-72s %-24s %-9s %5s\n' "${R_ID[$k]}" "${R_FILE[$k]#cpp/core/}" "${R_DESC[$k]}" \
       "${R_FAILED[$k]// /,}" "${R_VERDICT[$k]}" "${R_SECS[$k]}"
   done
   echo
   local caught=0
   for k in "${!R_ID[@]}"; do [ "${R_VERDICT[$k]}" = CAUGHT ] && caught=$((caught + 1)); done
-  echo "caught ${caught} of ${#R_ID[@]}; survived ${survivors}; did not compile ${errors}; total ${TOTAL} s"
+  echo "caught ${caught} of ${#R_ID[@]}; survived ${survivors}; did not compile or could not run ${errors}; total ${TOTAL} s"
   echo
   echo "first failure per failing group:"
   for k in "${!R_ID[@]}"; do
@@ -358,3 +453,5 @@ else
   say "mutants: --only run, bench/results/mutants.txt left as it is"
 fi
 [ "$survivors" = 0 ] && [ "$errors" = 0 ]
+exit $?
+}

@@ -9,11 +9,37 @@
 #   5. the playground's unit tests and its end-to-end tests in headless Chromium;
 #   6. the CUDA build (compile check; its [cuda] tests run only where a GPU is present and are
 #      reported as skipped, never passed, elsewhere).
+# Before them, the checks that cannot rot (scripts/test-docs.sh: links and paths, generated benchmark
+# tables, the mutant list). At the end (or at a failure) a table of every stage's duration.
+# The inner loop is `npm run test:fast` (scripts/test-fast.sh); docs/testing.md describes both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Stage timing: step() closes the previous stage and opens the next; the table prints at exit, pass or fail.
+STAGE_NAMES=() STAGE_SECS=() STAGE_T0=$SECONDS SUITE_T0=$SECONDS
+step() {
+  [ "${#STAGE_NAMES[@]}" = 0 ] || STAGE_SECS+=($((SECONDS - STAGE_T0)))
+  STAGE_NAMES+=("$*") STAGE_T0=$SECONDS
+  printf '\n=== %s\n' "$*"
+}
+stage_table() {
+  local rc=$? i n=${#STAGE_NAMES[@]}
+  [ "$n" = 0 ] && return
+  STAGE_SECS+=($((SECONDS - STAGE_T0)))
+  printf '\nstage durations (%s, load average %s):\n' "$([ $rc = 0 ] && echo passed || echo "FAILED in the last stage listed")" \
+    "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+  for i in "${!STAGE_NAMES[@]}"; do
+    printf '  %6d s  %2d:%02d  %s\n' "${STAGE_SECS[$i]}" $((STAGE_SECS[i] / 60)) $((STAGE_SECS[i] % 60)) "${STAGE_NAMES[$i]}"
+  done
+  printf '  %6d s  %2d:%02d  total\n' $((SECONDS - SUITE_T0)) $(((SECONDS - SUITE_T0) / 60)) $(((SECONDS - SUITE_T0) % 60))
+}
+trap stage_table EXIT
+
+step "setup: installs what is missing (scripts/setup.sh)"
 bash scripts/setup.sh
 
-step() { printf '\n=== %s\n' "$*"; }
+step "0/6 checks that cannot rot: links and paths, generated benchmark tables, the mutant list"
+bash scripts/test-docs.sh
 
 step "1/6 native build and tests"
 cmake --preset native -G Ninja >/dev/null

@@ -1,7 +1,7 @@
 // Checkpoints in the safetensors format (huggingface.co/docs/safetensors): an 8-byte little-endian
 // header length, a JSON header naming each tensor's dtype, shape and byte range, then the raw data.
 // Tensor names follow PyTorch's state_dict, and the config travels in "__metadata__", so
-// tests/torch_ref/model.py can load a checkpoint as it is.
+// python/resnorm_torch/model.py can load a checkpoint as it is.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -72,7 +72,7 @@ SafetensorsView parse_safetensors_header(const uint8_t* bytes, size_t n, uint64_
 // vocab_format "codepoints" (written since the Unicode vocabulary): Unicode code points, sorted, at most
 // kMaxVocab. No vocab_format (the first format, byte vocabularies): byte values 0..255, at most 256, read
 // as the code points U+0000..U+00FF (identical for ASCII, which every text before had in practice; a
-// byte above 127 becomes its Latin-1 character, as tests/torch_ref/model.py reads it).
+// byte above 127 becomes its Latin-1 character, as python/resnorm_torch/model.py reads it).
 void put_vocab_metadata(std::map<std::string, std::string>& meta, const std::string& vocab_utf8);
 std::string vocab_from_metadata(const std::map<std::string, std::string>& meta);  // UTF-8; throws naming the fault
 

@@ -13,7 +13,7 @@
 namespace resnorm {
 
 // One named parameter tensor inside the flat parameter block. Names follow PyTorch's
-// state_dict convention so a checkpoint loads into tests/torch_ref/model.py as it is.
+// state_dict convention so a checkpoint loads into python/resnorm_torch/model.py as it is.
 struct Slice {
   std::string name;
   size_t offset = 0, size = 0;

@@ -17,7 +17,7 @@ export type PointsProblem =
 // A whole field as the core's csv_number reads it: C's strtod over the whole field, finite. strtod
 // skips leading C white space, and reads decimal and hexadecimal floats (C99 7.20.1.3: "0x1.8p-1",
 // "0x.8", "-0X1P+0"; the binary exponent is optional); "inf" and "nan" parse but are not finite.
-// tests/data/csv_numbers.json holds the inputs both this and the core's test check.
+// tests/cpp/data/csv_numbers.json holds the inputs both this and the core's test check.
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const HEX = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?$/;
 
