@@ -77,7 +77,7 @@ function upPathsIn(text, file) {
   const found = [];
   for (const m of text.matchAll(UP_RE)) {
     const after = text[m.index + m[0].length] ?? '';
-    if (after === '*' || after === '{' || after === '<' || after === '$') continue;
+    if (after === '*' || after === '{' || after === '<' || after === '$' || after === '…' || m[1].endsWith('...')) continue;  // a glob or a placeholder
     const p = m[1].replace(/[.,;:)]+$/, '');
     found.push([p, path.posix.normalize(path.posix.join(path.posix.dirname(file), p)).replace(/\/$/, '')]);
   }
@@ -162,9 +162,15 @@ for (const doc of docs) {
   const text = fs.readFileSync(path.join(ROOT, doc), 'utf8');
   const lines = text.split('\n');
   let fence = false;
+  let siteSnippet = false;  // a fenced html/toml/yaml/template block: its ../ paths are the reader's site, not ours
   lines.forEach((line, i) => {
     const where = `${doc}:${i + 1}`;
-    if (/^\s*```/.test(line)) { fence = !fence; return; }
+    const open = /^\s*```\s*([\w-]*)/.exec(line);
+    if (open) {
+      fence = !fence;
+      siteSnippet = fence && /^(html|xml|toml|ya?ml|go-html-template|liquid|markdown|md)$/i.test(open[1]);
+      return;
+    }
     // [text](target) and ![alt](target); <img src="target">
     for (const m of line.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)|<img[^>]*\ssrc="([^"]+)"/g)) {
       const target = m[1] ?? m[2];
@@ -180,7 +186,7 @@ for (const doc of docs) {
     const codes = fence ? [line] : [...line.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
     for (const c of codes) {
       for (const p of pathsIn(c)) candidates.push([where, p, 'named']);
-      for (const [p, rel] of upPathsIn(c, doc)) upCandidates.push([where, p, rel]);
+      if (!siteSnippet) for (const [p, rel] of upPathsIn(c, doc)) upCandidates.push([where, p, rel]);
     }
   });
 }
