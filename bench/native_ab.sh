@@ -31,8 +31,9 @@ for p in "${presets[@]}"; do
       bin=$base; [[ $which == new ]] && bin=$new
       valgrind --tool=callgrind --callgrind-out-file="$tmp/$which.cg" "$bin" bench --preset "$p" --steps "$n" --warmup 0 \
         > /dev/null 2> "$tmp/$which.vg" || { tail -5 "$tmp/$which.vg" >&2; exit 1; }
-      callgrind_annotate --inclusive=yes "$tmp/$which.cg" 2> /dev/null | grep -m1 'resnorm::Trainer::step()' \
-        | awk '{gsub(",", "", $1); print $1}' > "$tmp/$which.ir"
+      callgrind_annotate --inclusive=yes "$tmp/$which.cg" > "$tmp/$which.txt" 2> /dev/null
+      # (the whole listing first: grep -m1 in a pipe would end callgrind_annotate with SIGPIPE, which pipefail reports)
+      awk '/resnorm::Trainer::step\(\)/ {gsub(",", "", $1); print $1; exit}' "$tmp/$which.txt" > "$tmp/$which.ir"
       [[ -s "$tmp/$which.ir" ]] || { echo "native_ab: no Trainer::step() in $which's profile" >&2; exit 1; }
     done
     python3 - "$p" "$n" "$(cat "$tmp/base.ir")" "$(cat "$tmp/new.ir")" <<'EOF'
