@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CI compile-check of the CUDA build (needs nvcc, not a GPU): configure and build the `cuda` preset
 # (CUDA backend, resnorm_cuda_tests, kernel benchmarks, the CLI with --backend cuda), then run its
-# CUDA test entries: `cuda_host` (the backend's logic on host ops) must pass; `cuda` (the [cuda]
+# CUDA test entry plus `backend` (the executor's logic on host ops, cpp/core/exec) which must pass; `cuda` (the [cuda]
 # tests) must pass on a GPU machine and is reported SKIPPED, with the "no CUDA device" message,
 # elsewhere. ALL=1 runs the whole ctest suite of that build.
 set -euo pipefail
@@ -17,7 +17,7 @@ set +e
 if [ "${ALL:-0}" = 1 ]; then
   out="$(ctest --preset cuda 2>&1)"
 else
-  out="$(ctest --preset cuda -R '^cuda' 2>&1)"
+  out="$(ctest --preset cuda -R '^(cuda|backend)$' 2>&1)"
 fi
 rc=$?
 set -e

@@ -79,7 +79,7 @@ mutant 10 cpp/core/ops/attention.cpp "causal mask lets position t see t+1" \
 mutant 11 cpp/core/ops/activation.cpp "GELU forward with 0.0447 instead of 0.044715" \
   'y = 0.5f * x * (1.0f + (kSqrt2OverPi * (x + kGeluC * x.cube())).tanh());' \
   'y = 0.5f * x * (1.0f + (kSqrt2OverPi * (x + 0.0447f * x.cube())).tanh());'
-mutant 12 cpp/core/optimizer.cpp "AdamW without the second moment's bias correction" \
+mutant 12 cpp/core/step_math.h "AdamW without the second moment's bias correction" \
   'const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));' \
   'const float bc2_sqrt = 1.0f;'
 mutant 13 cpp/core/ops/residual.cpp "ReZero gate gradient dropped" \
@@ -88,18 +88,18 @@ mutant 13 cpp/core/ops/residual.cpp "ReZero gate gradient dropped" \
 mutant 14 cpp/core/ops/attention.cpp "attention entropy in log2 instead of ln" \
   'total -= (row * row.max(1e-30f).log()).sum();' \
   'total -= (row * (row.max(1e-30f).log() / std::log(2.0f))).sum();'
-mutant 15 cpp/core/trainer.cpp "clipping coefficient from the squared gradient norm" \
-  'const double coef = cfg_.optim.clip / (stats_.grad_norm + 1e-6);' \
-  'const double coef = cfg_.optim.clip / (total + 1e-6);'
+mutant 15 cpp/core/step_math.h "clipping coefficient from the squared gradient norm" \
+  'const double coef = clip / (grad_norm + 1e-6);' \
+  'const double coef = clip / (grad_norm * grad_norm + 1e-6);'
 mutant 16 cpp/core/ops/cross_entropy.cpp "cross-entropy backward sums over rows (forward is the mean)" \
   'const float inv = 1.0f / static_cast<float>(N);' \
   'const float inv = 1.0f;'
 mutant 17 cpp/core/optimizer.cpp "AdamW weight decay on every tensor (norms, biases, gates too)" \
   'const float dec = s.decay && cfg_.weight_decay > 0 ? decay : 1.0f;' \
   'const float dec = cfg_.weight_decay > 0 ? decay : 1.0f;'
-mutant 18 cpp/core/optimizer.cpp "SGD momentum with dampening (1 - momentum) on the gradient" \
-  'buf = mom * buf + g + swd * p;' \
-  'buf = mom * buf + (1.0f - mom) * g + swd * p;'
+mutant 18 cpp/core/step_math.h "SGD momentum with dampening (1 - momentum) on the gradient" \
+  'momentum * buf + g + wd * p;' \
+  'momentum * buf + (1.0f - momentum) * g + wd * p;'
 mutant 19 cpp/core/optimizer.cpp "warmup off by one (step 0 has learning rate 0)" \
   'return o.lr * (step + 1) / o.warmup;' \
   'return o.lr * step / o.warmup;'
@@ -163,8 +163,8 @@ mutant 38 python/resnorm_torch/data.py "twin's digits loader: held-out and train
   $'    test, train = order[:n_test], order[n_test:]\n    return x[train], labels[train]' \
   $'    train, test = order[:n_test], order[n_test:]\n    return x[train], labels[train]'
 mutant 39 python/resnorm_torch/checkpoint.py "twin's checkpoint loader ignores the saved update count" \
-  '"optim_t": int(meta["optim_t"]) if "optim_t" in meta else None' \
-  '"optim_t": None'
+  '"tensors": state, "optim_t": optim_t,' \
+  '"tensors": state, "optim_t": None,'
 
 # ---------------------------------------------------------------------------------------------
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }

@@ -75,7 +75,7 @@ do_test() {
   local rc=0
   "$build/resnorm_cuda_tests" "[cuda]" --durations yes -r console || rc=1
   "$build/resnorm_cuda_tests" "[cuda]" -r junit -o "$OUT/cuda_tests.junit.xml" > /dev/null 2>&1 || true
-  "$build/resnorm_cuda_tests" "[cuda-host]" || rc=1
+  "$build/resnorm_tests" "[backend]" || rc=1
   return $rc
 }
 

@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "ops/eigen_maps.h"
 #include "parallel.h"
+#include "step_math.h"
 
 namespace resnorm {
 
@@ -31,15 +31,24 @@ void adamw_range(float* __restrict pp, float* __restrict mp, float* __restrict v
                  const float* __restrict gp, size_t len, float dec, float b1, float b2, float step_size,
                  float bc2_sqrt, float eps) {
   for (size_t i = 0; i < len; ++i) {
-    const float old = pp[i], g = gp[i];
-    const float p = old * dec;
-    const float m = b1 * mp[i] + (1.0f - b1) * g;
-    const float v = b2 * vp[i] + (1.0f - b2) * (g * g);
+    const float old = pp[i];
+    float m = mp[i], v = vp[i];
+    const float next = adamw_element(old * dec, gp[i], m, v, b1, b2, step_size, bc2_sqrt, eps);
     mp[i] = m;
     vp[i] = v;
-    const float next = p - step_size * m / (std::sqrt(v) / bc2_sqrt + eps);
     pp[i] = next;
     dp[i] = next - old;
+  }
+}
+
+// SGD with momentum on one range: the buffer, then the step -lr * buffer as the update.
+void sgd_range(float* __restrict pp, float* __restrict bp, float* __restrict dp, const float* __restrict gp, size_t len,
+               float lr, float momentum, float wd, bool first) {
+  for (size_t i = 0; i < len; ++i) {
+    const float buf = sgd_buffer(bp[i], gp[i], pp[i], momentum, wd, first);
+    bp[i] = buf;
+    dp[i] = -lr * buf;
+    pp[i] += dp[i];
   }
 }
 }  // namespace
@@ -60,10 +69,7 @@ void Optimizer::update(float* params, const float* grads, double lr) {
   if (cfg_.name == OptimName::AdamW) {
     const float b1 = static_cast<float>(cfg_.beta1), b2 = static_cast<float>(cfg_.beta2);
     const float eps = static_cast<float>(cfg_.eps);
-    const double bc1 = 1.0 - std::pow(cfg_.beta1, t_);
-    const double bc2 = 1.0 - std::pow(cfg_.beta2, t_);
-    const float step_size = static_cast<float>(lr / bc1);
-    const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+    const AdamWBias bias = adamw_bias(lr, cfg_.beta1, cfg_.beta2, t_);
     const float decay = 1.0f - flr * static_cast<float>(cfg_.weight_decay);
     run([&](const Slice& s, size_t off, size_t len) {
       // One pass over the five arrays (it was six Eigen expressions, ten loads and five stores an
@@ -76,22 +82,13 @@ void Optimizer::update(float* params, const float* grads, double lr) {
       const size_t at = s.offset + off;
       const float dec = s.decay && cfg_.weight_decay > 0 ? decay : 1.0f;  // x * 1 is x, exactly
       adamw_range(params + at, m_.data() + at, v_.data() + at, delta_.data() + at, grads + at, len, dec, b1, b2,
-                  step_size, bc2_sqrt, eps);
+                  bias.step_size, bias.bc2_sqrt, eps);
     });
   } else {
     const float mom = static_cast<float>(cfg_.momentum), wd = static_cast<float>(cfg_.weight_decay);
     run([&](const Slice& s, size_t off, size_t len) {
       const size_t at = s.offset + off;
-      const auto n = static_cast<Eigen::Index>(len);
-      MapArr p(params + at, n), buf(m_.data() + at, n), d(delta_.data() + at, n);
-      CMapArr g(grads + at, n);
-      const float swd = s.decay ? wd : 0.0f;
-      if (t_ == 1 || mom == 0.0f)
-        buf = g + swd * p;
-      else
-        buf = mom * buf + g + swd * p;
-      d = -flr * buf;
-      p += d;
+      sgd_range(params + at, m_.data() + at, delta_.data() + at, grads + at, len, flr, mom, s.decay ? wd : 0.0f, t_ == 1);
     });
   }
 }

@@ -18,6 +18,7 @@
 #include "ops/eigen_maps.h"
 #include "ops/ops.h"
 #include "parallel.h"
+#include "step_math.h"
 #include "sum_squares.h"
 
 namespace resnorm {
@@ -180,38 +181,21 @@ const StepStats& Trainer::step() {
   stats_.loss = loss;
   stats_.grad_norm = std::sqrt(total);
   stats_.lr = learning_rate(cfg_.optim, step_);
-  stats_.diverged = false;
-  stats_.divergence.clear();
   std::fill(stats_.update_ratio.begin(), stats_.update_ratio.end(), 0.0f);
 
-  if (!std::isfinite(loss)) {
-    stats_.diverged = true;
-    stats_.divergence = "loss is not finite at step " + std::to_string(stats_.step);
-    // The article's LayerNorm: eps = 0 and a constant (or dead) feature make a variance 0, and 1/std infinite.
-    const std::string site = model_.zero_variance_site();
-    if (!site.empty())
-      stats_.divergence += ": division by zero variance in " + site + " (model.eps = " + format_number(cfg_.model.eps) + ")";
-  } else if (!std::isfinite(total)) {
-    stats_.diverged = true;
-    int where = -1;
-    for (int b = 0; b < L && where < 0; ++b)
-      if (!std::isfinite(block_sq_[static_cast<size_t>(b)])) where = b;
-    stats_.divergence = "gradient is not finite" +
-                        (where >= 0 ? " in block " + std::to_string(where) : std::string(" outside the blocks")) +
-                        " at step " + std::to_string(stats_.step);
-  }
+  stats_.divergence = divergence_message(stats_.step, loss, total, block_sq_, cfg_.model.eps,
+                                         [this] { return model_.zero_variance_site(); });
+  stats_.diverged = !stats_.divergence.empty();
   if (stats_.diverged) model_.restore_buffers();  // running statistics roll back with the parameters
   if (!stats_.diverged) {
-    // Global gradient-norm clipping, as torch.nn.utils.clip_grad_norm_.
-    if (cfg_.optim.clip > 0) {
-      const double coef = cfg_.optim.clip / (stats_.grad_norm + 1e-6);
-      if (coef < 1.0) {
-        float* gm = model_.grads();
-        const auto c = static_cast<float>(coef);
-        parallel_elementwise(model_.num_params(), {gm}, [&](size_t o, size_t k) {
-          for (size_t i = o; i < o + k; ++i) gm[i] *= c;
-        });
-      }
+    // Global gradient-norm clipping, as torch.nn.utils.clip_grad_norm_ (step_math.h).
+    const double coef = clip_coefficient(cfg_.optim.clip, stats_.grad_norm);
+    if (coef < 1.0) {
+      float* gm = model_.grads();
+      const auto c = static_cast<float>(coef);
+      parallel_elementwise(model_.num_params(), {gm}, [&](size_t o, size_t k) {
+        for (size_t i = o; i < o + k; ++i) gm[i] *= c;
+      });
     }
     opt_.update(model_.params(), model_.grads(), stats_.lr);
     collect_update_ratios();
@@ -219,6 +203,23 @@ const StepStats& Trainer::step() {
   ++step_;
   stats_.ms = now_ms() - t0;
   return stats_;
+}
+
+std::string divergence_message(int step, double loss, double grad_sq, const std::vector<double>& block_sq, double eps,
+                               const std::function<std::string()>& zero_variance_site) {
+  if (!std::isfinite(loss)) {
+    std::string m = "loss is not finite at step " + std::to_string(step);
+    // The article's LayerNorm: eps = 0 and a constant (or dead) feature make a variance 0, and 1/std infinite.
+    const std::string site = zero_variance_site();
+    if (!site.empty()) m += ": division by zero variance in " + site + " (model.eps = " + format_number(eps) + ")";
+    return m;
+  }
+  if (std::isfinite(grad_sq)) return "";
+  size_t where = 0;
+  while (where < block_sq.size() && std::isfinite(block_sq[where])) ++where;
+  return "gradient is not finite" +
+         (where < block_sq.size() ? " in block " + std::to_string(where) : std::string(" outside the blocks")) +
+         " at step " + std::to_string(step);
 }
 
 // Update-to-weight ratio per block: ||delta|| / ||theta_before||.
@@ -397,7 +398,7 @@ std::string Trainer::sample(const std::string& prompt, int tokens, double temper
   return out;
 }
 
-std::vector<uint8_t> Trainer::save(bool with_state) const {
+std::vector<uint8_t> Trainer::save(bool with_state) {
   std::map<std::string, std::string> meta;
   meta["format"] = "resnorm-safetensors-1";
   meta["config"] = config_to_json(cfg_).dump();

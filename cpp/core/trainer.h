@@ -1,5 +1,7 @@
 // The Trainer: one config, its data, model and optimiser, and the per-step diagnostics the
-// playground draws. The CLI, the wasm bindings, the tests and the benchmarks all drive this class.
+// playground draws. TrainerBase is what a train loop asks of any backend's trainer: the CLI, the wasm
+// bindings, the tests and the benchmarks drive it, the CPU Trainer here and BackendTrainer
+// (exec/backend_trainer.h: the plan executor on HostOps or on the CUDA device) implement it.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -31,7 +33,35 @@ struct EvalStats {
   double train_accuracy = -1, accuracy = -1;  // mlp: train and test accuracy; -1 for gpt
 };
 
-class Trainer {
+class Trainer;
+
+// One trainer interface for every backend (issue 22): a train loop, a benchmark or a checkpoint written
+// or read through it does not know which backend takes the steps.
+class TrainerBase {
+ public:
+  virtual ~TrainerBase() = default;
+  virtual const StepStats& step() = 0;
+  virtual EvalStats evaluate() = 0;
+  virtual int steps_done() const = 0;
+  virtual size_t num_params() const = 0;
+  // Optimiser settings that may change during a run (not its kind or batch size; errors say so).
+  virtual void set_optim(const OptimConfig& o) = 0;
+  // Checkpoint bytes (safetensors; with_state: the optimiser's moments, update count and batch position too).
+  virtual std::vector<uint8_t> save(bool with_state = false) = 0;
+  virtual void load(const uint8_t* bytes, size_t n) = 0;
+  // The CPU Trainer holding the config, vocabulary, data and a copy of the model (itself, for the CPU):
+  // what a checkpoint is checked against, and what inference (logits, sampling) runs on.
+  virtual Trainer& host() = 0;
+};
+
+// The divergence guard's message for the step just taken (1-based `step`), empty when loss and
+// gradient are finite: a loss that is not finite (with the norm whose variance was zero, when
+// zero_variance_site() names one; eps is model.eps), or a gradient that is not finite, with the
+// first block whose squared gradient norm block_sq[b] is not. Both trainers word it this way.
+std::string divergence_message(int step, double loss, double grad_sq, const std::vector<double>& block_sq, double eps,
+                               const std::function<std::string()>& zero_variance_site);
+
+class Trainer final : public TrainerBase {
  public:
   // text: the corpus for gpt (ignored for mlp). vocab: a fixed vocabulary (from a checkpoint);
   // with text empty a gpt trainer can only do inference (logits, attention, sampling).
@@ -40,8 +70,8 @@ class Trainer {
   explicit Trainer(const Config& cfg, const std::string& text = "", const std::string& vocab = "",
                    int capacity_rows = 0);
 
-  const StepStats& step();
-  EvalStats evaluate();
+  const StepStats& step() override;
+  EvalStats evaluate() override;
   // evaluate() with another forward (the CUDA backend's): returns the mean loss of the rows and sets
   // *probs to their class probabilities [B*T, vocab], valid until the next call.
   using EvalForward = std::function<double(const float* points, const int* tokens, const int* targets, int B, int T,
@@ -52,7 +82,9 @@ class Trainer {
   void fill_batch();
   // For a backend that takes the steps itself, so save() records its step count.
   void set_steps_done(int n) { step_ = n; }
-  int steps_done() const { return step_; }
+  int steps_done() const override { return step_; }
+  size_t num_params() const override { return model_.num_params(); }
+  Trainer& host() override { return *this; }
   const Config& config() const { return cfg_; }
   const Model& model() const { return model_; }
   Model& model() { return model_; }
@@ -67,7 +99,7 @@ class Trainer {
 
   // Changes the optimiser's hyperparameters mid-run (lr, betas, weight decay, momentum, warmup,
   // schedule, min_lr, clip, steps). The optimiser kind and batch size cannot change this way.
-  void set_optim(const OptimConfig& o);
+  void set_optim(const OptimConfig& o) override;
 
   // mlp: probability of class 1 on a res x res grid over [lo,hi]^2, row 0 at the top (y = hi).
   void predict_grid(float* out, int res, float lo, float hi);
@@ -85,8 +117,8 @@ class Trainer {
   // restores parameters and the step count, and the state when the file has it for this run's
   // optimiser (else the moments start afresh and batches at the seed); a checkpoint made for another
   // config is refused.
-  std::vector<uint8_t> save(bool with_state = false) const;
-  void load(const uint8_t* bytes, size_t n);
+  std::vector<uint8_t> save(bool with_state = false) override;
+  void load(const uint8_t* bytes, size_t n) override;
 
   // Bytes of the trainer's size-dependent buffers: model, optimiser state and batch buffers. Equal to
   // estimate_bytes(config, vocab) (tests/cpp/test_model.cpp checks it, and the heap's own count).

@@ -29,9 +29,9 @@ target_include_directories(resnorm_cuda_kernels PUBLIC "${RESNORM_CUDA_DIR}" "${
 target_compile_options(resnorm_cuda_kernels PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo>)
 target_link_libraries(resnorm_cuda_kernels PUBLIC CUDA::cudart CUDA::cublas CUDA::cublasLt)
 
-# The backend: host C++ (the plan executor, the trainer, HostOps, DeviceOps) over the core.
-add_library(resnorm_cuda STATIC
-  cpp/cuda/host_ops.cpp cpp/cuda/plan_executor.cpp cpp/cuda/backend_trainer.cpp cpp/cuda/device_ops.cpp)
+# The backend: DeviceOps (host C++ that launches the kernels); the plan executor and trainer it runs
+# under are the core's (cpp/core/exec).
+add_library(resnorm_cuda STATIC cpp/cuda/device_ops.cpp)
 target_include_directories(resnorm_cuda PUBLIC "${RESNORM_CUDA_DIR}")
 target_link_libraries(resnorm_cuda PUBLIC resnorm_core resnorm_cuda_kernels)
 target_compile_options(resnorm_cuda PRIVATE -Wall -Wextra)
@@ -50,8 +50,6 @@ if(RESNORM_BUILD_TESTS)
   # [cuda]: needs a GPU; without one the executable says so and exits 77, which ctest reports as skipped.
   add_test(NAME cuda COMMAND resnorm_cuda_tests "[cuda]")
   set_tests_properties(cuda PROPERTIES SKIP_RETURN_CODE 77)
-  # [cuda-host]: the backend's walk, step, statistics and checkpoints on host ops; runs anywhere.
-  add_test(NAME cuda_host COMMAND resnorm_cuda_tests "[cuda-host]")
 endif()
 
 # Kernel development benchmarks (cpp/cuda/kernels-bench, llm.c dev/cuda style): stand-alone programs.

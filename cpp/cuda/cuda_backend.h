@@ -6,9 +6,9 @@
 #include <memory>
 #include <string>
 
-#include "backend_trainer.h"
+#include "exec/backend_trainer.h"
 #include "config.h"
-#include "model_ops.h"
+#include "exec/model_ops.h"
 
 namespace resnorm {
 

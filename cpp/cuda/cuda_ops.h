@@ -10,7 +10,7 @@
 #include <cstddef>
 
 #include "config.h"
-#include "model_ops.h"
+#include "exec/model_ops.h"
 
 namespace resnorm {
 namespace cuda {

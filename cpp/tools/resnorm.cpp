@@ -186,9 +186,6 @@ double peak_rss_mib() {
   return ru.ru_maxrss / 1024.0;
 }
 
-// The CPU Trainer and the CUDA backend's trainer share the calls the commands use.
-size_t params_of(const Trainer& t) { return t.model().num_params(); }
-
 bool cuda_backend(const Args& a) {
   const std::string b = a.get("--backend", "cpu");
   if (b != "cpu" && b != "cuda") throw UsageError("--backend must be cpu or cuda, got \"" + b + "\"");
@@ -203,8 +200,6 @@ bool cuda_backend(const Args& a) {
 }
 
 #ifdef RESNORM_WITH_CUDA
-size_t params_of(const BackendTrainer& t) { return t.num_params(); }
-
 std::unique_ptr<BackendTrainer> make_gpu_trainer(const Config& cfg, const Args& a, const std::string& text) {
   CudaOptions o;
   o.tf32 = a.has("--tf32");
@@ -215,8 +210,8 @@ std::unique_ptr<BackendTrainer> make_gpu_trainer(const Config& cfg, const Args& 
 }
 #endif
 
-template <class TR>
-int train_loop(TR& tr, const Config& cfg, const Args& a);
+// The commands drive either backend's trainer through TrainerBase (trainer.h).
+int train_loop(TrainerBase& tr, const Config& cfg, const Args& a);
 
 // --threads N: the op pool's size (parallel.h), 1 when absent.
 int threads_arg(const Args& a) {
@@ -244,19 +239,6 @@ int cmd_train(const Args& a) {
   Trainer tr(cfg, corpus_for(cfg, a));
   return train_loop(tr, cfg, a);
 }
-
-// A checkpoint of the run: with the optimiser state (moments, update count, batch position; checkpoint.h)
-// unless --no-moments, from either backend (the CUDA backend downloads its moments for it).
-std::vector<uint8_t> save_of(const Trainer& t, bool with_state) { return t.save(with_state); }
-#ifdef RESNORM_WITH_CUDA
-std::vector<uint8_t> save_of(BackendTrainer& t, bool with_state) { return t.save(with_state); }
-#endif
-
-// The host Trainer: the model, vocabulary and config a checkpoint is checked against.
-Trainer& host_of(Trainer& t) { return t; }
-#ifdef RESNORM_WITH_CUDA
-Trainer& host_of(BackendTrainer& t) { return t.host(); }
-#endif
 
 // Errors about a checkpoint's content start with "checkpoint:" and get the file's name in front; those
 // about the file itself (cannot open, a directory) name it already.
@@ -313,13 +295,12 @@ struct HoldSignals {
   ~HoldSignals() { sigprocmask(SIG_SETMASK, &old, nullptr); }
 };
 
-template <class TR>
-int train_loop(TR& tr, const Config& cfg, const Args& a) {
+int train_loop(TrainerBase& tr, const Config& cfg, const Args& a) {
   const bool quiet = a.has("--quiet");
   if (a.has("--load")) {
     // Header first: a file that is not a checkpoint of this model is refused before its data is read.
     const std::string path = a.get("--load");
-    Trainer& host = host_of(tr);
+    Trainer& host = tr.host();  // the model, vocabulary and config a checkpoint is checked against
     try {
       const auto bytes = read_checkpoint_file(path, [&](const SafetensorsView& view) {
         check_checkpoint_fits(view, host.config(), host.vocab(), host.model().slices(), host.model().buffer_slices());
@@ -344,7 +325,7 @@ int train_loop(TR& tr, const Config& cfg, const Args& a) {
   std::fprintf(stderr, "training %s: %s, depth %d, width %d, residual %s, norm %s (%s), %zu parameters, %d steps\n",
                a.has("--config") ? a.get("--config").c_str() : a.get("--preset", "mlp-spiral").c_str(),
                to_string(cfg.model.kind), cfg.model.depth, cfg.model.width, to_string(cfg.model.residual),
-               to_string(cfg.model.norm), to_string(cfg.model.placement), params_of(tr), cfg.optim.steps);
+               to_string(cfg.model.norm), to_string(cfg.model.placement), tr.num_params(), cfg.optim.steps);
   const StopSignals stop_signals;
   const auto start = std::chrono::steady_clock::now();
   auto last_print = start;
@@ -354,11 +335,11 @@ int train_loop(TR& tr, const Config& cfg, const Args& a) {
   // found finite (good, after step good_step). A diverged step skips its update, but the update before it
   // may already have made every forward overflow; those parameters would be refused on load, so exit 3
   // saves `good` instead. One copy of the parameters per step.
-  constexpr bool kHostParams = std::is_same<TR, Trainer>::value;
+  Trainer* const cpu = &tr.host() == &tr ? &tr.host() : nullptr;  // the CPU backend: the host model is the model
   std::vector<float> pending, good;
   int good_step = -1;
-  float* params = kHostParams && a.has("--save") ? host_of(tr).model().params() : nullptr;
-  const size_t n_params = params ? host_of(tr).model().num_params() : 0;
+  float* params = cpu && a.has("--save") ? cpu->model().params() : nullptr;
+  const size_t n_params = params ? cpu->model().num_params() : 0;
   EvalStats ev;
   while (tr.steps_done() < cfg.optim.steps && !g_stop_signal) {
     if (params) pending.assign(params, params + n_params);
@@ -436,8 +417,9 @@ int train_loop(TR& tr, const Config& cfg, const Args& a) {
   if (a.has("--save")) {
     const HoldSignals hold;
     const bool rewind = gave_up && params && good_step >= 0;  // the moments saw the diverged steps: left out
-    if (rewind) std::copy(good.begin(), good.end(), params), host_of(tr).set_steps_done(good_step);
-    write_file_atomic(a.get("--save"), save_of(tr, !a.has("--no-moments") && !rewind));
+    if (rewind) std::copy(good.begin(), good.end(), params), cpu->set_steps_done(good_step);
+    // with the optimiser state (moments, update count, batch position; checkpoint.h) unless --no-moments
+    write_file_atomic(a.get("--save"), tr.save(!a.has("--no-moments") && !rewind));
     // Diverged updates were skipped, so the parameters are those of the last good step.
     std::fprintf(stderr, "saved %s (step %d%s)\n", printable(a.get("--save")).c_str(), tr.steps_done(),
                  rewind ? ": the last parameters whose loss was finite, without the optimiser's moments" : "");
@@ -507,8 +489,7 @@ int cmd_sample(const Args& a) {
   return 0;
 }
 
-template <class TR>
-int bench_loop(TR& tr, const Config& cfg, const Args& a, int steps, int warm, const std::string& backend,
+int bench_loop(TrainerBase& tr, const Config& cfg, const Args& a, int steps, int warm, const std::string& backend,
                const std::string& device, const std::function<double()>& peak_device_mib);
 int bench_threads(const Config& cfg, const Args& a, const std::string& text, int steps, int warm, int threads);
 
@@ -539,8 +520,7 @@ int cmd_bench(const Args& a) {
   return bench_loop(tr, cfg, a, steps, warm, "cpu", "", nullptr);
 }
 
-template <class TR>
-int bench_loop(TR& tr, const Config& cfg, const Args& a, int steps, int warm, const std::string& backend,
+int bench_loop(TrainerBase& tr, const Config& cfg, const Args& a, int steps, int warm, const std::string& backend,
                const std::string& device, const std::function<double()>& peak_device_mib) {
   for (int i = 0; i < warm; ++i) tr.step();
   std::vector<double> ms;
@@ -557,11 +537,11 @@ int bench_loop(TR& tr, const Config& cfg, const Args& a, int steps, int warm, co
                 "\"params\":%zu,\"peak_rss_mib\":%s%s}\n",
                 json_quote(name).c_str(), backend.c_str(), steps, format_number(median).c_str(),
                 format_number(ms.front()).c_str(), format_number(ms.back()).c_str(), cfg.is_gpt() ? "tokens" : "samples",
-                format_number(per_s).c_str(), params_of(tr), format_number(peak_rss_mib()).c_str(), dev_json.c_str());
+                format_number(per_s).c_str(), tr.num_params(), format_number(peak_rss_mib()).c_str(), dev_json.c_str());
   } else {
     std::printf("%s: %d steps after %d warm-up, median %.3f ms/step (min %.3f, max %.3f), %.0f %s/s, %zu params, peak RSS %.1f MiB",
                 name.c_str(), steps, warm, median, ms.front(), ms.back(), per_s, cfg.is_gpt() ? "tokens" : "samples",
-                params_of(tr), peak_rss_mib());
+                tr.num_params(), peak_rss_mib());
     if (!device.empty()) std::printf(", on %s (%s), peak device memory %.1f MiB", device.c_str(), backend.c_str(), peak_device_mib());
     std::printf("\n");
   }
@@ -598,7 +578,7 @@ int bench_threads(const Config& cfg, const Args& a, const std::string& text, int
                 "\"losses_identical\":true,\"peak_rss_mib\":%s}\n",
                 json_quote(name).c_str(), steps, threads, hw, format_number(m1).c_str(), format_number(mn).c_str(),
                 format_number(ratio).c_str(), cfg.is_gpt() ? "tokens" : "samples",
-                format_number(rows_per_step(cfg) / (mn / 1000.0)).c_str(), params_of(many),
+                format_number(rows_per_step(cfg) / (mn / 1000.0)).c_str(), many.num_params(),
                 format_number(peak_rss_mib()).c_str());
   } else {
     std::printf("%s: %d steps after %d warm-up, taking turns; median ms/step: 1 thread %.3f, %d threads %.3f, "

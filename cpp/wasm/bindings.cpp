@@ -148,7 +148,7 @@ std::string sample(resnorm::Trainer& t, const std::string& prompt, int tokens, d
   return guard([&] { return t.sample(prompt, tokens, temperature, top_k, static_cast<uint32_t>(seed)); });
 }
 
-val save(const resnorm::Trainer& t) { return guard([&] { return u8_copy(t.save()); }); }
+val save(resnorm::Trainer& t) { return guard([&] { return u8_copy(t.save()); }); }
 
 void load(resnorm::Trainer& t, const val& bytes) {
   guard([&] {

@@ -98,9 +98,7 @@ static void check_mlp(Residual res, NormKind norm, Placement pl, float t, double
 }
 
 TEST_CASE("mlp gradients match finite differences for every block setting", "[blocks]") {
-  for (Residual res : kCpuResiduals)
-    for (NormKind norm : kNorms)
-      for (Placement pl : kPlacements) check_mlp(res, norm, pl, 5e-3f, 1e-3, 0.0);
+  for_each_setting(ModelKind::Mlp, [](const Setting& s) { check_mlp(s.residual, s.norm, s.placement, 5e-3f, 1e-3, 0.0); });
 }
 
 TEST_CASE("mlp with BatchNorm: gradients match fitted finite differences for every residual and placement", "[blocks]") {
@@ -108,37 +106,35 @@ TEST_CASE("mlp with BatchNorm: gradients match fitted finite differences for eve
   // at every step tried (float noise at small steps, the bending at large ones), so this setting was left
   // out of the sweep above. The fitted derivative (testing.h, check_grad_fitted) holds it to the same 0.5%,
   // with a floor of 1e-2 of the largest gradient (the biases in front of a BatchNorm get exactly none).
-  for (Residual res : kCpuResiduals)
-    for (Placement pl : kPlacements) check_mlp(res, NormKind::BatchNorm, pl, 0.0f, 1e-2, kFitT);
+  for_each_setting(ModelKind::Mlp, NormKind::BatchNorm,
+                   [](const Setting& s) { check_mlp(s.residual, s.norm, s.placement, 0.0f, 1e-2, kFitT); });
 }
 
 TEST_CASE("gpt gradients match finite differences for every block setting", "[blocks]") {
   const int B = 2, T = 4, V = 5;
   const std::vector<int> tok = {0, 1, 2, 3, 4, 4, 2, 1}, tgt = {1, 2, 3, 4, 0, 2, 1, 3};
-  for (Residual res : kCpuResiduals)
-    for (NormKind norm : kNorms)
-      for (Placement pl : kPlacements) {
-        ModelConfig mc;
-        mc.kind = ModelKind::Gpt;
-        mc.depth = 2;
-        mc.width = 8;
-        mc.heads = 2;
-        mc.context = T;
-        mc.residual = res;
-        mc.norm = norm;
-        mc.placement = pl;
-        // The plain norm-free transformer (residual none, norm none) is the vanishing-gradient case:
-        // its first block's tensors get a few percent of the last's gradient, ~1e-5 per element, the
-        // size of a float loss's rounding noise over t. They are held to a floor of 10% of the model's
-        // largest gradient; the op checks and the PyTorch parity test cover them at full precision.
-        const bool plain = res == Residual::None && norm == NormKind::None;
-        Model m(mc, V, B * T);
-        m.init(5);
-        perturb(m.params(), m.slices());
-        const ModelCheck c = model_grad_check(m, nullptr, tok.data(), tgt.data(), B, T, 1e-2f, 3,
-                                                plain ? 1e-1 : 3e-2);
-        report(std::string(to_string(res)) + " x " + to_string(norm) + " x " + to_string(pl), c);
-      }
+  for_each_setting(ModelKind::Gpt, [&](const Setting& s) {
+    const Residual res = s.residual;
+    const NormKind norm = s.norm;
+    ModelConfig mc;
+    mc.kind = ModelKind::Gpt;
+    mc.depth = 2;
+    mc.width = 8;
+    mc.heads = 2;
+    mc.context = T;
+    s.apply(mc);
+    // The plain norm-free transformer (residual none, norm none) is the vanishing-gradient case:
+    // its first block's tensors get a few percent of the last's gradient, ~1e-5 per element, the
+    // size of a float loss's rounding noise over t. They are held to a floor of 10% of the model's
+    // largest gradient; the op checks and the PyTorch parity test cover them at full precision.
+    const bool plain = res == Residual::None && norm == NormKind::None;
+    Model m(mc, V, B * T);
+    m.init(5);
+    perturb(m.params(), m.slices());
+    const ModelCheck c = model_grad_check(m, nullptr, tok.data(), tgt.data(), B, T, 1e-2f, 3,
+                                            plain ? 1e-1 : 3e-2);
+    report(s.name(), c);
+  });
 }
 
 TEST_CASE("cnn gradients match finite differences for every block setting", "[blocks]") {
@@ -147,38 +143,37 @@ TEST_CASE("cnn gradients match finite differences for every block setting", "[bl
   const int B = 3, H = 6;
   auto img = random_vec(static_cast<size_t>(B) * H * H, 33);
   const std::vector<int> y = {3, 0, 7};
-  for (Residual res : kCnnResiduals)
-    for (NormKind norm : kCnnNorms)
-      for (Placement pl : kCnnPlacements) {
-        ModelConfig mc;
-        mc.kind = ModelKind::Cnn;
-        mc.depth = 1;
-        mc.width = 8;  // a per-position norm over 2 channels is a sign function; 8, 16, 32 keep it smooth
-        mc.image = H;
-        mc.activation = Activation::Tanh;
-        mc.residual = res;
-        mc.norm = norm;
-        mc.placement = pl;
-        Model m(mc, 10, B);
-        m.init(4);
-        perturb(m.params(), m.slices());
-        // The plain norm-free net's stem and first block get a small share of the gradient, as the
-        // gpt's do; 3% of the largest tensor's is their floor.
-        // Normalising over 8..32 values (per position) or 12..108 rows (BatchNorm) bends the loss sharply:
-        // at a step of 1e-2 the extrapolated difference still carries truncation error (measured up to
-        // 1e-1, shrinking with t as truncation does), and at 1e-3 float rounding noise reaches 1e-2.
-        // t = 3e-3 balances the two (worst measured 7.6e-3), so normed cnns are held to 1%, still half of
-        // a planted 2% error (every check's planted score must exceed it).
-        // Doubled x post with a norm, y = act(2 Norm(conv(...))): the doubled amplification through three
-        // post-norm blocks bends the loss so that Richardson's differences disagree by 1-7% at any step
-        // tried (1e-2 .. 1e-3); the fitted derivative (testing.h, check_grad_fitted) holds it to 0.5% (worst
-        // measured 1.1e-3).
-        const bool bent = res == Residual::Doubled && pl == Placement::Post && norm != NormKind::None;
-        const float t = norm == NormKind::None ? 1e-2f : 3e-3f;
-        const ModelCheck c = model_grad_check(m, img.data(), nullptr, y.data(), B, 1, t, 4, 3e-2, bent ? kFitT : 0.0);
-        report("cnn " + std::string(to_string(res)) + " x " + to_string(norm) + " x " + to_string(pl), c,
-               norm == NormKind::None || bent ? kGradTol : 1e-2);
-      }
+  for_each_setting(ModelKind::Cnn, [&](const Setting& s) {
+    const Residual res = s.residual;
+    const NormKind norm = s.norm;
+    const Placement pl = s.placement;
+    ModelConfig mc;
+    mc.kind = ModelKind::Cnn;
+    mc.depth = 1;
+    mc.width = 8;  // a per-position norm over 2 channels is a sign function; 8, 16, 32 keep it smooth
+    mc.image = H;
+    mc.activation = Activation::Tanh;
+    s.apply(mc);
+    Model m(mc, 10, B);
+    m.init(4);
+    perturb(m.params(), m.slices());
+    // The plain norm-free net's stem and first block get a small share of the gradient, as the
+    // gpt's do; 3% of the largest tensor's is their floor.
+    // Normalising over 8..32 values (per position) or 12..108 rows (BatchNorm) bends the loss sharply:
+    // at a step of 1e-2 the extrapolated difference still carries truncation error (measured up to
+    // 1e-1, shrinking with t as truncation does), and at 1e-3 float rounding noise reaches 1e-2.
+    // t = 3e-3 balances the two (worst measured 7.6e-3), so normed cnns are held to 1%, still half of
+    // a planted 2% error (every check's planted score must exceed it).
+    // Doubled x post with a norm, y = act(2 Norm(conv(...))): the doubled amplification through three
+    // post-norm blocks bends the loss so that Richardson's differences disagree by 1-7% at any step
+    // tried (1e-2 .. 1e-3); the fitted derivative (testing.h, check_grad_fitted) holds it to 0.5% (worst
+    // measured 1.1e-3).
+    const bool bent = res == Residual::Doubled && pl == Placement::Post && norm != NormKind::None;
+    const float t = norm == NormKind::None ? 1e-2f : 3e-3f;
+    const ModelCheck c = model_grad_check(m, img.data(), nullptr, y.data(), B, 1, t, 4, 3e-2, bent ? kFitT : 0.0);
+    report("cnn " + s.name(), c,
+           norm == NormKind::None || bent ? kGradTol : 1e-2);
+  });
 }
 
 TEST_CASE("block settings change the computation as documented", "[blocks]") {

@@ -138,15 +138,13 @@ ModelConfig small(bool gpt, Residual res, NormKind norm, Placement pl) {
 
 TEST_CASE("initialisation follows the documented rule for every tensor and block setting", "[model]") {
   for (const bool gpt : {false, true})
-    for (Residual res : kCpuResiduals)
-      for (NormKind norm : kNorms)
-        for (Placement pl : kPlacements) {
-          Model m(small(gpt, res, norm, pl), gpt ? 65 : 2, 8);
-          m.init(2024);
-          const std::string v = init_violations(m);
-          INFO((gpt ? "gpt " : "mlp ") << to_string(res) << " x " << to_string(norm) << " x " << to_string(pl) << "\n" << v);
-          CHECK(v.empty());
-        }
+    for_each_setting(gpt ? ModelKind::Gpt : ModelKind::Mlp, [&](const Setting& s) {
+      Model m(small(gpt, s.residual, s.norm, s.placement), gpt ? 65 : 2, 8);
+      m.init(2024);
+      const std::string v = init_violations(m);
+      INFO((gpt ? "gpt " : "mlp ") << s.name() << "\n" << v);
+      CHECK(v.empty());
+    });
 }
 
 TEST_CASE("the init check catches a wrong scale in any one tensor (negative control)", "[model]") {
@@ -206,31 +204,29 @@ TEST_CASE("DeepNorm's alpha scales the residual stream in the forward pass", "[m
 }
 
 TEST_CASE("cnn initialisation follows PyTorch's Conv2d, BatchNorm and Linear rules", "[model]") {
-  for (Residual res : kCnnResiduals)
-    for (NormKind norm : kCnnNorms)
-      for (Placement pl : kCnnPlacements) {
-        ModelConfig mc;
-        mc.kind = ModelKind::Cnn;
-        mc.depth = 2;
-        mc.width = 16;
-        mc.image = 14;
-        mc.residual = res;
-        mc.norm = norm;
-        mc.placement = pl;
-        Model m(mc, 10, 2);
-        m.init(2024);
-        const std::string v = init_violations(m);
-        INFO("cnn " << to_string(res) << " x " << to_string(norm) << " x " << to_string(pl) << "\n" << v);
-        CHECK(v.empty());
-        // The conv weights exist with PyTorch's layout; the projection only where a shortcut needs it.
-        REQUIRE(m.find("blocks.0.conv1.weight"));
-        CHECK(m.find("blocks.0.conv1.weight")->shape == std::vector<int>{16, 16, 3, 3});
-        const bool shortcut = res == Residual::Identity || res == Residual::ReZero;
-        CHECK((m.find("blocks.2.shortcut.weight") != nullptr) == shortcut);
-        if (shortcut) CHECK(m.find("blocks.2.shortcut.weight")->shape == std::vector<int>{32, 16, 1, 1});
-        CHECK((m.find("blocks.0.norm_1.running_mean") == nullptr));  // buffers are not parameters
-        CHECK(m.buffer_slices().empty() == (norm != NormKind::BatchNorm));
-      }
+  for_each_setting(ModelKind::Cnn, [&](const Setting& s) {
+    const Residual res = s.residual;
+    const NormKind norm = s.norm;
+    ModelConfig mc;
+    mc.kind = ModelKind::Cnn;
+    mc.depth = 2;
+    mc.width = 16;
+    mc.image = 14;
+    s.apply(mc);
+    Model m(mc, 10, 2);
+    m.init(2024);
+    const std::string v = init_violations(m);
+    INFO("cnn " << s.name() << "\n" << v);
+    CHECK(v.empty());
+    // The conv weights exist with PyTorch's layout; the projection only where a shortcut needs it.
+    REQUIRE(m.find("blocks.0.conv1.weight"));
+    CHECK(m.find("blocks.0.conv1.weight")->shape == std::vector<int>{16, 16, 3, 3});
+    const bool shortcut = res == Residual::Identity || res == Residual::ReZero;
+    CHECK((m.find("blocks.2.shortcut.weight") != nullptr) == shortcut);
+    if (shortcut) CHECK(m.find("blocks.2.shortcut.weight")->shape == std::vector<int>{32, 16, 1, 1});
+    CHECK((m.find("blocks.0.norm_1.running_mean") == nullptr));  // buffers are not parameters
+    CHECK(m.buffer_slices().empty() == (norm != NormKind::BatchNorm));
+  });
   // Negative control: a conv weight drawn with fan_in = IC (the Linear rule misread) is caught.
   ModelConfig mc;
   mc.kind = ModelKind::Cnn;

@@ -196,74 +196,65 @@ TEST_CASE("the memory estimate is what a trainer allocates, for every setting", 
   for (int i = 0; i < 3000; ++i) text += static_cast<char>('a' + (i * 7) % 26);
   for (const bool gpt : {false, true})
     for (OptimName opt : {OptimName::AdamW, OptimName::Sgd})
-      for (Residual res : resnorm_test::kCpuResiduals)
-        for (NormKind norm : resnorm_test::kNorms)
-          for (Placement pl : resnorm_test::kPlacements) {
-            Config c = preset(gpt ? "gpt-tiny" : "mlp-spiral");
-            c.model.depth = gpt ? 3 : 5;
-            c.model.width = 64;
-            c.model.residual = res;
-            c.model.norm = norm;
-            c.model.placement = pl;
-            c.optim.name = opt;
-            c.optim.batch = gpt ? 4 : 300;
-            INFO((gpt ? "gpt " : "mlp ") << to_string(opt) << " " << to_string(res) << " x " << to_string(norm) << " x "
-                                         << to_string(pl));
-            g_alloc_bytes = 0;
-            g_counting = true;
-            const auto* tr = new Trainer(c, gpt ? text : "");
-            g_counting = false;
-            const double estimate = estimate_bytes(c, tr->model().vocab());
-            const auto heap = static_cast<double>(g_alloc_bytes.load());
-            INFO("estimate " << estimate << " B, Trainer::bytes " << tr->bytes() << " B, heap " << heap << " B");
-            CHECK(static_cast<double>(tr->bytes()) == estimate);
-            // The overflow guard's bound stays above the exact figure, and close to it (so no config
-            // under the cap is refused on the bound alone).
-            CHECK(bytes_upper_bound(c, tr->model().vocab()) >= estimate);
-            CHECK(bytes_upper_bound(c, tr->model().vocab()) <= 2.0 * estimate);
-            CHECK(heap >= estimate);
-            CHECK(heap <= estimate + 64 * 1024 + 16.0 * static_cast<double>(text.size()));
-            delete tr;
-          }
+      resnorm_test::for_each_setting(gpt ? ModelKind::Gpt : ModelKind::Mlp, [&](const resnorm_test::Setting& s) {
+        Config c = preset(gpt ? "gpt-tiny" : "mlp-spiral");
+        c.model.depth = gpt ? 3 : 5;
+        c.model.width = 64;
+        s.apply(c.model);
+        c.optim.name = opt;
+        c.optim.batch = gpt ? 4 : 300;
+        INFO((gpt ? "gpt " : "mlp ") << to_string(opt) << " " << s.name());
+        g_alloc_bytes = 0;
+        g_counting = true;
+        const auto* tr = new Trainer(c, gpt ? text : "");
+        g_counting = false;
+        const double estimate = estimate_bytes(c, tr->model().vocab());
+        const auto heap = static_cast<double>(g_alloc_bytes.load());
+        INFO("estimate " << estimate << " B, Trainer::bytes " << tr->bytes() << " B, heap " << heap << " B");
+        CHECK(static_cast<double>(tr->bytes()) == estimate);
+        // The overflow guard's bound stays above the exact figure, and close to it (so no config
+        // under the cap is refused on the bound alone).
+        CHECK(bytes_upper_bound(c, tr->model().vocab()) >= estimate);
+        CHECK(bytes_upper_bound(c, tr->model().vocab()) <= 2.0 * estimate);
+        CHECK(heap >= estimate);
+        CHECK(heap <= estimate + 64 * 1024 + 16.0 * static_cast<double>(text.size()));
+        delete tr;
+      });
 }
 
 TEST_CASE("cnn: the memory estimate is what a trainer allocates, and a train step allocates nothing", "[model]") {
   const std::string& digits = resnorm_test::digits_asset();
   REQUIRE(!digits.empty());  // built by scripts/make-digits.mjs (CMake target digits_asset)
   for (OptimName opt : {OptimName::AdamW, OptimName::Sgd})
-    for (Residual res : resnorm_test::kCnnResiduals)
-      for (NormKind norm : resnorm_test::kCnnNorms)
-        for (Placement pl : resnorm_test::kCnnPlacements) {
-          Config c = preset("cnn-digits");
-          c.model.depth = 2;
-          c.model.width = 4;
-          c.model.residual = res;
-          c.model.norm = norm;
-          c.model.placement = pl;
-          c.optim.name = opt;
-          c.optim.batch = 6;
-          INFO("cnn " << to_string(opt) << " " << to_string(res) << " x " << to_string(norm) << " x " << to_string(pl));
-          g_alloc_bytes = 0;
-          g_counting = true;
-          auto* tr = new Trainer(c, digits);
-          g_counting = false;
-          const double estimate = estimate_bytes(c, 0);
-          const auto heap = static_cast<double>(g_alloc_bytes.load());
-          // The digits themselves (grown by push_back, so up to 3x their size at the peak) and the split's index.
-          const double data = 4.0 * static_cast<double>(tr->dataset().x_train.size() + tr->dataset().x_test.size()) * 3 + 8.0 * 10000;
-          INFO("estimate " << estimate << " B, Trainer::bytes " << tr->bytes() << " B, heap " << heap << " B");
-          CHECK(static_cast<double>(tr->bytes()) == estimate);
-          CHECK(bytes_upper_bound(c, 0) >= estimate);
-          CHECK(heap >= estimate);
-          CHECK(heap <= estimate + 64 * 1024 + data);
-          tr->step();
-          g_allocs = 0;
-          g_counting = true;
-          for (int i = 0; i < 2; ++i) tr->step();
-          g_counting = false;
-          CHECK(g_allocs == 0);
-          delete tr;
-        }
+    resnorm_test::for_each_setting(ModelKind::Cnn, [&](const resnorm_test::Setting& s) {
+      Config c = preset("cnn-digits");
+      c.model.depth = 2;
+      c.model.width = 4;
+      s.apply(c.model);
+      c.optim.name = opt;
+      c.optim.batch = 6;
+      INFO("cnn " << to_string(opt) << " " << s.name());
+      g_alloc_bytes = 0;
+      g_counting = true;
+      auto* tr = new Trainer(c, digits);
+      g_counting = false;
+      const double estimate = estimate_bytes(c, 0);
+      const auto heap = static_cast<double>(g_alloc_bytes.load());
+      // The digits themselves (grown by push_back, so up to 3x their size at the peak) and the split's index.
+      const double data = 4.0 * static_cast<double>(tr->dataset().x_train.size() + tr->dataset().x_test.size()) * 3 + 8.0 * 10000;
+      INFO("estimate " << estimate << " B, Trainer::bytes " << tr->bytes() << " B, heap " << heap << " B");
+      CHECK(static_cast<double>(tr->bytes()) == estimate);
+      CHECK(bytes_upper_bound(c, 0) >= estimate);
+      CHECK(heap >= estimate);
+      CHECK(heap <= estimate + 64 * 1024 + data);
+      tr->step();
+      g_allocs = 0;
+      g_counting = true;
+      for (int i = 0; i < 2; ++i) tr->step();
+      g_counting = false;
+      CHECK(g_allocs == 0);
+      delete tr;
+    });
 }
 
 TEST_CASE("a config over the memory cap is refused before anything is allocated", "[model]") {

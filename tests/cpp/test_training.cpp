@@ -153,6 +153,29 @@ TEST_CASE("a diverging run is reported, its update skipped, and training can go 
   CHECK_THROWS_AS([&] { OptimConfig bad = o; bad.batch = 7; tr.set_optim(bad); }(), Error);
 }
 
+TEST_CASE("the divergence message names the step, the cause and the first non-finite block", "[optim]") {
+  // One function words the guard's verdict for the CPU Trainer and BackendTrainer (issue 22); the
+  // references are the sentences the trainers wrote before it was shared.
+  const double inf = INFINITY, nan = NAN;
+  int asked = 0;
+  const auto site = [&](std::string s) {
+    return [&asked, s] {
+      ++asked;
+      return s;
+    };
+  };
+  CHECK(divergence_message(4, 1.5, 2.0, {1.0, 1.0}, 1e-5, site("x")) == "");
+  CHECK(asked == 0);  // the zero-variance search runs only after a loss that is not finite
+  CHECK(divergence_message(3, nan, nan, {nan, nan}, 0.0, site("blocks.1.mlp.norm_in (block 1)")) ==
+        "loss is not finite at step 3: division by zero variance in blocks.1.mlp.norm_in (block 1) (model.eps = 0)");
+  CHECK(asked == 1);
+  CHECK(divergence_message(7, inf, 1.0, {1.0}, 1e-5, site("")) == "loss is not finite at step 7");
+  CHECK(divergence_message(5, 2.0, inf, {1.0, 2.0, inf, nan}, 1e-5, site("x")) == "gradient is not finite in block 2 at step 5");
+  CHECK(divergence_message(5, 2.0, inf, {inf, 2.0}, 1e-5, site("x")) == "gradient is not finite in block 0 at step 5");
+  CHECK(divergence_message(9, 2.0, nan, {1.0, 2.0}, 1e-5, site("x")) == "gradient is not finite outside the blocks at step 9");
+  CHECK(asked == 2);
+}
+
 TEST_CASE("mlp-spiral reaches 95% test accuracy", "[learning]") {
   Trainer tr(preset("mlp-spiral"));
   while (tr.steps_done() < tr.config().optim.steps) tr.step();

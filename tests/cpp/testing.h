@@ -3,7 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <iterator>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -277,12 +282,90 @@ constexpr resnorm::Placement kCnnPlacements[] = {resnorm::Placement::Post, resno
 constexpr resnorm::Placement kPlacements[] = {resnorm::Placement::Pre, resnorm::Placement::Post,
                                               resnorm::Placement::Sandwich};
 
+// One block setting (residual x norm x placement), as the sweeps below hand it to a test.
+struct Setting {
+  resnorm::Residual residual;
+  resnorm::NormKind norm;
+  resnorm::Placement placement;
+  // Writes the setting into a model config (the rest of the config is the test's).
+  void apply(resnorm::ModelConfig& mc) const {
+    mc.residual = residual;
+    mc.norm = norm;
+    mc.placement = placement;
+  }
+  // "identity x layernorm x pre", for INFO().
+  std::string name() const {
+    return std::string(resnorm::to_string(residual)) + " x " + resnorm::to_string(norm) + " x " +
+           resnorm::to_string(placement);
+  }
+};
+
+// Calls fn(const Setting&) for every block setting a model kind sweeps: mlp and gpt take kCpuResiduals
+// x kNorms x kPlacements (BatchNorm, mlp only, is swept on its own with the overload below), the cnn
+// kCnnResiduals x kCnnNorms x kCnnPlacements. One place for the sweep, so a new setting reaches every test.
+template <class Fn>
+void for_each_setting(resnorm::ModelKind kind, Fn&& fn) {
+  if (kind == resnorm::ModelKind::Cnn) {
+    for (resnorm::Residual r : kCnnResiduals)
+      for (resnorm::NormKind n : kCnnNorms)
+        for (resnorm::Placement p : kCnnPlacements) fn(Setting{r, n, p});
+    return;
+  }
+  for (resnorm::Residual r : kCpuResiduals)
+    for (resnorm::NormKind n : kNorms)
+      for (resnorm::Placement p : kPlacements) fn(Setting{r, n, p});
+}
+
+// The same sweep with the norm held to one kind (every residual x placement of that model kind).
+template <class Fn>
+void for_each_setting(resnorm::ModelKind kind, resnorm::NormKind norm, Fn&& fn) {
+  const bool cnn = kind == resnorm::ModelKind::Cnn;
+  for (resnorm::Residual r : cnn ? std::vector<resnorm::Residual>(std::begin(kCnnResiduals), std::end(kCnnResiduals))
+                                 : std::vector<resnorm::Residual>(std::begin(kCpuResiduals), std::end(kCpuResiduals)))
+    for (resnorm::Placement p : cnn ? std::vector<resnorm::Placement>(std::begin(kCnnPlacements), std::end(kCnnPlacements))
+                                    : std::vector<resnorm::Placement>(std::begin(kPlacements), std::end(kPlacements)))
+      fn(Setting{r, norm, p});
+}
+
 // Moves ReZero gates and norm gains off their initial 0 / 1 so every path of a block carries gradient.
 inline void perturb(float* params, const std::vector<resnorm::Slice>& slices) {
   resnorm::Rng r(7, 7);
   for (const resnorm::Slice& s : slices)
     if (s.name.find("rezero") != std::string::npos || s.name.find("norm_") != std::string::npos)
       for (size_t i = 0; i < s.size; ++i) params[s.offset + i] += 0.3f + 0.2f * r.uniform();
+}
+
+// max |a - b| / max(max |b|, floor): the error relative to the reference tensor's scale.
+inline double scaled_err(const std::vector<float>& a, const std::vector<float>& b, double floor = 1e-6) {
+  double scale = floor, worst = 0.0;
+  for (float x : b) scale = std::max(scale, static_cast<double>(std::fabs(x)));
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double d = std::fabs(static_cast<double>(a[i]) - b[i]);
+    if (!(d <= worst)) worst = d;  // NaN is the worst
+  }
+  return worst / scale;
+}
+
+// The tiny Shakespeare text: $RESNORM_DATA (a file) or the build's web/public/data copy.
+inline const std::string& shakespeare() {
+  static std::string text;
+  if (text.empty()) {
+    const char* env = std::getenv("RESNORM_DATA");
+    const std::string path = env && *env ? env : std::string(RESNORM_DATA_DIR) + "/tinyshakespeare.txt";
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    text = ss.str();
+    if (text.empty()) throw std::runtime_error("cannot read " + path + " (set RESNORM_DATA to the text file)");
+  }
+  return text;
+}
+
+inline std::vector<int> random_ints(size_t n, int hi, uint64_t seed) {
+  resnorm::Rng r(seed, 17);
+  std::vector<int> v(n);
+  for (auto& x : v) x = static_cast<int>(r.below(static_cast<uint32_t>(hi)));
+  return v;
 }
 
 }  // namespace resnorm_test

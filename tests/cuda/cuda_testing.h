@@ -1,19 +1,14 @@
 // Helpers for the [cuda] tests: device buffers through a ModelOps, comparisons scaled to the tensor.
 #pragma once
 #include <algorithm>
-#include <cmath>
-#include <cstdlib>
-#include <fstream>
 #include <memory>
-#include <sstream>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "../cpp/testing.h"
 #include "cuda_backend.h"
 #include "model.h"
-#include "model_ops.h"
+#include "exec/model_ops.h"
 
 namespace resnorm_test {
 
@@ -50,38 +45,5 @@ struct Dev {
     ops->reserve(resnorm::make_plan(mc, V, rows), rows);
   }
 };
-
-// max |a - b| / max(max |b|, floor): the error relative to the reference tensor's scale.
-inline double scaled_err(const std::vector<float>& a, const std::vector<float>& b, double floor = 1e-6) {
-  double scale = floor, worst = 0.0;
-  for (float x : b) scale = std::max(scale, static_cast<double>(std::fabs(x)));
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double d = std::fabs(static_cast<double>(a[i]) - b[i]);
-    if (!(d <= worst)) worst = d;  // NaN is the worst
-  }
-  return worst / scale;
-}
-
-// The tiny Shakespeare text: $RESNORM_DATA (a file) or the build's web/public/data copy.
-inline const std::string& shakespeare() {
-  static std::string text;
-  if (text.empty()) {
-    const char* env = std::getenv("RESNORM_DATA");
-    const std::string path = env && *env ? env : std::string(RESNORM_DATA_DIR) + "/tinyshakespeare.txt";
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    text = ss.str();
-    if (text.empty()) throw std::runtime_error("cannot read " + path + " (set RESNORM_DATA to the text file)");
-  }
-  return text;
-}
-
-inline std::vector<int> random_ints(size_t n, int hi, uint64_t seed) {
-  resnorm::Rng r(seed, 17);
-  std::vector<int> v(n);
-  for (auto& x : v) x = static_cast<int>(r.below(static_cast<uint32_t>(hi)));
-  return v;
-}
 
 }  // namespace resnorm_test

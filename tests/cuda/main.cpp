@@ -1,6 +1,6 @@
 // Entry point of resnorm_cuda_tests. Tests tagged [cuda] need a GPU: when the selected tests include
 // any and no CUDA device is usable, nothing runs, the count is printed and the exit code is 77, which
-// ctest (SKIP_RETURN_CODE) reports as skipped, never as passed. [cuda-host] tests run anywhere.
+// ctest (SKIP_RETURN_CODE) reports as skipped, never as passed. The executor's host tests are [backend] in resnorm_tests.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 

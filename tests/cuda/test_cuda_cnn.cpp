@@ -9,9 +9,9 @@
 #include <cstring>
 
 #include "cuda_testing.h"
-#include "host_ops.h"
+#include "exec/host_ops.h"
 #include "ops/ops.h"
-#include "plan_executor.h"
+#include "exec/plan_executor.h"
 #include "trainer.h"
 
 using namespace resnorm;
@@ -245,29 +245,24 @@ void compare_plan_train(const ModelConfig& mc, int vocab, int B, const std::vect
 TEST_CASE("CUDA cnn plan equals the CPU model for every cnn block setting (BatchNorm in train mode)", "[cuda]") {
   const int B = 4;
   const std::vector<int> y = {1, 7, 0, 9};
-  for (Residual res : kCnnResiduals)
-    for (NormKind norm : kCnnNorms)
-      for (Placement pl : kCnnPlacements) {
-        const ModelConfig mc = cnn_config(res, norm, pl);
-        compare_plan_train(mc, 10, B, random_vec(static_cast<size_t>(B) * mc.image * mc.image, 3), y);
-      }
+  for_each_setting(ModelKind::Cnn, [&](const Setting& s) {
+    const ModelConfig mc = cnn_config(s.residual, s.norm, s.placement);
+    compare_plan_train(mc, 10, B, random_vec(static_cast<size_t>(B) * mc.image * mc.image, 3), y);
+  });
 }
 
 TEST_CASE("CUDA mlp with BatchNorm (every placement and residual) equals the CPU model in train mode", "[cuda]") {
   const int B = 9;
   const std::vector<int> y = {0, 1, 1, 0, 1, 0, 0, 1, 1};
-  for (Residual res : kCpuResiduals)
-    for (Placement pl : kPlacements) {
-      ModelConfig mc;
-      mc.kind = ModelKind::Mlp;
-      mc.depth = 3;
-      mc.width = 12;
-      mc.activation = Activation::Tanh;
-      mc.residual = res;
-      mc.norm = NormKind::BatchNorm;
-      mc.placement = pl;
-      compare_plan_train(mc, 2, B, random_vec(2 * B, 4), y);
-    }
+  for_each_setting(ModelKind::Mlp, NormKind::BatchNorm, [&](const Setting& s) {
+    ModelConfig mc;
+    mc.kind = ModelKind::Mlp;
+    mc.depth = 3;
+    mc.width = 12;
+    mc.activation = Activation::Tanh;
+    s.apply(mc);
+    compare_plan_train(mc, 2, B, random_vec(2 * B, 4), y);
+  });
 }
 
 TEST_CASE("cnn training steps on the GPU give the CPU's losses (post/pre x batchnorm/layernorm x identity/doubled)",

@@ -8,7 +8,7 @@
 
 #include "cuda_testing.h"
 #include "error.h"
-#include "plan_executor.h"
+#include "exec/plan_executor.h"
 #include "trainer.h"
 
 using namespace resnorm;
@@ -80,38 +80,30 @@ TEST_CASE("CUDA model equals the CPU model for every mlp block setting", "[cuda]
   const int B = 7;
   auto pts = random_vec(2 * B, 5);
   const std::vector<int> y = {0, 1, 1, 0, 1, 0, 0};
-  for (Residual res : kCpuResiduals)
-    for (NormKind norm : kNorms)
-      for (Placement pl : kPlacements) {
-        ModelConfig mc;
-        mc.kind = ModelKind::Mlp;
-        mc.depth = 3;
-        mc.width = 64;
-        mc.activation = Activation::Tanh;
-        mc.residual = res;
-        mc.norm = norm;
-        mc.placement = pl;
-        compare_model(mc, 2, B, 1, pts, {}, y);
-      }
+  for_each_setting(ModelKind::Mlp, [&](const Setting& s) {
+    ModelConfig mc;
+    mc.kind = ModelKind::Mlp;
+    mc.depth = 3;
+    mc.width = 64;
+    mc.activation = Activation::Tanh;
+    s.apply(mc);
+    compare_model(mc, 2, B, 1, pts, {}, y);
+  });
 }
 
 TEST_CASE("CUDA model equals the CPU model for every gpt block setting", "[cuda]") {
   const int B = 3, T = 16, V = 65;
   const auto tok = random_ints(B * T, V, 6), tgt = random_ints(B * T, V, 7);
-  for (Residual res : kCpuResiduals)
-    for (NormKind norm : kNorms)
-      for (Placement pl : kPlacements) {
-        ModelConfig mc;
-        mc.kind = ModelKind::Gpt;
-        mc.depth = 2;
-        mc.width = 32;
-        mc.heads = 4;
-        mc.context = T;
-        mc.residual = res;
-        mc.norm = norm;
-        mc.placement = pl;
-        compare_model(mc, V, B, T, {}, tok, tgt);
-      }
+  for_each_setting(ModelKind::Gpt, [&](const Setting& s) {
+    ModelConfig mc;
+    mc.kind = ModelKind::Gpt;
+    mc.depth = 2;
+    mc.width = 32;
+    mc.heads = 4;
+    mc.context = T;
+    s.apply(mc);
+    compare_model(mc, V, B, T, {}, tok, tgt);
+  });
 }
 
 TEST_CASE("20 AdamW steps on the GPU give the CPU's losses (mlp-spiral, gpt-tiny)", "[cuda]") {

@@ -10,9 +10,9 @@
 #include <cstring>
 
 #include "cuda_testing.h"
-#include "host_ops.h"
+#include "exec/host_ops.h"
 #include "ops/ops.h"
-#include "plan_executor.h"
+#include "exec/plan_executor.h"
 
 using namespace resnorm;
 using namespace resnorm_test;

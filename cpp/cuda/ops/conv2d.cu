@@ -3,7 +3,7 @@
 // linear.cu's GEMM (cuBLAS): out[B*Ho*Wo, OC] = cols @ w^T; backward dw += dout^T cols, dcols = dout w.
 // The adjoint of im2col (col2im) is written as a gather, one thread per input element summing the
 // column entries that copied it in a fixed (kh, kw) order: no atomics, so a run repeats bit for bit.
-// The per-element index arithmetic lives in conv_index.h, which the [cuda-host] tests run on the CPU.
+// The per-element index arithmetic lives in conv_index.h, which the [backend] tests (tests/cpp) run on the CPU.
 // cols / dcols live in Ctx::conv_scratch (2 x [B*Ho*Wo, IC*K*K], sized from ModelPlan::scratch).
 #include <algorithm>
 #include <stdexcept>

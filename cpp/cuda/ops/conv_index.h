@@ -1,5 +1,5 @@
 // The index arithmetic of conv2d.cu's im2col and col2im kernels, as plain functions of one element's
-// flat index, compiled for the device by nvcc and for the host by the C++ compiler: so the [cuda-host]
+// flat index, compiled for the device by nvcc and for the host by the C++ compiler: so the [backend]
 // tests run the kernels' own indexing (strides, padding, the (ci, kh, kw) column order, the gather
 // form of col2im) against the CPU core's conv2d on machines without a GPU. No CUDA header needed.
 #pragma once

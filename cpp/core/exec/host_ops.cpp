@@ -1,6 +1,6 @@
 // HostOps: each backend op as the CPU core computes it (cpp/core/ops), the fused ones as the
-// composition they replace; the optimiser and statistics mirror cpp/core/optimizer.cpp and
-// Trainer::step element by element, in the form the CUDA kernels use (chunked, guard on the device).
+// composition they replace; the optimiser and clipping are the core's own arithmetic (step_math.h,
+// as Optimizer and Trainer::step use it), in the form the CUDA kernels use (chunked, guard on the device).
 #include "host_ops.h"
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 
 #include "model.h"
 #include "ops/ops.h"
+#include "step_math.h"
 
 namespace resnorm {
 
@@ -194,16 +195,12 @@ void HostOps::step_scalars(StepScalars* s, const double* slice_sq, int nslices, 
   for (int i = 0; i < nslices; ++i) total += slice_sq[i];
   s->grad_sq = total;
   s->ok = std::isfinite(s->loss) && std::isfinite(total);
-  s->clip_coef = 1.0f;
-  if (h.clip > 0) {  // as Trainer::step: clip / (norm + 1e-6) when below 1
-    const double coef = h.clip / (std::sqrt(total) + 1e-6);
-    if (coef < 1.0) s->clip_coef = static_cast<float>(coef);
-  }
+  s->clip_coef = static_cast<float>(clip_coefficient(h.clip, std::sqrt(total)));
   if (!s->ok) return;
   s->t += 1;
-  const double bc1 = 1.0 - std::pow(h.beta1, s->t), bc2 = 1.0 - std::pow(h.beta2, s->t);
-  s->step_size = static_cast<float>(s->lr / bc1);
-  s->bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+  const AdamWBias bias = adamw_bias(s->lr, h.beta1, h.beta2, s->t);
+  s->step_size = bias.step_size;
+  s->bc2_sqrt = bias.bc2_sqrt;
 }
 
 void HostOps::optimizer_update(float* params, float* m, float* v, const float* grads, double* d2, double* w2,
@@ -223,12 +220,9 @@ void HostOps::optimizer_update(float* params, float* m, float* v, const float* g
         const float old = p;
         if (h.adamw) {
           if (decay && h.weight_decay > 0) p *= 1.0f - flr * h.weight_decay;
-          m[i] = b1 * m[i] + (1.0f - b1) * g;
-          v[i] = b2 * v[i] + (1.0f - b2) * (g * g);
-          p -= s->step_size * m[i] / (std::sqrt(v[i]) / s->bc2_sqrt + h.eps);
+          p = adamw_element(p, g, m[i], v[i], b1, b2, s->step_size, s->bc2_sqrt, h.eps);
         } else {
-          const float swd = decay ? h.weight_decay : 0.0f;
-          m[i] = (s->t == 1 || h.momentum == 0.0f) ? g + swd * p : h.momentum * m[i] + g + swd * p;
+          m[i] = sgd_buffer(m[i], g, p, h.momentum, decay ? h.weight_decay : 0.0f, s->t == 1);
           p += -flr * m[i];
         }
         params[i] = p;

@@ -10,7 +10,6 @@
 #include <cstring>
 
 #include "error.h"
-#include "json.h"
 #include "optimizer.h"
 
 namespace resnorm {
@@ -223,24 +222,10 @@ const StepStats& BackendTrainer::step() {
   stats_.loss = sc.loss;
   stats_.grad_norm = std::sqrt(sc.grad_sq);
   stats_.lr = lr;
-  stats_.diverged = false;
-  stats_.divergence.clear();
   std::fill(stats_.update_ratio.begin(), stats_.update_ratio.end(), 0.0f);
-  if (!std::isfinite(sc.loss)) {
-    stats_.diverged = true;
-    stats_.divergence = "loss is not finite at step " + std::to_string(stats_.step);
-    const std::string site = zero_variance_site();  // as Trainer::step: the article's LayerNorm with eps = 0
-    if (!site.empty())
-      stats_.divergence += ": division by zero variance in " + site + " (model.eps = " + format_number(cfg.model.eps) + ")";
-  } else if (!std::isfinite(sc.grad_sq)) {
-    stats_.diverged = true;
-    int where = -1;
-    for (int b = 0; b < L && where < 0; ++b)
-      if (!std::isfinite(bsq[static_cast<size_t>(b)])) where = b;
-    stats_.divergence = "gradient is not finite" +
-                        (where >= 0 ? " in block " + std::to_string(where) : std::string(" outside the blocks")) +
-                        " at step " + std::to_string(stats_.step);
-  }
+  stats_.divergence = divergence_message(stats_.step, sc.loss, sc.grad_sq, bsq, cfg.model.eps,
+                                         [this] { return zero_variance_site(); });
+  stats_.diverged = !stats_.divergence.empty();
   if (stats_.diverged != (sc.ok == 0))
     throw Error("backend: internal error, the device guard and the host disagree about divergence");
   if (!stats_.diverged)

@@ -15,7 +15,7 @@
 
 namespace resnorm {
 
-class BackendTrainer {
+class BackendTrainer final : public TrainerBase {
  public:
   BackendTrainer(std::unique_ptr<ModelOps> ops, const Config& cfg, const std::string& text = "",
                  const std::string& vocab = "");
@@ -23,23 +23,23 @@ class BackendTrainer {
   BackendTrainer(const BackendTrainer&) = delete;
   BackendTrainer& operator=(const BackendTrainer&) = delete;
 
-  const StepStats& step();
-  EvalStats evaluate();
-  int steps_done() const { return step_; }
+  const StepStats& step() override;
+  EvalStats evaluate() override;
+  int steps_done() const override { return step_; }
   const Config& config() const { return host_.config(); }
   const StepStats& last() const { return stats_; }
-  size_t num_params() const { return exec_.plan().num_params; }
-  void set_optim(const OptimConfig& o);
+  size_t num_params() const override { return exec_.plan().num_params; }
+  void set_optim(const OptimConfig& o) override;
 
   // Checkpoints: the host Trainer's format. with_state: also the optimiser's moments and update count
   // under the CPU core's names (optim.exp_avg.* ..., checkpoint.h) and the batch position, so a loaded
   // run continues exactly; loading takes them when the file has them, else starts them afresh, as Trainer::load.
-  std::vector<uint8_t> save(bool with_state = false);
-  void load(const uint8_t* bytes, size_t n);
+  std::vector<uint8_t> save(bool with_state = false) override;
+  void load(const uint8_t* bytes, size_t n) override;
 
   // Copies the parameters to the host Trainer (for its inference: logits, attention, sampling).
   void sync_to_host();
-  Trainer& host() { return host_; }
+  Trainer& host() override { return host_; }
   PlanExecutor& executor() { return exec_; }
   ModelOps& ops() { return *ops_; }
   // Backend bytes held by the executor and the optimiser state (not the ops' scratch).

@@ -1,4 +1,4 @@
-// [cuda-host] for issue 11 and 12 on the CUDA backend: the cnn plan (conv, pooling, BatchNorm with its
+// [backend] for issue 11 and 12 on the plan executor (cpp/core/exec), which the CUDA backend runs: the cnn plan (conv, pooling, BatchNorm with its
 // running statistics, the doubled residual), BatchNorm in the mlp walk, the divergence guard's
 // rollback and zero-variance message, and checkpoints that carry the AdamW / SGD moments, all run by
 // the backend's PlanExecutor and BackendTrainer on HostOps and checked against the CPU core's Model and
@@ -8,13 +8,13 @@
 #include <cmath>
 #include <cstring>
 
-#include "backend_trainer.h"
-#include "cuda_testing.h"
-#include "host_ops.h"
+#include "exec/backend_trainer.h"
+#include "testing.h"
+#include "exec/host_ops.h"
 #include "model.h"
-#include "ops/conv_index.h"
+#include "conv_index.h"  // cpp/cuda/ops: the kernels' index arithmetic, a plain header
 #include "ops/ops.h"
-#include "plan_executor.h"
+#include "exec/plan_executor.h"
 #include "rng.h"
 #include "trainer.h"
 
@@ -130,42 +130,39 @@ Config small_digits(Residual r, NormKind n, Placement p) {
 
 }  // namespace
 
-TEST_CASE("backend walk on host ops equals Model for every cnn block setting (train and eval)", "[cuda-host]") {
+TEST_CASE("backend walk on host ops equals Model for every cnn block setting (train and eval)", "[backend]") {
   const int B = 3, H = 8;
   Rng r(9, 9);
   std::vector<float> img(static_cast<size_t>(B) * H * H);
   for (auto& v : img) v = r.uniform();
   const std::vector<int> y = {3, 0, 9};
-  for (Residual res : kCnnResiduals)
-    for (NormKind norm : kCnnNorms)
-      for (Placement pl : kCnnPlacements)
-        for (bool train : {true, false}) compare_walk_bn(small_cnn(res, norm, pl), 10, B, img, y, train);
+  for_each_setting(ModelKind::Cnn, [&](const Setting& s) {
+    for (bool train : {true, false}) compare_walk_bn(small_cnn(s.residual, s.norm, s.placement), 10, B, img, y, train);
+  });
 }
 
-TEST_CASE("backend walk on host ops equals Model: mlp with BatchNorm and the doubled residual", "[cuda-host]") {
+TEST_CASE("backend walk on host ops equals Model: mlp with BatchNorm and the doubled residual", "[backend]") {
   const int B = 7;
   Rng r(5, 5);
   std::vector<float> pts(2 * B);
   for (auto& x : pts) x = r.normal();
   const std::vector<int> y = {0, 1, 1, 0, 1, 0, 0};
-  for (Residual res : kCpuResiduals)
-    for (Placement pl : kPlacements)
-      for (NormKind norm : {NormKind::BatchNorm, NormKind::LayerNorm})
-        for (bool train : {true, false}) {
-          ModelConfig mc;
-          mc.kind = ModelKind::Mlp;
-          mc.depth = 3;
-          mc.width = 12;
-          mc.activation = Activation::Tanh;
-          mc.residual = res;
-          mc.norm = norm;
-          mc.placement = pl;
-          compare_walk_bn(mc, 2, B, pts, y, train);
-        }
+  for (NormKind norm : {NormKind::BatchNorm, NormKind::LayerNorm})
+    for_each_setting(ModelKind::Mlp, norm, [&](const Setting& s) {
+      for (bool train : {true, false}) {
+        ModelConfig mc;
+        mc.kind = ModelKind::Mlp;
+        mc.depth = 3;
+        mc.width = 12;
+        mc.activation = Activation::Tanh;
+        s.apply(mc);
+        compare_walk_bn(mc, 2, B, pts, y, train);
+      }
+    });
 }
 
 TEST_CASE("backend trainer on host ops takes the CPU trainer's cnn steps (post/pre x batchnorm/layernorm x identity/doubled)",
-          "[cuda-host]") {
+          "[backend]") {
   REQUIRE(!digits_asset().empty());
   for (Placement pl : kCnnPlacements)
     for (NormKind n : {NormKind::BatchNorm, NormKind::LayerNorm})
@@ -176,7 +173,7 @@ TEST_CASE("backend trainer on host ops takes the CPU trainer's cnn steps (post/p
   compare_train(small_digits(Residual::None, NormKind::None, Placement::Post), 4, 1e-4, false);
 }
 
-TEST_CASE("backend trainer on host ops: mlp with BatchNorm and the doubled residual, and a gpt with doubled", "[cuda-host]") {
+TEST_CASE("backend trainer on host ops: mlp with BatchNorm and the doubled residual, and a gpt with doubled", "[backend]") {
   // SGD: with BatchNorm after every stream position, the stem's bias has a zero gradient in exact
   // arithmetic (a constant shift is normalised away), so its gradient is rounding noise, which AdamW
   // scales up to lr-sized steps: CPU and backend then part after two steps while both are right.
@@ -199,7 +196,7 @@ TEST_CASE("backend trainer on host ops: mlp with BatchNorm and the doubled resid
   compare_train(g, 5, 1e-4);
 }
 
-TEST_CASE("backend trainer on host ops: a diverged BatchNorm step rolls the running statistics back", "[cuda-host]") {
+TEST_CASE("backend trainer on host ops: a diverged BatchNorm step rolls the running statistics back", "[backend]") {
   Config c = small_digits(Residual::Identity, NormKind::BatchNorm, Placement::Post);
   c.optim.lr = 1e30;
   c.optim.clip = 0;
@@ -227,7 +224,7 @@ TEST_CASE("backend trainer on host ops: a diverged BatchNorm step rolls the runn
   CHECK(diverged > 0);
 }
 
-TEST_CASE("backend trainer on host ops: eps = 0 names the zero-variance norm as the CPU trainer does", "[cuda-host]") {
+TEST_CASE("backend trainer on host ops: eps = 0 names the zero-variance norm as the CPU trainer does", "[backend]") {
   Config c = config_from_string(R"({"model": {"kind": "mlp", "depth": 3, "width": 8, "norm": "layernorm",
                                     "placement": "pre", "eps": 0}, "optim": {"batch": 16}})");
   Trainer cpu(c);
@@ -273,7 +270,7 @@ void check_resume(const Config& c, int at, int total) {
 }
 }  // namespace
 
-TEST_CASE("backend checkpoints carry the optimiser moments: a resumed run continues exactly", "[cuda-host]") {
+TEST_CASE("backend checkpoints carry the optimiser moments: a resumed run continues exactly", "[backend]") {
   check_resume(small_digits(Residual::Identity, NormKind::BatchNorm, Placement::Post), 10, 16);
   Config m = preset("mlp-spiral");
   check_resume(m, 10, 20);
@@ -281,7 +278,7 @@ TEST_CASE("backend checkpoints carry the optimiser moments: a resumed run contin
   check_resume(m, 10, 20);
 }
 
-TEST_CASE("backend checkpoints with moments use the CPU core's names both ways", "[cuda-host]") {
+TEST_CASE("backend checkpoints with moments use the CPU core's names both ways", "[backend]") {
   Config c = preset("mlp-spiral");
   BackendTrainer be(std::make_unique<HostOps>(), c);
   Trainer cpu(c);
@@ -305,7 +302,7 @@ TEST_CASE("backend checkpoints with moments use the CPU core's names both ways",
 }
 
 TEST_CASE("the CUDA conv kernels' index arithmetic (ops/conv_index.h), run on the host, equals the CPU core's conv2d",
-          "[cuda-host]") {
+          "[backend]") {
   // conv2d.cu's im2col and col2im kernels compute each element with these functions; here they fill
   // the columns and gather the input gradient on the CPU, around the core's GEMM (linear.cpp).
   struct Shape { int B, H, IC, OC, K, S; };

@@ -1,15 +1,16 @@
-// [cuda-host]: the CUDA backend's model walk (fusions included), train step, statistics, guard and
-// checkpoints, run with HostOps (the CPU core's ops) against the core's Model and Trainer. These run
-// without a GPU, so CI checks everything of the backend except the kernels themselves.
+// [backend]: the plan executor's model walk (fusions included), train step, statistics, guard and
+// checkpoints (cpp/core/exec), run with HostOps (the CPU core's ops) against the core's Model and
+// Trainer. The CUDA backend is that executor over DeviceOps, so these check everything of it but the
+// kernels, in every build (no nvcc, no GPU).
 #include <catch2/catch.hpp>
 
 #include <cmath>
 
-#include "backend_trainer.h"
-#include "cuda_testing.h"
-#include "host_ops.h"
+#include "exec/backend_trainer.h"
+#include "testing.h"
+#include "exec/host_ops.h"
 #include "model.h"
-#include "plan_executor.h"
+#include "exec/plan_executor.h"
 #include "rng.h"
 #include "trainer.h"
 
@@ -101,7 +102,7 @@ void compare_steps(const Config& cfg, int steps, double tol) {
 
 }  // namespace
 
-TEST_CASE("token buckets group rows by token, in row order", "[cuda-host]") {
+TEST_CASE("token buckets group rows by token, in row order", "[backend]") {
   const std::vector<int> tok = {3, 1, 3, 0, 1, 3};
   std::vector<int> rows(tok.size()), start(5);
   make_token_buckets(tok.data(), 6, 4, rows.data(), start.data());
@@ -109,7 +110,7 @@ TEST_CASE("token buckets group rows by token, in row order", "[cuda-host]") {
   CHECK(rows == std::vector<int>({3, 1, 4, 0, 2, 5}));
 }
 
-TEST_CASE("chunk tables cover each segment in order", "[cuda-host]") {
+TEST_CASE("chunk tables cover each segment in order", "[backend]") {
   std::vector<ChunkInfo> c;
   std::vector<uint32_t> first;
   make_chunks({{10, 3 * kChunkElems + 5, 1}, {0, 7, 0}, {50, 0, 0}}, c, first);
@@ -122,50 +123,42 @@ TEST_CASE("chunk tables cover each segment in order", "[cuda-host]") {
   CHECK(c[4].len == 7);
 }
 
-TEST_CASE("backend walk on host ops equals Model for every mlp block setting", "[cuda-host]") {
+TEST_CASE("backend walk on host ops equals Model for every mlp block setting", "[backend]") {
   const int B = 7;
   Rng r(5, 5);
   std::vector<float> pts(2 * B);
   for (auto& x : pts) x = r.normal();
   const std::vector<int> y = {0, 1, 1, 0, 1, 0, 0};
-  for (Residual res : kCpuResiduals)
-    for (NormKind norm : kNorms)
-      for (Placement pl : kPlacements) {
-        ModelConfig mc;
-        mc.kind = ModelKind::Mlp;
-        mc.depth = 3;
-        mc.width = 12;
-        mc.activation = Activation::Tanh;
-        mc.residual = res;
-        mc.norm = norm;
-        mc.placement = pl;
-        compare_walk(mc, 2, B, 1, pts, {}, y);
-      }
+  for_each_setting(ModelKind::Mlp, [&](const Setting& s) {
+    ModelConfig mc;
+    mc.kind = ModelKind::Mlp;
+    mc.depth = 3;
+    mc.width = 12;
+    mc.activation = Activation::Tanh;
+    s.apply(mc);
+    compare_walk(mc, 2, B, 1, pts, {}, y);
+  });
 }
 
-TEST_CASE("backend walk on host ops equals Model for every gpt block setting", "[cuda-host]") {
+TEST_CASE("backend walk on host ops equals Model for every gpt block setting", "[backend]") {
   const int B = 2, T = 5, V = 11;
   Rng r(6, 6);
   std::vector<int> tok(B * T), tgt(B * T);
   for (auto& t : tok) t = static_cast<int>(r.below(V));
   for (auto& t : tgt) t = static_cast<int>(r.below(V));
-  for (Residual res : kCpuResiduals)
-    for (NormKind norm : kNorms)
-      for (Placement pl : kPlacements) {
-        ModelConfig mc;
-        mc.kind = ModelKind::Gpt;
-        mc.depth = 2;
-        mc.width = 8;
-        mc.heads = 2;
-        mc.context = 6;
-        mc.residual = res;
-        mc.norm = norm;
-        mc.placement = pl;
-        compare_walk(mc, V, B, T, {}, tok, tgt);
-      }
+  for_each_setting(ModelKind::Gpt, [&](const Setting& s) {
+    ModelConfig mc;
+    mc.kind = ModelKind::Gpt;
+    mc.depth = 2;
+    mc.width = 8;
+    mc.heads = 2;
+    mc.context = 6;
+    s.apply(mc);
+    compare_walk(mc, V, B, T, {}, tok, tgt);
+  });
 }
 
-TEST_CASE("backend trainer on host ops takes the CPU trainer's steps (mlp presets)", "[cuda-host]") {
+TEST_CASE("backend trainer on host ops takes the CPU trainer's steps (mlp presets)", "[backend]") {
   compare_steps(preset("mlp-spiral"), 20, 1e-4);
   Config c = preset("mlp-residual-deep");
   c.optim.name = OptimName::Sgd;
@@ -178,7 +171,7 @@ TEST_CASE("backend trainer on host ops takes the CPU trainer's steps (mlp preset
   compare_steps(d, 10, 1e-4);
 }
 
-TEST_CASE("backend trainer on host ops takes the CPU trainer's steps (gpt)", "[cuda-host]") {
+TEST_CASE("backend trainer on host ops takes the CPU trainer's steps (gpt)", "[backend]") {
   Config c = preset("gpt-tiny");
   c.model.depth = 2;
   c.model.width = 32;
@@ -191,7 +184,7 @@ TEST_CASE("backend trainer on host ops takes the CPU trainer's steps (gpt)", "[c
   compare_steps(c, 5, 1e-4);
 }
 
-TEST_CASE("backend trainer on host ops reports divergence as the CPU trainer does", "[cuda-host]") {
+TEST_CASE("backend trainer on host ops reports divergence as the CPU trainer does", "[backend]") {
   Config c = preset("mlp-plain-deep");
   c.optim.lr = 1e30;
   c.optim.warmup = 0;
@@ -199,7 +192,7 @@ TEST_CASE("backend trainer on host ops reports divergence as the CPU trainer doe
   compare_steps(c, 6, 1e-4);
 }
 
-TEST_CASE("backend trainer checkpoints load into the CPU trainer and back", "[cuda-host]") {
+TEST_CASE("backend trainer checkpoints load into the CPU trainer and back", "[backend]") {
   Config c = preset("gpt-tiny");
   c.model.depth = 1;
   c.model.width = 16;
