@@ -16,13 +16,14 @@ import { peakRunners } from './peak.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
+const fail = (msg) => { console.error(msg); process.exit(2); };  // one line, no stack trace
 for (let i = 0; i < args.length; i += 2)
-  if (!['--rounds', '--ms'].includes(args[i])) throw new Error(`bench:peak: unknown option "${args[i]}" (known: --rounds N, --ms M)`);
+  if (!['--rounds', '--ms'].includes(args[i])) fail(`bench:peak: unknown option "${args[i]}" (known: --rounds N, --ms M)`);
 const num = (name, def) => {
   const i = args.indexOf(name);
   if (i < 0) return def;
   const v = Number(args[i + 1]);
-  if (!(v >= 1) || !Number.isInteger(v)) throw new Error(`bench:peak: ${name} needs a positive integer, got "${args[i + 1]}"`);
+  if (!(v >= 1) || !Number.isInteger(v)) fail(`bench:peak: ${name} needs a positive integer, got "${args[i + 1]}"`);
   return v;
 };
 const rounds = num('--rounds', 5), ms = num('--ms', 50);

@@ -10,7 +10,8 @@
 //           has no hardware counters; cpu-clock sampling works), for the -march=native and the native-sse
 //           builds, both relinked with -fno-omit-frame-pointer (build/native-prof, build/native-sse-prof) so
 //           that Eigen's 1 MB stack blocks do not cut the call stacks. The frame pointer costs one register.
-// Options: --steps N (60 profiled steps per build), --warmup N (10), --no-native, --no-wasm.
+// Options: --steps N (60 profiled steps per build), --warmup N (10), --no-native, --no-wasm (these two write
+// build/profile-gpt-partial.json instead).
 // Run on a shared machine: samples are of this process only, so other load stretches the wall time but
 // not the split (except for cache sharing).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -22,17 +23,18 @@ import { fileURLToPath } from 'node:url';
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const P = (p) => join(repo, p);
 const args = process.argv.slice(2);
+const fail = (msg) => { console.error(msg); process.exit(2); };  // one line, no stack trace
 const log = (...a) => console.error('[profile-gpt]', ...a);
 const known = new Set(['--steps', '--warmup', '--no-native', '--no-wasm', '--child']);
 for (let i = 0; i < args.length; ++i) {
-  if (!known.has(args[i])) throw new Error(`profile_gpt: unknown option "${args[i]}" (known: ${[...known].filter((k) => k !== '--child').join(', ')})`);
+  if (!known.has(args[i])) fail(`profile_gpt: unknown option "${args[i]}" (known: ${[...known].filter((k) => k !== '--child').join(', ')})`);
   if (args[i] === '--steps' || args[i] === '--warmup' || args[i] === '--child') ++i;
 }
 const num = (name, def) => {
   const i = args.indexOf(name);
   if (i < 0) return def;
   const v = Number(args[i + 1]);
-  if (!(v >= 1) || !Number.isInteger(v)) throw new Error(`profile_gpt: ${name} needs a positive integer, got "${args[i + 1]}"`);
+  if (!(v >= 1) || !Number.isInteger(v)) fail(`profile_gpt: ${name} needs a positive integer, got "${args[i + 1]}"`);
   return v;
 };
 const steps = num('--steps', 60), warmup = num('--warmup', 10);
@@ -148,7 +150,7 @@ function summarise(stacks /* array of leaf-first name arrays */) {
 function profileWasm() {
   const wasm = P('build/wasm-prof/resnorm.wasm');
   if (!existsSync(wasm))
-    throw new Error('build/wasm-prof/resnorm.wasm is missing: NODE_PATH=/usr/share/nodejs cmake --preset wasm -B build/wasm-prof ' +
+    fail('build/wasm-prof/resnorm.wasm is missing: NODE_PATH=/usr/share/nodejs cmake --preset wasm -B build/wasm-prof ' +
       '-DRESNORM_BUILD_TESTS=OFF -DRESNORM_WASM_PUBLISH_DIR= -DRESNORM_WASM_EXTRA_LINK=--profiling-funcs && cmake --build build/wasm-prof --target resnorm_wasm');
   const dir = mkdtempSync(join(tmpdir(), 'gpt-cpuprof-'));
   try {
@@ -174,14 +176,15 @@ function profileWasm() {
 function profileNative(buildDir, preset, flags) {
   const bin = P(`${buildDir}/resnorm`);
   if (!existsSync(bin))
-    throw new Error(`${buildDir}/resnorm is missing: cmake --preset ${preset} -G Ninja -B ${buildDir} "-DCMAKE_CXX_FLAGS=${flags}" ` +
+    fail(`${buildDir}/resnorm is missing: cmake --preset ${preset} -G Ninja -B ${buildDir} "-DCMAKE_CXX_FLAGS=${flags}" ` +
       `-DRESNORM_BUILD_TESTS=OFF && cmake --build ${buildDir} --target resnorm`);
   const dir = mkdtempSync(join(tmpdir(), 'gpt-perf-'));
   try {
     const data = join(dir, 'perf.data');
     const rec = spawnSync('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '2000', '--call-graph', 'fp', '-o', data, bin, 'bench',
       '--preset', 'gpt-tiny', '--steps', String(steps), '--warmup', String(warmup), '--json'], { encoding: 'utf8', cwd: repo });
-    if (rec.status !== 0) throw new Error(`perf record failed (${rec.status}): ${(rec.stderr || '').trim().split('\n').pop()}`);
+    if (rec.error) fail(`profile_gpt: cannot run perf (${rec.error.code}); Debian: apt-get install linux-perf, or --no-native`);
+    if (rec.status !== 0) fail(`profile_gpt: perf record failed (exit ${rec.status}): ${(rec.stderr || '').trim().split('\n').pop()}; --no-native skips it`);
     const bench = JSON.parse(rec.stdout.trim().split('\n').pop());
     const script = execFileSync('perf', ['script', '-i', data, '-F', 'ip,sym', '--demangle'], { encoding: 'utf8', maxBuffer: 1 << 30 });
     const stacks = [];
@@ -229,8 +232,11 @@ results.summary = Object.keys(results.builds).map((b) => `${b}: linear-layer GEM
   `statistics/diagnostics ${pick(b, /^statistics/).toFixed(1)}%${/wasm/.test(b) ? ` (+ part of Trainer::step's inlined own code, ${pick(b, /^Trainer::step/).toFixed(1)}%)` : ''}, ` +
   `GELU ${pick(b, /^GELU/).toFixed(1)}%, zeroing ${pick(b, /^zeroing/).toFixed(1)}%, AdamW ${pick(b, /^AdamW/).toFixed(1)}%.`);
 results.machine.loadavg_at_end = loadavg();
-mkdirSync(P('bench/results'), { recursive: true });
-writeFileSync(P('bench/results/profile-gpt.json'), `${JSON.stringify(results, null, 1)}\n`);
+// A partial run (--no-wasm, --no-native) does not overwrite the committed comparison.
+const partial = args.includes('--no-wasm') || args.includes('--no-native');
+const outFile = partial ? 'build/profile-gpt-partial.json' : 'bench/results/profile-gpt.json';
+mkdirSync(dirname(P(outFile)), { recursive: true });
+writeFileSync(P(outFile), `${JSON.stringify(results, null, 1)}\n`);
 
 const names = Object.keys(results.builds);
 console.log(`\n### gpt-tiny train step: where the time goes (% of samples in train steps)\n`);
@@ -243,4 +249,4 @@ for (const b of names) {
   for (const f of results.builds[b].top15_self) console.log(`- ${f.self_pct.toFixed(1)}% ${f.function}`);
 }
 console.log(`\n${results.summary.map((l) => `- ${l}`).join('\n')}`);
-console.log(`\n(${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.simd_flags.join(' ')}; load ${results.machine.loadavg_at_start} -> ${results.machine.loadavg_at_end}; commit ${results.commit}; wrote bench/results/profile-gpt.json)`);
+console.log(`\n(${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.simd_flags.join(' ')}; load ${results.machine.loadavg_at_start} -> ${results.machine.loadavg_at_end}; commit ${results.commit}; wrote ${outFile})`);
