@@ -6,3 +6,10 @@
 typedef float f32x4 __attribute__((vector_size(16)));
 
 __attribute__((used)) f32x4 madd(f32x4 a, f32x4 b, f32x4 c) { return __builtin_wasm_fma_f32x4(a, b, c); }
+
+// What the fused op computes, seen from C: (1, 2, 3) -> 5 is a * b + c (the standard relaxed_madd), 7 would
+// be a + b * c.
+__attribute__((used)) float madd_lane0(float a, float b, float c) {
+  const f32x4 va = {a, a, a, a}, vb = {b, b, b, b}, vc = {c, c, c, c};
+  return __builtin_wasm_fma_f32x4(va, vb, vc)[0];
+}
