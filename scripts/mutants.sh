@@ -61,7 +61,7 @@ mutant 6 cpp/core/ops/rmsnorm.cpp "RMSNorm backward: correction term's sign flip
 mutant 7 cpp/core/trainer.cpp "per-block gradient norm attributed to block + 1" \
   'block_sq_[static_cast<size_t>(slices[i].block)] += slice_sq_[2 * i];' \
   'block_sq_[static_cast<size_t>(std::min(slices[i].block + 1, L - 1))] += slice_sq_[2 * i];'
-mutant 7b cpp/core/model.cpp "last_of_block picks the first sublayer of the next block" \
+mutant 7b cpp/core/plan.cpp "last_of_block picks the first sublayer of the next block" \
   'return subs[(static_cast<size_t>(block) + 1) * per - 1];' \
   'return subs[std::min((static_cast<size_t>(block) + 1) * per, subs.size() - 1)];'
 mutant 8 cpp/core/ops/layernorm.cpp "LayerNorm forward without eps" \
@@ -70,7 +70,7 @@ mutant 8 cpp/core/ops/layernorm.cpp "LayerNorm forward without eps" \
 mutant 9 cpp/core/ops/attention.cpp "attention forward scaled by 1/hd instead of 1/sqrt(hd)" \
   $'int B, int T, int C, int H) {\n  const int hd = C / H;\n  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));' \
   $'int B, int T, int C, int H) {\n  const int hd = C / H;\n  const float scale = 1.0f / static_cast<float>(hd);'
-mutant 9b cpp/core/model.cpp "DeepNorm alpha = N^(1/4) instead of (2N)^(1/4)" \
+mutant 9b cpp/core/plan.cpp "DeepNorm alpha = N^(1/4) instead of (2N)^(1/4)" \
   'std::pow(2.0 * cfg.depth, 0.25)' \
   'std::pow(1.0 * cfg.depth, 0.25)'
 mutant 10 cpp/core/ops/attention.cpp "causal mask lets position t see t+1" \
