@@ -249,7 +249,7 @@ void CpuOps::zero_act_grads(float* dacts, const ModelPlan& plan, int rows) {
   for (const auto& buf : plan.act_buffers) total += static_cast<size_t>(rows) * buf.second;
   parallel_tasks(static_cast<int>(plan.act_buffers.size()), static_cast<double>(total), [&](int c) {
     const auto& [offset, per_row] = plan.act_buffers[static_cast<size_t>(c)];
-    std::fill_n(dacts + offset, static_cast<size_t>(rows) * per_row, 0.0f);
+    std::memset(dacts + offset, 0, sizeof(float) * rows * per_row);  // memset: fast at any -O (wasm: -Oz)
   });
 }
 
