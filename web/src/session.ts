@@ -117,7 +117,7 @@ export class Session {
 
   /** Throws away the current engines and builds one per config (in parallel). */
   async build(configs: FlatConfig[], restore?: (i: number) => Uint8Array | null, schedule: EditStep[] = []): Promise<boolean> {
-    const gen = ++this.gen;
+    const gen = this.nextGen();
     this.setPlaying(false);
     this.disposeRuns();
     this.schedule = schedule.filter((e) => e.step >= 1).sort((a, b) => a.step - b.step);
@@ -159,7 +159,7 @@ export class Session {
 
   /** Takes over engines that already exist (e.g. one that just loaded a checkpoint). */
   adopt(engines: EngineLike[], configs: FlatConfig[], startSteps: number[] = []): void {
-    ++this.gen;
+    this.nextGen();
     this.setPlaying(false);
     this.disposeRuns();
     this.schedule = [];
@@ -178,6 +178,20 @@ export class Session {
     this.emit('built', true);
   }
 
+  /**
+   * Starts a new generation of runs. A step or a play loop of the old generation may still be awaiting
+   * its engines (a round's evaluation and pictures come after its steps are counted): it stops at its
+   * next check of the generation, and the new runs must not wait for it, so the single-step queue and
+   * the loop flag start afresh here. (A "Run this" pressed while single steps were still drawing once
+   * left `busy` set for good, and every later Step click was dropped.)
+   */
+  private nextGen(): number {
+    this.busy = false;
+    this.queued = 0;
+    this.looping = null;
+    return ++this.gen;
+  }
+
   private disposeRuns(): void {
     this.inflight.clear();
     this.pendingEdit = null;
@@ -189,7 +203,7 @@ export class Session {
   }
 
   dispose(): void {
-    this.gen++;
+    this.nextGen();
     this.setPlaying(false);
     this.disposeRuns();
     this.runs = [];
@@ -259,7 +273,7 @@ export class Session {
     if (!runs.length || configs.length !== this.runs.length) return null;
     const at = Math.max(...runs.map((r) => r.metrics!.steps + (this.inflight.get(r) ?? 0)));
     this.pendingEdit = configs;
-    if (!this.looping && !this.busy) void this.applyDue(this.gen);
+    if (this.looping !== this.gen && !this.busy) void this.applyDue(this.gen);
     return at;
   }
 
@@ -312,9 +326,11 @@ export class Session {
     }
   }
 
+  /** A single step (stepOnce) or a play round of this generation is out. */
   busy = false;
   private queued = 0;
-  private looping = false;
+  /** The generation whose play loop is running, if any. */
+  private looping: number | null = null;
 
   /** Steps for the next round, counting steps already asked for but not yet back (`ahead`). */
   private plan(ahead: number): number {
@@ -330,9 +346,9 @@ export class Session {
   }
 
   private async loop(): Promise<void> {
-    if (this.looping) return;
-    this.looping = true;
     const gen = this.gen;
+    if (this.looping === gen) return;
+    this.looping = gen;
     let ahead: Round | null = null;
     try {
       while (this.playing && gen === this.gen) {
@@ -361,8 +377,7 @@ export class Session {
       // Paused with a round still out: its steps happened in the workers, so record them.
       if (ahead && gen === this.gen) await this.absorb(ahead, await ahead.done, gen);
     } finally {
-      this.looping = false;
-      if (gen === this.gen) this.busy = false;
+      if (gen === this.gen) { this.looping = null; this.busy = false; }
     }
     if (gen === this.gen && !this.live.length) this.setPlaying(false);
   }

@@ -106,6 +106,37 @@ describe('Session: first feedback and continuing', () => {
     expect(made).toHaveLength(2);  // the same engines: nothing was rebuilt
   });
 
+  // CI once timed out in notices.e2e: "Run this" pressed while single steps were still drawing left
+  // the step queue marked busy for good, so every later Step click was dropped.
+  it('takes single steps after a rebuild that came while a step was still out', async () => {
+    const { factory, made } = fakeFactory(() => ({ delayMs: 30 }));
+    const s = new Session(factory);
+    await s.build(configs());
+    const old = s.stepOnce();              // out for 30 ms
+    await s.build(configs());              // the runs are replaced meanwhile
+    await s.stepOnce();
+    expect(s.runs.map((r) => r.metrics!.steps)).toEqual([1, 1]);
+    await old;
+    await s.stepOnce();
+    expect(s.runs.map((r) => r.metrics!.steps)).toEqual([2, 2]);
+    expect(made.slice(0, 2).every((e) => e.terminated)).toBe(true);
+  });
+
+  it('plays runs built while the play loop of the runs before was still waiting for its round', async () => {
+    const { factory } = fakeFactory(() => ({ delayMs: 30 }));
+    const s = new Session(factory);
+    s.roundMs = 5;
+    await s.build(configs());
+    s.play();
+    await new Promise((r) => setTimeout(r, 5));   // the first round is out
+    await s.build(configs());
+    s.play();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(s.playing).toBe(true);
+    expect(s.steps).toBeGreaterThan(0);
+    s.pause();
+  });
+
   it('picks the last step’s learning rate, else the schedule’s floor', () => {
     const m = new RunMetrics(2);
     expect(continueLr(m, { lr: 0.01, schedule: 'cosine', min_lr: 1e-4 })).toBe(1e-4);
