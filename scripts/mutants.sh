@@ -37,7 +37,7 @@ M_ID=() M_FILE=() M_DESC=() M_FROM=() M_TO=()
 mutant() { M_ID+=("$1"); M_FILE+=("$2"); M_DESC+=("$3"); M_FROM+=("$4"); M_TO+=("$5"); }
 
 mutant 1 cpp/core/model.cpp "DeepNorm beta = 1 (branch weights not scaled down)" \
-  'const auto beta = static_cast<float>(std::pow(8.0 * plan_.cfg.depth, -0.25));' \
+  'const auto beta = static_cast<float>(std::pow(8.0 * mp.cfg.depth, -0.25));' \
   'const auto beta = 1.0f;'
 mutant 2 cpp/core/trainer.cpp "residual RMS reported for the next block" \
   'stats_.block_act_rms[i - S] = model_.block_rms(c - S);' \

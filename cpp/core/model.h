@@ -3,6 +3,7 @@
 // block settings (residual x norm x placement) are data read by one sublayer routine, not classes.
 #pragma once
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -68,6 +69,19 @@ struct CnnBlock {
   size_t rz = kNoOffset;
   size_t x = 0, c1 = 0, n1o = 0, a1 = 0, c2 = 0, n2o = 0, a2 = 0, sco = 0, sno = 0, z = 0, y = 0;
 };
+// The cnn's walk as data: the forward runs ModelPlan::cnn_ops in order and the backward runs each op's
+// backward in reverse order, so the placement (ResNet v1 post, v2 pre) is only the order of this list,
+// written once by make_plan (plan.cpp), as the mlp's and gpt's is the SubPlan fields. Global pooling
+// and the head follow the list in both placements.
+enum class CnnOpKind { Conv, Norm, Act, Residual };
+struct CnnOp {
+  CnnOpKind kind = CnnOpKind::Act;
+  size_t in = 0, out = 0;           // activation offsets; a Conv with in == kNoOffset reads the images
+  size_t skip = 0, rz = kNoOffset;  // Residual: out = R(skip, in), ReZero's gate rz
+  int per_sample = 0;               // Norm: rows per sample (H*W); Act, Residual: floats per sample
+  ConvSite conv;
+  NormSite norm;
+};
 // Where a norm's statistics live, for naming the site of a zero variance (eps = 0).
 struct NormStatSite {
   std::string name;
@@ -99,6 +113,7 @@ struct ModelPlan {
   NormSite stem_norm, final_norm;
   size_t c0 = 0, n0 = 0, fa = 0, pooled = 0;  // stem conv out, its norm out, final activation, pooled [B,4w]
   std::vector<CnnBlock> cnn;
+  std::vector<CnnOp> cnn_ops;  // stem, blocks and (pre) the final norm and activation, in forward order
 
   int num_blocks() const { return cfg.kind == ModelKind::Cnn ? 3 * cfg.depth : cfg.depth; }
 
@@ -111,34 +126,43 @@ struct ModelPlan {
 
 ModelPlan make_plan(const ModelConfig& cfg, int vocab, int max_rows);
 // Bytes a Model built from this plan allocates: parameters and gradients, activations and their
-// gradients, attention probabilities and the attention backward's [context, context] scratch.
+// gradients, attention probabilities, BatchNorm buffers and their saved copy, the per-row losses,
+// and the op set's scratch (attention backward, fused backward, im2col columns).
 size_t plan_bytes(const ModelPlan& p);
 
+class CpuOps;
+class PlanExecutor;
+
+// The CPU model: the plan's executor (exec/plan_executor.cpp, the one walk that the CUDA backend
+// runs too) over the CPU op set (exec/host_ops.h: CpuOps), plus initialisation and diagnostics.
 class Model {
  public:
   // vocab: number of output classes (2-D classes for mlp, characters for gpt).
   // max_rows: capacity in rows (samples for mlp, batch*context tokens for gpt) of the activation block.
   Model(const ModelConfig& cfg, int vocab, int max_rows);
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
 
-  const ModelConfig& config() const { return plan_.cfg; }
-  int vocab() const { return plan_.vocab; }
-  int max_rows() const { return plan_.max_rows; }
-  int blocks() const { return plan_.num_blocks(); }
-  size_t num_params() const { return plan_.num_params; }
-  const std::vector<Slice>& slices() const { return plan_.slices; }
+  const ModelConfig& config() const { return plan().cfg; }
+  int vocab() const { return plan().vocab; }
+  int max_rows() const { return plan().max_rows; }
+  int blocks() const { return plan().num_blocks(); }
+  size_t num_params() const { return plan().num_params; }
+  const std::vector<Slice>& slices() const { return plan().slices; }
   const Slice* find(const std::string& name) const;
-  const ModelPlan& plan() const { return plan_; }
+  const ModelPlan& plan() const;
 
-  float* params() { return params_.data(); }
-  const float* params() const { return params_.data(); }
-  float* grads() { return grads_.data(); }
-  const float* grads() const { return grads_.data(); }
+  float* params();
+  const float* params() const;
+  float* grads();
+  const float* grads() const;
 
   // Seeded initialisation (PyTorch-like scales; see model.cpp).
   void init(uint32_t seed);
 
   // mlp: points [B,2], T must be 1. gpt: tokens [B,T]. cnn: points are images [B,H*W] (one channel),
-  // T must be 1. With targets, returns the mean loss.
+  // T must be 1. With targets, returns the mean loss. The arrays must stay valid until backward().
   double forward(const float* points, const int* tokens, const int* targets, int B, int T);
   // Adds d(loss)/d(params) into grads() for the last forward (which must have had targets).
   void backward();
@@ -149,16 +173,16 @@ class Model {
   const float* logits() const;               // [B*T, vocab]
   const float* attention(int layer) const;   // gpt: [B, heads, T, T]
   float block_rms(int block) const;          // RMS of the residual stream after the block
-  const float* activations() const { return acts_.data(); }  // the activation block (offsets in plan())
-  int rows() const { return B_ * T_; }
+  const float* activations() const;          // the activation block (offsets in plan())
+  int rows() const;
 
   // BatchNorm: training mode normalises with batch statistics and updates the running ones; eval
   // mode (the default) uses the running statistics. Only Trainer::step() trains.
-  void set_training(bool t) { training_ = t; }
-  bool training() const { return training_; }
-  float* buffers() { return bufs_.data(); }
-  const float* buffers() const { return bufs_.data(); }
-  const std::vector<Slice>& buffer_slices() const { return plan_.buffers; }
+  void set_training(bool t);
+  bool training() const;
+  float* buffers();
+  const float* buffers() const;
+  const std::vector<Slice>& buffer_slices() const { return plan().buffers; }
   // The divergence guard's rollback of the running statistics: save before a step, restore after a bad one.
   void save_buffers();
   void restore_buffers();
@@ -166,37 +190,12 @@ class Model {
   // variance with eps = 0), as "blocks.3.norm_1 (block 3)"; empty when there is none.
   std::string zero_variance_site() const;
 
-  // Total bytes of the allocated blocks (parameters, gradients, activations and their gradients).
+  // Total bytes allocated: the executor's blocks and the op set's scratch (== plan_bytes(plan())).
   size_t bytes() const;
 
  private:
-
-  float* P(size_t o) { return params_.data() + o; }
-  float* G(size_t o) { return grads_.data() + o; }
-  float* A(size_t o) { return acts_.data() + o; }
-  float* D(size_t o) { return dacts_.data() + o; }
-
-  void norm_forward(size_t out, size_t mean, size_t rstd, size_t in, size_t w, size_t b, int N, size_t buf = kNoOffset,
-                    int C = 0);
-  void norm_backward(size_t din, size_t dout, size_t in, size_t w, size_t b, size_t mean, size_t rstd, int N, int C = 0);
-  void site_forward(const NormSite& n, size_t out, size_t in, int rows);
-  void site_backward(const NormSite& n, size_t dout_in, size_t dout, size_t in, int rows);
-  void conv_forward(const ConvSite& c, size_t out, const float* in, int B);
-  void conv_backward(const ConvSite& c, size_t din, size_t dout, const float* in, int B);
-  void cnn_forward(const float* images, int B);
-  void cnn_backward();
-  float residual_scale(const SubPlan& s) const;
-  void sub_forward(const SubPlan& s, int N);
-  void sub_backward(const SubPlan& s, int N);
-
-  ModelPlan plan_;
-  int B_ = 0, T_ = 0;
-  const float* points_ = nullptr;
-  const int* tokens_ = nullptr;
-  const int* targets_ = nullptr;
-
-  bool training_ = false;
-  FloatBuffer params_, grads_, acts_, dacts_, att_, scratch_, bufs_, bufs_saved_;
+  std::unique_ptr<CpuOps> ops_;
+  std::unique_ptr<PlanExecutor> ex_;
 };
 
 }  // namespace resnorm

@@ -93,6 +93,72 @@ struct PlanBuilder {
   }
 };
 
+// The cnn's op list (CnnOp in model.h) over the layout below: ResNet v1 (post) and v2 (pre), in the
+// order the backward reversed needs (pre: the projection shortcut's conv before conv1, so its input
+// gradient adds after conv1's). A norm site without parameters (norm none) has no op: its output aliases its input.
+void cnn_walk(ModelPlan& p) {
+  const bool pre = p.cfg.placement == Placement::Pre;
+  auto conv = [&](const ConvSite& c, size_t in, size_t out) {
+    CnnOp o;
+    o.kind = CnnOpKind::Conv, o.in = in, o.out = out, o.conv = c;
+    p.cnn_ops.push_back(o);
+  };
+  auto norm = [&](const NormSite& n, size_t in, size_t out, int rows_per_sample) {
+    if (n.w == kNoOffset) return;
+    CnnOp o;
+    o.kind = CnnOpKind::Norm, o.in = in, o.out = out, o.norm = n, o.per_sample = rows_per_sample;
+    p.cnn_ops.push_back(o);
+  };
+  auto act = [&](size_t in, size_t out, int per_sample) {
+    CnnOp o;
+    o.kind = CnnOpKind::Act, o.in = in, o.out = out, o.per_sample = per_sample;
+    p.cnn_ops.push_back(o);
+  };
+  auto residual = [&](size_t skip, size_t f, size_t out, size_t rz, int per_sample) {
+    CnnOp o;
+    o.kind = CnnOpKind::Residual, o.in = f, o.skip = skip, o.out = out, o.rz = rz, o.per_sample = per_sample;
+    p.cnn_ops.push_back(o);
+  };
+  const int H = p.cfg.image, w = p.cfg.width;
+  conv(p.stem, kNoOffset, p.c0);
+  if (!pre) {
+    norm(p.stem_norm, p.c0, p.n0, H * H);
+    act(p.n0, p.x0, H * H * w);
+  }
+  for (const CnnBlock& k : p.cnn) {
+    const int pin = k.hin * k.hin, pout = k.hout * k.hout;
+    const bool project = k.sc.w != kNoOffset;
+    if (pre) {
+      norm(k.n1, k.x, k.n1o, pin);
+      act(k.n1o, k.a1, pin * k.cin);
+      if (project) conv(k.sc, k.a1, k.sco);
+      conv(k.conv1, k.a1, k.c1);
+      norm(k.n2, k.c1, k.n2o, pout);
+      act(k.n2o, k.a2, pout * k.cout);
+      conv(k.conv2, k.a2, k.c2);
+      residual(project ? k.sco : k.x, k.c2, k.y, k.rz, pout * k.cout);
+    } else {
+      conv(k.conv1, k.x, k.c1);
+      norm(k.n1, k.c1, k.n1o, pout);
+      act(k.n1o, k.a1, pout * k.cout);
+      conv(k.conv2, k.a1, k.c2);
+      norm(k.n2, k.c2, k.n2o, pout);
+      if (project) {
+        conv(k.sc, k.x, k.sco);
+        norm(k.nsc, k.sco, k.sno, pout);
+      }
+      residual(project ? k.sno : k.x, k.n2o, k.z, k.rz, pout * k.cout);
+      act(k.z, k.y, pout * k.cout);
+    }
+  }
+  if (pre) {
+    const CnnBlock& last = p.cnn.back();
+    const int plast = last.hout * last.hout;
+    norm(p.final_norm, last.y, p.hf, plast);
+    act(p.hf, p.fa, plast * last.cout);
+  }
+}
+
 // The cnn's layout (see CnnBlock in model.h): stem, three stages of depth blocks with widths w, 2w,
 // 4w (stride 2 at the first block of stages 2 and 3), global average pooling, linear head.
 void make_cnn_plan(ModelPlan& p, PlanBuilder& pb) {
@@ -168,6 +234,7 @@ void make_cnn_plan(ModelPlan& p, PlanBuilder& pb) {
     p.fa = pb.act(plast * cin);
   }
   p.pooled = pb.act(static_cast<size_t>(cin));  // [B, 4w]
+  cnn_walk(p);
   p.head_w = pb.param("head.weight", {p.vocab, cin}, -1, true);
   p.head_b = pb.param("head.bias", {p.vocab}, -1, false);
   p.logits = pb.act(static_cast<size_t>(p.vocab));
@@ -298,7 +365,11 @@ ModelPlan make_plan(const ModelConfig& cfg, int vocab, int max_rows) {
 }
 
 size_t plan_bytes(const ModelPlan& p) {
-  return sizeof(float) * (2 * p.num_params + 2 * p.num_acts + p.num_att + p.scratch + 2 * p.num_bufs);
+  // Model: the executor's blocks (the batch is read where it is) and CpuOps' scratch (HostOps::reserve).
+  const size_t R = static_cast<size_t>(p.max_rows), W = static_cast<size_t>(p.cfg.width);
+  const size_t T = static_cast<size_t>(p.cfg.context);
+  const size_t ops_scratch = std::max({R * W, T * T, 8 * W}) + p.scratch;
+  return sizeof(float) * (2 * p.num_params + 2 * p.num_acts + p.num_att + 2 * p.num_bufs + R + ops_scratch);
 }
 
 }  // namespace resnorm

@@ -11,6 +11,7 @@
 
 #include "model.h"
 #include "ops/ops.h"
+#include "parallel.h"
 #include "step_math.h"
 
 namespace resnorm {
@@ -27,6 +28,8 @@ OptimHyper optim_hyper(const OptimConfig& o) {
   return h;
 }
 
+void ModelOps::zero_act_grads(float* dacts, const ModelPlan& plan, int) { zero(dacts, sizeof(float) * plan.num_acts); }
+
 void* HostOps::alloc(size_t bytes) {
   const size_t n = ((std::max<size_t>(bytes, 1) + 63) / 64) * 64;
   void* p = std::aligned_alloc(64, n);
@@ -40,7 +43,9 @@ void HostOps::zero(void* p, size_t bytes) { if (bytes) std::memset(p, 0, bytes);
 
 void HostOps::reserve(const ModelPlan& plan, int rows) {
   const size_t T = static_cast<size_t>(plan.cfg.context);
-  const size_t need = std::max(static_cast<size_t>(rows) * plan.cfg.width, T * T);
+  // the fused backward's [rows, width], attention backward's [T, T], BatchNorm backward's 2 x (up to 4 x width)
+  const size_t W = static_cast<size_t>(plan.cfg.width);
+  const size_t need = std::max({static_cast<size_t>(rows) * W, T * T, 8 * W});
   if (scratch_.size() < need) scratch_.assign(need, 0.0f);
   if (cols_.size() < plan.scratch) cols_.assign(plan.scratch, 0.0f);
 }
@@ -235,6 +240,37 @@ void HostOps::optimizer_update(float* params, float* m, float* v, const float* g
     d2[k] = dd;
     w2[k] = ww;
   }
+}
+
+// ---- CpuOps
+
+void CpuOps::zero_act_grads(float* dacts, const ModelPlan& plan, int rows) {
+  size_t total = 0;
+  for (const auto& buf : plan.act_buffers) total += static_cast<size_t>(rows) * buf.second;
+  parallel_tasks(static_cast<int>(plan.act_buffers.size()), static_cast<double>(total), [&](int c) {
+    const auto& [offset, per_row] = plan.act_buffers[static_cast<size_t>(c)];
+    std::memset(dacts + offset, 0, sizeof(float) * rows * per_row);  // memset: fast at any -O (wasm: -Oz)
+  });
+}
+
+void CpuOps::cross_entropy_forward(float* probs, float*, const float* logits, const int* targets, int N, int V) {
+  loss_ = resnorm::cross_entropy_forward(probs, logits, targets, N, V);
+}
+
+void CpuOps::mean_loss(double* out, const float*, int) { *out = loss_; }
+
+void CpuOps::residual_norm_backward(NormKind k, float* dx, float* df, float* da, float* dw, float* db,
+                                    const float* dres, const float* dnorm, const float* in, const float* w,
+                                    const float* mean, const float* rstd, const float* f, int N, int C,
+                                    Residual kind, float a, const float* a_ptr) {
+  if (!dres) {  // no gradient at `in` yet (the final norm, a post-norm): HostOps' zeroed scratch
+    HostOps::residual_norm_backward(k, dx, df, da, dw, db, dres, dnorm, in, w, mean, rstd, f, N, C, kind, a, a_ptr);
+    return;
+  }
+  // dres is the executor's activation-gradient buffer at `in`, read by nothing after this op.
+  float* g = const_cast<float*>(dres);
+  norm_backward(k, g, dw, db, dnorm, in, w, mean, rstd, N, C);
+  residual_backward(dx, df, da, g, f, static_cast<size_t>(N) * C, kind, a, a_ptr);
 }
 
 }  // namespace resnorm

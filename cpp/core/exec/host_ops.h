@@ -1,5 +1,6 @@
 // HostOps: the backend op set (model_ops.h) on host memory, built from the CPU core's ops. It is the
 // reference the CUDA backend's walk, fusions, optimiser and statistics are tested against without a GPU.
+// CpuOps: HostOps as the CPU Model runs it (Model is a PlanExecutor over CpuOps).
 #pragma once
 #include <vector>
 
@@ -8,7 +9,7 @@
 
 namespace resnorm {
 
-class HostOps final : public ModelOps {
+class HostOps : public ModelOps {
  public:
   const char* name() const override { return "host"; }
   void* alloc(size_t bytes) override;
@@ -67,9 +68,37 @@ class HostOps final : public ModelOps {
   void optimizer_update(float* params, float* m, float* v, const float* grads, double* d2, double* w2,
                         const ChunkTable& t, const StepScalars* s, OptimHyper h) override;
 
- private:
+ // Floats of the ops' own scratch (after reserve()).
+  size_t scratch_floats() const { return scratch_.size() + cols_.size(); }
+
+ protected:
   FloatBuffer scratch_;  // attention backward [T,T]; fused backward [rows, C]; BatchNorm backward [2C]
   FloatBuffer cols_;     // conv im2col columns | their gradient (ModelPlan::scratch)
+};
+
+// The CPU Model's op set: HostOps on the caller's memory, with three differences that keep the CPU
+// path what it was before it ran on the executor, bit for bit and instruction for instruction:
+// - the batch is read where it is (host_memory), not copied;
+// - the backward clears only the activation-gradient rows the batch uses (an mlp's capacity is 256
+//   rows for evaluation while it trains on 32), as independent tasks on the thread pool;
+// - the loss is the core's cross_entropy_forward mean (summed in double row by row), so the
+//   per-row losses are not written: mean_loss returns that mean;
+// - the fused residual+norm backward adds the norm's input gradient into the stream's gradient
+//   in place (dres), the unfused order, instead of through a scratch copy.
+class CpuOps final : public HostOps {
+ public:
+  const char* name() const override { return "cpu"; }
+  bool host_memory() const override { return true; }
+  void zero_act_grads(float* dacts, const ModelPlan& plan, int rows) override;
+  void cross_entropy_forward(float* probs, float* losses, const float* logits, const int* targets, int N,
+                             int V) override;
+  void mean_loss(double* out, const float* losses, int N) override;
+  void residual_norm_backward(NormKind k, float* dx, float* df, float* da, float* dw, float* db, const float* dres,
+                              const float* dnorm, const float* in, const float* w, const float* mean, const float* rstd,
+                              const float* f, int N, int C, Residual kind, float a, const float* a_ptr) override;
+
+ private:
+  double loss_ = 0.0;  // the last cross_entropy_forward's mean loss
 };
 
 }  // namespace resnorm

@@ -74,6 +74,12 @@ class ModelOps {
   // the second time `key` is seen and replays the graph afterwards; HostOps just calls it.
   virtual void run(const std::string& key, const std::function<void()>& body) { (void)key; body(); }
   virtual void forget_graphs() {}
+  // True when the ops read host memory: the executor then uses a batch's host arrays where they
+  // are instead of uploading them, and allocates no batch buffers (CpuOps).
+  virtual bool host_memory() const { return false; }
+  // Clears the activation gradients before a backward of `rows` rows. Default (host_ops.cpp): the
+  // whole block; CpuOps clears only the rows the batch uses.
+  virtual void zero_act_grads(float* dacts, const ModelPlan& plan, int rows);
 
   // ---- the core's ops (ops/ops.h)
   virtual void linear_forward(float* out, const float* in, const float* w, const float* b, int N, int IC, int OC) = 0;

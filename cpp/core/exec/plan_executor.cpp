@@ -35,22 +35,31 @@ size_t PlanExecutor::bytes_for(const ModelPlan& p) {
 PlanExecutor::PlanExecutor(ModelOps& ops, const ModelConfig& cfg, int vocab, int max_rows)
     : ops_(ops), plan_(make_plan(cfg, vocab, max_rows)), norm_(cfg.norm), sample_dim_(sample_floats(cfg)) {
   const size_t R = static_cast<size_t>(max_rows);
-  auto falloc = [&](size_t n) { return static_cast<float*>(ops_.alloc(sizeof(float) * std::max<size_t>(n, 1))); };
-  auto ialloc = [&](size_t n) { return static_cast<int*>(ops_.alloc(sizeof(int) * std::max<size_t>(n, 1))); };
+  const bool host = ops_.host_memory();  // the batch is read where it is: no batch buffers
+  auto falloc = [&](size_t n) {
+    bytes_ += sizeof(float) * n;
+    return static_cast<float*>(ops_.alloc(sizeof(float) * std::max<size_t>(n, 1)));
+  };
+  auto ialloc = [&](size_t n) {
+    bytes_ += sizeof(int) * n;
+    return static_cast<int*>(ops_.alloc(sizeof(int) * std::max<size_t>(n, 1)));
+  };
   try {
     params_ = falloc(plan_.num_params);
     grads_ = falloc(plan_.num_params);
     acts_ = falloc(plan_.num_acts);
     dacts_ = falloc(plan_.num_acts);
     att_ = falloc(plan_.num_att);
-    points_ = falloc(static_cast<size_t>(sample_dim_) * R);
     bufs_ = falloc(plan_.num_bufs);
     bufs_saved_ = falloc(plan_.num_bufs);
     losses_ = falloc(R);
-    tokens_ = ialloc(R);
-    targets_ = ialloc(R);
-    bucket_rows_ = ialloc(R);
-    bucket_start_ = ialloc(static_cast<size_t>(vocab) + 1);
+    if (!host) {
+      points_ = falloc(static_cast<size_t>(sample_dim_) * R);
+      tokens_ = ialloc(R);
+      targets_ = ialloc(R);
+      bucket_rows_ = ialloc(R);
+      bucket_start_ = ialloc(static_cast<size_t>(vocab) + 1);
+    }
   } catch (...) {
     free_all();
     throw;
@@ -58,11 +67,14 @@ PlanExecutor::PlanExecutor(ModelOps& ops, const ModelConfig& cfg, int vocab, int
   ops_.zero(params_, sizeof(float) * plan_.num_params);
   ops_.zero(grads_, sizeof(float) * plan_.num_params);
   ops_.zero(acts_, sizeof(float) * plan_.num_acts);
+  ops_.zero(dacts_, sizeof(float) * plan_.num_acts);  // a backward clears only the rows it uses (CpuOps)
   ops_.zero(att_, sizeof(float) * std::max<size_t>(plan_.num_att, 1));
   ops_.zero(bufs_, sizeof(float) * std::max<size_t>(plan_.num_bufs, 1));
   ops_.zero(bufs_saved_, sizeof(float) * std::max<size_t>(plan_.num_bufs, 1));
-  host_rows_.assign(R, 0);
-  host_start_.assign(static_cast<size_t>(vocab) + 1, 0);
+  if (!host) {
+    host_rows_.assign(R, 0);
+    host_start_.assign(static_cast<size_t>(vocab) + 1, 0);
+  }
   ops_.reserve(plan_, max_rows);
 }
 
@@ -92,24 +104,28 @@ void PlanExecutor::set_batch(const float* points, const int* tokens, const int* 
   B_ = B;
   T_ = T;
   has_targets_ = targets != nullptr;
+  const bool host = ops_.host_memory();
+  in_points_ = host ? points : points_;
+  in_tokens_ = host ? tokens : tokens_;
+  in_targets_ = targets == nullptr ? nullptr : host ? targets : targets_;
   if (gpt) {
     for (int i = 0; i < N; ++i)
       if (tokens[i] < 0 || tokens[i] >= plan_.vocab)
         throw Error("model: token id " + std::to_string(tokens[i]) + " out of range");
-    ops_.upload(tokens_, tokens, sizeof(int) * N);
-    if (buckets) {
+    if (!host) ops_.upload(tokens_, tokens, sizeof(int) * N);
+    if (buckets && !host) {  // (the host ops' embedding backward needs no token groups)
       make_token_buckets(tokens, N, plan_.vocab, host_rows_.data(), host_start_.data());
       ops_.upload(bucket_rows_, host_rows_.data(), sizeof(int) * N);
       ops_.upload(bucket_start_, host_start_.data(), sizeof(int) * (plan_.vocab + 1));
     }
-  } else {
+  } else if (!host) {
     ops_.upload(points_, points, sizeof(float) * sample_dim_ * N);
   }
   if (targets) {
     for (int i = 0; i < N; ++i)
       if (targets[i] < 0 || targets[i] >= plan_.vocab)
         throw Error("model: target " + std::to_string(targets[i]) + " out of range");
-    ops_.upload(targets_, targets, sizeof(int) * N);
+    if (!host) ops_.upload(targets_, targets, sizeof(int) * N);
   }
 }
 
@@ -146,7 +162,7 @@ void PlanExecutor::forward(double* loss) {
   const ModelPlan& p = plan_;
   if (p.cfg.kind == ModelKind::Cnn) {
     cnn_forward();
-    ops_.cross_entropy_forward(A(p.probs), losses_, A(p.logits), has_targets_ ? targets_ : nullptr, B_, p.vocab);
+    ops_.cross_entropy_forward(A(p.probs), losses_, A(p.logits), in_targets_, B_, p.vocab);
     if (loss) ops_.mean_loss(loss, losses_, B_);
     return;
   }
@@ -157,9 +173,9 @@ void PlanExecutor::forward(double* loss) {
   const float eps = static_cast<float>(p.cfg.eps);
   const Residual res = p.cfg.residual;
   if (gpt)
-    ops_.embedding_forward(A(p.x0), tokens_, P(p.wte), P(p.wpe), B_, T_, C);
+    ops_.embedding_forward(A(p.x0), in_tokens_, P(p.wte), P(p.wpe), B_, T_, C);
   else
-    ops_.linear_forward(A(p.x0), points_, P(p.stem_w), P(p.stem_b), N, 2, C);
+    ops_.linear_forward(A(p.x0), in_points_, P(p.stem_w), P(p.stem_b), N, 2, C);
   const size_t count = p.subs.size();
   for (size_t i = 0; i < count; ++i) {
     const SubPlan& s = p.subs[i];
@@ -196,7 +212,7 @@ void PlanExecutor::forward(double* loss) {
     }
   }
   ops_.linear_forward(A(p.logits), A(p.hf), P(p.head_w), Pn(p.head_b), N, C, V);
-  ops_.cross_entropy_forward(A(p.probs), losses_, A(p.logits), has_targets_ ? targets_ : nullptr, N, V);
+  ops_.cross_entropy_forward(A(p.probs), losses_, A(p.logits), in_targets_, N, V);
   if (loss) ops_.mean_loss(loss, losses_, N);
 }
 
@@ -227,14 +243,14 @@ void PlanExecutor::backward() {
   const int N = B_ * T_, C = p.cfg.width, V = p.vocab;
   const size_t n = static_cast<size_t>(N) * C;
   const Residual res = p.cfg.residual;
-  ops_.zero(dacts_, sizeof(float) * p.num_acts);
+  ops_.zero_act_grads(dacts_, p, N);
   if (p.cfg.kind == ModelKind::Cnn) {
-    ops_.cross_entropy_backward(D(p.logits), A(p.probs), targets_, B_, V);
+    ops_.cross_entropy_backward(D(p.logits), A(p.probs), in_targets_, B_, V);
     cnn_backward();
     return;
   }
   const bool bn = norm_ == NormKind::BatchNorm;
-  ops_.cross_entropy_backward(D(p.logits), A(p.probs), targets_, N, V);
+  ops_.cross_entropy_backward(D(p.logits), A(p.probs), in_targets_, N, V);
   ops_.linear_backward(D(p.hf), G(p.head_w), Gn(p.head_b), D(p.logits), A(p.hf), P(p.head_w), N, C, V);
 
   // A norm whose backward waits to be fused with the residual backward of the sublayer before it.
@@ -277,9 +293,9 @@ void PlanExecutor::backward() {
   if (pend.active)  // the first sublayer's norm_in: its input is the embedding / stem output
     nbwd(D(pend.in), pend.w, pend.b, pend.dnorm, A(pend.in), pend.mean, pend.rstd, N, C);
   if (p.cfg.kind == ModelKind::Gpt)
-    ops_.embedding_backward(G(p.wte), G(p.wpe), D(p.x0), tokens_, bucket_rows_, bucket_start_, B_, T_, C, V);
+    ops_.embedding_backward(G(p.wte), G(p.wpe), D(p.x0), in_tokens_, bucket_rows_, bucket_start_, B_, T_, C, V);
   else
-    ops_.linear_backward(nullptr, G(p.stem_w), G(p.stem_b), D(p.x0), points_, P(p.stem_w), N, 2, C);
+    ops_.linear_backward(nullptr, G(p.stem_w), G(p.stem_b), D(p.x0), in_points_, P(p.stem_w), N, 2, C);
 }
 
 void PlanExecutor::nfwd(size_t out, size_t mean, size_t rstd, const float* in, size_t w, size_t b, size_t buf, int N,
@@ -299,125 +315,64 @@ void PlanExecutor::nbwd(float* din, size_t w, size_t b, size_t dout, const float
     ops_.norm_backward(norm_, din, G(w), Gn(b), D(dout), in, P(w), A(mean), A(rstd), N, C);
 }
 
-// ---- cnn: Model::cnn_forward / cnn_backward's op list (cpp/core/model.cpp), op for op.
+// ---- cnn: the plan's op list (ModelPlan::cnn_ops, built in plan.cpp), forward in order and
+// backward reversed, then global average pooling and the head.
 
-void PlanExecutor::conv_fwd(const ConvSite& c, size_t out, const float* in) {
-  ops_.conv2d_forward(A(out), in, P(c.w), B_, c.hin, c.ic, c.oc, c.k, c.s, c.p);
-}
-
-void PlanExecutor::conv_bwd(const ConvSite& c, float* din, size_t dout, const float* in) {
-  ops_.conv2d_backward(din, G(c.w), D(dout), in, P(c.w), B_, c.hin, c.ic, c.oc, c.k, c.s, c.p);
-}
-
-void PlanExecutor::site_fwd(const NormSite& n, size_t out, size_t in, int rows) {
-  if (n.w != kNoOffset) nfwd(out, n.mean, n.rstd, A(in), n.w, n.b, n.buf, rows, n.C);
-}
-
-void PlanExecutor::site_bwd(const NormSite& n, size_t din, size_t dout, size_t in, int rows) {
-  if (n.w != kNoOffset) nbwd(D(din), n.w, n.b, dout, A(in), n.mean, n.rstd, rows, n.C);
-}
+const float* PlanExecutor::cnn_in(const CnnOp& o) { return o.in == kNoOffset ? in_points_ : A(o.in); }
 
 void PlanExecutor::cnn_forward() {
   const ModelPlan& p = plan_;
   const Activation act = p.cfg.activation;
-  const Residual res = p.cfg.residual;
-  const bool pre = p.cfg.placement == Placement::Pre;
-  const int B = B_, H = p.cfg.image, w = p.cfg.width;
-  conv_fwd(p.stem, p.c0, points_);
-  if (!pre) {
-    site_fwd(p.stem_norm, p.n0, p.c0, B * H * H);
-    ops_.activation_forward(A(p.x0), A(p.n0), static_cast<size_t>(B) * H * H * w, act);
-  }
-  for (const CnnBlock& k : p.cnn) {
-    const int rin = B * k.hin * k.hin, rout = B * k.hout * k.hout;
-    const size_t nin = static_cast<size_t>(rin) * k.cin, nout = static_cast<size_t>(rout) * k.cout;
-    const float* g = k.rz != kNoOffset ? params_ + k.rz : nullptr;
-    if (pre) {
-      site_fwd(k.n1, k.n1o, k.x, rin);
-      ops_.activation_forward(A(k.a1), A(k.n1o), nin, act);
-      conv_fwd(k.conv1, k.c1, A(k.a1));
-      site_fwd(k.n2, k.n2o, k.c1, rout);
-      ops_.activation_forward(A(k.a2), A(k.n2o), nout, act);
-      conv_fwd(k.conv2, k.c2, A(k.a2));
-      size_t sc = k.x;
-      if (k.sc.w != kNoOffset) { conv_fwd(k.sc, k.sco, A(k.a1)); sc = k.sco; }
-      ops_.residual_forward(A(k.y), A(sc), A(k.c2), nout, res, 1.0f, g);
-    } else {
-      conv_fwd(k.conv1, k.c1, A(k.x));
-      site_fwd(k.n1, k.n1o, k.c1, rout);
-      ops_.activation_forward(A(k.a1), A(k.n1o), nout, act);
-      conv_fwd(k.conv2, k.c2, A(k.a1));
-      site_fwd(k.n2, k.n2o, k.c2, rout);
-      size_t sc = k.x;
-      if (k.sc.w != kNoOffset) {
-        conv_fwd(k.sc, k.sco, A(k.x));
-        site_fwd(k.nsc, k.sno, k.sco, rout);
-        sc = k.sno;
+  for (const CnnOp& o : p.cnn_ops) {
+    const int n = B_ * o.per_sample;
+    switch (o.kind) {
+      case CnnOpKind::Conv: {
+        const ConvSite& c = o.conv;
+        ops_.conv2d_forward(A(o.out), cnn_in(o), P(c.w), B_, c.hin, c.ic, c.oc, c.k, c.s, c.p);
+        break;
       }
-      ops_.residual_forward(A(k.z), A(sc), A(k.n2o), nout, res, 1.0f, g);
-      ops_.activation_forward(A(k.y), A(k.z), nout, act);
+      case CnnOpKind::Norm:
+        nfwd(o.out, o.norm.mean, o.norm.rstd, A(o.in), o.norm.w, o.norm.b, o.norm.buf, n, o.norm.C);
+        break;
+      case CnnOpKind::Act: ops_.activation_forward(A(o.out), A(o.in), static_cast<size_t>(n), act); break;
+      case CnnOpKind::Residual:
+        ops_.residual_forward(A(o.out), A(o.skip), A(o.in), static_cast<size_t>(n), p.cfg.residual, 1.0f, Pn(o.rz));
+        break;
     }
   }
   const CnnBlock& last = p.cnn.back();
   const int HW = last.hout * last.hout, C = last.cout;
-  if (pre) {
-    site_fwd(p.final_norm, p.hf, last.y, B * HW);
-    ops_.activation_forward(A(p.fa), A(p.hf), static_cast<size_t>(B) * HW * C, act);
-  }
-  ops_.global_avgpool_forward(A(p.pooled), A(p.fa), B, HW, C);
-  ops_.linear_forward(A(p.logits), A(p.pooled), P(p.head_w), P(p.head_b), B, C, p.vocab);
+  ops_.global_avgpool_forward(A(p.pooled), A(p.fa), B_, HW, C);
+  ops_.linear_forward(A(p.logits), A(p.pooled), P(p.head_w), P(p.head_b), B_, C, p.vocab);
 }
 
 void PlanExecutor::cnn_backward() {
   const ModelPlan& p = plan_;
   const Activation act = p.cfg.activation;
-  const Residual res = p.cfg.residual;
-  const bool pre = p.cfg.placement == Placement::Pre;
-  const int B = B_, H = p.cfg.image, w = p.cfg.width;
   const CnnBlock& last = p.cnn.back();
   const int HW = last.hout * last.hout, C = last.cout;
-  ops_.linear_backward(D(p.pooled), G(p.head_w), G(p.head_b), D(p.logits), A(p.pooled), P(p.head_w), B, C, p.vocab);
-  ops_.global_avgpool_backward(D(p.fa), D(p.pooled), B, HW, C);
-  if (pre) {
-    ops_.activation_backward(D(p.hf), D(p.fa), A(p.hf), static_cast<size_t>(B) * HW * C, act);
-    site_bwd(p.final_norm, last.y, p.hf, last.y, B * HW);
-  }
-  for (auto it = p.cnn.rbegin(); it != p.cnn.rend(); ++it) {
-    const CnnBlock& k = *it;
-    const int rin = B * k.hin * k.hin, rout = B * k.hout * k.hout;
-    const size_t nin = static_cast<size_t>(rin) * k.cin, nout = static_cast<size_t>(rout) * k.cout;
-    const float* g = k.rz != kNoOffset ? params_ + k.rz : nullptr;
-    float* da = Gn(k.rz);
-    if (pre) {
-      const size_t sc = k.sc.w != kNoOffset ? k.sco : k.x;
-      ops_.residual_backward(D(sc), D(k.c2), da, D(k.y), A(k.c2), nout, res, 1.0f, g);
-      conv_bwd(k.conv2, D(k.a2), k.c2, A(k.a2));
-      ops_.activation_backward(D(k.n2o), D(k.a2), A(k.n2o), nout, act);
-      site_bwd(k.n2, k.c1, k.n2o, k.c1, rout);
-      conv_bwd(k.conv1, D(k.a1), k.c1, A(k.a1));
-      if (k.sc.w != kNoOffset) conv_bwd(k.sc, D(k.a1), k.sco, A(k.a1));
-      ops_.activation_backward(D(k.n1o), D(k.a1), A(k.n1o), nin, act);
-      site_bwd(k.n1, k.x, k.n1o, k.x, rin);
-    } else {
-      ops_.activation_backward(D(k.z), D(k.y), A(k.z), nout, act);
-      const size_t sc = k.sc.w != kNoOffset ? k.sno : k.x;
-      ops_.residual_backward(D(sc), D(k.n2o), da, D(k.z), A(k.n2o), nout, res, 1.0f, g);
-      if (k.sc.w != kNoOffset) {
-        site_bwd(k.nsc, k.sco, k.sno, k.sco, rout);
-        conv_bwd(k.sc, D(k.x), k.sco, A(k.x));
+  ops_.linear_backward(D(p.pooled), G(p.head_w), G(p.head_b), D(p.logits), A(p.pooled), P(p.head_w), B_, C, p.vocab);
+  ops_.global_avgpool_backward(D(p.fa), D(p.pooled), B_, HW, C);
+  for (auto it = p.cnn_ops.rbegin(); it != p.cnn_ops.rend(); ++it) {
+    const CnnOp& o = *it;
+    const int n = B_ * o.per_sample;
+    switch (o.kind) {
+      case CnnOpKind::Conv: {
+        const ConvSite& c = o.conv;
+        float* din = o.in == kNoOffset ? nullptr : D(o.in);  // no gradient for the images
+        ops_.conv2d_backward(din, G(c.w), D(o.out), cnn_in(o), P(c.w), B_, c.hin, c.ic, c.oc, c.k, c.s, c.p);
+        break;
       }
-      site_bwd(k.n2, k.c2, k.n2o, k.c2, rout);
-      conv_bwd(k.conv2, D(k.a1), k.c2, A(k.a1));
-      ops_.activation_backward(D(k.n1o), D(k.a1), A(k.n1o), nout, act);
-      site_bwd(k.n1, k.c1, k.n1o, k.c1, rout);
-      conv_bwd(k.conv1, D(k.x), k.c1, A(k.x));
+      case CnnOpKind::Norm:
+        nbwd(D(o.in), o.norm.w, o.norm.b, o.out, A(o.in), o.norm.mean, o.norm.rstd, n, o.norm.C);
+        break;
+      case CnnOpKind::Act: ops_.activation_backward(D(o.in), D(o.out), A(o.in), static_cast<size_t>(n), act); break;
+      case CnnOpKind::Residual:
+        ops_.residual_backward(D(o.skip), D(o.in), Gn(o.rz), D(o.out), A(o.in), static_cast<size_t>(n), p.cfg.residual,
+                               1.0f, Pn(o.rz));
+        break;
     }
   }
-  if (!pre) {
-    ops_.activation_backward(D(p.n0), D(p.x0), A(p.n0), static_cast<size_t>(B) * H * H * w, act);
-    site_bwd(p.stem_norm, p.c0, p.n0, p.c0, B * H * H);
-  }
-  conv_bwd(p.stem, nullptr, p.c0, points_);
 }
 
 }  // namespace resnorm

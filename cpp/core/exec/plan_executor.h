@@ -31,21 +31,30 @@ class PlanExecutor {
 
   // Backend memory.
   float* params() { return params_; }
+  const float* params() const { return params_; }
   float* grads() { return grads_; }
+  const float* grads() const { return grads_; }
   float* acts() { return acts_; }
+  const float* acts() const { return acts_; }
   float* dacts() { return dacts_; }
   float* att() { return att_; }
+  const float* att() const { return att_; }
+  // Bytes this executor allocated (its blocks; the ops' scratch not counted).
+  size_t bytes() const { return bytes_; }
   // BatchNorm's running statistics (ModelPlan::buffers' layout) and the copy taken before a step.
   float* buffers() { return bufs_; }
+  const float* buffers() const { return bufs_; }
   float* saved_buffers() { return bufs_saved_; }
   // BatchNorm: training mode (batch statistics, running ones updated) or eval mode (the default).
   void set_training(bool t) { training_ = t; }
+  bool training() const { return training_; }
   float* losses() { return losses_; }
   const float* probs() const { return acts_ + plan_.probs; }
   const float* logits() const { return acts_ + plan_.logits; }
 
   // Uploads a batch (host arrays; targets may be null) and, with buckets, the token groups the
-  // embedding backward needs. Call outside ModelOps::run().
+  // embedding backward needs. Call outside ModelOps::run(). With ops whose memory is the host's
+  // (host_memory()), nothing is copied: the arrays must stay valid until the backward.
   void set_batch(const float* points, const int* tokens, const int* targets, int B, int T, bool buckets);
   // The forward of the last set_batch. loss: backend address that receives the mean loss (needs targets).
   void forward(double* loss);
@@ -70,10 +79,7 @@ class PlanExecutor {
   void nbwd(float* din, size_t w, size_t b, size_t dout, const float* in, size_t mean, size_t rstd, int N, int C);
   void cnn_forward();
   void cnn_backward();
-  void conv_fwd(const ConvSite& c, size_t out, const float* in);
-  void conv_bwd(const ConvSite& c, float* din, size_t dout, const float* in);
-  void site_fwd(const NormSite& n, size_t out, size_t in, int rows);
-  void site_bwd(const NormSite& n, size_t din, size_t dout, size_t in, int rows);
+  const float* cnn_in(const CnnOp& o);
 
   ModelOps& ops_;
   ModelPlan plan_;
@@ -84,6 +90,10 @@ class PlanExecutor {
   float *params_ = nullptr, *grads_ = nullptr, *acts_ = nullptr, *dacts_ = nullptr, *att_ = nullptr;
   float *points_ = nullptr, *losses_ = nullptr, *bufs_ = nullptr, *bufs_saved_ = nullptr;
   int *tokens_ = nullptr, *targets_ = nullptr, *bucket_rows_ = nullptr, *bucket_start_ = nullptr;
+  // The batch the walk reads: the uploaded copies above, or the caller's arrays (host_memory()).
+  const float* in_points_ = nullptr;
+  const int *in_tokens_ = nullptr, *in_targets_ = nullptr;
+  size_t bytes_ = 0;
   std::vector<int> host_rows_, host_start_;
 };
 
