@@ -64,12 +64,19 @@ describe('a link cannot spend more memory than the page budget', () => {
   it('#mode=compare&runs=4&depth=256&width=256 (about 3.4 GB) builds what fits in 2 GiB and says why the rest was not built', async () => {
     const { page } = await H.open('index.html#mode=compare&runs=4&depth=256&width=256');
     const st = await waitBuilt(page, 120_000);
-    expect(st.filter((s) => s === 'ready').length).toBe(2);   // 2 x 838 MiB fit in 2 GiB, a third does not
-    expect(st.filter((s) => s.startsWith('error: engine: this run needs 838 MiB')).length).toBe(2);
+    // Each run needs about 839 MiB (the core's exact figure for its plan: plan_bytes + optimiser + batch;
+    // it moves by a few hundred KiB when the core's scratch changes): 2 fit in 2 GiB, a third does not.
+    expect(st.filter((s) => s === 'ready').length).toBe(2);
+    const needs = st.map((s) => /^error: engine: this run needs (\d+) MiB/.exec(s)?.[1]).filter((x): x is string => !!x);
+    expect(needs.length).toBe(2);
+    const mib = Number(needs[0]);
+    expect(needs[1]).toBe(needs[0]);
+    expect(mib).toBeGreaterThan(2048 / 3);
+    expect(mib).toBeLessThanOrEqual(1024);
     const inUse = await page.evaluate(() => (globalThis as any)[Symbol.for('resnorm.memoryBudget')].inUse);
     expect(inUse).toBeLessThanOrEqual(2 * 1024 ** 3);
     // which two runs lose depends on which worker answers first
-    const refused = /Run [A-D] was not built: it needs 838 MiB of memory and other runs already use 1\.6 GiB of the 2\.0 GiB/g;
+    const refused = new RegExp(`Run [A-D] was not built: it needs ${mib} MiB of memory and other runs already use 1\\.6 GiB of the 2\\.0 GiB`, 'g');
     await expect.poll(async () => ((await page.locator('.rp-messages').textContent()) ?? '').match(refused)?.length ?? 0).toBe(2);
     await H.shot(page, 'budget-compare-4x256');
     await page.close();
