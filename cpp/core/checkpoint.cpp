@@ -599,10 +599,21 @@ void check_writable(const std::string& path) {
     ::close(fd);
     return;
   }
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  // No file there yet: try the folder with a probe of this process's own (mkstemp: a fresh name,
+  // created exclusively), never with path itself. Creating and unlinking path raced with another
+  // process saving to it: that one's check failed on the file (EEXIST), or its finished checkpoint,
+  // renamed over the empty probe, was unlinked after it had said "saved" (tests/cli/hostile_cli.sh).
+  const auto [dir, base] = split_path(path);
+  const long name_max = ::pathconf(dir.c_str(), _PC_NAME_MAX);
+  if (name_max > 0 && static_cast<long>(base.size()) > name_max)
+    throw Error("cannot write \"" + printable(path) + "\": the file name is longer than " + std::to_string(name_max) + " bytes");
+  std::string probe = (dir == "/" ? "" : dir) + "/.resnorm-check.XXXXXX";
+  std::vector<char> name(probe.begin(), probe.end());
+  name.push_back('\0');
+  const int fd = ::mkstemp(name.data());
   if (fd < 0) throw Error("cannot write \"" + printable(path) + "\": " + reason());
   ::close(fd);
-  ::unlink(path.c_str());
+  ::unlink(name.data());
 }
 
 }  // namespace resnorm
