@@ -23,7 +23,8 @@ const PRESET = 'gpt-tiny';
 
 /** Options from argv (after --playground). Throws one-line errors naming the bad argument. */
 export function parseArgs(argv) {
-  const o = { target: 1.88, eval: 25, speed: 'max', maxS: 1800, build: true, cli: true, out: 'bench/results/toval-playground.json' };
+  const o = { target: 1.88, eval: 25, speed: 'max', maxS: 1800, build: true, cli: true, out: 'bench/results/toval-playground.json',
+    shot: 'test-results/toval-playground.png' };
   const num = (name, raw, { int = false, min = 0 } = {}) => {
     const v = Number(raw);
     if (raw === undefined || raw === '' || !Number.isFinite(v) || v <= min || (int && !Number.isInteger(v)))
@@ -44,9 +45,13 @@ export function parseArgs(argv) {
       const f = argv[++i];
       if (!f || f.startsWith('--')) throw new Error(`--out needs a file name, got ${JSON.stringify(f ?? 'nothing')}`);
       o.out = f;
+    } else if (a === '--shot') {
+      const f = argv[++i];
+      if (!f || f.startsWith('--')) throw new Error(`--shot needs a file name (.png), got ${JSON.stringify(f ?? 'nothing')}`);
+      o.shot = f;
     } else if (a === '--no-build') o.build = false;
     else if (a === '--no-cli') o.cli = false;
-    else throw new Error(`unknown argument ${JSON.stringify(a)} (--target X --eval N --speed max|page --max-s S --out FILE --no-build --no-cli)`);
+    else throw new Error(`unknown argument ${JSON.stringify(a)} (--target X --eval N --speed max|page --max-s S --out FILE --shot FILE.png --no-build --no-cli)`);
   }
   if (o.eval > 2000) throw new Error(`--eval must be at most 2000 (the preset's steps), got ${o.eval}`);
   return o;
@@ -209,6 +214,8 @@ export async function runPlayground(repo, o) {
       const w = window.__toval, r = window.__resnorm.apps[0].session.runs[0];
       return w.reached !== null || r.status !== 'ready';
     }, null, { timeout: o.maxS * 1000, polling: 1000 }).catch((e) => { if (!/Timeout/i.test(e.message)) throw e; });
+    // What the reader sees at that moment (the loss chart with the crossing evaluation): look at it.
+    if (o.shot) { mkdirSync(dirname(resolve(repo, o.shot)), { recursive: true }); await page.screenshot({ path: resolve(repo, o.shot) }); out.screenshot = o.shot; }
     const got = await page.evaluate(() => {
       const s = window.__resnorm.apps[0].session, r = s.runs[0], w = window.__toval;
       const now = (performance.now() - w.t0) / 1000;
@@ -252,7 +259,8 @@ export async function runPlayground(repo, o) {
       out.same_crossing_step = out.browser_run.reached_at_step === out.cli_run.reached_at_step;
   }
   out.goal_s = 180;
-  out.goal_met = out.browser_run.wall_s !== null && out.browser_run.wall_s <= 180 && out.threads === 2;
+  // the issue's goal is for val 1.88 with 2 threads; another target or count has none
+  out.goal_met = o.target === 1.88 && out.threads === 2 ? out.browser_run.wall_s !== null && out.browser_run.wall_s <= 180 : null;
   const file = resolve(repo, o.out);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(out, null, 1)}\n`);
