@@ -13,7 +13,7 @@
 // it by at most E steps plus one evaluation (both recorded). Time inside evaluate() calls is recorded too
 // (the calls are wrapped with a timer in the page; nothing else of the page is touched).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { serve } from '../scripts/serve.mjs';
@@ -57,6 +57,7 @@ export function parseArgs(argv) {
   return o;
 }
 
+const median = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1] : null);
 const sh = (cmd, args, opts = {}) => spawnSync(cmd, args, { encoding: 'utf8', ...opts });
 
 /** Machine facts for the record. */
@@ -100,7 +101,8 @@ function runCli(resnorm, config, target, threads, maxS) {
   writeFileSync(file, JSON.stringify(config));
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const p = spawn(resnorm, ['train', '--config', file, '--threads', String(threads)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const log = join(os.tmpdir(), `resnorm-toval-${process.pid}.jsonl`);
+    const p = spawn(resnorm, ['train', '--config', file, '--threads', String(threads), '--log', log], { stdio: ['ignore', 'ignore', 'pipe'] });
     const evals = [];
     let buf = '', done = null, tail = '';
     const stop = (r) => { if (!done) { done = r; p.kill('SIGTERM'); } };
@@ -123,7 +125,19 @@ function runCli(resnorm, config, target, threads, maxS) {
     p.on('close', (code) => {
       clearTimeout(timer);
       if (!done && code !== 0) { reject(new Error(`${resnorm} train exited ${code}: ${tail}`)); return; }
-      resolve({ ...(done ?? { reached: null, why: 'finished without reaching the target' }), evals });
+      // the CLI's own timing of each step (the log's ms), the steps up to the crossing
+      const upTo = done?.reached?.step ?? Infinity;
+      let stepMs = [];
+      try {
+        stepMs = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((x) => x.step <= upTo).map((x) => x.ms);
+      } catch (e) {
+        reject(new Error(`cannot read the CLI's log ${log}: ${e.message}`));
+        return;
+      } finally {
+        rmSync(log, { force: true });
+        rmSync(file, { force: true });
+      }
+      resolve({ ...(done ?? { reached: null, why: 'finished without reaching the target' }), evals, stepMs });
     });
   });
 }
@@ -220,7 +234,10 @@ export async function runPlayground(repo, o) {
       const s = window.__resnorm.apps[0].session, r = s.runs[0], w = window.__toval;
       const now = (performance.now() - w.t0) / 1000;
       s.pause();
-      return { w, status: r.status, message: r.message, steps: s.steps, now_s: now };
+      // the engine's own timing of each step (StepStats.ms), the steps up to the crossing
+      const n = w.reached ? Math.min(w.reached.step, r.metrics.ms.length) : r.metrics.ms.length;
+      const stepMs = Array.from(r.metrics.ms.data.slice(0, n));
+      return { w, status: r.status, message: r.message, steps: s.steps, now_s: now, stepMs };
     });
     out.load_after = os.loadavg().map((x) => +x.toFixed(2));
     const w = got.w;
@@ -230,10 +247,12 @@ export async function runPlayground(repo, o) {
     out.browser_run = {
       reached_at_step: hit?.step ?? null, val: hit?.val ?? null, wall_s: hit?.t_s ?? null,
       previous_eval: prev, steps_per_s: hit ? hit.step / hit.t_s : got.steps / got.now_s,
-      evals_done: hit ? hit.nEvals : w.evalMs.length, eval_s_total: evalS, eval_ms_median: [...w.evalMs].sort((a, b) => a - b)[w.evalMs.length >> 1] ?? null,
+      evals_done: hit ? hit.nEvals : w.evalMs.length, eval_s_total: evalS, eval_ms_median: median(w.evalMs),
       // as if only the evaluation that shows the crossing had run (the preset evaluates every 250 steps)
       wall_s_one_eval: hit ? hit.t_s - evalS + hit.lastEvalMs / 1000 : null,
       steps_per_s_without_evals: hit ? hit.step / (hit.t_s - evalS) : null,
+      // wall = steps (the worker's own step timing) + evaluations + the rest (pictures, messages, drawing)
+      step_s_total: got.stepMs.reduce((a, b) => a + b, 0) / 1000, step_ms_median: median(got.stepMs),
       bound: hit && prev ? `the crossing lies in steps ${prev.step + 1}..${hit.step}: wall ${prev.t_s.toFixed(1)}..${hit.t_s.toFixed(1)} s` : null,
       status_at_end: got.status, steps_at_end: got.steps, evals: w.evals.map(({ step, val, t_s }) => ({ step, val, t_s })),
       page_problems: problems,
@@ -253,7 +272,8 @@ export async function runPlayground(repo, o) {
     const prev = c.reached ? c.evals.filter((e) => e.step < c.reached.step).at(-1) ?? null : null;
     out.cli_run = { command: `build/native/resnorm train --config <preset ${PRESET}, eval.every ${o.eval}> --threads ${out.threads ?? 2}`,
       reached_at_step: c.reached?.step ?? null, val: c.reached?.val ?? null, wall_s: c.reached?.t_s ?? null, previous_eval: prev,
-      steps_per_s: c.reached ? c.reached.step / c.reached.t_s : null, why: c.why, load_before: before, load_after: os.loadavg().map((x) => +x.toFixed(2)) };
+      steps_per_s: c.reached ? c.reached.step / c.reached.t_s : null, why: c.why,
+      step_s_total: c.stepMs.reduce((a, b) => a + b, 0) / 1000, step_ms_median: median(c.stepMs), load_before: before, load_after: os.loadavg().map((x) => +x.toFixed(2)) };
     if (out.browser_run.wall_s && out.cli_run.wall_s) out.browser_over_cli = out.browser_run.wall_s / out.cli_run.wall_s;
     if (out.browser_run.reached_at_step !== null && out.cli_run.reached_at_step !== null)
       out.same_crossing_step = out.browser_run.reached_at_step === out.cli_run.reached_at_step;
