@@ -11,7 +11,8 @@
 // session 'update' after which the run's metrics hold an evaluation with val <= TARGET: the moment the page
 // has the number to draw. The true crossing lies after the previous evaluation, so the figure overstates
 // it by at most E steps plus one evaluation (both recorded). Time inside evaluate() calls is recorded too
-// (the calls are wrapped with a timer in the page; nothing else of the page is touched).
+// (the calls are wrapped with a timer in the page; nothing else of the page is touched). --no-cli skips the
+// reference run and with it the config check (it needs the CLI's `show`).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
