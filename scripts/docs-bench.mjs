@@ -169,6 +169,35 @@ const GEN = {
           [`${mem.preset} step, pthreads build: growing memory vs fixed ${mem.fixed_mb} MB (\`threads-memory-web.json\`)`, `${ms(mem.growth.step_ms)} ms`, `${ms(mem.fixed.step_ms)} ms`, ratio(mem.step_ratio_fixed_over_growth), String(mem.losses_identical)]])
     );
   },
+  'toval-playground': () => {
+    // One row per playground run (each file its own run, CLI reference and load); the CLI row from the main file.
+    const files = ['toval-playground.json', 'toval-playground-speed-page.json', 'toval-playground-eval250.json'];
+    const [d, ...more] = files.map(read);
+    const c = d.cli_run;
+    const at = (r) => (r?.reached_at_step == null ? `not reached${r?.why ? ` (${r.why})` : ''}` : `${r.reached_at_step} (${num(r.val, 4)})`);
+    const steps = (r) => (typeof r?.step_s_total === 'number' ? `${num(r.step_s_total, 1)} s (median ${ms(r.step_ms_median)} ms)` : '–');
+    const prev = (r) => (r?.previous_eval ? `${r.previous_eval.step} (${num(r.previous_eval.val, 4)}) at ${num(r.previous_eval.t_s, 1)} s` : '–');
+    const wall = (x) => (x == null ? '–' : `${num(x, 1)} s`);
+    const page = (x, file) => {
+      const b = x.browser_run;
+      return [`playground, speed ${x.speed_setting === 0 ? 'max' : `${x.speed_setting}/s cap`}, eval every ${x.eval_every} (\`${file}\`, ` +
+        `${x.commit}, load ${load(x.load_before)} → ${load(x.load_after)}; CLI then ${x.cli_run ? wall(x.cli_run.wall_s) : '–'})`,
+      String(x.threads ?? NR), at(b), prev(b), wall(b.wall_s), wall(b.wall_s_one_eval), steps(b), num(b.steps_per_s, 2),
+      x.goal_met == null ? '–' : `≤ ${x.goal_s} s — ${x.goal_met ? 'met' : 'not met'}`];
+    };
+    const rows = [page(d, files[0]), ...more.map((x, i) => page(x, files[i + 1]))];
+    if (c) rows.push([`native CLI (\`resnorm train\`, -march=native), after the first row`, String(d.threads ?? NR), at(c), prev(c),
+      wall(c.wall_s), '–', steps(c), num(c.steps_per_s, 2), '–']);
+    const b = d.browser_run;
+    return (
+      meta({ file: 'toval-playground*.json', machine: `${d.cpu}${cores(d.nproc)}; Chromium ${d.browser}`, flags: d.simd, date: d.when, commit: d.commit,
+        loadText: `page ${load(d.load_before)} → ${load(d.load_after)}` + (c ? `; CLI ${load(c.load_before)} → ${load(c.load_after)}` : '') + ' (first row; the others in their rows)' }) +
+      `${d.preset} (seed ${d.seed}) to validation loss ${d.target}; evaluations of ${d.eval_batches} batches (the preset evaluates every 250 steps); ` +
+      `the status line read “${d.status_line ?? NR}”; page config = CLI config: ${d.config_matches_cli ?? NR}; in the first row ` +
+      `${b.evals_done} evaluations took ${num(b.eval_s_total, 1)} s (median ${ms(b.eval_ms_median)} ms).\n\n` +
+      table(['run', 'threads', 'first val ≤ target: step (val)', 'evaluation before', 'wall from Play', 'with one evaluation', 'in steps (engine timing)', 'steps/s', 'goal'], rows)
+    );
+  },
   'twin-cpu': () => {
     const d = read('twin_cpu_scaling.json');
     return (
