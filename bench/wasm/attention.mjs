@@ -28,7 +28,8 @@ writeFileSync(join(out, 'package.json'), '{"type": "commonjs"}\n');  // Emscript
 const src = join(repo, 'bench/wasm/attention_bench.cpp');
 
 const builds = {  // flags as the core's own build of each preset (CMakePresets.json, cpp/wasm/wasm.cmake)
-  wasm: { cxx: 'em++', flags: ['-O3', '-msimd128', '-fexceptions', '-sALLOW_MEMORY_GROWTH=1'], ext: '.js' },
+  // wasm: linked at -Oz with bulk memory, as the engine (resnorm_wasm) is; the core's objects keep their -O3
+  wasm: { cxx: 'em++', flags: ['-Oz', '-msimd128', '-mbulk-memory', '-fexceptions', '-sALLOW_MEMORY_GROWTH=1'], ext: '.js' },
   'native-sse': { cxx: 'g++', flags: ['-O3', '-msse4.1', '-ffp-contract=off', '-pthread'], ext: '' },
   native: { cxx: 'g++', flags: ['-O3', '-march=native', '-pthread'], ext: '' },
 };
