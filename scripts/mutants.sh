@@ -74,8 +74,8 @@ mutant 9b cpp/core/plan.cpp "DeepNorm alpha = N^(1/4) instead of (2N)^(1/4)" \
   'std::pow(2.0 * cfg.depth, 0.25)' \
   'std::pow(1.0 * cfg.depth, 0.25)'
 mutant 10 cpp/core/ops/attention.cpp "causal mask lets position t see t+1" \
-  $'        auto row = p.row(t).head(t + 1).array();\n        const float m = row.maxCoeff();\n        row = (row - m).exp();\n        row /= row.sum();\n        p.row(t).tail(T - t - 1).setZero();' \
-  $'        auto row = p.row(t).head(std::min(t + 2, T)).array();\n        const float m = row.maxCoeff();\n        row = (row - m).exp();\n        row /= row.sum();\n        p.row(t).tail(std::max(T - t - 2, 0)).setZero();'
+  $'    auto row = p.row(t).head(t + 1).array();\n    const float m = row.maxCoeff();\n    row = ((row - m) * scale).exp();\n    row /= row.sum();\n    p.row(t).tail(T - t - 1).setZero();' \
+  $'    auto row = p.row(t).head(std::min(t + 2, T)).array();\n    const float m = row.maxCoeff();\n    row = ((row - m) * scale).exp();\n    row /= row.sum();\n    p.row(t).tail(std::max(T - t - 2, 0)).setZero();'
 mutant 11 cpp/core/ops/activation.cpp "GELU forward with 0.0447 instead of 0.044715" \
   'y = 0.5f * x * (1.0f + (kSqrt2OverPi * (x + kGeluC * x.cube())).tanh());' \
   'y = 0.5f * x * (1.0f + (kSqrt2OverPi * (x + 0.0447f * x.cube())).tanh());'

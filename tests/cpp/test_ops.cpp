@@ -162,6 +162,91 @@ TEST_CASE("causal attention: backward, masking and a known value", "[ops]") {
   CHECK(ent[0] == Approx(expect / T).epsilon(1e-5));
 }
 
+// Attention written out in double, loop by loop, from the formulas (Vaswani et al. 2017): the reference for
+// the op's blocked, causal-skipping GEMM path (issue 24) at shapes where that path has several query blocks,
+// a partial last block, a partial 4-row tile and head widths that are not a multiple of 4.
+// out = softmax(q k^T / sqrt(hd) + causal mask) v; backward adds dq, dk, dv into dqkv.
+static void attention_reference(std::vector<double>& out, std::vector<double>& att, std::vector<double>& dqkv,
+                                const std::vector<float>& qkv, const std::vector<float>& dout, int B, int T, int C, int H) {
+  const int hd = C / H;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+  out.assign(static_cast<size_t>(B) * T * C, 0.0);
+  att.assign(static_cast<size_t>(B) * H * T * T, 0.0);
+  dqkv.assign(static_cast<size_t>(B) * T * 3 * C, 0.0);
+  auto Q = [&](int b, int t, int h, int part, int d) { return static_cast<size_t>((b * T + t) * 3 * C + part * C + h * hd + d); };
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < H; ++h) {
+      std::vector<double> p(static_cast<size_t>(T) * T, 0.0), dp(static_cast<size_t>(T) * T, 0.0);
+      for (int t = 0; t < T; ++t) {
+        double mx = -1e300, sum = 0;
+        for (int j = 0; j <= t; ++j) {
+          double s = 0;
+          for (int d = 0; d < hd; ++d) s += static_cast<double>(qkv[Q(b, t, h, 0, d)]) * qkv[Q(b, j, h, 1, d)];
+          p[t * T + j] = s * scale;
+          mx = std::max(mx, s * scale);
+        }
+        for (int j = 0; j <= t; ++j) sum += (p[t * T + j] = std::exp(p[t * T + j] - mx));
+        for (int j = 0; j <= t; ++j) p[t * T + j] /= sum;
+        for (int d = 0; d < hd; ++d) {
+          double o = 0;
+          for (int j = 0; j <= t; ++j) o += p[t * T + j] * qkv[Q(b, j, h, 2, d)];
+          out[static_cast<size_t>((b * T + t) * C + h * hd + d)] = o;
+        }
+      }
+      std::copy(p.begin(), p.end(), att.begin() + static_cast<std::ptrdiff_t>((b * H + h) * T * T));
+      auto dy = [&](int t, int d) { return static_cast<double>(dout[static_cast<size_t>((b * T + t) * C + h * hd + d)]); };
+      for (int t = 0; t < T; ++t) {
+        double rowdot = 0;
+        for (int j = 0; j <= t; ++j) {
+          double g = 0;  // dP[t, j] = dO[t] . v[j]
+          for (int d = 0; d < hd; ++d) g += dy(t, d) * qkv[Q(b, j, h, 2, d)];
+          dp[t * T + j] = g;
+          rowdot += g * p[t * T + j];
+        }
+        for (int j = 0; j <= t; ++j) {
+          const double ds = p[t * T + j] * (dp[t * T + j] - rowdot) * scale;
+          for (int d = 0; d < hd; ++d) {
+            dqkv[Q(b, t, h, 0, d)] += ds * qkv[Q(b, j, h, 1, d)];
+            dqkv[Q(b, j, h, 1, d)] += ds * qkv[Q(b, t, h, 0, d)];
+            dqkv[Q(b, j, h, 2, d)] += p[t * T + j] * dy(t, d);
+          }
+        }
+      }
+    }
+}
+
+// Largest |x - ref| over the largest |ref|.
+static double rel_err(const float* x, const std::vector<double>& ref) {
+  double e = 0, m = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    e = std::max(e, std::fabs(x[i] - ref[i]));
+    m = std::max(m, std::fabs(ref[i]));
+  }
+  return e / m;
+}
+
+TEST_CASE("causal attention equals its double-precision formula at several query blocks and odd head widths", "[ops]") {
+  struct Shape { int B, T, C, H; };
+  for (const Shape s : {Shape{2, 37, 24, 3}, Shape{1, 64, 32, 4}, Shape{2, 19, 15, 3}, Shape{1, 5, 8, 2}}) {
+    INFO("B=" << s.B << " T=" << s.T << " C=" << s.C << " H=" << s.H);
+    const size_t nqkv = static_cast<size_t>(s.B) * s.T * 3 * s.C, nout = static_cast<size_t>(s.B) * s.T * s.C;
+    auto qkv = random_vec(nqkv, 40 + s.T, 1.5f), dout = random_vec(nout, 41 + s.T), dqkv = random_vec(nqkv, 42 + s.T);
+    const std::vector<float> dqkv0 = dqkv;  // backward adds into what is there
+    std::vector<float> out(nout), att(static_cast<size_t>(s.B) * s.H * s.T * s.T, -7.f), scratch(static_cast<size_t>(s.T) * s.T, -7.f);
+    std::fill(out.begin(), out.end(), -7.f);  // stale values must not leak into the result
+    attention_forward(out.data(), att.data(), qkv.data(), s.B, s.T, s.C, s.H);
+    attention_backward(dqkv.data(), scratch.data(), dout.data(), qkv.data(), att.data(), s.B, s.T, s.C, s.H);
+    std::vector<double> rout, ratt, rd;
+    attention_reference(rout, ratt, rd, qkv, dout, s.B, s.T, s.C, s.H);
+    for (size_t i = 0; i < nqkv; ++i) dqkv[i] -= dqkv0[i];
+    CHECK(rel_err(out.data(), rout) < 1e-5);
+    CHECK(rel_err(att.data(), ratt) < 1e-5);
+    CHECK(rel_err(dqkv.data(), rd) < 1e-5);
+    for (size_t i = 0; i < att.size(); ++i)  // the mask: exact zeros above the diagonal
+      if (static_cast<int>(i % s.T) > static_cast<int>(i / s.T % s.T)) REQUIRE(att[i] == 0.0f);
+  }
+}
+
 TEST_CASE("cross-entropy forward and backward", "[ops]") {
   const int N = 4, V = 6;
   auto z = random_vec(N * V, 22, 2.0f);
