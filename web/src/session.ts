@@ -365,8 +365,12 @@ export class Session {
         const results = await round.done;
         if (gen !== this.gen) break;
         // Ask for the next round before taking this one in, so the workers compute while this thread
-        // draws; not across an evaluation or the end, which must see exactly this round's state.
-        if (this.playing && this.speed === 0 && !round.boundary && !this.pendingEdit) ahead = this.issue(this.plan(round.k), gen);
+        // draws; not across an evaluation or the end, which must see exactly this round's state. Under a
+        // pace too (the default 100 steps/s): each pass of this loop still takes at least k/speed
+        // seconds, so the pace holds, and where it does not bind (a transformer's ~10 steps/s) the
+        // workers no longer wait for the drawing: gpt-tiny to val 1.88 took 240 s at the default pace
+        // against 198 s at "max" before (bench:toval, 2 threads, quiet machine).
+        if (this.playing && !round.boundary && !this.pendingEdit) ahead = this.issue(this.plan(round.k), gen);
         await this.absorb(round, results, gen);
         if (this.speed > 0) {
           // Hold the requested pace: a round of k steps takes at least k/speed seconds.

@@ -137,6 +137,37 @@ describe('Session: first feedback and continuing', () => {
     s.pause();
   });
 
+  it('asks for the next round while it takes one in under a pace that does not bind, and holds a pace that does', async () => {
+    const run = async (speed: number, ms: number) => {
+      const { factory, made } = fakeFactory(() => ({ delayMs: 10 }));
+      const s = new Session(factory);
+      s.roundMs = 5;
+      s.speed = speed;
+      await s.build(configs());
+      let out = 0, outWhileTakingIn = 0;
+      for (const e of made) {
+        const step = e.step.bind(e);
+        e.step = async (n: number) => { out++; try { return await step(n); } finally { out--; } };
+      }
+      // 'update' is emitted as a round's steps are taken in (absorb): is the next round out by then?
+      s.on('update', () => { outWhileTakingIn = Math.max(outWhileTakingIn, out); });
+      s.play();
+      await new Promise((r) => setTimeout(r, ms));
+      s.pause();
+      await new Promise((r) => setTimeout(r, 50));
+      return { outWhileTakingIn, steps: s.steps };
+    };
+    // 1000 steps/s is far above what 10 ms rounds give: both engines have their next round out while
+    // this one is taken in, as at "max" (before, any pace turned that off: 0 out)
+    expect((await run(0, 200)).outWhileTakingIn).toBe(2);
+    expect((await run(1000, 200)).outWhileTakingIn).toBe(2);
+    // 20 steps/s binds: about 6 steps in 300 ms (one round ahead at most), never the ~30 the engines could do
+    // (only the upper bound is held: a loaded machine may give fewer)
+    const paced = await run(20, 300);
+    expect(paced.steps).toBeGreaterThanOrEqual(1);
+    expect(paced.steps).toBeLessThanOrEqual(10);
+  });
+
   it('picks the last step’s learning rate, else the schedule’s floor', () => {
     const m = new RunMetrics(2);
     expect(continueLr(m, { lr: 0.01, schedule: 'cosine', min_lr: 1e-4 })).toBe(1e-4);
