@@ -171,7 +171,7 @@ const GEN = {
   },
   'toval-playground': () => {
     // One row per playground run (each file its own run, CLI reference and load); the CLI row from the main file.
-    const files = ['toval-playground.json', 'toval-playground-speed-page.json', 'toval-playground-eval250.json'];
+    const files = ['toval-playground.json', 'toval-playground-speed-page.json', 'toval-playground-eval250.json', 'toval-playground-eval250-speed-page.json'];
     const [d, ...more] = files.map(read);
     const c = d.cli_run;
     const at = (r) => (r?.reached_at_step == null ? `not reached${r?.why ? ` (${r.why})` : ''}` : `${r.reached_at_step} (${num(r.val, 4)})`);
