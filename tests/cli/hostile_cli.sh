@@ -117,6 +117,12 @@ done
 [ $first_ok = 60 ] && [ -z "$(ls -a "$WORK" | grep '^\.resnorm-check')" ] && echo "ok: 60 of 60 pairs of first saves to one new path: both exit 0, the file is there" ||
   { echo "FAIL: $first_ok of 60 pairs of first saves to one new path kept their file and exit 0"; fails=$((fails + 1)); }
 
+# A --save or --log name longer than the folder allows is refused before training, naming the limit
+# (the start-up check probes the folder, not the path; a long name would otherwise fail only at the save).
+long=$(printf 'n%.0s' $(seq 1 300))
+expect 1 'file name is longer than [0-9]+ bytes' -- timeout 20 "$BIN" train --preset mlp-spiral --steps 10000000 --save "$WORK/$long" --quiet
+expect 1 'file name is longer than [0-9]+ bytes' -- timeout 20 "$BIN" train --preset mlp-spiral --steps 10000000 --log "$WORK/$long" --quiet
+
 # A writer killed mid-save (kill -9) leaves NAME.tmp.PID.XXXXXX; the next save to that path removes it
 # when PID is gone; a live process's temporary and other files are left alone.
 sh -c 'exit 0' & dead=$!; wait $dead
