@@ -7,6 +7,7 @@
 #include <map>
 
 #include "error.h"
+#include "exec/train_step.h"
 #include "model.h"
 
 namespace resnorm {
@@ -189,7 +190,8 @@ double estimate_bytes(const Config& c, int vocab) {
   const double bound = bytes_upper_bound(c, vocab);
   if (sizeof(size_t) < 8 && bound > 3.5 * 1024.0 * 1024.0 * 1024.0) return bound;
   const ModelPlan plan = make_plan(c.model, vocab, training_rows(c));
-  const double optimiser = static_cast<double>(plan.num_params) * sizeof(float) * (c.optim.name == OptimName::AdamW ? 3 : 2);
+  // The train step's backend memory: moments, the statistics block and the reductions' chunk tables.
+  const double optimiser = static_cast<double>(TrainStep::bytes_for(plan, c));
   const double batch = static_cast<double>(training_rows(c)) * (sample_dim(c) * sizeof(float) + 2 * sizeof(int));
   return static_cast<double>(plan_bytes(plan)) + optimiser + batch;
 }

@@ -95,21 +95,6 @@ void Model::init(uint32_t seed) {
   zero_grad();
 }
 
-void Model::save_buffers() { std::copy_n(ex_->buffers(), plan().num_bufs, ex_->saved_buffers()); }
-void Model::restore_buffers() { std::copy_n(ex_->saved_buffers(), plan().num_bufs, ex_->buffers()); }
-
-std::string Model::zero_variance_site() const {
-  const int N = rows();
-  for (const NormStatSite& n : plan().norm_stats) {
-    const size_t count = config().norm == NormKind::BatchNorm ? static_cast<size_t>(n.C) : static_cast<size_t>(N) * n.positions;
-    const float* r = ex_->acts() + n.rstd;
-    for (size_t i = 0; i < count; ++i)
-      if (std::isinf(r[i]))
-        return n.name + (n.block >= 0 ? " (block " + std::to_string(n.block) + ")" : std::string());
-  }
-  return "";
-}
-
 void Model::zero_grad() {
   float* g = grads();
   parallel_elementwise(num_params(), {g}, [&](size_t o, size_t k) { std::fill_n(g + o, k, 0.0f); });

@@ -183,12 +183,9 @@ class Model {
   float* buffers();
   const float* buffers() const;
   const std::vector<Slice>& buffer_slices() const { return plan().buffers; }
-  // The divergence guard's rollback of the running statistics: save before a step, restore after a bad one.
-  void save_buffers();
-  void restore_buffers();
-  // After a forward whose output is not finite: the first norm whose 1/std is infinite (a zero
-  // variance with eps = 0), as "blocks.3.norm_1 (block 3)"; empty when there is none.
-  std::string zero_variance_site() const;
+  // The executor and its op set, for the train step (exec/train_step.h), which runs on them.
+  PlanExecutor& executor() { return *ex_; }
+  CpuOps& ops() { return *ops_; }
 
   // Total bytes allocated: the executor's blocks and the op set's scratch (== plan_bytes(plan())).
   size_t bytes() const;

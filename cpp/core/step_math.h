@@ -1,9 +1,10 @@
 // The train step's arithmetic, written once for the host: global-norm clipping, AdamW's bias
-// corrections, one element of AdamW and of SGD. The CPU Trainer and Optimizer (trainer.cpp,
-// optimizer.cpp) and the plan executor's HostOps (exec/host_ops.cpp) call these; the CUDA kernels
+// corrections, AdamW and SGD over a range. HostOps (exec/host_ops.cpp) calls these for every CPU and
+// host backend under the one train step (exec/train_step.cpp); the CUDA kernels
 // (cpp/cuda/ops/optimizer.cu) are their device form, held to HostOps by the [cuda] tests.
 #pragma once
 #include <cmath>
+#include <cstddef>
 
 namespace resnorm {
 
@@ -43,5 +44,16 @@ inline float adamw_element(float p, float g, float& m, float& v, float b1, float
 inline float sgd_buffer(float buf, float g, float p, float momentum, float wd, bool first) {
   return first || momentum == 0.0f ? g + wd * p : momentum * buf + g + wd * p;
 }
+
+// AdamW over one range, one pass over its five arrays: g = grad * coef (the clipping coefficient;
+// x * 1 is x, exactly), the weight decayed by `dec` (1 - lr * wd where decay applies, else 1), then
+// adamw_element. dp receives the update, new - old. Defined in optimizer.cpp, which every build
+// compiles for speed (the wasm build compiles host_ops.cpp, its caller, for size).
+void adamw_range(float* __restrict pp, float* __restrict mp, float* __restrict vp, float* __restrict dp,
+                 const float* __restrict gp, size_t len, float coef, float dec, float b1, float b2, float step_size,
+                 float bc2_sqrt, float eps);
+// SGD with momentum over one range: the buffer (sgd_buffer), then the step -lr * buffer, which dp receives.
+void sgd_range(float* __restrict pp, float* __restrict bp, float* __restrict dp, const float* __restrict gp, size_t len,
+               float coef, float lr, float momentum, float wd, bool first);
 
 }  // namespace resnorm

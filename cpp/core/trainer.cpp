@@ -1,5 +1,5 @@
-// Trainer: batches, the train step with its diagnostics and divergence guard, evaluation,
-// inference for the playground, and checkpoints.
+// Trainer: batches, the train step (exec/train_step.cpp, on the model's executor and CPU ops),
+// evaluation, inference for the playground, and checkpoints.
 #include "trainer.h"
 
 #include <algorithm>
@@ -15,11 +15,10 @@
 
 #include "checkpoint.h"
 #include "error.h"
+#include "exec/host_ops.h"
+#include "exec/train_step.h"
 #include "ops/eigen_maps.h"
 #include "ops/ops.h"
-#include "parallel.h"
-#include "step_math.h"
-#include "sum_squares.h"
 
 namespace resnorm {
 
@@ -80,7 +79,6 @@ Trainer::Trainer(const Config& cfg, const std::string& text, const std::string& 
       data2d_(cfg.is_gpt() ? Dataset2D{} : cfg.is_cnn() ? make_digits(text, cfg.data, cfg.data_seed()) : make_dataset(cfg.data, cfg.data_seed(), text)),
       model_((configure_eigen(), checked_model(cfg, vocab_for(cfg, chars_), capacity_rows)), vocab_for(cfg, chars_),
              capacity_rows > 0 ? capacity_rows : training_rows(cfg)),
-      opt_(cfg.optim, model_.slices(), model_.num_params()),
       batch_rng_(cfg.seed, /*stream=*/0xBA7C) {
   model_.init(cfg.seed);
   // Batches are drawn at full size; an inference-only gpt (no text: `resnorm sample`, the playground's
@@ -90,22 +88,21 @@ Trainer::Trainer(const Config& cfg, const std::string& text, const std::string& 
   points_.assign(static_cast<size_t>(sample_dim(cfg)) * rows, 0.0f);
   tokens_.assign(static_cast<size_t>(rows), 0);
   targets_.assign(static_cast<size_t>(rows), 0);
-  const auto L = static_cast<size_t>(model_.blocks());
-  block_sq_.assign(L, 0.0);
-  update_sq_.assign(L, 0.0);
-  weight_sq_.assign(L, 0.0);
-  slice_sq_.assign(2 * model_.slices().size(), 0.0);  // sized here: a train step does not allocate
-  stats_.block_grad_norm.assign(L, 0.0f);
-  stats_.block_act_rms.assign(L, 0.0f);
-  stats_.update_ratio.assign(L, 0.0f);
-  stats_.attn_entropy.assign(cfg.is_gpt() ? L * static_cast<size_t>(cfg.model.heads) : 0, 0.0f);
+  ts_ = std::make_unique<TrainStep>(model_.ops(), model_.executor(), cfg_);
+}
+
+Trainer::~Trainer() = default;
+const StepStats& Trainer::last() const { return ts_->last(); }
+
+size_t Trainer::bytes() const {
+  return model_.bytes() + ts_->bytes() + sizeof(float) * points_.size() + sizeof(int) * (tokens_.size() + targets_.size());
 }
 
 void Trainer::set_optim(const OptimConfig& o) {
   if (o.name != cfg_.optim.name) throw Error("optim.name cannot change during a run (reset instead)");
   if (o.batch != cfg_.optim.batch) throw Error("optim.batch cannot change during a run (reset instead)");
   cfg_.optim = o;
-  opt_.set_config(o);
+  ts_->set_hyper(o);
 }
 
 void Trainer::fill_batch() {
@@ -123,86 +120,17 @@ void Trainer::fill_batch() {
   }
 }
 
+// The one train step (exec/train_step.cpp) on this batch: forward, backward, the statistics, the
+// guard, clipping and the update, as every backend takes it.
 const StepStats& Trainer::step() {
   const double t0 = now_ms();
   fill_batch();
   const int B = cfg_.optim.batch, T = cfg_.is_gpt() ? cfg_.model.context : 1;
-  // BatchNorm: batch statistics, running statistics updated (kept to roll back if this step diverges).
-  model_.save_buffers();
-  model_.set_training(true);
-  double loss;
-  try {
-    loss = model_.forward(points_.data(), tokens_.data(), targets_.data(), B, T);
-  } catch (...) {
-    model_.set_training(false);
-    throw;
-  }
-  model_.set_training(false);
-  model_.zero_grad();
-  model_.backward();
-
-  // Gradient norms per block and overall, before clipping; in the same pass, the weights' norms
-  // per block before the update (the denominator of the update-to-weight ratio).
-  // The sums are independent tasks on the pool (a slice's sums, a block's RMS, a layer's entropy),
-  // each computed whole, then combined here in the slices' order: the same bits for any thread count.
-  const float* g = model_.grads();
-  const float* w = model_.params();
-  const std::vector<Slice>& slices = model_.slices();
-  const int S = static_cast<int>(slices.size()), L = model_.blocks(), E = cfg_.is_gpt() ? L : 0;
-  const auto stat_task = [&](int c) {
-    const auto i = static_cast<size_t>(c);
-    if (c < S) {
-      const Slice& s = slices[i];
-      slice_sq_[2 * i] = sum_squares(g + s.offset, s.size);
-      slice_sq_[2 * i + 1] = s.block >= 0 ? sum_squares(w + s.offset, s.size) : 0.0;
-    } else if (c < S + L) {
-      stats_.block_act_rms[i - S] = model_.block_rms(c - S);
-    } else {
-      const int l = c - S - L;
-      attention_entropy(stats_.attn_entropy.data() + static_cast<size_t>(l) * cfg_.model.heads, model_.attention(l), B, T,
-                        cfg_.model.heads);
-    }
-  };
-  parallel_tasks(S + L + E, 2.0 * static_cast<double>(model_.num_params()), stat_task);
-  std::fill(block_sq_.begin(), block_sq_.end(), 0.0);
-  std::fill(weight_sq_.begin(), weight_sq_.end(), 0.0);
-  double total = 0.0;
-  for (size_t i = 0; i < slices.size(); ++i) {
-    total += slice_sq_[2 * i];
-    if (slices[i].block >= 0) {
-      block_sq_[static_cast<size_t>(slices[i].block)] += slice_sq_[2 * i];
-      weight_sq_[static_cast<size_t>(slices[i].block)] += slice_sq_[2 * i + 1];
-    }
-  }
-  for (int b = 0; b < L; ++b)
-    stats_.block_grad_norm[static_cast<size_t>(b)] = static_cast<float>(std::sqrt(block_sq_[static_cast<size_t>(b)]));
-
-  stats_.step = step_ + 1;
-  stats_.loss = loss;
-  stats_.grad_norm = std::sqrt(total);
-  stats_.lr = learning_rate(cfg_.optim, step_);
-  std::fill(stats_.update_ratio.begin(), stats_.update_ratio.end(), 0.0f);
-
-  stats_.divergence = divergence_message(stats_.step, loss, total, block_sq_, cfg_.model.eps,
-                                         [this] { return model_.zero_variance_site(); });
-  stats_.diverged = !stats_.divergence.empty();
-  if (stats_.diverged) model_.restore_buffers();  // running statistics roll back with the parameters
-  if (!stats_.diverged) {
-    // Global gradient-norm clipping, as torch.nn.utils.clip_grad_norm_ (step_math.h).
-    const double coef = clip_coefficient(cfg_.optim.clip, stats_.grad_norm);
-    if (coef < 1.0) {
-      float* gm = model_.grads();
-      const auto c = static_cast<float>(coef);
-      parallel_elementwise(model_.num_params(), {gm}, [&](size_t o, size_t k) {
-        for (size_t i = o; i < o + k; ++i) gm[i] *= c;
-      });
-    }
-    opt_.update(model_.params(), model_.grads(), stats_.lr);
-    collect_update_ratios();
-  }
+  model_.executor().set_batch(points_.data(), tokens_.data(), targets_.data(), B, T, /*buckets=*/true);
+  StepStats& st = ts_->run(step_, learning_rate(cfg_.optim, step_));
   ++step_;
-  stats_.ms = now_ms() - t0;
-  return stats_;
+  st.ms = now_ms() - t0;
+  return st;
 }
 
 std::string divergence_message(int step, double loss, double grad_sq, const std::vector<double>& block_sq, double eps,
@@ -220,26 +148,6 @@ std::string divergence_message(int step, double loss, double grad_sq, const std:
   return "gradient is not finite" +
          (where < block_sq.size() ? " in block " + std::to_string(where) : std::string(" outside the blocks")) +
          " at step " + std::to_string(step);
-}
-
-// Update-to-weight ratio per block: ||delta|| / ||theta_before||.
-void Trainer::collect_update_ratios() {
-  const float* d = opt_.delta();
-  const int L = model_.blocks();
-  const std::vector<Slice>& slices = model_.slices();
-  const int S = static_cast<int>(slices.size());
-  const auto task = [&](int c) {
-    const Slice& s = slices[static_cast<size_t>(c)];
-    slice_sq_[static_cast<size_t>(c)] = s.block >= 0 ? sum_squares(d + s.offset, s.size) : 0.0;
-  };
-  parallel_tasks(S, static_cast<double>(model_.num_params()), task);
-  std::fill(update_sq_.begin(), update_sq_.end(), 0.0);
-  for (size_t i = 0; i < slices.size(); ++i)
-    if (slices[i].block >= 0) update_sq_[static_cast<size_t>(slices[i].block)] += slice_sq_[i];
-  for (int b = 0; b < L; ++b) {
-    const auto i = static_cast<size_t>(b);
-    stats_.update_ratio[i] = static_cast<float>(std::sqrt(update_sq_[i]) / (std::sqrt(weight_sq_[i]) + 1e-12));
-  }
 }
 
 EvalStats Trainer::evaluate() {
@@ -410,10 +318,10 @@ std::vector<uint8_t> Trainer::save(bool with_state) {
   if (with_state) {
     const bool adamw = cfg_.optim.name == OptimName::AdamW;
     meta["optim_state"] = to_string(cfg_.optim.name);
-    meta["optim_t"] = std::to_string(opt_.updates());
+    meta["optim_t"] = std::to_string(ts_->updates());
     meta["batch_rng"] = std::to_string(batch_rng_.state()) + " " + std::to_string(batch_rng_.increment());
-    state.push_back({adamw ? kExpAvgPrefix : kMomentumPrefix, opt_.moment1()});
-    if (adamw) state.push_back({kExpAvgSqPrefix, opt_.moment2()});
+    state.push_back({adamw ? kExpAvgPrefix : kMomentumPrefix, ts_->moment1()});
+    if (adamw) state.push_back({kExpAvgSqPrefix, ts_->moment2()});
   }
   return write_safetensors(model_.slices(), model_.params(), meta, state, model_.buffer_slices(), model_.buffers());
 }
@@ -502,12 +410,12 @@ void Trainer::load(const uint8_t* bytes, size_t n) {
                 "\" (" + format_number(worst_abs) + ")");
   }
   step_ = info.step;
-  opt_.reset();
+  ts_->reset();
   if (with_state) {
     const bool adamw = cfg_.optim.name == OptimName::AdamW;
-    load_tensor_group(view, model_.slices(), adamw ? kExpAvgPrefix : kMomentumPrefix, opt_.moment1());
-    if (adamw) load_tensor_group(view, model_.slices(), kExpAvgSqPrefix, opt_.moment2());
-    opt_.set_updates(optim_t);
+    load_tensor_group(view, model_.slices(), adamw ? kExpAvgPrefix : kMomentumPrefix, ts_->moment1());
+    if (adamw) load_tensor_group(view, model_.slices(), kExpAvgSqPrefix, ts_->moment2());
+    ts_->set_updates(optim_t);
     batch_rng_.set_state(rng_state, rng_inc);
   }
   model_.zero_grad();

@@ -1,5 +1,5 @@
-// The Trainer: one config, its data, model and optimiser, and the per-step diagnostics the
-// playground draws. TrainerBase is what a train loop asks of any backend's trainer: the CLI, the wasm
+// The Trainer: one config, its data, model, the one train step (exec/train_step.h: optimiser,
+// guard, clipping and the per-step diagnostics the playground draws) and checkpoints. TrainerBase is what a train loop asks of any backend's trainer: the CLI, the wasm
 // bindings, the tests and the benchmarks drive it, the CPU Trainer here and BackendTrainer
 // (exec/backend_trainer.h: the plan executor on HostOps or on the CUDA device) implement it.
 #pragma once
@@ -34,6 +34,7 @@ struct EvalStats {
 };
 
 class Trainer;
+class TrainStep;
 
 // One trainer interface for every backend (issue 22): a train loop, a benchmark or a checkpoint written
 // or read through it does not know which backend takes the steps.
@@ -69,6 +70,7 @@ class Trainer final : public TrainerBase {
   // trains on the device, passes model.context so its host copy only holds one sequence for inference).
   explicit Trainer(const Config& cfg, const std::string& text = "", const std::string& vocab = "",
                    int capacity_rows = 0);
+  ~Trainer() override;
 
   const StepStats& step() override;
   EvalStats evaluate() override;
@@ -88,9 +90,10 @@ class Trainer final : public TrainerBase {
   const Config& config() const { return cfg_; }
   const Model& model() const { return model_; }
   Model& model() { return model_; }
-  // The optimiser, for a backend that keeps its moments elsewhere and saves / loads them through save(true) / load().
-  Optimizer& optimizer() { return opt_; }
-  const StepStats& last() const { return stats_; }
+  // The train step on this trainer's model (its optimiser state: moments and update count); a backend
+  // that keeps its state elsewhere copies it here to save through save(true) and from here after load().
+  TrainStep& train_step() { return *ts_; }
+  const StepStats& last() const;
   // The batch used by the last step() (for tests that replay it elsewhere, e.g. in PyTorch):
   // mlp: points [batch,2] and targets [batch]; gpt: tokens and targets [batch,context].
   const std::vector<float>& batch_points() const { return points_; }
@@ -122,26 +125,18 @@ class Trainer final : public TrainerBase {
 
   // Bytes of the trainer's size-dependent buffers: model, optimiser state and batch buffers. Equal to
   // estimate_bytes(config, vocab) (tests/cpp/test_model.cpp checks it, and the heap's own count).
-  size_t bytes() const {
-    return model_.bytes() + opt_.bytes() + sizeof(float) * points_.size() + sizeof(int) * (tokens_.size() + targets_.size());
-  }
+  size_t bytes() const;
 
  private:
-  void collect_update_ratios();
 
   Config cfg_;
   std::unique_ptr<CharData> chars_;
   Dataset2D data2d_;
   Model model_;
-  Optimizer opt_;
+  std::unique_ptr<TrainStep> ts_;
   Rng batch_rng_;
   std::vector<float> points_;         // [rows,2]
   std::vector<int> tokens_, targets_; // [rows]
-  std::vector<double> block_sq_;      // per block: squared gradient norm of the last step
-  std::vector<double> weight_sq_;     // per block: squared weight norm before the last update
-  std::vector<double> update_sq_;     // per block: squared norm of the last update
-  std::vector<double> slice_sq_;      // per slice: the squared norms summed into the three above
-  StepStats stats_;
   int step_ = 0;
 };
 

@@ -62,9 +62,11 @@ set_source_files_properties(${_resnorm_nothrow} PROPERTIES COMPILE_OPTIONS "-fno
 # plan.cpp (the model's layout, built once per model; split out of model.cpp) joined the list when the
 # hostile-input checks (issue 21) took the pthreads variant over its budget. The executor's walk and the
 # host op set (cpp/core/exec: a few dozen op calls per step; the arithmetic is in the ops) joined it when the
-# CPU Model became the executor over CpuOps (issue 22): 2.3 KB gzipped less than at -O3.
+# CPU Model became the executor over CpuOps (issue 22): 2.3 KB gzipped less than at -O3. The one train step
+# (exec/train_step.cpp: its sequence and the statistics' bookkeeping) joined with it; the optimiser's loops it
+# runs are in optimizer.cpp, the reductions in sum_squares.cpp, both -O3.
 set_source_files_properties(cpp/core/config.cpp cpp/core/json.cpp cpp/core/checkpoint.cpp cpp/core/data.cpp cpp/core/inspect.cpp cpp/core/plan.cpp
-                            cpp/core/exec/plan_executor.cpp cpp/core/exec/host_ops.cpp
+                            cpp/core/exec/plan_executor.cpp cpp/core/exec/host_ops.cpp cpp/core/exec/train_step.cpp
                             PROPERTIES COMPILE_OPTIONS "-Oz")
 
 # One ES module + .wasm for browsers (main thread or worker) and Node alike. No eval/new Function in the

@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "error.h"
+#include "exec/host_ops.h"
+#include "exec/train_step.h"
 #include "optimizer.h"
 #include "trainer.h"
 
@@ -63,39 +65,61 @@ TEST_CASE("learning-rate schedule: warmup, constant, cosine", "[optim]") {
 }
 
 TEST_CASE("AdamW and SGD updates follow the PyTorch formulas", "[optim]") {
-  Slice w;
-  w.name = "w";
-  w.size = 1;
-  w.shape = {1, 1};
-  w.decay = true;
+  // The host form of the one train step's optimiser (HostOps::step_scalars + optimizer_update, what
+  // every CPU step runs) on one weight with weight decay, against the formulas of torch.optim written out.
+  std::vector<ChunkInfo> chunks;
+  std::vector<uint32_t> first;
+  make_chunks({{0, 1, kChunkDecay}}, chunks, first);
+  const ChunkTable table{chunks.data(), first.data(), 1, 1};
+  HostOps ops;
+  float p = 1.0f, m1 = 0.0f, m2 = 0.0f;
+  StepScalars sc;
+  double d2 = 0, w2 = 0;
+  const auto update = [&](const OptimConfig& o, float g, double lr) {
+    sc.lr = lr;
+    const double sq = static_cast<double>(g) * g;
+    ops.step_scalars(&sc, &sq, 1, optim_hyper(o));
+    ops.optimizer_update(&p, &m1, &m2, &g, &d2, &w2, table, &sc, optim_hyper(o));
+  };
   OptimConfig o;
   o.name = OptimName::AdamW;
   o.beta1 = 0.9;
   o.beta2 = 0.99;
   o.eps = 1e-8;
   o.weight_decay = 0.1;
-  Optimizer adam(o, {w}, 1);
-  float p = 1.0f;
+  o.clip = 0;  // off
   const float g1 = 0.5f, g2 = -0.25f;
-  adam.update(&p, &g1, 0.1);
+  update(o, g1, 0.1);
   // t=1: p *= 1 - lr*wd; m = 0.05, v = 0.0025; mhat = 0.5, vhat = 0.25; p -= lr * 0.5 / (0.5 + eps)
   double ref = 1.0 * (1 - 0.01) - 0.1 * 0.5 / (0.5 + 1e-8);
   CHECK(p == Approx(ref).epsilon(1e-6));
-  adam.update(&p, &g2, 0.1);
+  CHECK(w2 == 1.0);                                         // the weight before the update, squared
+  CHECK(std::sqrt(d2) == Approx(1.0 - ref).epsilon(1e-5));  // the update's norm
+  const double before = p;
+  update(o, g2, 0.1);
   const double m = 0.9 * 0.05 + 0.1 * g2, v = 0.99 * 0.0025 + 0.01 * 0.0625;
   ref = ref * (1 - 0.01) - (0.1 / (1 - 0.81)) * m / (std::sqrt(v) / std::sqrt(1 - 0.9801) + 1e-8);
   CHECK(p == Approx(ref).epsilon(1e-5));
-  CHECK(adam.delta()[0] != 0.0f);
+  CHECK(sc.t == 2);
+  CHECK(std::sqrt(d2) == Approx(std::fabs(ref - before)).epsilon(1e-4));
+
+  // Global-norm clipping (torch.nn.utils.clip_grad_norm_): the gradient scaled by clip / (norm + 1e-6).
+  p = 1.0f, m1 = m2 = 0.0f, sc = StepScalars{};
+  o.weight_decay = 0.0;
+  o.clip = 0.1;
+  update(o, g1, 0.1);
+  CHECK(sc.clip_coef == Approx(0.1 / (0.5 + 1e-6)));
+  CHECK(m1 == Approx(0.1 * 0.5 * 0.1 / (0.5 + 1e-6)).epsilon(1e-5));  // (1 - beta1) * clipped g
 
   o.name = OptimName::Sgd;
   o.momentum = 0.9;
-  o.weight_decay = 0.0;
-  Optimizer sgd(o, {w}, 1);
-  p = 1.0f;
-  sgd.update(&p, &g1, 0.1);  // buf = g
+  o.clip = 0;
+  p = 1.0f, m1 = 0.0f, sc = StepScalars{};
+  update(o, g1, 0.1);  // buf = g
   CHECK(p == Approx(1.0 - 0.05));
-  sgd.update(&p, &g2, 0.1);  // buf = 0.9 * 0.5 - 0.25 = 0.2
+  update(o, g2, 0.1);  // buf = 0.9 * 0.5 - 0.25 = 0.2
   CHECK(p == Approx(0.95 - 0.02));
+  CHECK(std::sqrt(d2) == Approx(0.02).epsilon(1e-5));  // SGD's update is -lr * buf
 }
 
 TEST_CASE("diagnostics have the right shapes and sensible values", "[model]") {

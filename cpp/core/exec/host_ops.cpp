@@ -1,6 +1,7 @@
 // HostOps: each backend op as the CPU core computes it (cpp/core/ops), the fused ones as the
-// composition they replace; the optimiser and clipping are the core's own arithmetic (step_math.h,
-// as Optimizer and Trainer::step use it), in the form the CUDA kernels use (chunked, guard on the device).
+// composition they replace; the optimiser and clipping are the core's own arithmetic (step_math.h),
+// in the form the CUDA kernels use (chunked, guard in backend memory). The CPU Trainer's step is
+// these ops (CpuOps) under TrainStep, so this is the host form the kernels are held to.
 #include "host_ops.h"
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include "ops/ops.h"
 #include "parallel.h"
 #include "step_math.h"
+#include "sum_squares.h"
 
 namespace resnorm {
 
@@ -180,19 +182,37 @@ void HostOps::mean_loss(double* out, const float* losses, int N) {
   *out = s / N;
 }
 
+namespace {
+// Runs fn(chunk, worker) for every chunk of a reduction table on the thread pool, or inline on one thread.
+template <class Fn>
+void for_chunks(int n, size_t elems, const Fn& fn) {
+  if (threads() == 1 || n < 2 || static_cast<double>(elems) < 2 * kMinChunkCost) {
+    for (int c = 0; c < n; ++c) fn(c, 0);
+    return;
+  }
+  parallel_for(n, fn);
+}
+size_t table_elems(const ChunkTable& t) { return static_cast<size_t>(t.nchunks) * kChunkElems; }
+}  // namespace
+
+// Each chunk's sum whole (sum_squares), then each segment's chunks added in order: the same bits for
+// any thread count, and on every build with the same arithmetic (sum_squares.h).
 void HostOps::sumsq(double* out, const float* base, const ChunkTable& t) {
+  if (partial_.size() < static_cast<size_t>(t.nchunks)) partial_.resize(static_cast<size_t>(t.nchunks));  // first step only
+  double* part = partial_.data();
+  for_chunks(t.nchunks, table_elems(t), [&](int c, int) {
+    part[c] = sum_squares(base + t.chunks[c].begin, t.chunks[c].len);
+  });
   for (int s = 0; s < t.nseg; ++s) {
     double acc = 0.0;
-    for (uint32_t c = t.seg_first[s]; c < t.seg_first[s + 1]; ++c) {
-      const float* p = base + t.chunks[c].begin;
-      for (uint32_t i = 0; i < t.chunks[c].len; ++i) acc += static_cast<double>(p[i]) * p[i];
-    }
+    for (uint32_t c = t.seg_first[s]; c < t.seg_first[s + 1]; ++c) acc += part[c];
     out[s] = acc;
   }
 }
 
 void HostOps::attention_entropy(float* out, const float* att, int B, int T, int H) {
-  resnorm::attention_entropy(out, att, B, T, H);
+  // Heads are independent sums, each taken whole: any thread count gives the same bits.
+  parallel_tasks(H, static_cast<double>(B) * T * T * H, [&](int h) { out[h] = resnorm::attention_entropy_head(att, B, T, H, h); });
 }
 
 void HostOps::step_scalars(StepScalars* s, const double* slice_sq, int nslices, OptimHyper h) {
@@ -208,34 +228,36 @@ void HostOps::step_scalars(StepScalars* s, const double* slice_sq, int nslices, 
   s->bc2_sqrt = bias.bc2_sqrt;
 }
 
+// One AdamW / SGD update, chunk by chunk on the thread pool: a chunk's weights' sum of squares before
+// the update, the update itself (step_math.h's loops, the update into the worker's scratch), then the
+// update's sum of squares while it is in cache; per segment the chunks' sums in order.
 void HostOps::optimizer_update(float* params, float* m, float* v, const float* grads, double* d2, double* w2,
                                const ChunkTable& t, const StepScalars* s, OptimHyper h) {
   for (int k = 0; k < t.nseg; ++k) d2[k] = w2[k] = 0.0;
   if (!s->ok) return;
+  if (partial_.size() < 2 * static_cast<size_t>(t.nchunks)) partial_.resize(2 * static_cast<size_t>(t.nchunks));  // first step only
+  double* part = partial_.data();
   const float flr = static_cast<float>(s->lr), coef = s->clip_coef;
   const float b1 = static_cast<float>(h.beta1), b2 = static_cast<float>(h.beta2);
+  const float decayed = 1.0f - flr * h.weight_decay;
+  for_chunks(t.nchunks, 4 * table_elems(t), [&](int c, int worker) {
+    const ChunkInfo& ch = t.chunks[c];
+    const size_t at = ch.begin, len = ch.len;
+    const bool decay = (ch.flags & kChunkDecay) != 0;
+    float* d = worker_scratch(worker, kChunkElems);
+    part[2 * c + 1] = sum_squares(params + at, len);
+    if (h.adamw)
+      adamw_range(params + at, m + at, v + at, d, grads + at, len, coef, decay && h.weight_decay > 0 ? decayed : 1.0f,
+                  b1, b2, s->step_size, s->bc2_sqrt, h.eps);
+    else
+      sgd_range(params + at, m + at, d, grads + at, len, coef, flr, h.momentum, decay ? h.weight_decay : 0.0f, s->t == 1);
+    part[2 * c] = sum_squares(d, len);
+  });
   for (int k = 0; k < t.nseg; ++k) {
     double dd = 0.0, ww = 0.0;
     for (uint32_t c = t.seg_first[k]; c < t.seg_first[k + 1]; ++c) {
-      const ChunkInfo& ch = t.chunks[c];
-      const bool decay = (ch.flags & kChunkDecay) != 0;
-      for (uint64_t i = ch.begin; i < ch.begin + ch.len; ++i) {
-        const float g = coef < 1.0f ? grads[i] * coef : grads[i];
-        float p = params[i];
-        const float old = p;
-        if (h.adamw) {
-          if (decay && h.weight_decay > 0) p *= 1.0f - flr * h.weight_decay;
-          p = adamw_element(p, g, m[i], v[i], b1, b2, s->step_size, s->bc2_sqrt, h.eps);
-        } else {
-          m[i] = sgd_buffer(m[i], g, p, h.momentum, decay ? h.weight_decay : 0.0f, s->t == 1);
-          p += -flr * m[i];
-        }
-        params[i] = p;
-        // The update as Optimizer::delta() holds it: AdamW new - old, SGD the step -lr * buf itself.
-        const float d = h.adamw ? p - old : -flr * m[i];
-        dd += static_cast<double>(d) * d;
-        ww += static_cast<double>(old) * old;
-      }
+      dd += part[2 * c];
+      ww += part[2 * c + 1];
     }
     d2[k] = dd;
     w2[k] = ww;

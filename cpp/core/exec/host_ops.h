@@ -74,6 +74,7 @@ class HostOps : public ModelOps {
  protected:
   FloatBuffer scratch_;  // attention backward [T,T]; fused backward [rows, C]; BatchNorm backward [2C]
   FloatBuffer cols_;     // conv im2col columns | their gradient (ModelPlan::scratch)
+  std::vector<double> partial_;  // the reductions' per-chunk sums (sized at the first step)
 };
 
 // The CPU Model's op set: HostOps on the caller's memory, with three differences that keep the CPU

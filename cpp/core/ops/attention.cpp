@@ -158,19 +158,17 @@ void attention_backward(float* dqkv, float* scratch, const float* dout, const fl
   });
 }
 
-void attention_entropy(float* out, const float* att, int B, int T, int H) {
-  for (int h = 0; h < H; ++h) {
-    double total = 0.0;
-    for (int b = 0; b < B; ++b) {
-      const float* p = att + (static_cast<size_t>(b) * H + h) * T * T;
-      for (int t = 0; t < T; ++t) {
-        CMapArr row(p + static_cast<size_t>(t) * T, t + 1);
-        // -sum p log p, with 0 log 0 = 0 (the max keeps log finite; the product is then 0)
-        total -= (row * row.max(1e-30f).log()).sum();
-      }
+float attention_entropy_head(const float* att, int B, int T, int H, int h) {
+  double total = 0.0;
+  for (int b = 0; b < B; ++b) {
+    const float* p = att + (static_cast<size_t>(b) * H + h) * T * T;
+    for (int t = 0; t < T; ++t) {
+      CMapArr row(p + static_cast<size_t>(t) * T, t + 1);
+      // -sum p log p, with 0 log 0 = 0 (the max keeps log finite; the product is then 0)
+      total -= (row * row.max(1e-30f).log()).sum();
     }
-    out[h] = static_cast<float>(total / (static_cast<double>(B) * T));
   }
+  return static_cast<float>(total / (static_cast<double>(B) * T));
 }
 
 }  // namespace resnorm

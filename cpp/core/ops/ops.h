@@ -46,7 +46,7 @@ void attention_forward(float* out /*[B,T,C]*/, float* att /*[B,H,T,T]*/, const f
 void attention_backward(float* dqkv /*[B,T,3C]*/, float* scratch /*[T,T]*/, const float* dout /*[B,T,C]*/,
                         const float* qkv /*[B,T,3C]*/, const float* att /*[B,H,T,T]*/, int B, int T, int C, int H);
 // Mean over batch and query positions of the entropy (nats) of each head's attention row.
-void attention_entropy(float* out /*[H]*/, const float* att /*[B,H,T,T]*/, int B, int T, int H);
+float attention_entropy_head(const float* att /*[B,H,T,T]*/, int B, int T, int H, int h);
 
 // ---- cross_entropy.cpp: mean softmax cross-entropy over N rows
 double cross_entropy_forward(float* probs /*[N,V]*/, const float* logits /*[N,V]*/, const int* targets /*[N]*/,
