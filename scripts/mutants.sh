@@ -39,16 +39,16 @@ mutant() { M_ID+=("$1"); M_FILE+=("$2"); M_DESC+=("$3"); M_FROM+=("$4"); M_TO+=(
 mutant 1 cpp/core/model.cpp "DeepNorm beta = 1 (branch weights not scaled down)" \
   'const auto beta = static_cast<float>(std::pow(8.0 * mp.cfg.depth, -0.25));' \
   'const auto beta = 1.0f;'
-mutant 2 cpp/core/trainer.cpp "residual RMS reported for the next block" \
-  'stats_.block_act_rms[i - S] = model_.block_rms(c - S);' \
-  'stats_.block_act_rms[i - S] = model_.block_rms(std::min(c - S + 1, L - 1));'
-mutant 3 cpp/core/trainer.cpp "update-to-weight ratios halved" \
-  'static_cast<float>(std::sqrt(update_sq_[i]) / (std::sqrt(weight_sq_[i]) + 1e-12));' \
-  'static_cast<float>(0.5 * std::sqrt(update_sq_[i]) / (std::sqrt(weight_sq_[i]) + 1e-12));'
+mutant 2 cpp/core/exec/train_step.cpp "residual RMS reported for the next block" \
+  'stats_.block_act_rms[i] = static_cast<float>(std::sqrt(h_act[i] / act_n_[i]));' \
+  'stats_.block_act_rms[i] = static_cast<float>(std::sqrt(h_act[std::min<size_t>(i + 1, L - 1)] / act_n_[i]));'
+mutant 3 cpp/core/exec/train_step.cpp "update-to-weight ratios halved" \
+  'static_cast<float>(std::sqrt(bd_[i]) / (std::sqrt(bw_[i]) + 1e-12));' \
+  'static_cast<float>(0.5 * std::sqrt(bd_[i]) / (std::sqrt(bw_[i]) + 1e-12));'
 # The buffer is handed to an op in another translation unit so the compiler cannot elide it.
 mutant 4 cpp/core/trainer.cpp "an aligned scratch buffer allocated in every train step" \
   $'  fill_batch();\n  const int B = cfg_.optim.batch, T = cfg_.is_gpt() ? cfg_.model.context : 1;' \
-  $'  fill_batch();\n  FloatBuffer scratch(64, 0.0f);\n  activation_forward(scratch.data(), scratch.data(), scratch.size(), Activation::Relu);\n  stats_.ms += scratch[0];\n  const int B = cfg_.optim.batch, T = cfg_.is_gpt() ? cfg_.model.context : 1;'
+  $'  fill_batch();\n  FloatBuffer scratch(64, 0.0f);\n  activation_forward(scratch.data(), scratch.data(), scratch.size(), Activation::Relu);\n  if (scratch[0] != 0.0f) fill_batch();\n  const int B = cfg_.optim.batch, T = cfg_.is_gpt() ? cfg_.model.context : 1;'
 mutant 5a cpp/core/ops/layernorm.cpp "LayerNorm weight gradient x 1.03" \
   'dwa += dy * (x - m) * r;' \
   'dwa += 1.03f * dy * (x - m) * r;'
@@ -58,9 +58,9 @@ mutant 5b cpp/core/ops/layernorm.cpp "LayerNorm weight gradient x 1.02" \
 mutant 6 cpp/core/ops/rmsnorm.cpp "RMSNorm backward: correction term's sign flipped (one-thread path)" \
   $'    dwa += dy * x * r;\n    MapArr(din + o, C) += r * (dy * wa - x * (r * mean_dx));' \
   $'    dwa += dy * x * r;\n    MapArr(din + o, C) += r * (dy * wa + x * (r * mean_dx));'
-mutant 7 cpp/core/trainer.cpp "per-block gradient norm attributed to block + 1" \
-  'block_sq_[static_cast<size_t>(slices[i].block)] += slice_sq_[2 * i];' \
-  'block_sq_[static_cast<size_t>(std::min(slices[i].block + 1, L - 1))] += slice_sq_[2 * i];'
+mutant 7 cpp/core/exec/train_step.cpp "per-block gradient norm attributed to block + 1" \
+  'bsq_[static_cast<size_t>(b)] += h_slice[i];' \
+  'bsq_[static_cast<size_t>(std::min(b + 1, L - 1))] += h_slice[i];'
 mutant 7b cpp/core/plan.cpp "last_of_block picks the first sublayer of the next block" \
   'return subs[(static_cast<size_t>(block) + 1) * per - 1];' \
   'return subs[std::min((static_cast<size_t>(block) + 1) * per, subs.size() - 1)];'
@@ -94,9 +94,9 @@ mutant 15 cpp/core/step_math.h "clipping coefficient from the squared gradient n
 mutant 16 cpp/core/ops/cross_entropy.cpp "cross-entropy backward sums over rows (forward is the mean)" \
   'const float inv = 1.0f / static_cast<float>(N);' \
   'const float inv = 1.0f;'
-mutant 17 cpp/core/optimizer.cpp "AdamW weight decay on every tensor (norms, biases, gates too)" \
-  'const float dec = s.decay && cfg_.weight_decay > 0 ? decay : 1.0f;' \
-  'const float dec = cfg_.weight_decay > 0 ? decay : 1.0f;'
+mutant 17 cpp/core/exec/host_ops.cpp "AdamW weight decay on every tensor (norms, biases, gates too)" \
+  'decay && h.weight_decay > 0 ? decayed : 1.0f' \
+  'h.weight_decay > 0 ? decayed : 1.0f'
 mutant 18 cpp/core/step_math.h "SGD momentum with dampening (1 - momentum) on the gradient" \
   'momentum * buf + g + wd * p;' \
   'momentum * buf + (1.0f - momentum) * g + wd * p;'

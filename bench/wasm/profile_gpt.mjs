@@ -75,7 +75,7 @@ const parts = [
   ['GELU', /activation_(forward|backward)/],
   ['cross-entropy (softmax over the vocabulary)', /cross_entropy_/],
   ['embedding', /embedding_(forward|backward)/],
-  ['AdamW update', /Optimizer::update/],
+  ['AdamW update', /Optimizer::update|optimizer_update|adamw_range|sgd_range/],
   ['zeroing gradients and activation grads', /zero_grad|Model::backward\(\)::|memset|vector<float.*>::assign/],
   ['batch sampling', /fill_batch/],
 ];
