@@ -1,11 +1,12 @@
-// gpt-tiny train step, this checkout against another build (issue 24: attention through the core's GEMM),
+// gpt-tiny (or, with --preset, cnn-digits) train step, this checkout against another build (issue 24:
+// attention through the core's GEMM; issue 22: the one train step),
 // side by side in one run: native -march=native, native SSE4.1 (the wasm build's bit-exact twin) and wasm
 // SIMD in Node, one thread everywhere. Rounds interleave every variant (their order rotates each round),
 // so load on a shared machine falls on all of them alike; each round's figure is a median of single
 // steps (native: `resnorm bench`'s own clock; wasm: bench/wasm/measure.mjs timeTrainer, as the engine's
 // worker steps), the result the median over rounds. Writes bench/results/gpt-step.json (gpt-step-<builds>.json
 // with --builds) and prints a table.
-// Usage: node bench/wasm/gpt_step.mjs [--base DIR] [--rounds N] [--builds wasm,native-sse,native]
+// Usage: node bench/wasm/gpt_step.mjs [--base DIR] [--rounds N] [--builds wasm,native-sse,native] [--preset NAME]
 //   --base DIR  the root of another checkout with build/native/resnorm, build/native-sse/resnorm and
 //               web/public/wasm/resnorm.{mjs,wasm} built (e.g. `git archive` of the commit before a change)
 import { execFileSync } from 'node:child_process';
@@ -19,9 +20,9 @@ import { median, timeTrainer } from './measure.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
-const known = new Set(['--base', '--rounds', '--builds']);
+const known = new Set(['--base', '--rounds', '--builds', '--preset']);
 for (let i = 0; i < args.length; i += 2)
-  if (!known.has(args[i])) throw new Error(`gpt_step: unknown option "${args[i]}" (known: --base DIR, --rounds N, --builds LIST)`);
+  if (!known.has(args[i])) throw new Error(`gpt_step: unknown option "${args[i]}" (known: --base DIR, --rounds N, --builds LIST, --preset NAME)`);
 const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
 const rounds = Number(opt('--rounds', '7'));
 if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`gpt_step: --rounds needs a positive integer, got "${opt('--rounds')}"`);
@@ -29,6 +30,8 @@ const base = opt('--base', null) && resolve(opt('--base'));
 const builds = opt('--builds', 'native,native-sse,wasm').split(',');
 for (const b of builds)
   if (!['native', 'native-sse', 'wasm'].includes(b)) throw new Error(`gpt_step: --builds: unknown build "${b}" (known: native, native-sse, wasm)`);
+const preset = opt('--preset', 'gpt-tiny');
+if (!['gpt-tiny', 'cnn-digits'].includes(preset)) throw new Error(`gpt_step: --preset: "${preset}" is not gpt-tiny or cnn-digits`);
 const log = (...a) => console.error('[gpt-step]', ...a);
 
 const trees = { this: repo, ...(base ? { base } : {}) };
@@ -36,15 +39,17 @@ for (const [tag, root] of Object.entries(trees))
   for (const f of ['build/native/resnorm', 'build/native-sse/resnorm', 'web/public/wasm/resnorm.wasm'])
     if (!existsSync(join(root, f))) throw new Error(`gpt_step: ${tag} tree ${root} has no ${f} (build it first)`);
 
-const text = readFileSync(join(repo, 'web/public/data/tinyshakespeare.txt'), 'utf8');
+const dataFile = join(repo, preset === 'cnn-digits' ? 'web/public/data/digits.bin' : 'web/public/data/tinyshakespeare.txt');
+if (!existsSync(dataFile)) throw new Error(`gpt_step: ${dataFile} is missing (node scripts/make-digits.mjs builds the digits)`);
+const text = preset === 'cnn-digits' ? new Uint8Array(readFileSync(dataFile)) : readFileSync(dataFile, 'utf8');
 const mods = {};
 for (const [tag, root] of Object.entries(trees)) mods[tag] = await loadWasmModule(join(root, 'web/public/wasm/resnorm.wasm'));
-const cfg = JSON.parse(mods.this.presetJson('gpt-tiny'));
+const cfg = JSON.parse(mods.this.presetJson(preset));
 const config = JSON.stringify({ ...cfg, optim: { ...cfg.optim, steps: 1000000 } });
 
-const nativeMs = (root, preset) => JSON.parse(execFileSync(join(root, `build/${preset}/resnorm`),
-  ['bench', '--preset', 'gpt-tiny', '--steps', '30', '--warmup', '5', '--threads', '1', '--json',
-    '--data', join(repo, 'web/public/data/tinyshakespeare.txt')], { encoding: 'utf8' })).median_ms;
+const nativeMs = (root, build) => JSON.parse(execFileSync(join(root, `build/${build}/resnorm`),
+  ['bench', '--preset', preset, '--steps', '30', '--warmup', '5', '--threads', '1', '--json',
+    ...(preset === 'gpt-tiny' ? ['--data', dataFile] : [])], { cwd: root, encoding: 'utf8' })).median_ms;
 const variants = [];
 for (const tag of Object.keys(trees)) {
   if (builds.includes('native')) variants.push([`native -march=native (${tag})`, () => nativeMs(trees[tag], 'native')]);
@@ -83,14 +88,16 @@ const results = {
   commit: `${git(repo, 'rev-parse', '--short', 'HEAD')}${git(repo, 'status', '--porcelain', '--untracked-files=no') ? ' (with uncommitted changes)' : ''}`,
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version,
     avx512: readFileSync('/proc/cpuinfo', 'utf8').includes('avx512f'), loadavg_per_round: loads },
-  note: 'gpt-tiny train step, ms: median over rounds of per-round medians of single steps, one thread. Shared machine: other work ran at the same time.',
+  preset,
+  note: `${preset} train step, ms: median over rounds of per-round medians of single steps, one thread. Shared machine: other work ran at the same time.`,
   base, rounds, builds, median_ms: med, ratios, samples_ms: samples,
 };
 mkdirSync(join(repo, 'bench/results'), { recursive: true });
 // The full comparison is bench/results/gpt-step.json; a run of some builds only gets its own file.
-const outName = builds.length === 3 ? 'gpt-step.json' : `gpt-step-${[...builds].sort().join('-')}.json`;
+const stem = preset === 'gpt-tiny' ? 'gpt-step' : `${preset}-step`;
+const outName = builds.length === 3 ? `${stem}.json` : `${stem}-${[...builds].sort().join('-')}.json`;
 writeFileSync(join(repo, 'bench/results', outName), `${JSON.stringify(results, null, 1)}\n`);
-console.log(`\n### gpt-tiny train step, ms (median of ${rounds} rounds)\n\n| variant | ms |\n|---|---:|`);
+console.log(`\n### ${preset} train step, ms (median of ${rounds} rounds)\n\n| variant | ms |\n|---|---:|`);
 for (const [k, v] of Object.entries(med)) console.log(`| ${k} | ${v.toFixed(1)} |`);
 console.log('\n### Ratios\n');
 for (const [k, v] of Object.entries(ratios)) console.log(`- ${k}: ${v.toFixed(3)}`);

@@ -81,6 +81,7 @@ Trainer::Trainer(const Config& cfg, const std::string& text, const std::string& 
              capacity_rows > 0 ? capacity_rows : training_rows(cfg)),
       batch_rng_(cfg.seed, /*stream=*/0xBA7C) {
   model_.init(cfg.seed);
+  ts_ = std::make_unique<TrainStep>(model_.ops(), model_.executor(), cfg_);
   // Batches are drawn at full size; an inference-only gpt (no text: `resnorm sample`, the playground's
   // inspection of a checkpoint too big to train) draws none, so it holds only its model's rows.
   const bool inference_only = cfg.is_gpt() && text.empty();
@@ -88,7 +89,6 @@ Trainer::Trainer(const Config& cfg, const std::string& text, const std::string& 
   points_.assign(static_cast<size_t>(sample_dim(cfg)) * rows, 0.0f);
   tokens_.assign(static_cast<size_t>(rows), 0);
   targets_.assign(static_cast<size_t>(rows), 0);
-  ts_ = std::make_unique<TrainStep>(model_.ops(), model_.executor(), cfg_);
 }
 
 Trainer::~Trainer() = default;
