@@ -6,7 +6,8 @@
 // steps (native: `resnorm bench`'s own clock; wasm: bench/wasm/measure.mjs timeTrainer, as the engine's
 // worker steps), the result the median over rounds. Writes bench/results/gpt-step.json (gpt-step-<builds>.json
 // with --builds) and prints a table.
-// Usage: node bench/wasm/gpt_step.mjs [--base DIR] [--rounds N] [--builds wasm,native-sse,native] [--preset NAME]
+// Usage: node bench/wasm/gpt_step.mjs [--base DIR] [--rounds N] [--builds wasm,native-sse,native,native-avx2] [--preset NAME]
+//   native-avx2: the native-avx2 preset's build (-march=x86-64-v3), an AVX2-only machine's native code
 //   --base DIR  the root of another checkout with build/native/resnorm, build/native-sse/resnorm and
 //               web/public/wasm/resnorm.{mjs,wasm} built (e.g. `git archive` of the commit before a change)
 import { execFileSync } from 'node:child_process';
@@ -29,14 +30,14 @@ if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`gpt_step: --rou
 const base = opt('--base', null) && resolve(opt('--base'));
 const builds = opt('--builds', 'native,native-sse,wasm').split(',');
 for (const b of builds)
-  if (!['native', 'native-sse', 'wasm'].includes(b)) throw new Error(`gpt_step: --builds: unknown build "${b}" (known: native, native-sse, wasm)`);
+  if (!['native', 'native-sse', 'native-avx2', 'wasm'].includes(b)) throw new Error(`gpt_step: --builds: unknown build "${b}" (known: native, native-sse, native-avx2, wasm)`);
 const preset = opt('--preset', 'gpt-tiny');
 if (!['gpt-tiny', 'cnn-digits'].includes(preset)) throw new Error(`gpt_step: --preset: "${preset}" is not gpt-tiny or cnn-digits`);
 const log = (...a) => console.error('[gpt-step]', ...a);
 
 const trees = { this: repo, ...(base ? { base } : {}) };
 for (const [tag, root] of Object.entries(trees))
-  for (const f of ['build/native/resnorm', 'build/native-sse/resnorm', 'web/public/wasm/resnorm.wasm'])
+  for (const f of builds.map((b) => (b === 'wasm' ? 'web/public/wasm/resnorm.wasm' : `build/${b}/resnorm`)))
     if (!existsSync(join(root, f))) throw new Error(`gpt_step: ${tag} tree ${root} has no ${f} (build it first)`);
 
 const dataFile = join(repo, preset === 'cnn-digits' ? 'web/public/data/digits.bin' : 'web/public/data/tinyshakespeare.txt');
@@ -54,6 +55,7 @@ const variants = [];
 for (const tag of Object.keys(trees)) {
   if (builds.includes('native')) variants.push([`native -march=native (${tag})`, () => nativeMs(trees[tag], 'native')]);
   if (builds.includes('native-sse')) variants.push([`native SSE4.1 (${tag})`, () => nativeMs(trees[tag], 'native-sse')]);
+  if (builds.includes('native-avx2')) variants.push([`native AVX2 x86-64-v3 (${tag})`, () => nativeMs(trees[tag], 'native-avx2')]);
   if (builds.includes('wasm'))
     variants.push([`wasm Node (${tag})`, () => timeTrainer(mods[tag], config, text, { warmup: 5, steps: 20, blockMs: 0 }).median_ms]);
 }
@@ -77,9 +79,11 @@ for (const tag of Object.keys(trees)) {
   if (has(`native -march=native (${tag})`))
     ratios[`wasm / native -march=native (${tag})`] = med[`wasm Node (${tag})`] / med[`native -march=native (${tag})`];
   if (has(`native SSE4.1 (${tag})`)) ratios[`wasm / native SSE4.1 (${tag})`] = med[`wasm Node (${tag})`] / med[`native SSE4.1 (${tag})`];
+  if (has(`native AVX2 x86-64-v3 (${tag})`))
+    ratios[`wasm / native AVX2 x86-64-v3 (${tag})`] = med[`wasm Node (${tag})`] / med[`native AVX2 x86-64-v3 (${tag})`];
 }
 if (base)
-  for (const v of ['native -march=native', 'native SSE4.1', 'wasm Node'])
+  for (const v of ['native -march=native', 'native SSE4.1', 'native AVX2 x86-64-v3', 'wasm Node'])
     if (has(`${v} (this)`)) ratios[`${v}: this / base`] = med[`${v} (this)`] / med[`${v} (base)`];
 
 const git = (root, ...a) => { try { return execFileSync('git', ['-C', root, ...a], { encoding: 'utf8' }).trim(); } catch { return null; } };
@@ -95,7 +99,8 @@ const results = {
 mkdirSync(join(repo, 'bench/results'), { recursive: true });
 // The full comparison is bench/results/gpt-step.json; a run of some builds only gets its own file.
 const stem = preset === 'gpt-tiny' ? 'gpt-step' : `${preset}-step`;
-const outName = builds.length === 3 ? `${stem}.json` : `${stem}-${[...builds].sort().join('-')}.json`;
+const full = builds.length === 3 && !builds.includes('native-avx2');
+const outName = full ? `${stem}.json` : `${stem}-${[...builds].sort().join('-')}.json`;
 writeFileSync(join(repo, 'bench/results', outName), `${JSON.stringify(results, null, 1)}\n`);
 console.log(`\n### ${preset} train step, ms (median of ${rounds} rounds)\n\n| variant | ms |\n|---|---:|`);
 for (const [k, v] of Object.entries(med)) console.log(`| ${k} | ${v.toFixed(1)} |`);

@@ -81,7 +81,13 @@ Trainer::Trainer(const Config& cfg, const std::string& text, const std::string& 
              capacity_rows > 0 ? capacity_rows : training_rows(cfg)),
       batch_rng_(cfg.seed, /*stream=*/0xBA7C) {
   model_.init(cfg.seed);
-  ts_ = std::make_unique<TrainStep>(model_.ops(), model_.executor(), cfg_);
+  // The train step's tables are sized for a training batch. A gpt trainer with a capacity (inference:
+  // `resnorm sample`, the playground's inspector, the CUDA backend's host copy, which keeps only the
+  // moments a checkpoint carries) holds capacity_rows / context sequences, and its step is sized so, as
+  // checked_model estimates it (a step of a full batch would be refused by TrainStep::run).
+  Config step_cfg = cfg_;
+  if (capacity_rows > 0 && cfg.is_gpt()) step_cfg.optim.batch = std::max(1, capacity_rows / std::max(1, cfg.model.context));
+  ts_ = std::make_unique<TrainStep>(model_.ops(), model_.executor(), step_cfg);
   // Batches are drawn at full size; an inference-only gpt (no text: `resnorm sample`, the playground's
   // inspection of a checkpoint too big to train) draws none, so it holds only its model's rows.
   const bool inference_only = cfg.is_gpt() && text.empty();

@@ -222,6 +222,21 @@ TEST_CASE("the memory estimate is what a trainer allocates, for every setting", 
       });
 }
 
+TEST_CASE("an inference-only gpt trainer holds what one sequence's training estimate says", "[model]") {
+  // `resnorm sample` and the playground's inspector (estimateInspectBytes: the estimate at optim.batch = 1)
+  // build a gpt Trainer with a vocabulary, no text and one sequence of rows, whatever the config's batch.
+  Config c = preset("gpt-tiny");
+  c.model.depth = 3;
+  c.model.width = 64;
+  c.optim.batch = 48;
+  const std::string vocab = " .abcdefghijklmnopqrstuvwxyz";
+  Trainer tr(c, "", vocab, c.model.context);
+  Config one = c;
+  one.optim.batch = 1;
+  CHECK(static_cast<double>(tr.bytes()) == estimate_bytes(one, static_cast<int>(vocab.size())));
+  CHECK_THROWS_WITH(tr.step(), Catch::Contains("no training text"));
+}
+
 TEST_CASE("cnn: the memory estimate is what a trainer allocates, and a train step allocates nothing", "[model]") {
   const std::string& digits = resnorm_test::digits_asset();
   REQUIRE(!digits.empty());  // built by scripts/make-digits.mjs (CMake target digits_asset)
