@@ -23,7 +23,12 @@ BackendTrainer::BackendTrainer(std::unique_ptr<ModelOps> ops, const Config& cfg,
       exec_(*ops_, cfg.model, host_.model().vocab(), device_rows(cfg, host_)),
       ts_(*ops_, exec_, cfg) {
   eval_loss_ = static_cast<double*>(ops_->alloc(sizeof(double)));
-  upload_params();
+  try {
+    upload_params();
+  } catch (...) {  // the destructor does not run for a constructor that throws
+    ops_->release(eval_loss_);
+    throw;
+  }
 }
 
 BackendTrainer::~BackendTrainer() { ops_->release(eval_loss_); }
