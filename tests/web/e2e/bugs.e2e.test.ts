@@ -217,9 +217,15 @@ describe('issue 10 bugs', () => {
   it('opens and closes the header menus without rebuilding the charts (a whole render took 78-103 ms while training)', async () => {
     const { page } = await H.open('index.html#preset=mlp-spiral');
     await waitBuilt(page);
-    // Every canvas gets a mark; a rebuilt chart would come back without it.
+    // Every canvas gets a mark; a rebuilt chart would come back without it. On a loaded machine the page
+    // may still set its charts up just after it reports ready (CI at load 3 saw four of six canvases
+    // replaced with no menu touched), so the marks count once the canvases have kept them for 500 ms.
     const marked = () => page.evaluate(() => [...document.querySelectorAll('canvas')].map((c) => (c as any).__mark === 1));
-    await page.evaluate(() => document.querySelectorAll('canvas').forEach((c) => { (c as any).__mark = 1; }));
+    await expect.poll(async () => {
+      await page.evaluate(() => document.querySelectorAll('canvas').forEach((c) => { (c as any).__mark = 1; }));
+      await page.waitForTimeout(500);
+      return (await marked()).every(Boolean);
+    }, { timeout: 30_000 }).toBe(true);
     const before = await marked();
     expect(before.length).toBeGreaterThan(0);
     for (const menu of ['export-menu', 'panels-menu']) {
