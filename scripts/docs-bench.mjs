@@ -141,6 +141,26 @@ const GEN = {
         Object.entries(d.ratios_within_rounds_median).map(([k, v]) => [k.replace(/_/g, ' '), ratio(v)]))
     );
   },
+  'avx2': () => {
+    // gpt_step.mjs --builds native,native-avx2,wasm [--preset cnn-digits]: the wasm step against this machine's
+    // AVX-512 build and its AVX2 build (x86-64-v3), which stands in for an AVX2-only machine's native code.
+    const files = ['gpt-step-native-native-avx2-wasm.json', 'cnn-digits-step-native-native-avx2-wasm.json'];
+    const ds = files.map(read);
+    const m = ds[0].machine ?? {};
+    const goal = { 'gpt-tiny': 3, 'cnn-digits': 2 };
+    return (
+      meta({ file: files.join('`, `'), machine: m.cpu + cores(m.cores), date: ds[0].date, commit: ds[0].commit,
+        loadText: (m.loadavg_per_round ?? []).length ? `${m.loadavg_per_round[0]} → ${m.loadavg_per_round.at(-1)}` : undefined }) +
+      `ms per train step, one thread, median of ${ds[0].rounds} interleaved rounds.\n\n` +
+      table(['preset', 'native -march=native', 'native AVX2 (x86-64-v3)', 'wasm (Node)', 'wasm / native', 'wasm / AVX2', 'issue 24 goal on AVX2'],
+        ds.map((d) => {
+          const p = d.preset ?? 'gpt-tiny', med = d.median_ms;
+          const r = d.ratios['wasm / native AVX2 x86-64-v3 (this)'];
+          return [p, ms(med['native -march=native (this)']), ms(med['native AVX2 x86-64-v3 (this)']), ms(med['wasm Node (this)']),
+            ratio(d.ratios['wasm / native -march=native (this)']), ratio(r), `≤ ${goal[p]}× — ${r <= goal[p] ? 'met' : '**not met**'}`];
+        }))
+    );
+  },
   'conv': () => {
     const d = read('conv.json');
     const t = (s) => [ms(s.step_total_ms.fwd.im2col[1]), ms(s.step_total_ms.fwd.direct[1]), ms(s.step_total_ms.bwd.im2col[1]),
