@@ -38,6 +38,9 @@ int vocab_for(const Config& cfg, const std::unique_ptr<CharData>& chars) {
   return cfg.is_gpt() ? chars->vocab_size() : cfg.is_cnn() ? kDigitClasses : 2;
 }
 
+// A gpt trainer built with a capacity (inference) holds this many sequences of model.context tokens.
+int sequences_held(const Config& cfg, int capacity_rows) { return std::max(1, capacity_rows / std::max(1, cfg.model.context)); }
+
 // The model's config, after checking that the whole trainer fits the memory cap: runs in the member
 // initialiser list, before the model, the optimiser or the batch buffers are allocated.
 const ModelConfig& checked_model(const Config& cfg, int vocab, int capacity_rows) {
@@ -45,7 +48,7 @@ const ModelConfig& checked_model(const Config& cfg, int vocab, int capacity_rows
   if (capacity_rows > 0 && !cfg.is_gpt()) c.optim.batch = std::max(c.optim.batch, capacity_rows);
   // gpt with a capacity (inference: `resnorm sample`, the CUDA backend's host copy): the activations of
   // that many tokens, not of a training batch.
-  if (capacity_rows > 0 && cfg.is_gpt()) c.optim.batch = std::max(1, capacity_rows / std::max(1, cfg.model.context));
+  if (capacity_rows > 0 && cfg.is_gpt()) c.optim.batch = sequences_held(cfg, capacity_rows);
   const double need = estimate_bytes(c, cfg.is_cnn() ? 0 : vocab);
   if (need > kMaxModelBytes)
     throw Error("config: this model needs about " + std::to_string(static_cast<long long>(need / (1 << 20))) +
@@ -86,7 +89,7 @@ Trainer::Trainer(const Config& cfg, const std::string& text, const std::string& 
   // moments a checkpoint carries) holds capacity_rows / context sequences, and its step is sized so, as
   // checked_model estimates it (a step of a full batch would be refused by TrainStep::run).
   Config step_cfg = cfg_;
-  if (capacity_rows > 0 && cfg.is_gpt()) step_cfg.optim.batch = std::max(1, capacity_rows / std::max(1, cfg.model.context));
+  if (capacity_rows > 0 && cfg.is_gpt()) step_cfg.optim.batch = sequences_held(cfg, capacity_rows);
   ts_ = std::make_unique<TrainStep>(model_.ops(), model_.executor(), step_cfg);
   // Batches are drawn at full size; an inference-only gpt (no text: `resnorm sample`, the playground's
   // inspection of a checkpoint too big to train) draws none, so it holds only its model's rows.
