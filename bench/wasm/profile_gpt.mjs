@@ -11,7 +11,8 @@
 //           builds, both relinked with -fno-omit-frame-pointer (build/native-prof, build/native-sse-prof) so
 //           that Eigen's 1 MB stack blocks do not cut the call stacks. The frame pointer costs one register.
 // Options: --steps N (60 profiled steps per build), --warmup N (10), --no-native, --no-wasm (these two write
-// build/profile-gpt-partial.json instead).
+// build/profile-<preset>-partial.json instead), --preset gpt-tiny|cnn-digits (cnn-digits writes
+// bench/results/profile-cnn.json; its parts add the convolutions, BatchNorm, ReLU and pooling).
 // Run on a shared machine: samples are of this process only, so other load stretches the wall time but
 // not the split (except for cache sharing).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -25,10 +26,10 @@ const P = (p) => join(repo, p);
 const args = process.argv.slice(2);
 const fail = (msg) => { console.error(msg); process.exit(2); };  // one line, no stack trace
 const log = (...a) => console.error('[profile-gpt]', ...a);
-const known = new Set(['--steps', '--warmup', '--no-native', '--no-wasm', '--child']);
+const known = new Set(['--steps', '--warmup', '--no-native', '--no-wasm', '--child', '--preset']);
 for (let i = 0; i < args.length; ++i) {
   if (!known.has(args[i])) fail(`profile_gpt: unknown option "${args[i]}" (known: ${[...known].filter((k) => k !== '--child').join(', ')})`);
-  if (args[i] === '--steps' || args[i] === '--warmup' || args[i] === '--child') ++i;
+  if (['--steps', '--warmup', '--child', '--preset'].includes(args[i])) ++i;
 }
 const num = (name, def) => {
   const i = args.indexOf(name);
@@ -38,14 +39,19 @@ const num = (name, def) => {
   return v;
 };
 const steps = num('--steps', 60), warmup = num('--warmup', 10);
+const preset = args.includes('--preset') ? args[args.indexOf('--preset') + 1] : 'gpt-tiny';
+if (!['gpt-tiny', 'cnn-digits'].includes(preset)) fail(`profile_gpt: --preset: "${preset}" is not gpt-tiny or cnn-digits`);
+const cnn = preset === 'cnn-digits';
+const dataFile = P(cnn ? 'web/public/data/digits.bin' : 'web/public/data/tinyshakespeare.txt');
+if (!existsSync(dataFile)) fail(`profile_gpt: ${dataFile} is missing (node scripts/make-digits.mjs builds the digits)`);
 
 // --- the child: gpt-tiny steps in wasm, as the engine's worker takes them -------------------------------
 if (args.includes('--child')) {
   const { loadWasmModule } = await import('../../web/src/engine/node-loader.mjs');
   const { unpackSteps } = await import('../../web/src/engine/steps.mjs');
   const mod = await loadWasmModule(args[args.indexOf('--child') + 1]);
-  const cfg = JSON.parse(mod.presetJson('gpt-tiny'));
-  const text = readFileSync(P('web/public/data/tinyshakespeare.txt'), 'utf8');
+  const cfg = JSON.parse(mod.presetJson(preset));
+  const text = cnn ? new Uint8Array(readFileSync(dataFile)) : readFileSync(dataFile, 'utf8');
   const t = new mod.Trainer(JSON.stringify({ ...cfg, optim: { ...cfg.optim, steps: 1000000 } }), text, '');
   // Named functions: the parent keeps only samples under profiledStep (not load, compile, warm-up).
   function warmupStep() { return unpackSteps(t.step(1), (i) => mod.stepMessage(i)); }
@@ -70,14 +76,18 @@ const parts = [
   ['statistics: per-slice gradient/weight/update norms, block RMS, attention entropy', /sum_squares|block_rms|attention_entropy|collect_update_ratios/],
   ['attention (per-head QK^T, softmax, .V and their backward)', /attention_(forward|backward)/],
   ['linear layers (GEMM)', /linear_(forward|backward)|resnorm::gemm\(/],
+  ['BatchNorm', /batchnorm_(forward|backward)/],  // before the layer norms, whose pattern it also matches
   ['layer norms', /norm_(forward|backward)|layernorm_|rmsnorm_/],
   ['residual adds', /residual_(forward|backward)|backward_whole|\bresidual\b/],
-  ['GELU', /activation_(forward|backward)/],
+  [cnn ? 'ReLU' : 'GELU', /activation_(forward|backward)/],
   ['cross-entropy (softmax over the vocabulary)', /cross_entropy_/],
   ['embedding', /embedding_(forward|backward)/],
   ['AdamW update', /Optimizer::update|optimizer_update|adamw_range|sgd_range/],
   ['zeroing gradients and activation grads', /zero_grad|Model::backward\(\)::|memset|vector<float.*>::assign/],
   ['batch sampling', /fill_batch/],
+  // cnn-digits
+  ['convolutions (im2col, GEMM, col2im)', /conv2d_(forward|backward)|im2col|col2im/],
+  ['global average pooling', /global_avgpool/],
 ];
 // Attention's functions are often inlined (into Model::forward / sub_backward, and by binaryen in wasm), so
 // a sample in Eigen's GEMM with no linear layer below it is attention's per-head product: in wasm and
@@ -102,6 +112,9 @@ function attribute(stack /* leaf first */) {
   const own = stack.find((n) => !libm.test(n)) ?? stack[0];
   if (!stack.slice(0, stack.indexOf(own)).some((n) => /memset/.test(n)))
     for (const [re, part] of inlinedInWasm) if (re.test(own)) return part;
+  // A convolution's product runs through linear_forward/backward: it counts as the convolution's.
+  const conv = parts.find(([p]) => p.startsWith('convolutions'));
+  if (stack.some((n) => conv[1].test(n))) return conv[0];
   for (const name of stack) {
     for (const [part, re] of parts) {
       if (!re.test(name)) continue;
@@ -151,11 +164,11 @@ function profileWasm() {
   const wasm = P('build/wasm-prof/resnorm.wasm');
   if (!existsSync(wasm))
     fail('build/wasm-prof/resnorm.wasm is missing: NODE_PATH=/usr/share/nodejs cmake --preset wasm -B build/wasm-prof ' +
-      '-DRESNORM_BUILD_TESTS=OFF -DRESNORM_WASM_PUBLISH_DIR= -DRESNORM_WASM_EXTRA_LINK=--profiling-funcs && cmake --build build/wasm-prof --target resnorm_wasm');
+      '-DRESNORM_BUILD_TESTS=OFF -DRESNORM_WASM_PUBLISH_DIR= -DRESNORM_WASM_EXTRA_LINK=--profiling-funcs && NODE_PATH=/usr/share/nodejs cmake --build build/wasm-prof --target resnorm_wasm');
   const dir = mkdtempSync(join(tmpdir(), 'gpt-cpuprof-'));
   try {
     const out = execFileSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', '500',
-      fileURLToPath(import.meta.url), '--child', wasm, '--steps', String(steps), '--warmup', String(warmup)], { encoding: 'utf8' });
+      fileURLToPath(import.meta.url), '--child', wasm, '--steps', String(steps), '--warmup', String(warmup), '--preset', preset], { encoding: 'utf8' });
     const prof = JSON.parse(readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))), 'utf8'));
     const byId = new Map(prof.nodes.map((nd) => [nd.id, nd]));
     const parent = new Map();
@@ -173,16 +186,16 @@ function profileWasm() {
 }
 
 // --- native under perf ------------------------------------------------------------------------------------
-function profileNative(buildDir, preset, flags) {
+function profileNative(buildDir, cmakePreset, flags) {
   const bin = P(`${buildDir}/resnorm`);
   if (!existsSync(bin))
-    fail(`${buildDir}/resnorm is missing: cmake --preset ${preset} -G Ninja -B ${buildDir} "-DCMAKE_CXX_FLAGS=${flags}" ` +
+    fail(`${buildDir}/resnorm is missing: cmake --preset ${cmakePreset} -G Ninja -B ${buildDir} "-DCMAKE_CXX_FLAGS=${flags}" ` +
       `-DRESNORM_BUILD_TESTS=OFF && cmake --build ${buildDir} --target resnorm`);
   const dir = mkdtempSync(join(tmpdir(), 'gpt-perf-'));
   try {
     const data = join(dir, 'perf.data');
     const rec = spawnSync('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '2000', '--call-graph', 'fp', '-o', data, bin, 'bench',
-      '--preset', 'gpt-tiny', '--steps', String(steps), '--warmup', String(warmup), '--json'], { encoding: 'utf8', cwd: repo });
+      '--preset', preset, '--threads', '1', '--steps', String(steps), '--warmup', String(warmup), '--json'], { encoding: 'utf8', cwd: repo });
     if (rec.error) fail(`profile_gpt: cannot run perf (${rec.error.code}); Debian: apt-get install linux-perf, or --no-native`);
     if (rec.status !== 0) fail(`profile_gpt: perf record failed (exit ${rec.status}): ${(rec.stderr || '').trim().split('\n').pop()}; --no-native skips it`);
     const bench = JSON.parse(rec.stdout.trim().split('\n').pop());
@@ -207,7 +220,7 @@ const results = {
   commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim(),
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version,
     simd_flags: [...new Set(cpuFlags.filter((f) => /^(sse4_1|avx|avx2|fma|avx512f|avx512vl|avx512bw)$/.test(f)))], loadavg_at_start: loadavg() },
-  preset: 'gpt-tiny (4 layers, width 128, 4 heads, context 64, batch 12; one thread)', steps, warmup,
+  preset: cnn ? 'cnn-digits (one thread)' : 'gpt-tiny (4 layers, width 128, 4 heads, context 64, batch 12; one thread)', steps, warmup,
   note: 'self_pct: % of the samples taken inside train steps whose innermost frame is that function; split_pct: each sample ' +
     'counted once, for the innermost op on its stack (see bench/wasm/profile_gpt.mjs). Shared, loaded machine: the step times ' +
     'are wall clock under load and under the profiler, not benchmark figures.',
@@ -234,12 +247,13 @@ results.summary = Object.keys(results.builds).map((b) => `${b}: linear-layer GEM
 results.machine.loadavg_at_end = loadavg();
 // A partial run (--no-wasm, --no-native) does not overwrite the committed comparison.
 const partial = args.includes('--no-wasm') || args.includes('--no-native');
-const outFile = partial ? 'build/profile-gpt-partial.json' : 'bench/results/profile-gpt.json';
+const stem = cnn ? 'profile-cnn' : 'profile-gpt';
+const outFile = partial ? `build/${stem}-partial.json` : `bench/results/${stem}.json`;
 mkdirSync(dirname(P(outFile)), { recursive: true });
 writeFileSync(P(outFile), `${JSON.stringify(results, null, 1)}\n`);
 
 const names = Object.keys(results.builds);
-console.log(`\n### gpt-tiny train step: where the time goes (% of samples in train steps)\n`);
+console.log(`\n### ${preset} train step: where the time goes (% of samples in train steps)\n`);
 console.log(`| part | ${names.join(' | ')} |\n|---|${names.map(() => '---:').join('|')}|`);
 const allParts = [...new Set(names.flatMap((b) => Object.keys(results.builds[b].split_pct)))];
 for (const part of allParts) console.log(`| ${part} | ${names.map((b) => `${(results.builds[b].split_pct[part] ?? 0).toFixed(1)}%`).join(' | ')} |`);

@@ -4,6 +4,7 @@
 // a chunk of rows must give exactly the whole's rows (the pool splits products that way).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 
 #include "ops/gemm.h"
@@ -27,17 +28,19 @@ std::vector<Layout> layouts(int M, int N, int K) {
 }
 
 // C[i,j] (+)= sum_k A(i,k) B(k,j): one float running sum from 0 in k order, each product rounded
-// (volatile keeps the compiler from fusing it into the add), then added to C.
+// (volatile keeps the compiler from fusing it into the add), then added to C; past kGemmMaxDepth, one
+// such sum per chunk of kGemmMaxDepth, each added to C in turn.
 void reference(int M, int N, int K, const float* A, const Layout& l, const float* B, float* C, std::ptrdiff_t ldc, bool acc) {
   for (int i = 0; i < M; ++i)
-    for (int j = 0; j < N; ++j) {
-      float s = 0.0f;
-      for (int k = 0; k < K; ++k) {
-        volatile float p = A[i * l.a_row + k * l.a_col] * B[k * l.b_row + j * l.b_col];
-        s = s + p;
+    for (int j = 0; j < N; ++j)
+      for (int k0 = 0; k0 == 0 || k0 < K; k0 += resnorm::kGemmMaxDepth) {
+        float s = 0.0f;
+        for (int k = k0; k < std::min(K, k0 + resnorm::kGemmMaxDepth); ++k) {
+          volatile float p = A[i * l.a_row + k * l.a_col] * B[k * l.b_row + j * l.b_col];
+          s = s + p;
+        }
+        C[i * ldc + j] = acc || k0 > 0 ? C[i * ldc + j] + s : s;
       }
-      C[i * ldc + j] = acc ? C[i * ldc + j] + s : s;
-    }
 }
 
 bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
@@ -45,8 +48,10 @@ bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 }  // namespace
 
 TEST_CASE("the 128-bit GEMM is the ordered float sum, bit for bit, at every edge and layout", "[ops][gemm]") {
-  const int dims[][3] = {{1, 1, 1}, {4, 8, 16}, {5, 9, 3}, {3, 2, 7},  {7, 13, 1}, {64, 2, 256},
-                         {70, 20, 33}, {33, 4, 5}, {2, 5, 0}, {66, 130, 64}, {9, 12, 100}};
+  // {300, 12, 600}: several row blocks (gemm.cpp sizes them by K); {6, 10, 9000}: a sum cut in three chunks
+  const int dims[][3] = {{1, 1, 1},    {4, 8, 16}, {5, 9, 3},   {3, 2, 7},     {7, 13, 1},     {64, 2, 256},
+                         {70, 20, 33}, {33, 4, 5}, {2, 5, 0},   {66, 130, 64}, {9, 12, 100},   {300, 12, 600},
+                         {6, 10, 9000}};
   uint64_t seed = 1;
   for (const auto& d : dims) {
     const int M = d[0], N = d[1], K = d[2];

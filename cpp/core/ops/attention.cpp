@@ -20,6 +20,7 @@
 #include "eigen_maps.h"
 #include "gemm.h"
 #include "ops.h"
+#include "v4.h"
 
 namespace resnorm {
 
@@ -43,13 +44,38 @@ constexpr bool kPortable = false;
 // Query rows per causal block (a multiple of the GEMM's 4-row tile). At T = 64 the products then do
 // 62.5% of the full square's multiply-adds; smaller blocks save more but pack the shared operand more often.
 constexpr int kQBlock = 16;
-// The portable path takes every product whose summed dimension (hd or T) fits the kernel's packed panel.
-bool portable(int T, int hd) { return kPortable && std::max(T, hd) <= kGemmMaxDepth; }
 
 // p[T,T] holds raw scores q.k in row t's columns 0..t (beyond: anything). Row t becomes
 // softmax(scale * scores) over keys 0..t, zero beyond: the scale folds into the exponent
 // (exp(scale (s - max s)) = exp(scale s - max(scale s)) for scale > 0), the causal mask into the row's length.
 void causal_softmax(float* scores, int T, float scale) {
+  if constexpr (kPortable) {
+    // Four-float vectors (wasm, native-sse): Eigen's exp reaches wasm through Emscripten's SSE emulation,
+    // whose float-to-int conversion is a scalar lrintf per lane. Each row: its max (exact in any order),
+    // e = exp(scale (s - max)) lane by lane, the sum in four lanes then (l0 + l1) + (l2 + l3), e / sum.
+    using simd::splat;
+    using simd::v4;
+    for (int t = 0; t < T; ++t) {
+      float* row = scores + static_cast<size_t>(t) * T;
+      const size_t n = static_cast<size_t>(t) + 1;
+      float m = row[0];
+      for (size_t j = 1; j < n; ++j) m = std::max(m, row[j]);
+      v4 acc = splat(0.0f);
+      for (size_t j = 0; j < n; j += 4) {
+        const size_t count = std::min<size_t>(4, n - j);
+        const v4 e = simd::exp((simd::load_part(row + j, count) - splat(m)) * splat(scale));
+        simd::store_part(row + j, e, count);
+        acc += count == 4 ? e : simd::select(simd::v4i{0, 1, 2, 3} < static_cast<int>(count), e, splat(0.0f));
+      }
+      const v4 sum = splat((acc[0] + acc[1]) + (acc[2] + acc[3]));
+      for (size_t j = 0; j < n; j += 4) {
+        const size_t count = std::min<size_t>(4, n - j);
+        simd::store_part(row + j, simd::load_part(row + j, count) / sum, count);
+      }
+      std::fill(row + n, row + T, 0.0f);
+    }
+    return;
+  }
   MapMat p(scores, T, T);
   for (int t = 0; t < T; ++t) {
     auto row = p.row(t).head(t + 1).array();
@@ -86,7 +112,7 @@ void attention_forward(float* out, float* att, const float* qkv, int B, int T, i
     const float* v = q + 2 * C;                                         // [T,hd], row stride 3C
     float* p = att + (static_cast<size_t>(b) * H + h) * T * T;          // [T,T]
     float* o = out + static_cast<size_t>(b) * T * C + h * hd;           // [T,hd], row stride C
-    if (portable(T, hd)) {
+    if (kPortable) {
       for (int i0 = 0; i0 < T; i0 += kQBlock) {  // S[i0.., 0..n) = Q K^T: keys up to the block's last row
         const int m = std::min(kQBlock, T - i0), n = i0 + m;
         gemm(m, n, hd, q + i0 * s3, s3, 1, k, 1, s3, p + static_cast<size_t>(i0) * T, T, false);
@@ -122,7 +148,7 @@ void attention_backward(float* dqkv, float* scratch, const float* dout, const fl
     float* dv = dq + 2 * C;
     const float* dy = dout + static_cast<size_t>(b) * T * C + h * hd;  // [T,hd], row stride C
     const float* p = att + (static_cast<size_t>(b) * H + h) * T * T;   // [T,T], zero above the diagonal
-    if (portable(T, hd)) {
+    if (kPortable) {
       for (int i0 = 0; i0 < T; i0 += kQBlock) {
         const int m = std::min(kQBlock, T - i0), n = i0 + m;
         // dV[i0..] += P^T dO: key row j sees only queries t >= j, so the sum starts at the block's first row

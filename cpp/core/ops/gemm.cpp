@@ -1,31 +1,33 @@
 // The 128-bit GEMM of gemm.h. Blocking after the GotoBLAS / BLIS scheme (Goto & van de Geijn, "Anatomy
 // of high-performance matrix multiplication", ACM TOMS 2008): B is packed panel by panel (8 columns,
 // k-major, so the kernel reads it contiguously), a block of A rows stays in L2 while every panel passes
-// over it, and a 4 x 8 register tile of C is computed over the whole K at once. Unlike BLIS, K is never
-// split: a split would add C's partial sums in an order that depends on the blocking.
+// over it, and a 4 x 8 register tile of C is computed over the whole K at once. Unlike BLIS, K is not
+// split by the blocking (that would add C's partial sums in an order that depends on it); only a K beyond
+// kGemmMaxDepth is cut, at multiples of kGemmMaxDepth, a property of the shape alone.
 #include "gemm.h"
 
 #include <algorithm>
 #include <cstring>
 
+#include "v4.h"
+
 namespace resnorm {
 
 namespace {
 
-// GCC and clang vector extensions: SSE on x86, simd128 on wasm, the same IEEE float operations.
-typedef float v4 __attribute__((vector_size(16)));
-
-inline v4 load(const float* p) {
-  v4 v;
-  std::memcpy(&v, p, sizeof v);  // an unaligned load (movups / v128.load)
-  return v;
-}
-inline void store(float* p, v4 v) { std::memcpy(p, &v, sizeof v); }
-inline v4 splat(float x) { return v4{x, x, x, x}; }
+using simd::load;
+using simd::splat;
+using simd::store;
+using simd::v4;
 
 constexpr int kNr = 8;   // columns of a packed B panel (two vectors)
-constexpr int kMr = 4;   // rows of a register tile
-constexpr int kMc = 64;  // rows of A per block (64 x K floats: within L2 for K <= 2048)
+constexpr int kMr = 4;   // rows of a register tile (5 or 6: V8 spills, 15-30% slower, measured)
+// Rows of A per block: as many as keep the block within 256 KB at this K (L2 is 1 MB a core on the Zen 4
+// EPYC measured, 512 KB on Zen 3), at least 64. Each block packs every B panel again, so at small K
+// (gpt-tiny's 128: 512 rows, not 64) bigger blocks save most of that packing: 4-14% in wasm at the
+// bench:gemm shapes, measured against 64-row blocks.
+constexpr int kBlockFloats = 65536;
+inline int rows_per_block(int K) { return std::max(64, (kBlockFloats / std::max(K, 1)) / kMr * kMr); }
 
 // C[0..MR, 0..4*NV) (+)= A rows [MR, K] x the packed panel [K, 4*NV]; only the first `cols` columns
 // of C are written (the panel's padding columns are zeros and are dropped).
@@ -75,18 +77,35 @@ void pack_panel(float* panel, int width, int K, const float* B, std::ptrdiff_t b
     for (int k = 0; k < K; ++k) std::memcpy(panel + k * width, b + k * b_row, sizeof(float) * static_cast<size_t>(width));
     return;
   }
-  for (int k = 0; k < K; ++k)
+  int k0 = 0;
+  if (b_row == 1 && cols == width) {
+    // B^T stored row-major (a linear layer's weight, attention's K and V): each panel column is contiguous
+    // in k. Four columns x four k at a time, as a 4 x 4 transpose in registers; element by element this
+    // gather cost as much as the products themselves at the small shapes (mlp-spiral's 32 x 32).
+    for (; k0 + 4 <= K; k0 += 4)
+      for (int j = 0; j < width; j += 4) {
+        const float* col = b + j * b_col + k0;
+        const v4 c0 = load(col), c1 = load(col + b_col), c2 = load(col + 2 * b_col), c3 = load(col + 3 * b_col);
+        const v4 lo01 = __builtin_shufflevector(c0, c1, 0, 4, 1, 5), hi01 = __builtin_shufflevector(c0, c1, 2, 6, 3, 7);
+        const v4 lo23 = __builtin_shufflevector(c2, c3, 0, 4, 1, 5), hi23 = __builtin_shufflevector(c2, c3, 2, 6, 3, 7);
+        float* p = panel + k0 * width + j;
+        store(p, __builtin_shufflevector(lo01, lo23, 0, 1, 4, 5));
+        store(p + width, __builtin_shufflevector(lo01, lo23, 2, 3, 6, 7));
+        store(p + 2 * width, __builtin_shufflevector(hi01, hi23, 0, 1, 4, 5));
+        store(p + 3 * width, __builtin_shufflevector(hi01, hi23, 2, 3, 6, 7));
+      }
+  }
+  for (int k = k0; k < K; ++k)
     for (int j = 0; j < width; ++j) panel[k * width + j] = j < cols ? b[k * b_row + j * b_col] : 0.0f;
 }
 
-}  // namespace
-
-void gemm(int M, int N, int K, const float* A, std::ptrdiff_t a_row, std::ptrdiff_t a_col, const float* B,
-          std::ptrdiff_t b_row, std::ptrdiff_t b_col, float* C, std::ptrdiff_t ldc, bool accumulate) {
-  if (M <= 0 || N <= 0) return;
+// The product over one chunk of the summed dimension, K <= kGemmMaxDepth.
+void gemm_chunk(int M, int N, int K, const float* A, std::ptrdiff_t a_row, std::ptrdiff_t a_col, const float* B,
+                std::ptrdiff_t b_row, std::ptrdiff_t b_col, float* C, std::ptrdiff_t ldc, bool accumulate) {
   alignas(64) float panel[kNr * kGemmMaxDepth];
-  for (int i0 = 0; i0 < M; i0 += kMc) {
-    const int mc = std::min(kMc, M - i0);
+  const int block = rows_per_block(K);
+  for (int i0 = 0; i0 < M; i0 += block) {
+    const int mc = std::min(block, M - i0);
     const float* a = A + i0 * a_row;
     float* c = C + i0 * ldc;
     for (int j0 = 0; j0 < N; j0 += kNr) {
@@ -100,6 +119,18 @@ void gemm(int M, int N, int K, const float* A, std::ptrdiff_t a_row, std::ptrdif
       }
     }
   }
+}
+
+}  // namespace
+
+void gemm(int M, int N, int K, const float* A, std::ptrdiff_t a_row, std::ptrdiff_t a_col, const float* B,
+          std::ptrdiff_t b_row, std::ptrdiff_t b_col, float* C, std::ptrdiff_t ldc, bool accumulate) {
+  if (M <= 0 || N <= 0) return;
+  // A deeper sum (a conv's weight gradient sums over every output position: 12,544 at cnn-digits) runs in
+  // chunks of kGemmMaxDepth, each chunk's sum added to C in order. K = 0 still stores zeros.
+  for (int k0 = 0; k0 == 0 || k0 < K; k0 += kGemmMaxDepth)
+    gemm_chunk(M, N, std::min(kGemmMaxDepth, K - k0), A + k0 * a_col, a_row, a_col, B + k0 * b_row, b_row, b_col, C,
+               ldc, accumulate || k0 > 0);
 }
 
 }  // namespace resnorm

@@ -46,21 +46,21 @@ void bias_backward(float* db, const float* dout, int N, int OC) {
   });
 }
 
-// Builds without -march=native (wasm, native-sse) take the 128-bit GEMM of gemm.h, faster than Eigen's in
-// wasm; every product it takes sums over at most kGemmMaxDepth (a property of the shapes alone, so every
-// row chunk of a product takes the same path).
+// Builds without -march=native (wasm, native-sse) take the 128-bit GEMM of gemm.h for every product, faster
+// than Eigen's in wasm; a sum over more than kGemmMaxDepth rows (a conv's weight gradient: 12,544 positions
+// at cnn-digits) is cut at multiples of kGemmMaxDepth, a property of the shapes alone, so every row chunk of
+// a product takes the same path.
 #ifdef RESNORM_PORTABLE_GEMM
 constexpr bool kPortable = true;
 #else
 constexpr bool kPortable = false;
 #endif
-bool portable(int depth) { return kPortable && depth <= kGemmMaxDepth; }
 }  // namespace
 
 void linear_forward(float* out, const float* in, const float* w, const float* b, int N, int IC, int OC) {
   for_row_chunks(N, OC, IC, [&](int r0, int n) {
     MapMat y(out + static_cast<size_t>(r0) * OC, n, OC);
-    if (portable(IC))
+    if (kPortable)
       gemm(n, OC, IC, in + static_cast<size_t>(r0) * IC, IC, 1, w, 1, IC, y.data(), OC, false);
     else
       y.noalias() = CMapMat(in + static_cast<size_t>(r0) * IC, n, IC) * CMapMat(w, OC, IC).transpose();
@@ -72,7 +72,7 @@ void linear_backward(float* din, float* dw, float* db, const float* dout, const 
                      int IC, int OC) {
   if (din)
     for_row_chunks(N, IC, OC, [&](int r0, int n) {
-      if (portable(OC))
+      if (kPortable)
         gemm(n, IC, OC, dout + static_cast<size_t>(r0) * OC, OC, 1, w, IC, 1, din + static_cast<size_t>(r0) * IC, IC, true);
       else
         MapMat(din + static_cast<size_t>(r0) * IC, n, IC).noalias() +=
@@ -81,7 +81,7 @@ void linear_backward(float* din, float* dw, float* db, const float* dout, const 
   // dw[o, :] sums over all N rows: split its rows o (output channels), each keeping the whole sum.
   CMapMat dy(dout, N, OC);
   for_row_chunks(OC, IC, N, [&](int o0, int n) {
-    if (portable(N))  // dy^T: row o of the product reads column o of dout
+    if (kPortable)  // dy^T: row o of the product reads column o of dout
       gemm(n, IC, N, dout + o0, 1, OC, in, IC, 1, dw + static_cast<size_t>(o0) * IC, IC, true);
     else
       MapMat(dw + static_cast<size_t>(o0) * IC, n, IC).noalias() += dy.middleCols(o0, n).transpose() * CMapMat(in, N, IC);
