@@ -7,7 +7,6 @@
 #include "../parallel.h"
 #include "eigen_maps.h"
 #include "ops.h"
-#include "v4.h"
 
 namespace resnorm {
 
@@ -15,46 +14,7 @@ namespace {
 constexpr float kSqrt2OverPi = 0.7978845608028654f;
 constexpr float kGeluC = 0.044715f;
 
-#ifdef RESNORM_PORTABLE_GEMM
-// GELU in four-float vectors, for the builds with 128-bit kernels (wasm, native-sse): Eigen's tanh reaches
-// wasm only through Emscripten's SSE emulation, where GELU took 5.6% of a gpt-tiny step against 1.6%
-// natively with SSE4.1 (bench/results/profile-gpt.json). Every element, the tail's included, goes through
-// the same vector arithmetic, so its bits do not depend on its position (or on the pool's pieces).
-constexpr bool kVectorGelu = true;
-template <class F>
-void each_v4(size_t n, const F& f /* f(i, count): elements i..i+3 */) {
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) f(i, 4);
-  if (i < n) f(i, n - i);
-}
-inline simd::v4 gelu_inner(simd::v4 x) {  // tanh(sqrt(2/pi) (x + 0.044715 x^3))
-  using simd::splat;
-  return simd::tanh(splat(kSqrt2OverPi) * (x + splat(kGeluC) * (x * x * x)));
-}
-void gelu_forward_v4(float* out, const float* in, size_t n) {
-  using simd::splat;
-  each_v4(n, [&](size_t i, size_t count) {
-    const simd::v4 x = simd::load_part(in + i, count);
-    simd::store_part(out + i, splat(0.5f) * x * (splat(1.0f) + gelu_inner(x)), count);
-  });
-}
-void gelu_backward_v4(float* din, const float* dout, const float* in, size_t n) {
-  using simd::splat;
-  each_v4(n, [&](size_t i, size_t count) {
-    const simd::v4 x = simd::load_part(in + i, count), t = gelu_inner(x);
-    const simd::v4 d = splat(0.5f) * (splat(1.0f) + t) +
-                       splat(0.5f) * x * (splat(1.0f) - t * t) * splat(kSqrt2OverPi) * (splat(1.0f) + splat(3.0f * kGeluC) * (x * x));
-    simd::store_part(din + i, simd::load_part(din + i, count) + simd::load_part(dout + i, count) * d, count);
-  });
-}
-#else
-constexpr bool kVectorGelu = false;  // -march=native: Eigen's tanh in AVX2 / AVX-512 vectors
-void gelu_forward_v4(float*, const float*, size_t) {}
-void gelu_backward_v4(float*, const float*, const float*, size_t) {}
-#endif
-
 void forward_whole(float* out, const float* in, size_t n, Activation act) {
-  if (act == Activation::Gelu && kVectorGelu) return gelu_forward_v4(out, in, n);
   CMapArr x(in, static_cast<Eigen::Index>(n));
   MapArr y(out, static_cast<Eigen::Index>(n));
   switch (act) {
@@ -65,7 +25,6 @@ void forward_whole(float* out, const float* in, size_t n, Activation act) {
 }
 
 void backward_whole(float* din, const float* dout, const float* in, size_t n, Activation act) {
-  if (act == Activation::Gelu && kVectorGelu) return gelu_backward_v4(din, dout, in, n);
   const auto len = static_cast<Eigen::Index>(n);
   CMapArr x(in, len), dy(dout, len);
   MapArr dx(din, len);

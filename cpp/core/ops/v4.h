@@ -69,8 +69,4 @@ inline v4 exp(v4 x) {
   return er * bits_to_float((k + 127) << 23);
 }
 
-// tanh(x) = 1 - 2 / (e^{2x} + 1): exact to float rounding in absolute terms (what GELU's 1 + tanh needs),
-// -1 and 1 in the limits.
-inline v4 tanh(v4 x) { return splat(1.0f) - splat(2.0f) / (exp(x + x) + splat(1.0f)); }
-
 }  // namespace resnorm::simd
