@@ -91,12 +91,22 @@ const GEN = {
     const cols = ['wasm SIMD (Node): Eigen', 'wasm SIMD (Node): core GEMM', 'native SSE4.1: Eigen', 'native SSE4.1: core GEMM',
       'native -march=native: Eigen', 'native -march=native: core GEMM'];
     return (
-      meta({ file: 'gemm-linear.json', machine: d.machine?.cpu + cores(d.machine?.cores), date: d.date,
+      meta({ file: 'gemm-linear.json', machine: d.machine?.cpu + cores(d.machine?.cores), date: d.date, commit: d.commit,
         loadText: `${load(d.machine?.load_1min_at_start)} → ${load(d.machine?.load_1min_at_end)}` }) +
       `GFLOP/s of a linear layer's three products, median of ${d.rounds} alternating rounds.\n\n` +
       table(['shape', ...cols, 'wasm: core / Eigen'],
         Object.entries(d.gflops).map(([k, v]) => [k, ...cols.map((c) => num(v[c], 1)),
-          ratio(v[cols[1]] / v[cols[0]])]))
+          ratio(v[cols[1]] / v[cols[0]])])) +
+      // Issue 24's goal: the wasm core GEMM at >= 70% of the machine's own 128-bit peak (older files lack it).
+      (d.wasm_core_gemm_fraction_of_native_128bit_peak && d.fraction_of_128bit_peak
+        ? `\n\nThe wasm core GEMM as a fraction of 128-bit f32x4 mul + add peaks measured in the same rounds ` +
+          `(wasm's own: ${num(d.peak_gflops?.['wasm SIMD (Node)'], 1)} GFLOP/s; the machine's best native: ` +
+          `${num(d.peak_gflops?.['machine (best native 128-bit)'], 1)} GFLOP/s). Goal: at least 70% of the machine's.\n\n` +
+          table(['shape', 'of wasm\'s own peak', 'of the machine\'s 128-bit peak', 'goal ≥ 70%'],
+            Object.entries(d.wasm_core_gemm_fraction_of_native_128bit_peak).map(([k, v]) => [k,
+              `${num(100 * d.fraction_of_128bit_peak[k]?.['wasm SIMD (Node): core GEMM'], 0)}%`, `${num(100 * v, 0)}%`,
+              v >= 0.7 ? 'met' : 'not met']))
+        : '')
     );
   },
   'step': () => {
