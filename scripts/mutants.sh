@@ -150,6 +150,12 @@ mutant 33 cpp/core/ops/gemm.cpp "GEMM: a partial column panel overwrites C inste
 mutant 34 cpp/core/ops/gemm.cpp "GEMM: the last row below a 4-row tile is skipped" \
   'for (; i < M; ++i) tile<1, NV>' \
   'for (; i + 1 < M; ++i) tile<1, NV>'
+mutant 34b cpp/core/ops/gemm.cpp "GEMM: a sum deeper than 4096 keeps only its last chunk" \
+  '               ldc, accumulate || k0 > 0);' \
+  '               ldc, accumulate);'
+mutant 34c cpp/core/ops/gemm.cpp "GEMM: a transposed B panel packed with two columns swapped" \
+  'const v4 c0 = load(col), c1 = load(col + b_col), c2 = load(col + 2 * b_col), c3 = load(col + 3 * b_col);' \
+  'const v4 c0 = load(col), c2 = load(col + b_col), c1 = load(col + 2 * b_col), c3 = load(col + 3 * b_col);'
 mutant 35 cpp/core/parallel.h "row chunks: the last chunk drops the remainder rows" \
   'body(c * per, c == chunks - 1 ? rows - c * per : per);' \
   'body(c * per, per);'

@@ -315,8 +315,10 @@ static std::vector<double> conv_reference(const std::vector<float>& x, const std
 
 TEST_CASE("conv2d (im2col + GEMM) against the definition and finite differences", "[ops]") {
   struct Shape { int B, H, W, IC, OC, K, S, P; };
-  // 3x3 same-padding, 3x3 stride 2 (odd input: the last row/column is dropped), 1x1 stride-2 projection.
-  for (const Shape sh : {Shape{2, 5, 5, 3, 4, 3, 1, 1}, Shape{2, 7, 5, 2, 3, 3, 2, 1}, Shape{2, 6, 6, 3, 5, 1, 2, 0}}) {
+  // 3x3 same-padding, 3x3 stride 2 (odd input: the last row/column is dropped), 1x1 stride-2 projection;
+  // then the same with wider inputs (8 and 6 channels), as the presets' convs have (16 and more).
+  for (const Shape sh : {Shape{2, 5, 5, 3, 4, 3, 1, 1}, Shape{2, 7, 5, 2, 3, 3, 2, 1}, Shape{2, 6, 6, 3, 5, 1, 2, 0},
+                         Shape{2, 5, 5, 8, 4, 3, 1, 1}, Shape{2, 7, 6, 6, 3, 3, 2, 1}, Shape{1, 4, 4, 8, 3, 1, 2, 0}}) {
     INFO("conv B" << sh.B << " " << sh.H << "x" << sh.W << " " << sh.IC << "->" << sh.OC << " K" << sh.K << " S" << sh.S);
     const int Ho = conv2d_out_size(sh.H, sh.K, sh.S, sh.P), Wo = conv2d_out_size(sh.W, sh.K, sh.S, sh.P);
     const size_t nin = static_cast<size_t>(sh.B) * sh.H * sh.W * sh.IC, nout = static_cast<size_t>(sh.B) * Ho * Wo * sh.OC;
