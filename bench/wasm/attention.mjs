@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { median } from './measure.mjs';
+import { commitLabel } from './native.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
@@ -71,10 +72,9 @@ for (const tag of Object.keys(trees)) {
   ratios[`wasm / native-sse (${tag})`] = med[`wasm (${tag})`].total_ms / med[`native-sse (${tag})`].total_ms;
 }
 if (base) for (const p of Object.keys(builds)) ratios[`${p}: this / base`] = med[`${p} (this)`].total_ms / med[`${p} (base)`].total_ms;
-const git = (...a) => { try { return execFileSync('git', ['-C', repo, ...a], { encoding: 'utf8' }).trim(); } catch { return null; } };
 const results = {
   date: new Date().toISOString(),
-  commit: `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? ' (with uncommitted changes)' : ''}`,
+  commit: commitLabel(repo),
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version,
     avx512: readFileSync('/proc/cpuinfo', 'utf8').includes('avx512f'), loadavg_per_round: loads },
   note: 'attention_forward + attention_backward at gpt-tiny shape (B 12, T 64, C 128, H 4), ms per call, one thread: median over rounds of per-binary medians (15 repetitions of 10 calls). Shared machine.',

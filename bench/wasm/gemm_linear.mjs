@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { loadWasmModule } from '../../web/src/engine/node-loader.mjs';
 import { peakRunners } from '../peak/peak.mjs';
 import { median } from './measure.mjs';
-import { nativeGemmBinary } from './native.mjs';
+import { commitLabel, nativeGemmBinary } from './native.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
@@ -40,10 +40,9 @@ for (const [f, how] of [['build/wasm/gemm_bench.wasm', 'bash scripts/build-wasm.
   ['build/native-sse/libresnorm_core.a', 'cmake --preset native-sse && cmake --build --preset native-sse --target resnorm']])
   if (!existsSync(join(repo, f))) throw new Error(`${f} is missing: ${how}`);
 
-const git = (...a) => { try { return execFileSync('git', ['-C', repo, ...a], { encoding: 'utf8' }).trim(); } catch { return null; } };
 const results = {
   date: new Date().toISOString(),
-  commit: `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? ' (with uncommitted changes)' : ''}`,
+  commit: commitLabel(repo),
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, load_1min_at_start: loadavg()[0] },
   note: 'GFLOP/s of a linear layer\'s three products together (6 N IC OC flops), median over rounds; one thread. ' +
     'peak: the 128-bit f32x4 mul + add peak of the same runtime (bench/peak/simd_peak.cpp), measured in each round right before the GEMMs; ' +

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 import { loadWasmModule } from '../../web/src/engine/node-loader.mjs';
 import { median, timeTrainer } from './measure.mjs';
+import { commitLabel } from './native.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
@@ -86,10 +87,9 @@ if (base)
   for (const v of ['native -march=native', 'native SSE4.1', 'native AVX2 x86-64-v3', 'wasm Node'])
     if (has(`${v} (this)`)) ratios[`${v}: this / base`] = med[`${v} (this)`] / med[`${v} (base)`];
 
-const git = (root, ...a) => { try { return execFileSync('git', ['-C', root, ...a], { encoding: 'utf8' }).trim(); } catch { return null; } };
 const results = {
   date: new Date().toISOString(),
-  commit: `${git(repo, 'rev-parse', '--short', 'HEAD')}${git(repo, 'status', '--porcelain', '--untracked-files=no') ? ' (with uncommitted changes)' : ''}`,
+  commit: commitLabel(repo),
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version,
     avx512: readFileSync('/proc/cpuinfo', 'utf8').includes('avx512f'), loadavg_per_round: loads },
   preset,

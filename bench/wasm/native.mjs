@@ -4,6 +4,17 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
+// The checkout's short commit for a result file, "(with uncommitted changes)" when tracked files differ
+// from it; null outside a git checkout.
+export function commitLabel(root) {
+  const git = (...a) => execFileSync('git', ['-C', root, ...a], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? ' (with uncommitted changes)' : ''}`;
+  } catch {
+    return null;
+  }
+}
+
 // The native GEMM benchmark is compiled with exactly the flags the preset uses for the core's linear.cpp.
 export function nativeGemmBinary(repo, preset) {
   const P = (p) => join(repo, p);
